@@ -1,0 +1,76 @@
+"""Unit economics, cash and the summary metrics (MODEL.md §5).
+
+All arrays are time-major, shape ``(T, N)``, with a boolean ``in_horizon`` of the same shape
+marking the months each scenario actually has.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "first_month",
+    "ltv_usd",
+    "max_affordable_usd_per_mtok",
+    "new_users",
+    "peak_funding_usd",
+]
+
+F = NDArray[np.float64]
+
+
+def new_users(
+    organic_new_users_per_month: ArrayLike,
+    monthly_growth: ArrayLike,
+    paid_new_users_per_month: ArrayLike,
+    months: int,
+) -> F:
+    """``A(t) = organic · (1 + monthly_growth)^t + paid``, shape ``(months, N)``."""
+    t = np.arange(months, dtype=float)[:, None]
+    organic = np.asarray(organic_new_users_per_month, float) * (1.0 + np.asarray(monthly_growth, float)) ** t
+    return organic + np.asarray(paid_new_users_per_month, float)
+
+
+def first_month(condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """First month where *condition* holds within the horizon, and whether there is one.
+
+    Returns ``(month, found)``; ``month`` is 0 where ``found`` is False and must be masked.
+    """
+    hit = condition & in_horizon
+    return hit.argmax(axis=0).astype(np.int64), hit.any(axis=0)
+
+
+def peak_funding_usd(cash_usd: F, in_horizon: NDArray[np.bool_]) -> F:
+    """``max(0, −min_t cash(t))``: the most cash the product needs before it pays back."""
+    lowest = np.where(in_horizon, cash_usd, np.inf).min(axis=0)
+    return np.maximum(0.0, -lowest)
+
+
+def ltv_usd(contribution: F, retention: F, discount_rate_annual: ArrayLike, in_horizon: NDArray[np.bool_]) -> F:
+    r"""Lifetime value of a user who joins in month 0, over the horizon.
+
+    .. math:: LTV = \sum_k c(k)\,r(k)\,(1 + i)^{-k}, \qquad (1 + i)^{12} = 1 + \text{discount\_rate\_annual}
+    """
+    k = np.arange(contribution.shape[0], dtype=float)[:, None]
+    discount = (1.0 + np.asarray(discount_rate_annual, float)) ** (-k / 12.0)
+    return np.where(in_horizon, contribution * retention * discount, 0.0).sum(axis=0)
+
+
+def max_affordable_usd_per_mtok(
+    arpu_usd: ArrayLike,
+    other_variable_usd_per_mau: ArrayLike,
+    target_margin: ArrayLike,
+    tokens_per_mau: ArrayLike,
+) -> tuple[F, NDArray[np.bool_]]:
+    r"""Blended USD per 1M tokens at which contribution equals the target margin.
+
+    Contribution is linear in the token price *p*: :math:`c = ARPU - p\,n/10^6 - v`, so
+    :math:`p^* = (ARPU\,(1 - m) - v)\,10^6 / n`.  Returns ``(price, defined)``: undefined without
+    tokens, or when even free tokens would not reach the target.
+    """
+    tokens = np.asarray(tokens_per_mau, float)
+    headroom = np.asarray(arpu_usd, float) * (1.0 - np.asarray(target_margin, float)) - np.asarray(other_variable_usd_per_mau, float)
+    defined = (tokens > 0) & (headroom >= 0)
+    price = np.divide(headroom * 1e6, tokens, out=np.zeros(np.broadcast(headroom, tokens).shape), where=defined)
+    return price, defined

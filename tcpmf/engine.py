@@ -1,0 +1,268 @@
+"""The vectorized engine: N scenarios × T months in one pass of array arithmetic.
+
+``evaluate`` is the public verb.  It turns validated scenarios into columns
+(:mod:`tcpmf.arrays`), computes every monthly quantity as a ``(T, N)`` array, and returns a
+:class:`Result` whose pandas tables are built on first access.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from . import revenue, usage
+from .arrays import ScenarioArrays, from_scenarios
+from .cost import decline
+from .economics import first_month, ltv_usd, max_affordable_usd_per_mtok, new_users, peak_funding_usd
+from .errors import TcpmfError
+from .months import month_label
+from .retention import active_users
+from .scenario import Scenario, load
+
+__all__ = ["MONTHLY_COLUMNS", "SUMMARY_COLUMNS", "Result", "evaluate", "evaluate_arrays"]
+
+F = NDArray[np.float64]
+
+#: Monthly quantities, each a (T, N) array, in the column order of ``Result.monthly``.
+MONTHLY_COLUMNS = (
+    "new_users",
+    "paid_new_users",
+    "active_users",
+    "arpu_usd",
+    "usd_per_mtok_in",
+    "usd_per_mtok_out",
+    "inference_cost_usd_per_mau",
+    "contribution_usd_per_mau",
+    "revenue_usd",
+    "inference_cost_usd",
+    "gross_profit_usd",
+    "marketing_usd",
+    "fixed_cost_usd",
+    "net_usd",
+    "cash_usd",
+)
+
+#: Columns of ``Result.summary`` after ``scenario``.
+SUMMARY_COLUMNS = (
+    "arpu_usd_m0",
+    "inference_cost_usd_per_mau_m0",
+    "usd_per_mtok_blended_m0",
+    "tokens_per_mau",
+    "contribution_usd_per_mau_m0",
+    "gross_margin_m0",
+    "ltv_usd",
+    "ltv_to_cac",
+    "cac_payback_month",
+    "breakeven_month",
+    "payback_month",
+    "peak_funding_usd",
+    "max_affordable_usd_per_mtok",
+    "tcpmf_month",
+    "tcpmf_calendar_month",
+    "clears_break_even",
+)
+
+
+@dataclass(frozen=True)
+class _Computed:
+    monthly: dict[str, F]
+    in_horizon: NDArray[np.bool_]
+    summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]]
+
+
+def evaluate_arrays(a: ScenarioArrays) -> _Computed:
+    """Compute every monthly and summary quantity for the columns *a* (no pandas)."""
+    months = a.months
+    t = np.arange(months)[:, None]
+    in_horizon = t < a.horizon_months
+
+    c_in = decline(a.usd_per_mtok_in_m0, a.annual_cost_decline, t)
+    c_out = decline(a.usd_per_mtok_out_m0, a.annual_cost_decline, t)
+    calls = usage.calls_per_mau(a.dau_per_mau, a.sessions_per_day, a.requests_per_session, a.calls_per_request)
+    tokens_in, tokens_out = usage.tokens_per_mau(
+        calls, a.input_tokens_per_call, a.output_tokens_per_call, a.paid_share, a.paid_usage_multiplier
+    )
+    inference = usage.inference_cost_usd_per_mau(tokens_in, tokens_out, c_in, c_out)
+    arpu = (
+        revenue.subscription_usd_per_mau(a.price_usd_per_month, a.paid_share, a.store_fee)
+        + revenue.ads_usd_per_mau(
+            a.dau_per_mau, a.sessions_per_day, a.impressions_per_session, a.rpm_usd, a.paid_share, a.ads_free_tier_only
+        )
+        + revenue.usage_based_usd_per_mau(tokens_in, tokens_out, a.usage_usd_per_mtok_in, a.usage_usd_per_mtok_out)
+        + revenue.commerce_usd_per_mau(a.gmv_usd_per_mau, a.take_rate)
+    )
+    contribution = arpu - inference - a.other_variable_usd_per_mau
+
+    paid_new = np.divide(
+        a.paid_budget_usd_per_month, a.cac_usd,
+        out=np.zeros(a.size), where=a.paid_budget_usd_per_month > 0,
+    )
+    new = new_users(a.organic_new_users_per_month, a.monthly_growth, paid_new, months)
+    active = active_users(new, a.retention)
+    gross_profit = active * contribution
+    marketing = np.broadcast_to(a.paid_budget_usd_per_month, (months, a.size))
+    fixed = np.broadcast_to(a.fixed_usd_per_month, (months, a.size))
+    net = gross_profit - marketing - fixed
+    cash = np.cumsum(net, axis=0)
+
+    monthly = {
+        "new_users": new,
+        "paid_new_users": np.broadcast_to(paid_new, (months, a.size)),
+        "active_users": active,
+        "arpu_usd": np.broadcast_to(arpu, (months, a.size)),
+        "usd_per_mtok_in": c_in,
+        "usd_per_mtok_out": c_out,
+        "inference_cost_usd_per_mau": inference,
+        "contribution_usd_per_mau": contribution,
+        "revenue_usd": active * arpu,
+        "inference_cost_usd": active * inference,
+        "gross_profit_usd": gross_profit,
+        "marketing_usd": marketing,
+        "fixed_cost_usd": fixed,
+        "net_usd": net,
+        "cash_usd": cash,
+    }
+
+    tokens = tokens_in + tokens_out
+    has_cac = a.cac_usd > 0
+    blended = np.divide(inference[0] * 1e6, tokens, out=np.zeros(a.size), where=tokens > 0)
+    margin = np.divide(contribution[0], arpu, out=np.zeros(a.size), where=arpu > 0)
+    ltv = ltv_usd(contribution, a.retention, a.discount_rate_annual, in_horizon)
+    cum_per_user = np.cumsum(contribution * a.retention, axis=0)
+    cac_payback, cac_found = first_month(cum_per_user >= a.cac_usd, in_horizon)
+    breakeven, breakeven_found = first_month(net >= 0, in_horizon)
+    payback, payback_found = first_month(cash >= 0, in_horizon)
+    affordable, affordable_found = max_affordable_usd_per_mtok(arpu, a.other_variable_usd_per_mau, a.target_margin, tokens)
+    tcpmf, tcpmf_found = first_month(contribution >= a.target_margin * arpu, in_horizon)
+
+    summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {
+        "arpu_usd_m0": (arpu, None),
+        "inference_cost_usd_per_mau_m0": (inference[0], None),
+        "usd_per_mtok_blended_m0": (blended, tokens > 0),
+        "tokens_per_mau": (tokens, None),
+        "contribution_usd_per_mau_m0": (contribution[0], None),
+        "gross_margin_m0": (margin, arpu > 0),
+        "ltv_usd": (ltv, None),
+        "ltv_to_cac": (np.divide(ltv, a.cac_usd, out=np.zeros(a.size), where=has_cac), has_cac),
+        "cac_payback_month": (cac_payback, cac_found & has_cac),
+        "breakeven_month": (breakeven, breakeven_found),
+        "payback_month": (payback, payback_found),
+        "peak_funding_usd": (peak_funding_usd(cash, in_horizon), None),
+        "max_affordable_usd_per_mtok": (affordable, affordable_found),
+        "tcpmf_month": (tcpmf, tcpmf_found),
+        "clears_break_even": ((tcpmf == 0) & tcpmf_found & payback_found, None),
+    }
+    _check_finite(a, monthly, summary, in_horizon)
+    return _Computed(monthly=monthly, in_horizon=in_horizon, summary=summary)
+
+
+def _check_finite(a: ScenarioArrays, monthly: dict[str, F], summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], in_horizon: NDArray[np.bool_]) -> None:
+    for name, values in monthly.items():
+        bad = ~np.isfinite(values) & in_horizon
+        if bad.any():
+            month, row = (int(i[0]) for i in np.nonzero(bad))
+            raise TcpmfError(
+                f"scenario {a.names[row]!r}: {name} is not finite in month {month}; "
+                "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)"
+            )
+    for name, (values, _) in summary.items():
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            row = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise TcpmfError(f"scenario {a.names[row]!r}: {name} is not finite; an input is too extreme")
+
+
+@dataclass(frozen=True)
+class Result:
+    """What :func:`evaluate` returns.
+
+    Attributes
+    ----------
+    scenarios
+        The evaluated scenarios, in order (empty when evaluated from bare columns).
+    arrays
+        The columns the engine ran on.
+    monthly
+        One row per scenario × month (built on first access).
+    summary
+        One row per scenario (built on first access).
+    """
+
+    arrays: ScenarioArrays
+    computed: _Computed = field(repr=False)
+    scenarios: tuple[Scenario, ...] = ()
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        a = self.arrays
+        frame: dict[str, object] = {"scenario": pd.array(a.names, dtype="string")}
+        for name, (values, valid) in self.computed.summary.items():
+            missing = np.zeros(a.size, bool) if valid is None else ~valid
+            if values.dtype.kind == "b":
+                frame[name] = pd.array(values, dtype="boolean")
+            elif values.dtype.kind in "iu":
+                frame[name] = pd.arrays.IntegerArray(values.astype(np.int64), missing)
+            elif valid is None:
+                frame[name] = values.astype(float)
+            else:
+                frame[name] = pd.arrays.FloatingArray(np.where(valid, values, 0.0), missing)
+        tcpmf_month, found = self.computed.summary["tcpmf_month"]
+        labels = [month_label(int(s + m)) if ok else pd.NA for s, m, ok in zip(a.start_month_index, tcpmf_month, found)]
+        frame["tcpmf_calendar_month"] = pd.array(labels, dtype="string")
+        columns = ["scenario", *SUMMARY_COLUMNS]
+        return pd.DataFrame(frame)[columns]
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        a = self.arrays
+        keep = self.computed.in_horizon.T  # scenario-major rows
+        rows = keep.sum(axis=1)
+        months = np.broadcast_to(np.arange(a.months), keep.shape)[keep]
+        ordinals = (a.start_month_index[:, None] - 1970 * 12 + np.arange(a.months))[keep]
+        frame: dict[str, object] = {
+            "scenario": pd.Categorical.from_codes(np.repeat(np.arange(a.size), rows), categories=a.names),
+            "month": months.astype(np.int64),
+            "calendar_month": pd.PeriodIndex.from_ordinals(ordinals, freq="M"),
+        }
+        for name in MONTHLY_COLUMNS:
+            frame[name] = np.ascontiguousarray(self.computed.monthly[name].T)[keep]
+        return pd.DataFrame(frame)
+
+
+ScenarioLike = Scenario | str | os.PathLike[str]
+
+
+def evaluate(scenarios: ScenarioLike | Iterable[ScenarioLike]) -> Result:
+    """Evaluate one scenario or many, vectorized over scenarios and months.
+
+    Parameters
+    ----------
+    scenarios
+        A :class:`~tcpmf.scenario.Scenario`, a path to a scenario file, or an iterable of either.
+
+    Returns
+    -------
+    Result
+        ``.summary`` (one row per scenario) and ``.monthly`` (one row per scenario × month).
+
+    Examples
+    --------
+    >>> import tcpmf
+    >>> r = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
+    >>> r.summary[["scenario", "clears_break_even", "tcpmf_month"]]  # doctest: +SKIP
+    """
+    if isinstance(scenarios, (Scenario, str, os.PathLike)):
+        items: list[ScenarioLike] = [scenarios]
+    else:
+        items = list(scenarios)
+    loaded = tuple(s if isinstance(s, Scenario) else load(Path(s)) for s in items)
+    if not loaded:
+        raise TcpmfError("evaluate needs at least one scenario")
+    arrays = from_scenarios(loaded)
+    return Result(arrays=arrays, computed=evaluate_arrays(arrays), scenarios=loaded)

@@ -1,0 +1,59 @@
+"""Errors that tcpmf reports to its users.
+
+Every problem with an assumption file is raised as :class:`AssumptionError`, which names the file,
+the key path inside it, the offending value and what is allowed.  The CLI prints its message and
+exits non-zero; library callers can catch it and read the parts as attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["AssumptionError", "TcpmfError"]
+
+_MISSING = object()
+
+
+class TcpmfError(Exception):
+    """Base class of every error tcpmf raises on purpose."""
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass(eq=False)
+class AssumptionError(TcpmfError):
+    """A bad assumption: which file, which key, which value, and what is allowed.
+
+    Parameters
+    ----------
+    file
+        The file the value came from (``"<override>"`` for values set from Python).
+    key_path
+        Dotted path inside the file, e.g. ``"usage.dau_per_mau"``; empty for the whole file.
+    allowed
+        What would have been accepted, in words.
+    value
+        The rejected value (omitted when there is none, e.g. a missing key).
+    """
+
+    file: str
+    key_path: str
+    allowed: str
+    value: Any = _MISSING
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = f"{self.file}: {self.key_path}" if self.key_path else f"{self.file}"
+        if self.value is _MISSING:
+            return f"{where}: {self.allowed}"
+        return f"{where} = {_show(self.value)}: {self.allowed}"
+
+    def __str__(self) -> str:
+        return self.message

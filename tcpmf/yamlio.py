@@ -1,0 +1,255 @@
+"""Reading assumption files: safe YAML, ``extends`` with deep merge, and clean error messages.
+
+YAML is parsed with :func:`yaml.safe_load` only: an assumption file is data and nothing in it is
+ever evaluated.  Every failure becomes an :class:`~tcpmf.errors.AssumptionError` that names the
+file, the key path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import AssumptionError
+
+__all__ = ["assumptions_dir", "deep_merge", "read_tree", "read_yaml", "validation_error"]
+
+ENV_ASSUMPTIONS = "TCPMF_ASSUMPTIONS"
+
+
+def assumptions_dir() -> Path:
+    """The bundled ``assumptions/`` folder, or the one named by ``$TCPMF_ASSUMPTIONS``."""
+    env = os.environ.get(ENV_ASSUMPTIONS)
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "assumptions"
+
+
+def display_path(path: Path) -> str:
+    """A short, stable name for *path*: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Safe-load one YAML file that must hold a mapping."""
+    path = Path(path)
+    name = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AssumptionError(name, "", "file not found; give the path of an existing YAML file") from None
+    except IsADirectoryError:
+        raise AssumptionError(name, "", "is a directory; give the path of a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise AssumptionError(name, "", f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise AssumptionError(name, "", f"cannot be read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown place"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise AssumptionError(name, "", f"is not valid YAML ({problem} at {where})") from None
+    if not isinstance(data, dict):
+        raise AssumptionError(
+            name, "", f"must hold a mapping of keys to values, found {type(data).__name__}"
+        )
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise AssumptionError(name, repr(bad[0]), "keys must be text")
+    return data
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge *override* into *base*: mappings merge key by key, anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping) and not _is_leaf(value):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _is_leaf(value: Mapping[str, Any]) -> bool:
+    """An annotated value ``{value: ..., source: ...}`` replaces as a whole."""
+    return "value" in value
+
+
+def _provenance(tree: Mapping[str, Any], file: str, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        out[path] = file
+        if isinstance(value, Mapping) and not _is_leaf(value):
+            out.update(_provenance(value, file, path + "."))
+    return out
+
+
+def read_tree(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read *path* and everything it ``extends``, deep-merged, with each key's file of origin.
+
+    ``extends`` is a path (or a list of paths, merged in order) relative to the file.  The file's
+    own keys override those it extends.  A cycle is an error.
+
+    Returns
+    -------
+    tree, provenance
+        The merged mapping without ``extends``, and a map from dotted key path to the file
+        that set it.
+    """
+    path = Path(path)
+    resolved = path.resolve()
+    name = display_path(path)
+    if resolved in _chain:
+        cycle = " -> ".join(display_path(p) for p in (*_chain, resolved))
+        raise AssumptionError(name, "extends", f"no cycles allowed, found {cycle}")
+    data = read_yaml(path)
+    parents = data.pop("extends", None)
+    if parents is None:
+        return data, _provenance(data, name)
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) and p for p in parents):
+        raise AssumptionError(name, "extends", "a relative path or a list of relative paths", parents)
+    merged: dict[str, Any] = {}
+    provenance: dict[str, str] = {}
+    for parent in parents:
+        parent_path = (path.parent / parent)
+        if not parent_path.exists():
+            raise AssumptionError(
+                name, "extends", f"a file that exists (looked for {display_path(parent_path)})", parent
+            )
+        tree, prov = read_tree(parent_path, (*_chain, resolved))
+        merged = deep_merge(merged, tree)
+        provenance.update(prov)
+    merged = deep_merge(merged, data)
+    provenance.update(_provenance(data, name))
+    return merged, provenance
+
+
+# --- pydantic errors -> AssumptionError -------------------------------------------------------
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes an annotation may hold (through Optional, unions and Annotated)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(annotation):
+            out += _unwrap(arg)
+        return out
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return []
+
+
+def _walk(schema: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
+    """Turn a pydantic ``loc`` into the user's key names, dropping union tags.
+
+    Returns the names and the model that holds the last key (for listing allowed keys).
+    """
+    names: list[str] = []
+    models: list[type[BaseModel]] = [schema] if schema is not None else []
+    parent = models
+    for part in loc:
+        key = str(part)
+        fields: dict[str, Any] = {}
+        for model in models:
+            fields.update(model.model_fields)
+        if key in fields:
+            names.append(key)
+            parent, models = models, _unwrap(fields[key].annotation)
+            continue
+        tagged = [m for m in models if _tag_of(m) == key]
+        if tagged:  # a discriminated-union tag such as 'power_law': not a key of the file
+            models = tagged
+            continue
+        names.append(key)
+        parent, models = models, []
+    return names, (parent[0] if parent else None)
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    for field in ("curve", "kind", "route"):
+        info = model.model_fields.get(field)
+        if info is not None:
+            args = typing.get_args(info.annotation)
+            if len(args) == 1 and isinstance(args[0], str):
+                return args[0]
+    return None
+
+
+def _origin_file(provenance: Mapping[str, str], path: str, default: str) -> str:
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        hit = provenance.get(".".join(parts[:end]))
+        if hit is not None:
+            return hit
+    return default
+
+
+def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        if model is None:
+            return "unknown key"
+        from .catalog import close_matches
+
+        fields = sorted(model.model_fields)
+        near = close_matches(key, fields)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        return f"unknown key; {hint}allowed here: {', '.join(fields)}"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    return message[0].lower() + message[1:] if message else kind
+
+
+def validation_error(
+    exc: Exception,
+    file: str,
+    data: Any,
+    schema: type[BaseModel] | None = None,
+    provenance: Mapping[str, str] | None = None,
+) -> AssumptionError:
+    """Convert a pydantic :class:`ValidationError` into one :class:`AssumptionError`.
+
+    The first problem becomes the error; the others are listed after it in the message.
+    """
+    if not isinstance(exc, ValidationError):
+        return AssumptionError(file, "", f"could not be validated: {exc}")
+    errors = []
+    for err in exc.errors(include_url=False):
+        names, model = _walk(schema, tuple(err["loc"]))
+        key_path = ".".join(names)
+        where = _origin_file(provenance or {}, key_path, file)
+        allowed = _allowed(err, model, names[-1] if names else "")
+        if err["type"] == "missing":
+            errors.append(AssumptionError(where, key_path, allowed))
+        else:
+            errors.append(AssumptionError(where, key_path, allowed, err.get("input")))
+    first = errors[0]
+    if len(errors) > 1:
+        first = AssumptionError(
+            first.file,
+            first.key_path,
+            first.allowed + "".join(f"\n  also {e.message}" for e in errors[1:]),
+            first.value,
+        )
+    return first
+
