@@ -36,7 +36,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 BREAKEVEN_KEYS = ("product", "segment", "category", "model", *SUMMARY_COLUMNS)
 

@@ -200,6 +200,33 @@ def _origin_file(provenance: Mapping[str, str], path: str, default: str) -> str:
     return default
 
 
+_BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+def _range_text(info: Any) -> str:
+    """'a number in [0, 1]', 'a number > 0' … from a field's annotated bounds."""
+    low = high = None
+    low_open = high_open = False
+    for meta in info.metadata:
+        for attr, is_low, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False), ("lt", False, True)):
+            value = getattr(meta, attr, None)
+            if value is None:
+                continue
+            if is_low:
+                low, low_open = value, is_open
+            else:
+                high, high_open = value, is_open
+    kind = "a whole number" if info.annotation is int else "a number"
+    fmt = lambda v: f"{v:g}"  # noqa: E731
+    if low is not None and high is not None:
+        return f"{kind} in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{kind} {'>' if low_open else '≥'} {fmt(low)}"
+    if high is not None:
+        return f"{kind} {'<' if high_open else '≤'} {fmt(high)}"
+    return kind
+
+
 def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -213,6 +240,8 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
         return f"unknown key; {hint}allowed here: {', '.join(fields)}"
     if kind == "missing":
         return "required key is missing"
+    if kind in _BOUND_ERRORS and model is not None and key in model.model_fields:
+        return f"must be {_range_text(model.model_fields[key])}"
     message = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):

@@ -1,0 +1,83 @@
+"""The bundled assumption files: valid, complete, and every number with its source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+import tcpmf
+from tcpmf.jsonschema import dumps
+from tcpmf.scenario import TOC_CATEGORIES
+from tcpmf.yamlio import assumptions_dir
+
+ROOT = assumptions_dir()
+CATEGORY_FILES = sorted((ROOT / "categories").glob("*.yaml"))
+PRODUCT_FILES = sorted((ROOT / "products").glob("*.yaml"))
+SCENARIO_FILES = CATEGORY_FILES + PRODUCT_FILES
+
+
+def _unannotated(tree: Any, path: str = "") -> list[str]:
+    """Key paths of numbers (and months) written without a source or an `assumed` reason."""
+    found: list[str] = []
+    if isinstance(tree, dict):
+        if "value" in tree:
+            if not (tree.get("source") or tree.get("assumed")):
+                found.append(path)
+            return found
+        for key, value in tree.items():
+            if key in ("extends", "name", "description", "category", "segment", "curve", "route"):
+                continue
+            if path.endswith("model") and key in ("name",):
+                continue
+            found += _unannotated(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+        found.append(path)
+    elif isinstance(tree, str) and path.endswith("start_month"):
+        found.append(path)
+    return found
+
+
+def test_categories_and_products_are_there() -> None:
+    assert {p.stem for p in CATEGORY_FILES} >= set(TOC_CATEGORIES)
+    assert len(PRODUCT_FILES) >= 8
+    categories = {tcpmf.load(p).category for p in PRODUCT_FILES}
+    assert categories == set(TOC_CATEGORIES)
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_number_carries_its_source(path: Path) -> None:
+    tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert _unannotated(tree) == []
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_bundled_files_validate_against_the_json_schema(path: Path) -> None:
+    schema = json.loads((ROOT / "scenario.schema.json").read_text(encoding="utf-8"))
+    tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if "extends" in tree:  # a partial file: check the keys it has, not the required ones
+        schema = {**schema, "required": []}
+    jsonschema.validate(tree, schema)
+
+
+def test_committed_json_schema_is_current() -> None:
+    committed = (ROOT / "scenario.schema.json").read_text(encoding="utf-8")
+    assert committed == dumps(), "run `tcpmf schema -o assumptions/scenario.schema.json`"
+
+
+def test_catalog_records_all_have_sources() -> None:
+    for name in ("models.yaml", "gpus.yaml", "fx.yaml"):
+        text = (ROOT / "catalog" / name).read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        records: list[dict[str, Any]] = []
+        if name == "models.yaml":
+            records = [r for m in data["models"].values() for r in m["prices"]]
+        elif name == "gpus.yaml":
+            records = [r for g in data["gpus"].values() for r in g["rents"]]
+        else:
+            records = data["cny_per_usd"]
+        assert records and all(len(str(r.get("source", ""))) > 10 for r in records), name
