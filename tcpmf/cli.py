@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,7 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
 BREAKEVEN_KEYS = ("product", "segment", "category", "model", *SUMMARY_COLUMNS)
@@ -87,11 +87,33 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
+#: Short headers for the terminal tables (JSON and CSV keep the full column names).
+HEADERS = {
+    "contribution_usd_per_mau_m0": "contrib. $/MAU",
+    "gross_margin_m0": "margin",
+    "max_affordable_usd_per_mtok": "max $/Mtok",
+    "usd_per_mtok_blended_m0": "$/Mtok now",
+    "tcpmf_calendar_month": "TC-PMF",
+    "tcpmf_month": "TC-PMF month",
+    "breakeven_month": "break-even m.",
+    "payback_month": "payback m.",
+    "peak_funding_usd": "peak funding $",
+    "ltv_to_cac": "LTV/CAC",
+    "clears_break_even": "clears",
+    "predicted_stage": "stage",
+    "calendar_month": "month",
+    "inference_cost_usd_per_mau": "inference $/MAU",
+    "contribution_usd_per_mau": "contrib. $/MAU",
+    "arpu_usd": "ARPU $",
+}
+
+
 def _table(frame: pd.DataFrame, title: str | None = None) -> Table:
     table = Table(title=title, header_style="bold", show_lines=False)
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
-        table.add_column(column.replace("_", " "), justify="right" if numeric else "left", overflow="fold")
+        header = HEADERS.get(column, column.replace("_", " "))
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold")
     for row in frame.astype(object).itertuples(index=False):
         table.add_row(*(_cell(c, v) for c, v in zip(frame.columns, row)))
     return table
@@ -103,7 +125,9 @@ def _emit(frame: pd.DataFrame, fmt: str, title: str | None = None) -> None:
     elif fmt == "csv":
         frame.to_csv(sys.stdout, index=False)
     else:
-        out.print(_table(frame, title))
+        # Created per call so that $COLUMNS applies; a pipe gets a wide table rather than wrapped cells.
+        console = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=200)
+        console.print(_table(frame, title))
 
 
 def _load_all(paths: Sequence[Path]) -> list[Scenario]:
@@ -143,8 +167,8 @@ def breakeven(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = Fals
         )
         frame = pd.concat([head, summary.drop(columns="scenario")], axis=1)[list(BREAKEVEN_KEYS)]
         if fmt == "table":
-            shown = ["product", "category", "model", "contribution_usd_per_mau_m0", "gross_margin_m0",
-                     "max_affordable_usd_per_mtok", "usd_per_mtok_blended_m0", "tcpmf_calendar_month",
+            shown = ["product", "model", "contribution_usd_per_mau_m0", "gross_margin_m0",
+                     "usd_per_mtok_blended_m0", "max_affordable_usd_per_mtok", "tcpmf_calendar_month",
                      "breakeven_month", "payback_month", "peak_funding_usd", "ltv_to_cac", "clears_break_even"]
             _emit(frame[shown], fmt, "TC-PMF at today's token prices (month 0 = each product's start_month)")
             err.print("All columns: tcpmf breakeven --json   ·   months count from each product's start_month")
@@ -160,11 +184,16 @@ def timeline(
         float | None, typer.Option(min=0.01, help="Override every category's decline factor per year.")
     ] = None,
     horizon_months: Annotated[int, typer.Option(min=1, max=240, help="Months to look ahead.")] = 120,
+    model: Annotated[
+        str | None, typer.Option(help="Put every category on this catalog model (e.g. gpt-4o).")
+    ] = None,
 ) -> None:
     """The month each consumer category's default product reaches TC-PMF, side by side."""
     fmt = _format(json_, csv)
     with _clean_errors():
-        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months)
+        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model)
+        if fmt == "table":
+            frame = frame.drop(columns=["scenario", "tcpmf_month"])
         _emit(frame, fmt, "TC-PMF timeline of the consumer categories")
 
 

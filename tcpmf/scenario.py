@@ -253,6 +253,7 @@ class Scenario(_Section):
                 child = node.get(part)
                 if child is None:
                     child = node[part] = {}
+                    provenance[".".join(parts[: depth + 1])] = "<override>"
                 elif not isinstance(child, dict) or "value" in child:
                     raise AssumptionError(
                         "<override>", ".".join(parts[: depth + 1]), "a section with keys", child
@@ -269,7 +270,7 @@ def _unwrap_values(
     """Replace ``{value: x, source: ...}`` mappings by x, recording sources and CNY amounts."""
     if isinstance(tree, dict):
         if "value" in tree:
-            extra = sorted(set(map(str, tree)) - ANNOTATION_KEYS)
+            extra = sorted((k for k in tree if k not in ANNOTATION_KEYS), key=str)
             if extra:
                 raise AssumptionError(
                     file_of(path), f"{path}.{extra[0]}",

@@ -39,6 +39,7 @@ def category_defaults(directory: str | Path | None = None) -> list[Scenario]:
 def timeline(
     annual_cost_decline: float | None = None,
     horizon_months: int = 120,
+    model: str | None = None,
     directory: str | Path | None = None,
 ) -> pd.DataFrame:
     """TC-PMF month of each consumer category's default product, side by side.
@@ -49,6 +50,10 @@ def timeline(
         Override every category's decline factor (e.g. 10 for "ten times cheaper a year").
     horizon_months
         How far ahead to look; a category that does not reach TC-PMF by then shows ``<NA>``.
+    model
+        Put every category on this catalog model (API route), to compare categories at one
+        capability level as its price falls — the comparison the six-stage prediction is about.
+        By default each category keeps its own model.
     directory
         A folder of category files named after the categories; default the bundled ones.
 
@@ -63,6 +68,9 @@ def timeline(
     overrides: dict[str, object] = {"horizon_months": horizon_months}
     if annual_cost_decline is not None:
         overrides["model.annual_cost_decline"] = annual_cost_decline
+    if model is not None:
+        overrides.update({"model.route": "api", "model.name": model, "model.self_host": None,
+                          "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None})
     scenarios = [s.override(overrides) for s in category_defaults(directory)]
     summary = evaluate(scenarios).summary
     frame = pd.DataFrame(

@@ -1,7 +1,8 @@
 """Reading assumption files: safe YAML, ``extends`` with deep merge, and clean error messages.
 
-YAML is parsed with :func:`yaml.safe_load` only: an assumption file is data and nothing in it is
-ever evaluated.  Every failure becomes an :class:`~tcpmf.errors.AssumptionError` that names the
+YAML is parsed with a :class:`yaml.SafeLoader` only: an assumption file is data and nothing in it
+is ever evaluated.  Aliases (``*name``) are refused: they can build self-referencing or
+exponentially large trees, and ``extends`` is the way to share values.  Every failure becomes an :class:`~tcpmf.errors.AssumptionError` that names the
 file, the key path, the value and what is allowed.
 """
 
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import AssumptionError
+from .months import MONTH_PATTERN
 
 __all__ = ["assumptions_dir", "deep_merge", "read_tree", "read_yaml", "validation_error"]
 
@@ -38,6 +40,40 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses aliases and reports a scalar it cannot read with its place."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None,
+                f"aliases (*{event.anchor}) are not allowed; write the value out or use extends",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # PyYAML lets ValueError, KeyError... out, e.g. for 2024-13-01
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
+            detail = f": {exc}" if isinstance(exc, ValueError) else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {shown} as a {tag}{detail}", node.start_mark
+            ) from None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # e.g. a name too long for the file system
+        return False
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Safe-load one YAML file that must hold a mapping."""
     path = Path(path)
@@ -53,7 +89,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise AssumptionError(name, "", f"cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+    except RecursionError:
+        raise AssumptionError(name, "", "is not valid YAML (nested too deeply)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown place"
@@ -108,28 +146,27 @@ def read_tree(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
         that set it.
     """
     path = Path(path)
-    resolved = path.resolve()
     name = display_path(path)
-    if resolved in _chain:
-        cycle = " -> ".join(display_path(p) for p in (*_chain, resolved))
-        raise AssumptionError(name, "extends", f"no cycles allowed, found {cycle}")
     data = read_yaml(path)
+    chain = (*_chain, path.resolve())
     parents = data.pop("extends", None)
     if parents is None:
         return data, _provenance(data, name)
-    if isinstance(parents, str):
-        parents = [parents]
-    if not isinstance(parents, list) or not all(isinstance(p, str) and p for p in parents):
+    listed = [parents] if isinstance(parents, str) else parents
+    if not isinstance(listed, list) or not all(isinstance(p, str) and p for p in listed):
         raise AssumptionError(name, "extends", "a relative path or a list of relative paths", parents)
     merged: dict[str, Any] = {}
     provenance: dict[str, str] = {}
-    for parent in parents:
+    for parent in listed:
         parent_path = (path.parent / parent)
-        if not parent_path.exists():
+        if not _is_file(parent_path):
             raise AssumptionError(
                 name, "extends", f"a file that exists (looked for {display_path(parent_path)})", parent
             )
-        tree, prov = read_tree(parent_path, (*_chain, resolved))
+        if parent_path.resolve() in chain:
+            cycle = " -> ".join(display_path(p) for p in (*chain, parent_path.resolve()))
+            raise AssumptionError(name, "extends", f"no cycles allowed, found {cycle}", parent)
+        tree, prov = read_tree(parent_path, chain)
         merged = deep_merge(merged, tree)
         provenance.update(prov)
     merged = deep_merge(merged, data)
@@ -207,7 +244,12 @@ def _range_text(info: Any) -> str:
     """'a number in [0, 1]', 'a number > 0' … from a field's annotated bounds."""
     low = high = None
     low_open = high_open = False
-    for meta in info.metadata:
+    metadata = list(info.metadata)
+    for arg in typing.get_args(info.annotation):  # bounds inside an Optional: Annotated[...] | None
+        if typing.get_origin(arg) is typing.Annotated:
+            for meta in typing.get_args(arg)[1:]:
+                metadata += getattr(meta, "metadata", [meta])
+    for meta in metadata:
         for attr, is_low, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False), ("lt", False, True)):
             value = getattr(meta, attr, None)
             if value is None:
@@ -242,6 +284,23 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
         return "required key is missing"
     if kind in _BOUND_ERRORS and model is not None and key in model.model_fields:
         return f"must be {_range_text(model.model_fields[key])}"
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == MONTH_PATTERN:
+        return "a month YYYY-MM (month 01 to 12)"
+    field = model.model_fields.get(key) if model is not None else None
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        keys = sorted({name for m in (_unwrap(field.annotation) if field else []) for name in m.model_fields})
+        return "a mapping of keys to values" + (f" (keys: {', '.join(keys)})" if keys else "")
+    if kind == "float_type" and field is not None and not isinstance(err.get("input"), bool):
+        given = err.get("input")
+        if isinstance(given, int):  # too large for a float
+            return f"must be {_range_text(field)}"
+        if isinstance(given, str):
+            try:
+                float(given)
+            except ValueError:
+                pass
+            else:  # YAML 1.1 reads 1e6 (no dot) as text
+                return f"must be {_range_text(field)}, written as a plain number such as 1000000 or 1.0e+6"
     message = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
@@ -264,10 +323,31 @@ def validation_error(
         return AssumptionError(file, "", f"could not be validated: {exc}")
     errors = []
     for err in exc.errors(include_url=False):
-        names, model = _walk(schema, tuple(err["loc"]))
+        loc = tuple(err["loc"])
+        is_key = bool(loc) and loc[-1] == "[key]"  # a bad key of a mapping such as retention.points
+        names, model = _walk(schema, loc[:-1] if is_key else loc)
         key_path = ".".join(names)
         where = _origin_file(provenance or {}, key_path, file)
         allowed = _allowed(err, model, names[-1] if names else "")
+        if is_key:
+            allowed = f"a key that is {allowed}" if allowed.startswith("input should") else allowed
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found") and model is not None and names:
+            # a bad or missing 'curve:' of a discriminated union: name that key and its choices
+            ctx = err.get("ctx", {})
+            tag_key = str(ctx.get("discriminator", "")).strip("'\"")
+            field = model.model_fields.get(names[-1])
+            tags = [t for t in map(_tag_of, _unwrap(field.annotation) if field else []) if t]
+            if tag_key and tags:
+                key_path = f"{key_path}.{tag_key}"
+                where = _origin_file(provenance or {}, key_path, file)
+                allowed = f"one of {', '.join(tags)}"
+                if err["type"] == "union_tag_invalid":
+                    given = err.get("input")
+                    given = given[tag_key] if isinstance(given, dict) and tag_key in given else ctx.get("tag")
+                    errors.append(AssumptionError(where, key_path, allowed, given))
+                else:
+                    errors.append(AssumptionError(where, key_path, f"required key is missing; {allowed}"))
+                continue
         if err["type"] == "missing":
             errors.append(AssumptionError(where, key_path, allowed))
         else:

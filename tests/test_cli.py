@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import tcpmf
 from tcpmf.cli import BREAKEVEN_KEYS, app
 from tcpmf.yamlio import assumptions_dir
 
@@ -33,9 +34,11 @@ def test_breakeven_json_has_the_contract_keys_for_every_bundled_product() -> Non
 
 
 def test_breakeven_table_names_every_product() -> None:
-    result = runner.invoke(app, ["breakeven", *map(str, PRODUCTS[:2])], env={"COLUMNS": "250"})
+    result = runner.invoke(app, ["breakeven", *map(str, PRODUCTS)], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
-    assert "clears" in result.stdout
+    assert "clears" in result.stdout and "TC-PMF" in result.stdout
+    for path in PRODUCTS:
+        assert tcpmf.load(path).name in result.stdout
 
 
 def test_na_is_null_in_json(valid_scenario_dict: dict, yaml_writer) -> None:  # type: ignore[no-untyped-def]
