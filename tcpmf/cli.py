@@ -105,6 +105,9 @@ HEADERS = {
     "inference_cost_usd_per_mau": "inference $/MAU",
     "contribution_usd_per_mau": "contrib. $/MAU",
     "arpu_usd": "ARPU $",
+    "gross_profit_usd": "gross profit $",
+    "net_usd": "net $",
+    "cash_usd": "cash $",
 }
 
 

@@ -83,13 +83,14 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
     t = np.arange(months)[:, None]
     in_horizon = t < a.horizon_months
 
-    c_in = decline(a.usd_per_mtok_in_m0, a.annual_cost_decline, t)
-    c_out = decline(a.usd_per_mtok_out_m0, a.annual_cost_decline, t)
+    price_factor = decline(1.0, a.annual_cost_decline, t)  # D^(-t/12), shared by input and output
+    c_in = a.usd_per_mtok_in_m0 * price_factor
+    c_out = a.usd_per_mtok_out_m0 * price_factor
     calls = usage.calls_per_mau(a.dau_per_mau, a.sessions_per_day, a.requests_per_session, a.calls_per_request)
     tokens_in, tokens_out = usage.tokens_per_mau(
         calls, a.input_tokens_per_call, a.output_tokens_per_call, a.paid_share, a.paid_usage_multiplier
     )
-    inference = usage.inference_cost_usd_per_mau(tokens_in, tokens_out, c_in, c_out)
+    inference = usage.inference_cost_usd_per_mau(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
     arpu = (
         revenue.subscription_usd_per_mau(a.price_usd_per_month, a.paid_share, a.store_fee)
         + revenue.ads_usd_per_mau(
@@ -164,7 +165,9 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
 
 
 def _check_finite(a: ScenarioArrays, monthly: dict[str, F], summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], in_horizon: NDArray[np.bool_]) -> None:
-    for name, values in monthly.items():
+    # Every other monthly column is a product or sum of these and finite inputs.
+    for name in ("new_users", "active_users", "contribution_usd_per_mau", "cash_usd"):
+        values = monthly[name]
         bad = ~np.isfinite(values) & in_horizon
         if bad.any():
             month, row = (int(i[0]) for i in np.nonzero(bad))

@@ -254,6 +254,7 @@ class Scenario(_Section):
                 if child is None:
                     child = node[part] = {}
                     provenance[".".join(parts[: depth + 1])] = "<override>"
+                    provenance[".".join(parts[: depth + 1])] = "<override>"
                 elif not isinstance(child, dict) or "value" in child:
                     raise AssumptionError(
                         "<override>", ".".join(parts[: depth + 1]), "a section with keys", child

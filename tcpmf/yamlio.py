@@ -330,7 +330,7 @@ def validation_error(
         where = _origin_file(provenance or {}, key_path, file)
         allowed = _allowed(err, model, names[-1] if names else "")
         if is_key:
-            allowed = f"a key that is {allowed}" if allowed.startswith("input should") else allowed
+            allowed = allowed.replace("input should", "the key should", 1)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found") and model is not None and names:
             # a bad or missing 'curve:' of a discriminated union: name that key and its choices
             ctx = err.get("ctx", {})
