@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .errors import AssumptionError
 from .months import MONTH_PATTERN, month_index
-from .yamlio import assumptions_dir, read_yaml, validation_error
+from .yamlio import assumptions_dir, display_path, read_yaml, validation_error
 
 __all__ = [
     "ApiPrice",
@@ -157,7 +157,7 @@ def _load(path: Path, schema: type[BaseModel]) -> Any:
     try:
         return schema.model_validate(data)
     except Exception as exc:  # pydantic.ValidationError
-        raise validation_error(exc, str(path), data) from None
+        raise validation_error(exc, display_path(path), data, schema) from None
 
 
 @lru_cache(maxsize=4)
@@ -179,6 +179,26 @@ def _fx(directory: Path) -> _FxFile:
             str(directory / "catalog" / "fx.yaml"), "cny_per_usd", "records in increasing date order", dates
         )
     return fx
+
+
+CATALOG_KEYS = {"models": _ModelsFile, "gpus": _GpusFile, "cny_per_usd": _FxFile}
+
+
+def validate_file(path: str | Path) -> str | None:
+    """Validate *path* as a catalog file if its top-level key says it is one.
+
+    Returns the kind of catalog (``"models"``, ``"gpus"``, ``"cny_per_usd"``), or None when the
+    file is not a catalog.  Raises :class:`~tcpmf.errors.AssumptionError` when it is a bad one.
+    """
+    data = read_yaml(path)
+    for key, schema in CATALOG_KEYS.items():
+        if key in data:
+            try:
+                schema.model_validate(data)
+            except Exception as exc:  # pydantic.ValidationError
+                raise validation_error(exc, display_path(Path(path)), data, schema) from None
+            return key
+    return None
 
 
 def _in_force(records: list[Any], month: str) -> Any | None:

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .catalog import validate_file as validate_catalog_file
 from .engine import SUMMARY_COLUMNS, evaluate
 from .errors import TcpmfError
 from .scenario import Scenario, load
@@ -221,16 +222,17 @@ def show(
 
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files to check.")]) -> None:
-    """Check scenario files; print one line per file and exit 1 if any is bad."""
+    """Check scenario (or catalog) files; print one line per file and exit 1 if any is bad."""
     failed = 0
     for path in paths:
         try:
-            scenario = load(path)
+            kind = validate_catalog_file(path)
+            what = f"{kind} catalog" if kind else load(path).name
         except TcpmfError as exc:
             failed += 1
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
         else:
-            err.print(f"[green]ok[/]    {display_path(path)} ({scenario.name})", highlight=False)
+            err.print(f"[green]ok[/]    {display_path(path)} ({what})", highlight=False)
     if failed:
         raise typer.Exit(1)
 

@@ -49,7 +49,8 @@ __all__ = [
 TOC_CATEGORIES = ("productivity", "entertainment", "search", "ecommerce", "social", "short_video")
 ANNOTATION_KEYS = frozenset({"value", "source", "assumed", "currency", "note"})
 
-# Bounds keep every output finite: they are generous for any real product.
+# Bounds are generous for any real product and keep the arithmetic far from overflow; an input
+# that still overflows stops evaluation with a clear error (never a NaN or an infinity).
 Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[float, Field(ge=0, le=1e6)]
 Tokens = Annotated[float, Field(ge=0, le=1e8)]
@@ -69,7 +70,7 @@ class SelfHost(_Section):
     gpus_per_replica: Annotated[int, Field(ge=1, le=1024)] = 1
     output_tokens_per_s_per_replica: Annotated[float, Field(gt=0, le=1e8)]
     input_tokens_per_s_per_replica: Annotated[float, Field(gt=0, le=1e9)]
-    utilization: Annotated[float, Field(gt=0, le=1)] = Field(
+    utilization: Annotated[float, Field(ge=0.01, le=1)] = Field(
         description="share of paid GPU-hours that serve useful traffic"
     )
     usd_per_gpu_hour: Annotated[float, Field(gt=0, le=1e4)] | None = Field(
@@ -82,8 +83,8 @@ class ModelChoice(_Section):
 
     route: Literal["api", "self_host"] = "api"
     name: str = Field(min_length=1, description="model catalog key (assumptions/catalog/models.yaml)")
-    annual_cost_decline: Annotated[float, Field(gt=0, le=1000)] = Field(
-        1.0, description="factor per year: 4 means four times cheaper each year; 1 means flat"
+    annual_cost_decline: Annotated[float, Field(ge=0.1, le=1000)] = Field(
+        1.0, description="factor per year: 4 means four times cheaper each year; 1 flat; 0.5 twice dearer"
     )
     cached_input_share: Share = Field(0.0, description="share of input tokens served from cache")
     cached_input_price_factor: Share | None = Field(
@@ -185,7 +186,9 @@ class Growth(_Section):
     organic_new_users_per_month: Users = 0.0
     monthly_growth: Annotated[float, Field(ge=-1, le=5)] = 0.0
     paid_budget_usd_per_month: Usd = 0.0
-    cac_usd: UsdPerUnit | None = None
+    cac_usd: Annotated[float, Field(ge=0.01, le=1e6)] | None = Field(
+        None, description="cost to acquire one paid user, USD"
+    )
 
 
 class Costs(_Section):
@@ -253,7 +256,6 @@ class Scenario(_Section):
                 child = node.get(part)
                 if child is None:
                     child = node[part] = {}
-                    provenance[".".join(parts[: depth + 1])] = "<override>"
                     provenance[".".join(parts[: depth + 1])] = "<override>"
                 elif not isinstance(child, dict) or "value" in child:
                     raise AssumptionError(
@@ -372,6 +374,14 @@ def _check_relations(s: Scenario, file_of: Any) -> None:
         fail("model.route", m.route, "self_host when a model.self_host section is given")
     if (m.usd_per_mtok_in is None) != (m.usd_per_mtok_out is None):
         fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "both usd_per_mtok_in and usd_per_mtok_out, or neither")
+    if m.route == "self_host" and m.usd_per_mtok_in is not None:
+        fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "no explicit token prices on the self_host route (its cost comes from GPU rent and throughput)")
+    if m.route == "api" and m.usd_per_mtok_in is not None and m.cached_input_share > 0 and m.cached_input_price_factor is None:
+        fail(
+            "model.cached_input_share",
+            m.cached_input_share,
+            "0, or set model.cached_input_price_factor: explicit token prices carry no cached-input price",
+        )
     if m.route == "api" and m.usd_per_mtok_in is None:
         try:
             price = model_price(m.name, s.start_month)

@@ -2,8 +2,9 @@
 
 YAML is parsed with a :class:`yaml.SafeLoader` only: an assumption file is data and nothing in it
 is ever evaluated.  Aliases (``*name``) are refused: they can build self-referencing or
-exponentially large trees, and ``extends`` is the way to share values.  Every failure becomes an :class:`~tcpmf.errors.AssumptionError` that names the
-file, the key path, the value and what is allowed.
+exponentially large trees, and ``extends`` is the way to share values.  Every failure becomes an
+:class:`~tcpmf.errors.AssumptionError` that names the file, the key path, the value and what is
+allowed.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def display_path(path: Path) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses aliases and reports a scalar it cannot read with its place."""
+    """A ``yaml.SafeLoader`` that refuses aliases and reports an unreadable value with its place."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -288,7 +289,8 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
         return "a month YYYY-MM (month 01 to 12)"
     field = model.model_fields.get(key) if model is not None else None
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        keys = sorted({name for m in (_unwrap(field.annotation) if field else []) for name in m.model_fields})
+        models = _unwrap(field.annotation) if field else []
+        keys = sorted({name for m in models for name in m.model_fields})
         return "a mapping of keys to values" + (f" (keys: {', '.join(keys)})" if keys else "")
     if kind == "float_type" and field is not None and not isinstance(err.get("input"), bool):
         given = err.get("input")
@@ -300,7 +302,9 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
             except ValueError:
                 pass
             else:  # YAML 1.1 reads 1e6 (no dot) as text
-                return f"must be {_range_text(field)}, written as a plain number such as 1000000 or 1.0e+6"
+                return (
+                    f"must be {_range_text(field)}, written as a plain number like 1000000 or 1.0e+6"
+                )
     message = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
@@ -331,7 +335,8 @@ def validation_error(
         allowed = _allowed(err, model, names[-1] if names else "")
         if is_key:
             allowed = allowed.replace("input should", "the key should", 1)
-        if err["type"] in ("union_tag_invalid", "union_tag_not_found") and model is not None and names:
+        tag_error = err["type"] in ("union_tag_invalid", "union_tag_not_found")
+        if tag_error and model is not None and names:
             # a bad or missing 'curve:' of a discriminated union: name that key and its choices
             ctx = err.get("ctx", {})
             tag_key = str(ctx.get("discriminator", "")).strip("'\"")
@@ -343,10 +348,14 @@ def validation_error(
                 allowed = f"one of {', '.join(tags)}"
                 if err["type"] == "union_tag_invalid":
                     given = err.get("input")
-                    given = given[tag_key] if isinstance(given, dict) and tag_key in given else ctx.get("tag")
+                    if isinstance(given, dict) and tag_key in given:
+                        given = given[tag_key]
+                    else:
+                        given = ctx.get("tag")
                     errors.append(AssumptionError(where, key_path, allowed, given))
                 else:
-                    errors.append(AssumptionError(where, key_path, f"required key is missing; {allowed}"))
+                    missing = f"required key is missing; {allowed}"
+                    errors.append(AssumptionError(where, key_path, missing))
                 continue
         if err["type"] == "missing":
             errors.append(AssumptionError(where, key_path, allowed))

@@ -94,3 +94,35 @@ def test_self_host_cost_follows_the_gpu_formula(valid_scenario_dict: dict[str, A
     monthly = tcpmf.evaluate(tcpmf.from_dict(valid_scenario_dict)).monthly
     assert monthly["usd_per_mtok_out"].iloc[0] == pytest.approx(3.0 * 2 / (3600 * 4000 * 0.5) * 1e6)
     assert monthly["usd_per_mtok_in"].iloc[0] == pytest.approx(3.0 * 2 / (3600 * 40000 * 0.5) * 1e6)
+
+
+def test_explicit_prices_need_a_cached_price_factor_for_a_cached_share(valid_scenario_dict: dict[str, Any]) -> None:
+    valid_scenario_dict["model"]["cached_input_share"] = 0.5
+    with pytest.raises(tcpmf.AssumptionError, match="cached_input_price_factor") as info:
+        tcpmf.from_dict(valid_scenario_dict)
+    assert info.value.key_path == "model.cached_input_share"
+    valid_scenario_dict["model"]["cached_input_price_factor"] = 0.5
+    monthly = tcpmf.evaluate(tcpmf.from_dict(valid_scenario_dict)).monthly
+    assert monthly["usd_per_mtok_in"].iloc[0] == pytest.approx(2.5 * 0.5 + 2.5 * 0.5 * 0.5)
+
+
+def test_self_host_refuses_explicit_token_prices(valid_scenario_dict: dict[str, Any]) -> None:
+    valid_scenario_dict["model"].update(
+        route="self_host",
+        self_host={"gpu": "h100-sxm", "output_tokens_per_s_per_replica": 1000.0,
+                   "input_tokens_per_s_per_replica": 10000.0, "utilization": 0.5},
+    )
+    with pytest.raises(tcpmf.AssumptionError, match="self_host route") as info:
+        tcpmf.from_dict(valid_scenario_dict)
+    assert info.value.key_path == "model.usd_per_mtok_in"
+
+
+def test_catalog_files_validate_on_the_command_line(yaml_writer: Callable[[str, Any], Path]) -> None:
+    from tcpmf.catalog import validate_file
+
+    good = yaml_writer("fx.yaml", {"cny_per_usd": [{"date": "2024-01", "cny_per_usd": 7.2, "source": "a source"}]})
+    assert validate_file(good) == "cny_per_usd"
+    bad = yaml_writer("fx2.yaml", {"cny_per_usd": [{"date": "2024-01", "cny_per_usd": 72, "source": "a source"}]})
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        validate_file(bad)
+    assert info.value.key_path == "cny_per_usd.0.cny_per_usd" and info.value.value == 72
