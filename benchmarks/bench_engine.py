@@ -19,11 +19,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import tcpmf  # noqa: E402
-from tcpmf.arrays import ScenarioArrays, from_scenarios  # noqa: E402
-from tcpmf.engine import Result, evaluate_arrays  # noqa: E402
-from tcpmf.yamlio import assumptions_dir  # noqa: E402
-from reference import reference_evaluate  # noqa: E402
+from reference import reference_evaluate
+
+import tcpmf
+from tcpmf.arrays import ScenarioArrays, from_scenarios
+from tcpmf.engine import Result, evaluate_arrays
+from tcpmf.yamlio import assumptions_dir
 
 # Inputs perturbed by a random factor in [0.5, 2] (shares are clipped to their range).
 PERTURBED = {

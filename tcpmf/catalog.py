@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import AssumptionError
 from .months import MONTH_PATTERN, month_index
@@ -33,6 +33,12 @@ __all__ = [
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 Price = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+
+
+def _check_dated(records: list[Any], what: str) -> None:
+    dates = [r.date for r in records]
+    if dates != sorted(set(dates)):
+        raise ValueError(f"{what} records must be in increasing date order, got {dates}")
 
 
 class _Strict(BaseModel):
@@ -74,9 +80,7 @@ class _ModelEntry(_Strict):
 
     @model_validator(mode="after")
     def _dated_in_order(self) -> _ModelEntry:
-        dates = [p.date for p in self.prices]
-        if dates != sorted(set(dates)):
-            raise ValueError(f"price records must be in increasing date order, got {dates}")
+        _check_dated(self.prices, "price")
         return self
 
 
@@ -110,9 +114,7 @@ class _GpuEntry(_Strict):
 
     @model_validator(mode="after")
     def _dated_in_order(self) -> _GpuEntry:
-        dates = [r.date for r in self.rents]
-        if dates != sorted(set(dates)):
-            raise ValueError(f"rent records must be in increasing date order, got {dates}")
+        _check_dated(self.rents, "rent")
         return self
 
 
@@ -156,7 +158,7 @@ def _load(path: Path, schema: type[BaseModel]) -> Any:
     data = read_yaml(path)
     try:
         return schema.model_validate(data)
-    except Exception as exc:  # pydantic.ValidationError
+    except ValidationError as exc:
         raise validation_error(exc, display_path(path), data, schema) from None
 
 
@@ -195,7 +197,7 @@ def validate_file(path: str | Path) -> str | None:
         if key in data:
             try:
                 schema.model_validate(data)
-            except Exception as exc:  # pydantic.ValidationError
+            except ValidationError as exc:
                 raise validation_error(exc, display_path(Path(path)), data, schema) from None
             return key
     return None

@@ -20,7 +20,13 @@ from numpy.typing import NDArray
 from . import revenue, usage
 from .arrays import ScenarioArrays, from_scenarios
 from .cost import decline
-from .economics import first_month, ltv_usd, max_affordable_usd_per_mtok, new_users, peak_funding_usd
+from .economics import (
+    first_month,
+    ltv_usd,
+    max_affordable_usd_per_mtok,
+    new_users,
+    peak_funding_usd,
+)
 from .errors import TcpmfError
 from .months import month_label
 from .retention import active_users
@@ -90,7 +96,7 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
     tokens_in, tokens_out = usage.tokens_per_mau(
         calls, a.input_tokens_per_call, a.output_tokens_per_call, a.paid_share, a.paid_usage_multiplier
     )
-    inference = usage.inference_cost_usd_per_mau(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
+    inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
     arpu = (
         revenue.subscription_usd_per_mau(a.price_usd_per_month, a.paid_share, a.store_fee)
         + revenue.ads_usd_per_mau(

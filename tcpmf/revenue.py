@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .usage import active_days
+from .usage import active_days, token_bill_usd
 
 __all__ = ["ads_usd_per_mau", "commerce_usd_per_mau", "subscription_usd_per_mau", "usage_based_usd_per_mau"]
 
@@ -41,10 +41,7 @@ def usage_based_usd_per_mau(
     tokens_in: ArrayLike, tokens_out: ArrayLike, usd_per_mtok_in: ArrayLike, usd_per_mtok_out: ArrayLike
 ) -> NDArray[np.float64]:
     """Tokens resold at the product's own prices per 1M."""
-    return (
-        np.asarray(tokens_in, float) * np.asarray(usd_per_mtok_in, float)
-        + np.asarray(tokens_out, float) * np.asarray(usd_per_mtok_out, float)
-    ) / 1e6
+    return token_bill_usd(tokens_in, tokens_out, usd_per_mtok_in, usd_per_mtok_out)
 
 
 def commerce_usd_per_mau(gmv_usd_per_mau: ArrayLike, take_rate: ArrayLike) -> NDArray[np.float64]:

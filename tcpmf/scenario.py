@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .catalog import cny_per_usd, gpu_rent, model_price
 from .errors import AssumptionError
 from .months import MONTH_PATTERN, is_month
-from .yamlio import display_path, read_tree, validation_error
+from .yamlio import display_path, origin_file, read_tree, validation_error
 
 __all__ = [
     "Ads",
@@ -323,20 +323,10 @@ def _set(tree: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _file_lookup(provenance: Mapping[str, str], default: str) -> Any:
-    def file_of(path: str) -> str:
-        parts = path.split(".")
-        for end in range(len(parts), 0, -1):
-            hit = provenance.get(".".join(parts[:end]))
-            if hit is not None:
-                return hit
-        return default
-
-    return file_of
-
-
 def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> Scenario:
-    file_of = _file_lookup(provenance, file)
+    def file_of(path: str) -> str:
+        return origin_file(provenance, path, file)
+
     sources: dict[str, str] = {}
     currency_paths: list[str] = []
     plain = _unwrap_values(raw, "", file_of, sources, currency_paths)
@@ -351,7 +341,7 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
                 _set(plain, path, amount / rate)
     try:
         scenario = Scenario.model_validate(plain)
-    except Exception as exc:  # pydantic.ValidationError
+    except ValidationError as exc:
         raise validation_error(exc, file, plain, Scenario, provenance) from None
     _check_relations(scenario, file_of)
     scenario._file = file

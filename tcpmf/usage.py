@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["DAYS_PER_MONTH", "active_days", "calls_per_mau", "inference_cost_usd_per_mau", "tokens_per_mau"]
+__all__ = ["DAYS_PER_MONTH", "active_days", "calls_per_mau", "token_bill_usd", "tokens_per_mau"]
 
 DAYS_PER_MONTH = 30.0
 
@@ -54,10 +54,14 @@ def tokens_per_mau(
     return base * np.asarray(input_tokens_per_call, float), base * np.asarray(output_tokens_per_call, float)
 
 
-def inference_cost_usd_per_mau(
+def token_bill_usd(
     tokens_in: ArrayLike, tokens_out: ArrayLike, usd_per_mtok_in: ArrayLike, usd_per_mtok_out: ArrayLike
 ) -> NDArray[np.float64]:
-    """``(tokens_in · c_in + tokens_out · c_out) / 1e6`` USD a month per MAU."""
+    """``(tokens_in · p_in + tokens_out · p_out) / 1e6``: what tokens cost at prices per 1M.
+
+    Used for what a MAU's tokens cost the product (inference) and, at the product's own prices,
+    what they earn it (usage-based revenue).
+    """
     return (
         np.asarray(tokens_in, float) * np.asarray(usd_per_mtok_in, float)
         + np.asarray(tokens_out, float) * np.asarray(usd_per_mtok_out, float)

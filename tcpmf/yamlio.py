@@ -59,7 +59,7 @@ class _Loader(yaml.SafeLoader):
             return super().construct_object(node, deep=deep)
         except yaml.YAMLError:
             raise
-        except Exception as exc:  # PyYAML lets ValueError, KeyError... out, e.g. for 2024-13-01
+        except Exception as exc:  # noqa: BLE001 - PyYAML lets ValueError, KeyError... out (2024-13-01)
             tag = str(node.tag).rsplit(":", 1)[-1]
             shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
             detail = f": {exc}" if isinstance(exc, ValueError) else ""
@@ -90,7 +90,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise AssumptionError(name, "", f"cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except RecursionError:
         raise AssumptionError(name, "", "is not valid YAML (nested too deeply)") from None
     except yaml.YAMLError as exc:
@@ -229,7 +229,8 @@ def _tag_of(model: type[BaseModel]) -> str | None:
     return None
 
 
-def _origin_file(provenance: Mapping[str, str], path: str, default: str) -> str:
+def origin_file(provenance: Mapping[str, str], path: str, default: str) -> str:
+    """The file that set key *path* (or its nearest set parent); *default* if none did."""
     parts = path.split(".")
     for end in range(len(parts), 0, -1):
         hit = provenance.get(".".join(parts[:end]))
@@ -260,7 +261,7 @@ def _range_text(info: Any) -> str:
             else:
                 high, high_open = value, is_open
     kind = "a whole number" if info.annotation is int else "a number"
-    fmt = lambda v: f"{v:g}"  # noqa: E731
+    fmt = lambda v: f"{v:g}"
     if low is not None and high is not None:
         return f"{kind} in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}{')' if high_open else ']'}"
     if low is not None:
@@ -307,8 +308,7 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
                 )
     message = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix):]
+        message = message.removeprefix(prefix)
     return message[0].lower() + message[1:] if message else kind
 
 
@@ -331,7 +331,7 @@ def validation_error(
         is_key = bool(loc) and loc[-1] == "[key]"  # a bad key of a mapping such as retention.points
         names, model = _walk(schema, loc[:-1] if is_key else loc)
         key_path = ".".join(names)
-        where = _origin_file(provenance or {}, key_path, file)
+        where = origin_file(provenance or {}, key_path, file)
         allowed = _allowed(err, model, names[-1] if names else "")
         if is_key:
             allowed = allowed.replace("input should", "the key should", 1)
@@ -344,7 +344,7 @@ def validation_error(
             tags = [t for t in map(_tag_of, _unwrap(field.annotation) if field else []) if t]
             if tag_key and tags:
                 key_path = f"{key_path}.{tag_key}"
-                where = _origin_file(provenance or {}, key_path, file)
+                where = origin_file(provenance or {}, key_path, file)
                 allowed = f"one of {', '.join(tags)}"
                 if err["type"] == "union_tag_invalid":
                     given = err.get("input")
