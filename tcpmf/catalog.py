@@ -183,7 +183,7 @@ def _fx(directory: Path) -> _FxFile:
     return fx
 
 
-CATALOG_KEYS = {"models": _ModelsFile, "gpus": _GpusFile, "cny_per_usd": _FxFile}
+CATALOG_KEYS: dict[str, type[BaseModel]] = {"models": _ModelsFile, "gpus": _GpusFile, "cny_per_usd": _FxFile}
 
 
 def validate_file(path: str | Path) -> str | None:

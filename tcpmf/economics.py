@@ -38,7 +38,7 @@ def first_month(condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_]) -> 
     Returns ``(month, found)``; ``month`` is 0 where ``found`` is False and must be masked.
     """
     hit = condition & in_horizon
-    return hit.argmax(axis=0).astype(np.int64), hit.any(axis=0)
+    return hit.argmax(axis=0).astype(np.int64), np.asarray(hit.any(axis=0), dtype=bool)
 
 
 def peak_funding_usd(cash_usd: F, in_horizon: NDArray[np.bool_]) -> F:

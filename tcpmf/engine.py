@@ -173,17 +173,16 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
 def _check_finite(a: ScenarioArrays, monthly: dict[str, F], summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], in_horizon: NDArray[np.bool_]) -> None:
     # Every other monthly column is a product or sum of these and finite inputs.
     for name in ("new_users", "active_users", "contribution_usd_per_mau", "cash_usd"):
-        values = monthly[name]
-        bad = ~np.isfinite(values) & in_horizon
+        bad = ~np.isfinite(monthly[name]) & in_horizon
         if bad.any():
             month, row = (int(i[0]) for i in np.nonzero(bad))
             raise TcpmfError(
                 f"scenario {a.names[row]!r}: {name} is not finite in month {month}; "
                 "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)"
             )
-    for name, (values, _) in summary.items():
-        if values.dtype.kind == "f" and not np.isfinite(values).all():
-            row = int(np.flatnonzero(~np.isfinite(values))[0])
+    for name, (column, _) in summary.items():
+        if column.dtype.kind == "f" and not np.isfinite(column).all():
+            row = int(np.flatnonzero(~np.isfinite(column))[0])
             raise TcpmfError(f"scenario {a.names[row]!r}: {name} is not finite; an input is too extreme")
 
 
@@ -222,6 +221,7 @@ class Result:
             else:
                 frame[name] = pd.arrays.FloatingArray(np.where(valid, values, 0.0), missing)
         tcpmf_month, found = self.computed.summary["tcpmf_month"]
+        assert found is not None
         labels = [month_label(int(s + m)) if ok else pd.NA for s, m, ok in zip(a.start_month_index, tcpmf_month, found)]
         frame["tcpmf_calendar_month"] = pd.array(labels, dtype="string")
         columns = ["scenario", *SUMMARY_COLUMNS]

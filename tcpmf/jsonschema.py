@@ -14,7 +14,7 @@ from .scenario import Scenario
 
 __all__ = ["scenario_json_schema"]
 
-_ANNOTATED = {
+_ANNOTATED: dict[str, Any] = {
     "type": "object",
     "description": "A value with where it comes from: {value: 0.14, source: \"publication, date\"} "
     "or {value: 2, assumed: \"reason\"}; money may add currency: CNY.",
