@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -248,6 +249,13 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="W
     else:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {display_path(output)}")
+
+
+# Feature modules add their commands here: each ``tcpmf/cli_<feature>.py`` defines
+# ``register(app)`` and may use the helpers above (_emit, _format, _clean_errors, err, JsonOpt, CsvOpt).
+_FEATURES: tuple[str, ...] = ()
+for _feature in _FEATURES:
+    import_module(f"tcpmf.cli_{_feature}").register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> Callable[..., Any] | None:
