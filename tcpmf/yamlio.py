@@ -28,9 +28,17 @@ ENV_ASSUMPTIONS = "TCPMF_ASSUMPTIONS"
 
 
 def assumptions_dir() -> Path:
-    """The bundled ``assumptions/`` folder, or the one named by ``$TCPMF_ASSUMPTIONS``."""
+    """The folder of bundled assumptions, or the one named by ``$TCPMF_ASSUMPTIONS``.
+
+    In a source checkout that is the repository's ``assumptions/``; in an installed wheel, the
+    copy shipped inside the package (``tcpmf/_assumptions``).
+    """
     env = os.environ.get(ENV_ASSUMPTIONS)
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "assumptions"
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "assumptions"
+    return checkout if (checkout / "catalog").is_dir() else here / "_assumptions"
 
 
 def display_path(path: Path) -> str:
