@@ -1,0 +1,104 @@
+"""Export of results and batch summaries to CSV and Excel (tcpmf.export)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import tcpmf
+from tcpmf.cli import app
+from tcpmf.errors import TcpmfError
+from tcpmf.export import assumptions_table, to_csv, to_excel
+from tcpmf.yamlio import assumptions_dir
+
+runner = CliRunner()
+PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]
+
+
+@pytest.fixture(scope="module")
+def result() -> tcpmf.Result:
+    return tcpmf.evaluate(PRODUCTS)
+
+
+def _numeric(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+
+
+def _same_table(written: pd.DataFrame, original: pd.DataFrame) -> None:
+    assert list(written.columns) == list(original.columns)
+    assert len(written) == len(original)
+    for column in _numeric(original):
+        expected = original[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        np.testing.assert_allclose(written[column].to_numpy(dtype=float), expected, rtol=1e-12, equal_nan=True)
+    assert list(written["scenario"].astype(str)) == list(original["scenario"].astype(str))
+
+
+def test_excel_round_trips(result: tcpmf.Result, tmp_path: Path) -> None:
+    path = result.to_excel(tmp_path / "out.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["summary", "monthly", "assumptions"]
+    _same_table(sheets["summary"], result.summary)
+    _same_table(sheets["monthly"], result.monthly)
+    assert list(sheets["monthly"]["calendar_month"].astype(str)) == list(result.monthly["calendar_month"].astype(str))
+    clears = sheets["summary"]["clears_break_even"].astype(bool).tolist()
+    assert clears == result.summary["clears_break_even"].astype(bool).tolist()
+
+
+def test_assumptions_sheet_lists_inputs_with_their_sources(result: tcpmf.Result, tmp_path: Path) -> None:
+    sheet = pd.read_excel(to_excel(result, tmp_path / "a.xlsx"), sheet_name="assumptions").fillna("")
+    assert list(sheet.columns) == ["scenario", "file", "key", "value", "source"]
+    for scenario in result.scenarios:
+        rows = sheet[sheet["scenario"] == scenario.name]
+        keyed = dict(zip(rows["key"], rows["source"]))
+        assert scenario.sources, scenario.name
+        for key, source in scenario.sources.items():  # every source is shown next to its input
+            assert keyed[key] == source, key
+        assert sum(bool(s) for s in rows["source"]) == len(scenario.sources)
+        assert "retention.curve" in keyed and "usage.dau_per_mau" in keyed
+
+
+def test_csv_writes_one_file_per_table(result: tcpmf.Result, tmp_path: Path) -> None:
+    files = result.to_csv(tmp_path / "csv")
+    assert sorted(p.name for p in files) == ["assumptions.csv", "monthly.csv", "summary.csv"]
+    _same_table(pd.read_csv(tmp_path / "csv" / "summary.csv"), result.summary)
+    _same_table(pd.read_csv(tmp_path / "csv" / "monthly.csv"), result.monthly)
+
+
+def test_batch_summary_and_extra_tables(tmp_path: Path) -> None:
+    batch = pd.DataFrame({"scenario": ["a", "b", "c"], "ltv_usd": [1.5, np.nan, 3.0],
+                          "tcpmf_month": pd.array([3, None, 7], dtype="Int64")})
+    extra = {"sweep": pd.DataFrame({"price": [10, 20], "margin": [0.1, 0.4]})}
+    path = to_excel(batch, tmp_path / "batch.xlsx", extra=extra)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["summary", "sweep"]
+    _same_table(sheets["summary"], batch)
+    pd.testing.assert_frame_equal(sheets["sweep"], extra["sweep"])
+    files = to_csv({"batch": batch}, tmp_path / "c")
+    assert [p.name for p in files] == ["batch.csv"]
+    _same_table(pd.read_csv(files[0]), batch)
+
+
+def test_bad_inputs_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TcpmfError, match="31 characters"):
+        to_excel({"x" * 40: pd.DataFrame({"a": [1]})}, tmp_path / "x.xlsx")
+    with pytest.raises(TcpmfError, match="not a pandas DataFrame"):
+        to_csv({"t": [1, 2]}, tmp_path)  # type: ignore[dict-item]
+
+
+def test_assumptions_table_of_no_scenarios_is_empty() -> None:
+    assert assumptions_table([]).empty
+
+
+def test_cli_export(tmp_path: Path) -> None:
+    xlsx, folder = tmp_path / "out.xlsx", tmp_path / "csv"
+    result = runner.invoke(app, ["export", *map(str, PRODUCTS), "--excel", str(xlsx), "--csv", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert pd.read_excel(xlsx, sheet_name="summary").shape[0] == len(PRODUCTS)
+    assert (folder / "monthly.csv").is_file()
+    missing = runner.invoke(app, ["export", str(PRODUCTS[0])])
+    assert missing.exit_code != 0
