@@ -1,0 +1,123 @@
+"""Headless widget tests: move a slider in Python; the charts and the verdict follow the model."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tcpmf
+from tcpmf.arrays import from_scenarios
+from tcpmf.levers import lever_value
+from tcpmf.ui import FounderApp, TimelineView, slider_range, verdict_text
+from tcpmf.yamlio import assumptions_dir
+
+PRODUCTS = assumptions_dir() / "products"
+
+
+def rows(spec: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The records of the dataset whose rows have *key*."""
+    candidates = list(spec.get("datasets", {}).values())
+    candidates += [layer["data"]["values"] for layer in spec.get("layer", []) if "values" in layer.get("data", {})]
+    if "values" in spec.get("data", {}):
+        candidates.append(spec["data"]["values"])
+    return next(d for d in candidates if d and key in d[0])
+
+
+def steps(app: FounderApp) -> dict[str, float]:
+    return {r["step"]: r["usd_per_mau"] for r in rows(app.charts["unit"].spec, "step")}
+
+
+@pytest.fixture
+def app() -> FounderApp:
+    return FounderApp(PRODUCTS / "writing_assistant.yaml", show_levers=True)
+
+
+def test_sliders_start_at_the_file_and_reproduce_its_result(app: FounderApp) -> None:
+    expected = tcpmf.evaluate(app.base).summary.iloc[0]
+    assert steps(app)["ARPU"] == pytest.approx(expected["arpu_usd_m0"], rel=1e-12)
+    assert (">Clears" in app.verdict.value) == bool(expected["clears_break_even"])
+    for name, control in app.controls.items():
+        slider = app.sliders[name]
+        assert slider.min <= control.value <= slider.max, name
+    assert "gpt-4o" in app.model.options and app.model.value == "gpt-4o"
+
+
+def test_price_slider_moves_arpu_and_verdict_as_the_model_says(app: FounderApp) -> None:
+    before_verdict = app.verdict.value
+    before_cash = app.charts["cash"].spec
+    app.sliders["price_usd_per_month"].value = 30.0
+    expected = tcpmf.evaluate(app.base.override({"revenue.subscription.price_usd_per_month": 30.0})).summary.iloc[0]
+    assert steps(app)["ARPU"] == pytest.approx(expected["arpu_usd_m0"], rel=1e-12)
+    assert steps(app)["contribution"] == pytest.approx(expected["contribution_usd_per_mau_m0"], rel=1e-9)
+    assert app.charts["cash"].spec != before_cash
+    cash = [r["cash_usd"] for r in rows(app.charts["cash"].spec, "cash_usd")]
+    np.testing.assert_allclose(cash, tcpmf.evaluate(app.scenario).monthly["cash_usd"].to_numpy())
+    assert app.verdict.value != before_verdict
+    assert app.result is not None and html.escape(verdict_text(app.result)) in app.verdict.value
+    assert (">Clears" in app.verdict.value) == bool(expected["clears_break_even"])
+    if expected["payback_month"] is not None and not np.isnan(expected["payback_month"]):
+        assert f"payback month {int(expected['payback_month'])}" in app.verdict.value
+
+
+def test_elasticity_makes_a_higher_price_cost_payers(app: FounderApp) -> None:
+    app.sliders["price_elasticity"].value = 0.0
+    app.sliders["price_usd_per_month"].value = 40.0
+    flat = steps(app)["ARPU"]
+    app.sliders["price_elasticity"].value = 1.5
+    elastic = steps(app)["ARPU"]
+    assert elastic < flat  # above unit elasticity a dearer price loses more payers than it gains
+
+
+def test_token_price_and_model_dropdown(app: FounderApp) -> None:
+    before = steps(app)["inference"]
+    slider = app.sliders["usd_per_mtok"]
+    slider.value = slider.value / 2
+    assert steps(app)["inference"] == pytest.approx(before / 2, rel=0.05)  # the slider rounds to its step
+    app.model.value = "gpt-4o-mini"
+    mini = app.base.override({"model.name": "gpt-4o-mini"})
+    price = lever_value(from_scenarios([mini]), mini, "usd_per_mtok")
+    assert app.sliders["usd_per_mtok"].value == pytest.approx(price, abs=slider.step)
+    expected = tcpmf.evaluate(mini).summary.iloc[0]
+    assert steps(app)["inference"] == pytest.approx(-expected["inference_cost_usd_per_mau_m0"], rel=1e-9)
+
+
+def test_levers_are_shown_and_follow_the_sliders(app: FounderApp) -> None:
+    assert "subscription price" in app.levers.value
+    before = app.levers.value
+    app.sliders["sessions_per_day"].value = 1.0
+    assert app.levers.value != before
+
+
+def test_product_dropdown_rebuilds_the_sliders(app: FounderApp) -> None:
+    name = tcpmf.load(PRODUCTS / "answer_engine.yaml").name
+    app.product.value = name
+    assert app.base.name == name
+    assert "rpm_usd" in app.sliders  # the answer engine has ads
+    expected = tcpmf.evaluate(tcpmf.load(PRODUCTS / "answer_engine.yaml")).summary.iloc[0]
+    assert steps(app)["ARPU"] == pytest.approx(expected["arpu_usd_m0"], rel=1e-12)
+
+
+def test_timeline_view_follows_the_decline_slider() -> None:
+    view = TimelineView(annual_cost_decline=10.0, horizon_months=120)
+    fast = view.frame["tcpmf_month"].astype("Float64")
+    spec = view.chart.spec
+    view.slider.value = 2.0
+    slow = view.frame["tcpmf_month"].astype("Float64")
+    assert view.chart.spec != spec
+    both = fast.notna() & slow.notna()
+    assert (slow[both] >= fast[both]).all()  # slower price declines never bring TC-PMF earlier
+    assert (slow.isna() | fast.notna()).all()
+
+
+@pytest.mark.parametrize(("value", "low", "high", "expected"), [
+    (20.0, 0.0, 1e6, (0.0, 100.0)),
+    (0.035, 0.0, 1.0, (0.0, 0.2)),
+    (0.9, 0.0, 1.0, (0.0, 1.0)),
+    (0.0, 0.0, 1e6, (0.0, 1.0)),
+    (3.0, 0.01, 1e6, (0.01, 20.0)),
+])
+def test_slider_range(value: float, low: float, high: float, expected: tuple[float, float]) -> None:
+    assert slider_range(value, low, high) == expected
