@@ -42,8 +42,9 @@ def random_scenarios(count: int, seed: int) -> list[tcpmf.Scenario]:
     """*count* valid scenarios around the bundled ones, with explicit 36-month horizons."""
     rng = np.random.default_rng(seed)
     base_dir = assumptions_dir()
-    bases = [tcpmf.load(p) for p in sorted((base_dir / "categories").glob("*.yaml"))]
-    bases += [tcpmf.load(p) for p in sorted((base_dir / "products").glob("*.yaml"))]
+    files = sorted((base_dir / "categories").glob("*.yaml")) + sorted((base_dir / "products").glob("*.yaml"))
+    # the consumer engine: scenarios with usage and retention (deal-based ToB runs elsewhere)
+    bases = [s for s in map(tcpmf.load, files) if getattr(s, "deal", None) is None and s.usage is not None]
     out = []
     for i in range(count):
         base = bases[i % len(bases)]
@@ -65,7 +66,7 @@ def tile(arrays: ScenarioArrays, size: int) -> ScenarioArrays:
         value = getattr(arrays, f.name)
         if f.name == "names":
             columns[f.name] = [f"{n}#{k}" for k in range(reps) for n in value][:size]
-        elif f.name == "retention":
+        elif f.name in ("retention", "rent_factor"):  # (T, N) columns
             columns[f.name] = np.tile(value, (1, reps))[:, :size]
         else:
             columns[f.name] = np.tile(value, reps)[:size]

@@ -13,11 +13,17 @@ The stable API::
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
+from .crossover import crossover, crossover_chart
 from .engine import Result, evaluate
 from .errors import AssumptionError, TcpmfError
 from .scenario import Scenario, from_dict, load
 from .timeline import timeline
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fit import fit_retention
+    from .levers import what_it_takes
 
 try:
     __version__ = version("tcpmf")
@@ -30,8 +36,25 @@ __all__ = [
     "Scenario",
     "TcpmfError",
     "__version__",
+    "crossover",
+    "crossover_chart",
     "evaluate",
+    "fit_retention",
     "from_dict",
     "load",
     "timeline",
+    "what_it_takes",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # fit_retention needs scipy; import it on first use so that ``import tcpmf`` stays quick.
+    if name == "fit_retention":
+        from .fit import fit_retention
+
+        return fit_retention
+    if name == "what_it_takes":  # needs scipy too
+        from .levers import what_it_takes
+
+        return what_it_takes
+    raise AttributeError(f"module 'tcpmf' has no attribute {name!r}")

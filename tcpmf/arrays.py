@@ -13,10 +13,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
-from .catalog import gpu_rent, model_price
-from .cost import api_usd_per_mtok, self_host_usd_per_mtok
 from .months import month_index
 from .retention import CURVES, retention_matrix
+from .routing import rent_factor_path, route_prices_m0
 from .scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, TableRetention
 
 __all__ = ["ScenarioArrays", "from_scenarios"]
@@ -65,6 +64,16 @@ class ScenarioArrays:
     target_margin: F
     discount_rate_annual: F
     retention: F
+    # price elasticity of the paid share; None (code that builds columns directly) means none
+    price_elasticity: F | None = None
+    reference_price_usd_per_month: F | None = None
+    # self-host capacity that follows demand (tcpmf.capacity); None (built directly) means none
+    self_host_demand_usd_per_mtok_in_m0: F | None = None  # share-weighted, at full utilization
+    self_host_demand_usd_per_mtok_out_m0: F | None = None
+    self_host_usd_per_replica_hour_m0: F | None = None  # G·g at start_month; 0 where not demand-driven
+    peak_to_average: F | None = None
+    min_replicas: F | None = None
+    rent_factor: F | None = None  # (T, N): rent in force ÷ start-month rent
 
     @property
     def size(self) -> int:
@@ -78,24 +87,11 @@ class ScenarioArrays:
 
 
 def _token_prices_m0(s: Scenario) -> tuple[float, float]:
-    """Month-0 USD per 1M input and output tokens, after cache and discount."""
-    m = s.model
-    if m.route == "self_host":
-        assert m.self_host is not None
-        host = m.self_host
-        rent = host.usd_per_gpu_hour or gpu_rent(host.gpu, s.start_month).usd_per_gpu_hour
-        c_in = self_host_usd_per_mtok(rent, host.gpus_per_replica, host.input_tokens_per_s_per_replica, host.utilization)
-        c_out = self_host_usd_per_mtok(rent, host.gpus_per_replica, host.output_tokens_per_s_per_replica, host.utilization)
-        return float(c_in), float(c_out)
-    if m.usd_per_mtok_in is not None and m.usd_per_mtok_out is not None:
-        p_in, p_out, p_cached = m.usd_per_mtok_in, m.usd_per_mtok_out, None
-    else:
-        price = model_price(m.name, s.start_month)
-        p_in, p_out, p_cached = price.usd_per_mtok_in, price.usd_per_mtok_out, price.usd_per_mtok_cached_in
-    if m.cached_input_price_factor is not None:
-        p_cached = p_in * m.cached_input_price_factor
-    c_in, c_out = api_usd_per_mtok(p_in, p_out, p_in if p_cached is None else p_cached, m.cached_input_share, m.price_discount)
-    return float(c_in), float(c_out)
+    """Month-0 USD per 1M input and output tokens, after cache and discount, blended over the
+    scenario's routes; a demand-driven self-host route is priced by the engine instead
+    (:func:`tcpmf.routing.route_prices_m0`)."""
+    route = route_prices_m0(s)
+    return route.usd_per_mtok_in, route.usd_per_mtok_out
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -116,7 +112,9 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     shape = {"r1": [], "beta": [], "floor": [], "tau": [], "alpha": []}  # type: dict[str, list[float]]
     tables = {}
     for position, s in enumerate(scenarios):
-        c_in, c_out = _token_prices_m0(s)
+        route = route_prices_m0(s)
+        c_in, c_out = route.usd_per_mtok_in, route.usd_per_mtok_out
+        host = s.model.self_host
         sub, ads, usage, commerce = s.revenue.subscription, s.revenue.ads, s.revenue.usage, s.revenue.commerce
         g, r = s.growth, s.retention
         values = {
@@ -124,6 +122,11 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
             "horizon_months": s.horizon_months,
             "usd_per_mtok_in_m0": c_in,
             "usd_per_mtok_out_m0": c_out,
+            "self_host_demand_usd_per_mtok_in_m0": route.demand_usd_per_mtok_in,
+            "self_host_demand_usd_per_mtok_out_m0": route.demand_usd_per_mtok_out,
+            "self_host_usd_per_replica_hour_m0": route.usd_per_replica_hour,
+            "peak_to_average": (host.peak_to_average or 1.0) if host else 1.0,
+            "min_replicas": float(host.min_replicas) if host else 1.0,
             "annual_cost_decline": s.model.annual_cost_decline,
             "dau_per_mau": s.usage.dau_per_mau,
             "sessions_per_day": s.usage.sessions_per_day,
@@ -135,6 +138,10 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
             "price_usd_per_month": sub.price_usd_per_month if sub else 0.0,
             "paid_share": sub.paid_share if sub else 0.0,
             "store_fee": sub.store_fee if sub else 0.0,
+            "price_elasticity": sub.price_elasticity if sub else 0.0,
+            "reference_price_usd_per_month": (
+                sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+            ) if sub else 0.0,
             "impressions_per_session": ads.impressions_per_session if ads else 0.0,
             "rpm_usd": ads.rpm_usd if ads else 0.0,
             "ads_free_tier_only": ads.free_tier_only if ads else True,
@@ -166,8 +173,12 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         key: np.asarray(value, dtype=np.int64 if key in ("start_month_index", "horizon_months") else
                         bool if key == "ads_free_tier_only" else float)
         for key, value in rows.items()
-        if key not in ("names", "retention")
+        if key not in ("names", "retention", "rent_factor")
     }
     columns["names"] = _unique([s.name for s in scenarios])
+    rent = np.ones((months, len(scenarios)))
+    for column in np.flatnonzero(np.asarray(rows["self_host_usd_per_replica_hour_m0"]) > 0):
+        rent[:, column] = rent_factor_path(scenarios[int(column)], months)
+    columns["rent_factor"] = rent
     columns["retention"] = retention_matrix(np.asarray(curve), **shape, months=months, tables=tables)
     return ScenarioArrays(**columns)  # type: ignore[arg-type]

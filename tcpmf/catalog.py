@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .catalog_serving import ArchitecturesFile, ServingCalibrationFile
 from .errors import AssumptionError
 from .months import MONTH_PATTERN, month_index
 from .yamlio import assumptions_dir, display_path, read_yaml, validation_error
@@ -27,6 +28,7 @@ __all__ = [
     "cny_per_usd",
     "gpu_names",
     "gpu_rent",
+    "gpu_spec",
     "model_names",
     "model_price",
 ]
@@ -183,7 +185,13 @@ def _fx(directory: Path) -> _FxFile:
     return fx
 
 
-CATALOG_KEYS: dict[str, type[BaseModel]] = {"models": _ModelsFile, "gpus": _GpusFile, "cny_per_usd": _FxFile}
+CATALOG_KEYS: dict[str, type[BaseModel]] = {
+    "models": _ModelsFile,
+    "gpus": _GpusFile,
+    "cny_per_usd": _FxFile,
+    "architectures": ArchitecturesFile,
+    "serving_calibration": ServingCalibrationFile,
+}
 
 
 def validate_file(path: str | Path) -> str | None:
@@ -274,6 +282,14 @@ def model_price(name: str, month: str, directory: Path | None = None) -> ApiPric
         usd_per_mtok_cached_in=None if unit_cached is None else unit_cached / rate,
         source=record.source,
     )
+
+
+def gpu_spec(name: str, directory: Path | None = None) -> _GpuEntry:
+    """The vendor spec of GPU *name* (memory, bandwidth, dense TFLOP/s); :class:`KeyError` if unknown."""
+    catalog = _gpus(directory or assumptions_dir()).gpus
+    if name not in catalog:
+        raise KeyError(_unknown("GPU", name, sorted(catalog)))
+    return catalog[name]
 
 
 def gpu_rent(name: str, month: str, directory: Path | None = None) -> GpuRent:

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .catalog import validate_file as validate_catalog_file
-from .engine import SUMMARY_COLUMNS, evaluate
+from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate
 from .errors import TcpmfError
 from .scenario import Scenario, load
 from .timeline import timeline as build_timeline
@@ -40,7 +40,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True)
 
-BREAKEVEN_KEYS = ("product", "segment", "category", "model", *SUMMARY_COLUMNS)
+BREAKEVEN_KEYS = ("product", "segment", "category", "model", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS)
 
 
 @contextmanager
@@ -153,12 +153,22 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (NA as null)."
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 
 
+DeclineOpt = Annotated[
+    float | None,
+    typer.Option(help="Override every scenario's annual_cost_decline (1 = prices stay as today)."),
+]
+
+
 @app.command()
-def breakeven(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False) -> None:
+def breakeven(
+    paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False, annual_cost_decline: DeclineOpt = None
+) -> None:
     """Which products clear break-even at today's token prices, and in which month they will."""
     fmt = _format(json_, csv)
     with _clean_errors():
         scenarios = _load_all(paths or _bundled_products())
+        if annual_cost_decline is not None:
+            scenarios = [s.override({"model.annual_cost_decline": annual_cost_decline}) for s in scenarios]
         if not scenarios:
             raise TcpmfError(f"no scenario files given and none bundled in {display_path(assumptions_dir() / 'products')}")
         summary = evaluate(scenarios).summary
@@ -185,9 +195,7 @@ def breakeven(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = Fals
 def timeline(
     json_: JsonOpt = False,
     csv: CsvOpt = False,
-    annual_cost_decline: Annotated[
-        float | None, typer.Option(min=0.01, help="Override every category's decline factor per year.")
-    ] = None,
+    annual_cost_decline: DeclineOpt = None,
     horizon_months: Annotated[int, typer.Option(min=1, max=240, help="Months to look ahead.")] = 120,
     model: Annotated[
         str | None, typer.Option(help="Put every category on this catalog model (e.g. gpt-4o).")
@@ -247,17 +255,28 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="W
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[bold red]error:[/] {display_path(output)}: cannot write ({exc.strerror})", highlight=False)
+            raise typer.Exit(1) from None
         err.print(f"wrote {display_path(output)}")
 
 
 # Feature modules add their commands here: each ``tcpmf/cli_<feature>.py`` defines
 # ``register(app)`` and may use the helpers above (_emit, _format, _clean_errors, err, JsonOpt, CsvOpt).
-_FEATURES: tuple[str, ...] = ()
+_FEATURES: tuple[str, ...] = ("fit", "selfhost", "tob", "levers")
 for _feature in _FEATURES:
     import_module(f"tcpmf.cli_{_feature}").register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> Callable[..., Any] | None:
     """Entry point of the ``tcpmf`` command."""
-    return app(args=list(argv) if argv is not None else None, prog_name="tcpmf")
+    try:
+        return app(args=list(argv) if argv is not None else None, prog_name="tcpmf")
+    except BrokenPipeError:  # e.g. `tcpmf show X --csv | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:  # stdout cannot be written (disk full, closed)
+        err.print(f"[bold red]error:[/] cannot write the output ({exc.strerror})", highlight=False)
+        sys.exit(1)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from . import revenue, usage
 from .arrays import ScenarioArrays, from_scenarios
+from .capacity import demand_driven_host
 from .cost import decline
 from .economics import (
     first_month,
@@ -32,7 +33,7 @@ from .months import month_label
 from .retention import active_users
 from .scenario import Scenario, load
 
-__all__ = ["MONTHLY_COLUMNS", "SUMMARY_COLUMNS", "Result", "evaluate", "evaluate_arrays"]
+__all__ = ["MONTHLY_COLUMNS", "SUMMARY_COLUMNS", "TOB_SUMMARY_COLUMNS", "Result", "evaluate", "evaluate_arrays"]
 
 F = NDArray[np.float64]
 
@@ -53,7 +54,12 @@ MONTHLY_COLUMNS = (
     "fixed_cost_usd",
     "net_usd",
     "cash_usd",
+    "replicas",
+    "gpu_utilization",
 )
+
+#: Monthly columns missing (``<NA>``) for scenarios without a demand-driven self-host route.
+NULLABLE_MONTHLY_COLUMNS = ("replicas", "gpu_utilization")
 
 #: Columns of ``Result.summary`` after ``scenario``.
 SUMMARY_COLUMNS = (
@@ -68,12 +74,17 @@ SUMMARY_COLUMNS = (
     "cac_payback_month",
     "breakeven_month",
     "payback_month",
+    "payback_month_m0_prices",
     "peak_funding_usd",
     "max_affordable_usd_per_mtok",
     "tcpmf_month",
     "tcpmf_calendar_month",
     "clears_break_even",
 )
+
+#: Columns of ``Result.summary`` after ``SUMMARY_COLUMNS``: deal-based ToB only, NA otherwise
+#: (:mod:`tcpmf.tob`).
+TOB_SUMMARY_COLUMNS = ("deal_margin_usd", "deals_to_break_even")
 
 
 @dataclass(frozen=True)
@@ -93,27 +104,36 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
     c_in = a.usd_per_mtok_in_m0 * price_factor
     c_out = a.usd_per_mtok_out_m0 * price_factor
     calls = usage.calls_per_mau(a.dau_per_mau, a.sessions_per_day, a.requests_per_session, a.calls_per_request)
+    paid_share = a.paid_share
+    if a.price_elasticity is not None and a.reference_price_usd_per_month is not None:
+        paid_share = revenue.elastic_paid_share(
+            a.paid_share, a.price_usd_per_month, a.reference_price_usd_per_month, a.price_elasticity
+        )
     tokens_in, tokens_out = usage.tokens_per_mau(
-        calls, a.input_tokens_per_call, a.output_tokens_per_call, a.paid_share, a.paid_usage_multiplier
+        calls, a.input_tokens_per_call, a.output_tokens_per_call, paid_share, a.paid_usage_multiplier
     )
     inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
     arpu = (
-        revenue.subscription_usd_per_mau(a.price_usd_per_month, a.paid_share, a.store_fee)
+        revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee)
         + revenue.ads_usd_per_mau(
-            a.dau_per_mau, a.sessions_per_day, a.impressions_per_session, a.rpm_usd, a.paid_share, a.ads_free_tier_only
+            a.dau_per_mau, a.sessions_per_day, a.impressions_per_session, a.rpm_usd, paid_share, a.ads_free_tier_only
         )
         + revenue.usage_based_usd_per_mau(tokens_in, tokens_out, a.usage_usd_per_mtok_in, a.usage_usd_per_mtok_out)
         + revenue.commerce_usd_per_mau(a.gmv_usd_per_mau, a.take_rate)
     )
-    contribution = arpu - inference - a.other_variable_usd_per_mau
-
     paid_new = np.divide(
         a.paid_budget_usd_per_month, a.cac_usd,
         out=np.zeros(a.size), where=a.paid_budget_usd_per_month > 0,
     )
     new = new_users(a.organic_new_users_per_month, a.monthly_growth, paid_new, months)
     active = active_users(new, a.retention)
-    gross_profit = active * contribution
+    # A self-host route whose replicas follow demand costs per user what the month's load makes it.
+    host = demand_driven_host(a, active, tokens_in, tokens_out, price_factor)
+    inference = inference + host.usd_per_mau
+    c_in = c_in + host.usd_per_mtok_in
+    c_out = c_out + host.usd_per_mtok_out
+    contribution = arpu - inference - a.other_variable_usd_per_mau
+    gross_profit = active * contribution - host.idle_usd
     marketing = np.broadcast_to(a.paid_budget_usd_per_month, (months, a.size))
     fixed = np.broadcast_to(a.fixed_usd_per_month, (months, a.size))
     net = gross_profit - marketing - fixed
@@ -129,12 +149,14 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
         "inference_cost_usd_per_mau": inference,
         "contribution_usd_per_mau": contribution,
         "revenue_usd": active * arpu,
-        "inference_cost_usd": active * inference,
+        "inference_cost_usd": active * inference + host.idle_usd,
         "gross_profit_usd": gross_profit,
         "marketing_usd": marketing,
         "fixed_cost_usd": fixed,
         "net_usd": net,
         "cash_usd": cash,
+        "replicas": host.replicas,
+        "gpu_utilization": host.utilization,
     }
 
     tokens = tokens_in + tokens_out
@@ -146,8 +168,13 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
     cac_payback, cac_found = first_month(cum_per_user >= a.cac_usd, in_horizon)
     breakeven, breakeven_found = first_month(net >= 0, in_horizon)
     payback, payback_found = first_month(cash >= 0, in_horizon)
+    # The same cash curve with token prices frozen at month 0: "clears at today's prices".
+    cash_m0_prices = np.cumsum(active * contribution[0] - marketing - fixed, axis=0)
+    payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, in_horizon)
     affordable, affordable_found = max_affordable_usd_per_mtok(arpu, a.other_variable_usd_per_mau, a.target_margin, tokens)
-    tcpmf, tcpmf_found = first_month(contribution >= a.target_margin * arpu, in_horizon)
+    # A product without revenue never reaches TC-PMF, whatever its costs.
+    reaches_target = (contribution >= a.target_margin * arpu) & (arpu > 0)
+    tcpmf, tcpmf_found = first_month(reaches_target, in_horizon)
 
     summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {
         "arpu_usd_m0": (arpu, None),
@@ -161,10 +188,11 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
         "cac_payback_month": (cac_payback, cac_found & has_cac),
         "breakeven_month": (breakeven, breakeven_found),
         "payback_month": (payback, payback_found),
+        "payback_month_m0_prices": (payback_m0, payback_m0_found),
         "peak_funding_usd": (peak_funding_usd(cash, in_horizon), None),
         "max_affordable_usd_per_mtok": (affordable, affordable_found),
         "tcpmf_month": (tcpmf, tcpmf_found),
-        "clears_break_even": ((tcpmf == 0) & tcpmf_found & payback_found, None),
+        "clears_break_even": ((tcpmf == 0) & tcpmf_found & payback_m0_found, None),
     }
     _check_finite(a, monthly, summary, in_horizon)
     return _Computed(monthly=monthly, in_horizon=in_horizon, summary=summary)
@@ -206,6 +234,9 @@ class Result:
     computed: _Computed = field(repr=False)
     scenarios: tuple[Scenario, ...] = ()
 
+    def __repr__(self) -> str:
+        return f"<tcpmf.Result: {self.arrays.size} scenario(s) x {self.arrays.months} months; .summary, .monthly>"
+
     @cached_property
     def summary(self) -> pd.DataFrame:
         a = self.arrays
@@ -224,7 +255,9 @@ class Result:
         assert found is not None
         labels = [month_label(int(s + m)) if ok else pd.NA for s, m, ok in zip(a.start_month_index, tcpmf_month, found)]
         frame["tcpmf_calendar_month"] = pd.array(labels, dtype="string")
-        columns = ["scenario", *SUMMARY_COLUMNS]
+        for name, dtype in zip(TOB_SUMMARY_COLUMNS, ("Float64", "Int64")):
+            frame.setdefault(name, pd.array([pd.NA] * a.size, dtype=dtype))  # NA for consumer-only results
+        columns = ["scenario", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS]
         return pd.DataFrame(frame)[columns]
 
     @cached_property
@@ -240,8 +273,26 @@ class Result:
             "calendar_month": pd.PeriodIndex.from_ordinals(ordinals, freq="M"),
         }
         for name in MONTHLY_COLUMNS:
-            frame[name] = np.ascontiguousarray(self.computed.monthly[name].T)[keep]
+            values = np.ascontiguousarray(self.computed.monthly[name].T)[keep]
+            missing = np.isnan(values)
+            # missing is <NA>, never NaN: replicas without a demand-driven self-host route, per-MAU
+            # columns of deal and MaaS rows in a mixed result
+            if name in NULLABLE_MONTHLY_COLUMNS or missing.any():
+                values = pd.arrays.FloatingArray(np.where(missing, 0.0, values), missing)
+            frame[name] = values
         return pd.DataFrame(frame)
+
+    def to_excel(self, path: str | os.PathLike[str]) -> Path:
+        """Write summary, monthly and the assumptions with their sources to an Excel workbook."""
+        from .export import to_excel
+
+        return to_excel(self, path)
+
+    def to_csv(self, folder: str | os.PathLike[str]) -> list[Path]:
+        """Write summary.csv, monthly.csv and assumptions.csv into *folder*."""
+        from .export import to_csv
+
+        return to_csv(self, folder)
 
 
 ScenarioLike = Scenario | str | os.PathLike[str]
@@ -268,10 +319,21 @@ def evaluate(scenarios: ScenarioLike | Iterable[ScenarioLike]) -> Result:
     """
     if isinstance(scenarios, (Scenario, str, os.PathLike)):
         items: list[ScenarioLike] = [scenarios]
-    else:
+    elif isinstance(scenarios, Iterable) and not isinstance(scenarios, Mapping):
         items = list(scenarios)
+    else:
+        raise TypeError(f"evaluate takes a Scenario, a path or an iterable of them, not {type(scenarios).__name__}"
+                        " (build a Scenario from a mapping with tcpmf.from_dict)")
+    for item in items:
+        if not isinstance(item, (Scenario, str, os.PathLike)):
+            raise TypeError(f"evaluate takes Scenarios or paths, not {type(item).__name__}")
     loaded = tuple(s if isinstance(s, Scenario) else load(Path(s)) for s in items)
     if not loaded:
         raise TcpmfError("evaluate needs at least one scenario")
+    if any(s.kind != "consumer" for s in loaded):  # deal-based ToB or MaaS: each kind by its engine
+        from .mixed import evaluate_mixed
+
+        arrays, computed = evaluate_mixed(loaded)
+        return Result(arrays=arrays, computed=computed, scenarios=loaded)
     arrays = from_scenarios(loaded)
     return Result(arrays=arrays, computed=evaluate_arrays(arrays), scenarios=loaded)

@@ -45,9 +45,26 @@ def _annotate(node: Any) -> Any:
     return node
 
 
+def _without_required(node: Any) -> Any:
+    """Drop sections' required keys (an annotated value keeps its ``value``)."""
+    if isinstance(node, dict):
+        return {k: _without_required(v) for k, v in node.items() if not (k == "required" and v != ["value"])}
+    if isinstance(node, list):
+        return [_without_required(item) for item in node]
+    return node
+
+
 def scenario_json_schema() -> dict[str, Any]:
-    """The JSON schema (draft 2020-12) of a scenario file."""
-    schema = _annotate(Scenario.model_json_schema(mode="validation"))
+    """The JSON schema (draft 2020-12) of a scenario file.
+
+    A file that ``extends`` another may leave out anything its parent gives, so the schema
+    checks keys, types and bounds everywhere but requires the top-level sections only of a file
+    without ``extends``; ``tcpmf validate`` checks the merged result completely.
+    """
+    full = Scenario.model_json_schema(mode="validation")
+    schema = _without_required(_annotate(full))
+    schema["if"] = {"not": {"required": ["extends"]}}
+    schema["then"] = {"required": full.get("required", [])}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "tcpmf scenario"
     schema["properties"]["extends"] = {

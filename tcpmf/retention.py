@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "CURVES",
     "active_users",
+    "cohort_users",
     "plateau",
     "power_law",
     "sbg",
@@ -98,6 +99,24 @@ def active_users(new_users: NDArray[np.float64], retention: NDArray[np.float64])
         np.multiply(new_users[:span], retention[age], out=scratch[:span])
         users[age:] += scratch[:span]
     return users
+
+
+def cohort_users(new_users: NDArray[np.float64], retention: NDArray[np.float64]) -> NDArray[np.float64]:
+    r"""Active users of each cohort: ``out[s, t, n] = A(s, n) · r(t − s, n)`` for ``t ≥ s``, else 0.
+
+    Inputs are time-major ``(T, N)``; the result is ``(T cohorts, T months, N)`` and sums over
+    cohorts to :func:`active_users`.
+
+    Examples
+    --------
+    >>> cohort_users(np.array([[10.0], [20.0]]), np.array([[1.0], [0.5]]))[:, :, 0]
+    array([[10.,  5.],
+           [ 0., 20.]])
+    """
+    months = new_users.shape[0]
+    age = np.arange(months)[None, :] - np.arange(months)[:, None]  # (cohort, month)
+    shares = retention[np.clip(age, 0, months - 1)]  # (cohort, month, N)
+    return np.where((age >= 0)[:, :, None], new_users[:, None, :] * shares, 0.0)
 
 
 def retention_matrix(

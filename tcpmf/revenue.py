@@ -7,7 +7,43 @@ from numpy.typing import ArrayLike, NDArray
 
 from .usage import active_days, token_bill_usd
 
-__all__ = ["ads_usd_per_mau", "commerce_usd_per_mau", "subscription_usd_per_mau", "usage_based_usd_per_mau"]
+__all__ = [
+    "ads_usd_per_mau",
+    "commerce_usd_per_mau",
+    "elastic_paid_share",
+    "subscription_usd_per_mau",
+    "usage_based_usd_per_mau",
+]
+
+
+def elastic_paid_share(
+    paid_share: ArrayLike,
+    price_usd_per_month: ArrayLike,
+    reference_price_usd_per_month: ArrayLike,
+    price_elasticity: ArrayLike,
+) -> NDArray[np.float64]:
+    r"""Paid share at a price, with constant elasticity around the reference price.
+
+    .. math:: s(p) = \min\left(1,\; s_0 \left(p / p_{ref}\right)^{-\varepsilon}\right)
+
+    ``s(p) = s_0`` where ``ε = 0`` or ``p = p_ref``; a free subscription (``p = 0``) with
+    ``ε > 0`` is taken by everyone who would pay at all (``s = 1`` where ``s_0 > 0``).
+
+    Examples
+    --------
+    >>> float(elastic_paid_share(0.04, 40.0, 20.0, 1.0))  # double the price, half the payers
+    0.02
+    >>> float(elastic_paid_share(0.04, 40.0, 20.0, 0.0))
+    0.04
+    """
+    s0 = np.asarray(paid_share, float)
+    p = np.asarray(price_usd_per_month, float)
+    ref = np.asarray(reference_price_usd_per_month, float)
+    e = np.asarray(price_elasticity, float)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        factor = np.where(e > 0, (p / np.where(ref > 0, ref, 1.0)) ** -e, 1.0)
+        share = np.where(s0 > 0, np.minimum(1.0, s0 * factor), 0.0)
+    return np.asarray(share, dtype=float)
 
 
 def subscription_usd_per_mau(

@@ -14,16 +14,26 @@ scenario's ``start_month`` (``assumptions/catalog/fx.yaml``).  Unknown keys are 
 from __future__ import annotations
 
 import copy
+import datetime
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from .catalog import cny_per_usd, gpu_rent, model_price
 from .errors import AssumptionError
 from .months import MONTH_PATTERN, is_month
-from .yamlio import display_path, origin_file, read_tree, validation_error
+from .tob_schema import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relations
+from .yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 
 __all__ = [
     "Ads",
@@ -35,6 +45,7 @@ __all__ = [
     "Plateau",
     "PowerLaw",
     "Revenue",
+    "Route",
     "Scenario",
     "SelfHost",
     "ShiftedBetaGeometric",
@@ -64,18 +75,73 @@ class _Section(BaseModel):
 
 
 class SelfHost(_Section):
-    """Serving on rented GPUs (MODEL.md §1): ``c = g·G / (3600·θ·u) · 1e6`` USD per 1M tokens."""
+    """Serving on rented GPUs (MODEL.md §1): ``c = g·G / (3600·θ·u) · 1e6`` USD per 1M tokens.
+
+    Throughput is given (``*_tokens_per_s_per_replica``) or estimated by the roofline from an
+    ``architecture`` (:mod:`tcpmf.roofline`).  Utilization is given (``utilization``, a fixed
+    share) or follows demand: with ``peak_to_average``, replicas(t) = max(min_replicas,
+    ⌈peak_to_average · average demand(t) / replica capacity⌉), see :mod:`tcpmf.capacity`.
+    """
 
     gpu: str = Field(description="GPU catalog key (assumptions/catalog/gpus.yaml)")
     gpus_per_replica: Annotated[int, Field(ge=1, le=1024)] = 1
-    output_tokens_per_s_per_replica: Annotated[float, Field(gt=0, le=1e8)]
-    input_tokens_per_s_per_replica: Annotated[float, Field(gt=0, le=1e9)]
-    utilization: Annotated[float, Field(ge=0.01, le=1)] = Field(
-        description="share of paid GPU-hours that serve useful traffic"
+    output_tokens_per_s_per_replica: Annotated[float, Field(gt=0, le=1e8)] | None = Field(
+        None, description="measured decode throughput; or give architecture to estimate it"
+    )
+    input_tokens_per_s_per_replica: Annotated[float, Field(gt=0, le=1e9)] | None = Field(
+        None, description="measured prefill throughput; or give architecture to estimate it"
+    )
+    architecture: str | None = Field(
+        None, description="architecture catalog key (assumptions/catalog/architectures.yaml): roofline estimate"
+    )
+    precision: Literal["fp8", "bf16"] = Field("fp8", description="weights and KV cache precision (roofline)")
+    batch: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        None, description="serving batch (roofline); default the largest that fits memory, capped"
+    )
+    context_tokens: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+        None, description="context per sequence (roofline); default input + output tokens per call"
+    )
+    utilization: Annotated[float, Field(ge=0.01, le=1)] | None = Field(
+        None, description="fixed share of paid GPU-hours that serve useful traffic; or give peak_to_average"
+    )
+    peak_to_average: Annotated[float, Field(ge=1, le=100)] | None = Field(
+        None, description="peak over average token demand: replicas follow the month's demand"
+    )
+    min_replicas: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        1, description="replicas kept running however small the demand"
+    )
+    peak_output_tokens_per_s_per_user: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+        None, description="output speed one active user is served at (concurrent users per replica)"
     )
     usd_per_gpu_hour: Annotated[float, Field(gt=0, le=1e4)] | None = Field(
         None, description="rent override; default: the GPU catalog's rent in force at start_month"
     )
+
+
+class Route(_Section):
+    """A share of the product's calls sent to one model: an API catalog model or the self-host route."""
+
+    name: str = Field(min_length=1, description="model catalog key, or a label of the self-hosted model")
+    share: Annotated[float, Field(gt=0, le=1)] = Field(description="share of calls (and tokens)")
+    route: Literal["api", "self_host"] = "api"
+
+
+def _fitted_decline(value: Any) -> Any:
+    """``"fitted:<tier>"`` → the decline factor fitted to the dated catalog (tcpmf.decline_fit)."""
+    if isinstance(value, str) and value.startswith("fitted:"):
+        from .decline_fit import fitted_decline
+
+        return fitted_decline(value.removeprefix("fitted:"))
+    return value
+
+
+DeclineFactor = Annotated[
+    float,
+    Field(ge=1, le=1000),
+    BeforeValidator(_fitted_decline),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 1, "maximum": 1000},
+                              {"type": "string", "pattern": "^fitted:"}]}),
+]
 
 
 class ModelChoice(_Section):
@@ -83,8 +149,13 @@ class ModelChoice(_Section):
 
     route: Literal["api", "self_host"] = "api"
     name: str = Field(min_length=1, description="model catalog key (assumptions/catalog/models.yaml)")
-    annual_cost_decline: Annotated[float, Field(ge=0.1, le=1000)] = Field(
-        1.0, description="factor per year: 4 means four times cheaper each year; 1 flat; 0.5 twice dearer"
+    annual_cost_decline: DeclineFactor = Field(
+        1.0,
+        description="factor per year: 4 means four times cheaper each year; 1 means flat; "
+        "or fitted:<tier> for the decline fitted to the dated catalog",
+    )
+    routes: list[Route] | None = Field(
+        None, description="shares of calls sent to several models (shares sum to 1); replaces route/name for cost"
     )
     cached_input_share: Share = Field(0.0, description="share of input tokens served from cache")
     cached_input_price_factor: Share | None = Field(
@@ -113,9 +184,17 @@ class Usage(_Section):
 
 
 class Subscription(_Section):
+    """``paid_share(p) = min(1, paid_share · (p / p_ref)^(−price_elasticity))`` (docs/model.md §3)."""
+
     price_usd_per_month: UsdPerUnit
-    paid_share: Share
+    paid_share: Share = Field(description="share of MAU paying at the reference price")
     store_fee: Share = 0.0
+    price_elasticity: Annotated[float, Field(ge=0, le=20)] = Field(
+        0.0, description="constant price elasticity of the paid share around the reference price; 0 = none"
+    )
+    reference_price_usd_per_month: UsdPerUnit | None = Field(
+        None, description="price at which paid_share was observed; default: the file's price (kept on override)"
+    )
 
 
 class Ads(_Section):
@@ -184,7 +263,9 @@ class Growth(_Section):
     """New users in month t = organic · (1 + monthly_growth)^t + paid_budget / cac."""
 
     organic_new_users_per_month: Users = 0.0
-    monthly_growth: Annotated[float, Field(ge=-1, le=5)] = 0.0
+    monthly_growth: Annotated[float, Field(ge=-1, le=1)] = Field(
+        0.0, description="growth of organic new users per month: 0.05 is 5% a month, 1 doubles monthly"
+    )
     paid_budget_usd_per_month: Usd = 0.0
     cac_usd: Annotated[float, Field(ge=0.01, le=1e6)] | None = Field(
         None, description="cost to acquire one paid user, USD"
@@ -212,24 +293,38 @@ class Scenario(_Section):
     name: str = Field(min_length=1)
     description: str | None = None
     segment: Literal["toc", "tob"] = "toc"
-    category: Literal["productivity", "entertainment", "search", "ecommerce", "social", "short_video"]
+    category: Literal[
+        "productivity", "entertainment", "search", "ecommerce", "social", "short_video",
+        "customer_service", "coding_assistant", "knowledge_rag", "digital_human_livestream", "maas_api",
+    ] = Field(description="a consumer (ToC) category, or a business (ToB) one")
     start_month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM of month 0")
     horizon_months: Annotated[int, Field(ge=1, le=240)] = 36
     target_margin: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.0, description="contribution as a share of ARPU that counts as clearing; 0 = break-even"
     )
     model: ModelChoice
-    usage: Usage
+    # usage and retention are None exactly when kind != "consumer" (a deal or maas scenario, which
+    # the per-user engine never sees); typed as present so that per-user code needs no checks.
+    usage: Usage = Field(None, description="required unless the scenario has a deal or maas section")  # type: ignore[assignment]
     revenue: Revenue = Revenue()
-    retention: Retention
+    retention: Retention = Field(None, description="required unless the scenario has a deal or maas section")  # type: ignore[assignment]
     growth: Growth = Growth()
     costs: Costs = Costs()
     finance: Finance = Finance()
+    deal: Deal | None = Field(None, description="ToB: a deal and its sales pipeline (segment tob)")
+    labor: Labor | None = Field(None, description="ToB: the human work a deal's seats replace")
+    maas: Maas | None = Field(None, description="ToB: a vendor selling tokens (segment tob)")
 
     _file: str = PrivateAttr(default="<memory>")
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def kind(self) -> Literal["consumer", "deal", "maas"]:
+        """Which engine evaluates it: ``consumer`` (per-user: ToC and small-B subscriptions),
+        ``deal`` (deal-based ToB) or ``maas`` (a token-selling vendor); see :mod:`tcpmf.tob`."""
+        return "deal" if self.deal is not None else "maas" if self.maas is not None else "consumer"
 
     @property
     def file(self) -> str:
@@ -249,6 +344,14 @@ class Scenario(_Section):
         """
         raw = copy.deepcopy(self._raw)
         provenance = dict(self._provenance)
+        # Switching a variant (another retention curve) starts that section afresh.
+        for dotted, value in values.items():
+            section, _, key = str(dotted).rpartition(".")
+            if key in VARIANT_KEYS and section:
+                current = _get_or_none(raw, section)
+                if isinstance(current, dict) and current.get(key) != value:
+                    _set(raw, section, {})
+                    provenance[section] = "<override>"
         for dotted, value in values.items():
             parts = str(dotted).split(".")
             node = raw
@@ -264,7 +367,25 @@ class Scenario(_Section):
                 node = child
             node[parts[-1]] = value
             provenance[str(dotted)] = "<override>"
+        _pin_reference_price(self, raw, values)
         return _validate(raw, self._file, provenance)
+
+
+def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, Any]) -> None:
+    """Keep the paid share's reference price at the original price when an override moves the price.
+
+    Without this, re-validating the raw tree would default the reference to the *new* price and
+    price elasticity would never act on an overridden price.
+    """
+    sub = s.revenue.subscription
+    keys = {str(k) for k in values}
+    if sub is None or sub.reference_price_usd_per_month is not None:
+        return
+    if "revenue.subscription.price_usd_per_month" not in keys or "revenue.subscription.reference_price_usd_per_month" in keys:
+        return
+    node = raw.get("revenue", {}).get("subscription")
+    if isinstance(node, dict) and "value" not in node:
+        node["reference_price_usd_per_month"] = sub.price_usd_per_month
 
 
 def _unwrap_values(
@@ -315,6 +436,13 @@ def _get(tree: dict[str, Any], path: str) -> Any:
     return node
 
 
+def _get_or_none(tree: dict[str, Any], path: str) -> Any:
+    try:
+        return _get(tree, path)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
 def _set(tree: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     node: Any = tree
@@ -330,6 +458,18 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
     sources: dict[str, str] = {}
     currency_paths: list[str] = []
     plain = _unwrap_values(raw, "", file_of, sources, currency_paths)
+    model = plain.get("model")
+    decline = model.get("annual_cost_decline") if isinstance(model, dict) else None
+    if isinstance(decline, str) and decline.startswith("fitted:"):
+        sources.setdefault(
+            "model.annual_cost_decline",
+            f"fitted: log-linear fit to the {decline.removeprefix('fitted:')} tier of the models catalog (tcpmf.decline_fit)",
+        )
+    if isinstance(plain.get("start_month"), (datetime.date, datetime.datetime)):
+        raise AssumptionError(
+            file_of("start_month"), "start_month", 'a month YYYY-MM such as "2024-06", not a full date',
+            plain["start_month"].isoformat(),
+        )
     if currency_paths:
         month = plain.get("start_month")
         if not is_month(month):
@@ -357,10 +497,15 @@ def _check_relations(s: Scenario, file_of: Any) -> None:
     def fail(path: str, value: Any, allowed: str) -> None:
         raise AssumptionError(file_of(path), path, allowed, value)
 
+    check_tob_relations(s, fail)
+    if s.segment == "toc" and s.category in TOB_CATEGORIES:
+        fail("category", s.category, f"a consumer category with segment toc ({', '.join(TOC_CATEGORIES)})")
     m = s.model
-    if m.route == "self_host" and m.self_host is None:
+    _check_routes(s, fail)
+    hosts = m.route == "self_host" or any(r.route == "self_host" for r in m.routes or ())
+    if hosts and m.self_host is None:
         fail("model.self_host", None, "a self_host section (gpu, throughput, utilization) when route is self_host")
-    if m.route == "api" and m.self_host is not None:
+    if not hosts and m.self_host is not None:
         fail("model.route", m.route, "self_host when a model.self_host section is given")
     if (m.usd_per_mtok_in is None) != (m.usd_per_mtok_out is None):
         fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "both usd_per_mtok_in and usd_per_mtok_out, or neither")
@@ -372,31 +517,107 @@ def _check_relations(s: Scenario, file_of: Any) -> None:
             m.cached_input_share,
             "0, or set model.cached_input_price_factor: explicit token prices carry no cached-input price",
         )
-    if m.route == "api" and m.usd_per_mtok_in is None:
+    if m.route == "api" and m.usd_per_mtok_in is None and m.routes is None:
         try:
             price = model_price(m.name, s.start_month)
         except KeyError as exc:
             fail("model.name", m.name, exc.args[0])
         except LookupError as exc:
-            fail("model.name", m.name, f"{exc.args[0]} (start_month is {s.start_month})")
+            fail("start_month", s.start_month, exc.args[0])
         else:
             if m.cached_input_share > 0 and price.usd_per_mtok_cached_in is None and m.cached_input_price_factor is None:
                 fail(
                     "model.cached_input_share",
                     m.cached_input_share,
-                    f"0, or set model.cached_input_price_factor: the catalog has no cached-input price for {m.name}",
+                    "0, or set model.cached_input_price_factor: the catalog has no cached-input price "
+                    f"for {m.name} in force at start_month {s.start_month}",
                 )
-    if m.route == "self_host" and m.self_host is not None and m.self_host.usd_per_gpu_hour is None:
+    if m.self_host is not None and m.self_host.usd_per_gpu_hour is None:
         try:
             gpu_rent(m.self_host.gpu, s.start_month)
         except KeyError as exc:
             fail("model.self_host.gpu", m.self_host.gpu, exc.args[0])
+    if m.self_host is not None:
+        _check_self_host(m.self_host, s.usage, fail)
     r = s.retention
     if isinstance(r, Plateau) and r.floor > r.r1:
         fail("retention.floor", r.floor, f"a floor no higher than r1 ({r.r1})")
+    sub = s.revenue.subscription
+    if sub is not None and sub.price_elasticity > 0:
+        reference = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+        if reference <= 0:
+            fail(
+                "revenue.subscription.price_elasticity", sub.price_elasticity,
+                "0, or a positive reference price (reference_price_usd_per_month, default the price)",
+            )
     g = s.growth
     if g.paid_budget_usd_per_month > 0 and not g.cac_usd:
         fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
+
+
+def _check_routes(s: Scenario, fail: Any) -> None:
+    m = s.model
+    if m.routes is None:
+        return
+    total = sum(r.share for r in m.routes)
+    if abs(total - 1.0) > 1e-9:
+        fail("model.routes", [r.share for r in m.routes], f"shares that sum to 1 (they sum to {total:g})")
+    if m.route == "self_host" and not any(r.route == "self_host" for r in m.routes):
+        fail("model.route", m.route, "api, or a route: self_host entry in model.routes (routes decide the cost)")
+    if sum(r.route == "self_host" for r in m.routes) > 1:
+        fail("model.routes", [r.name for r in m.routes], "at most one self_host route (it uses model.self_host)")
+    if m.usd_per_mtok_in is not None:
+        fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "no explicit token prices with model.routes (each route prices itself)")
+    for i, r in enumerate(m.routes):
+        if r.route != "api":
+            continue
+        try:
+            price = model_price(r.name, s.start_month)
+        except KeyError as exc:
+            fail(f"model.routes.{i}.name", r.name, exc.args[0])
+        except LookupError as exc:
+            fail(f"model.routes.{i}.name", r.name, f"{exc.args[0]} (start_month is {s.start_month})")
+        else:
+            if m.cached_input_share > 0 and price.usd_per_mtok_cached_in is None and m.cached_input_price_factor is None:
+                fail("model.cached_input_share", m.cached_input_share,
+                     f"0, or set model.cached_input_price_factor: the catalog has no cached-input price for {r.name}")
+
+
+def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
+    given = (h.output_tokens_per_s_per_replica is not None, h.input_tokens_per_s_per_replica is not None)
+    if given[0] != given[1]:
+        fail("model.self_host.input_tokens_per_s_per_replica", h.input_tokens_per_s_per_replica,
+             "both input_ and output_tokens_per_s_per_replica, or neither (then an architecture)")
+    if given[0] == (h.architecture is not None):
+        fail("model.self_host.architecture", h.architecture,
+             "either measured throughputs (input_/output_tokens_per_s_per_replica) or an architecture to estimate them, not both")
+    if (h.utilization is None) == (h.peak_to_average is None):
+        fail("model.self_host.utilization", h.utilization,
+             "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one")
+    if h.architecture is not None:
+        from .catalog_serving import architecture
+
+        try:
+            architecture(h.architecture)
+        except KeyError as exc:
+            fail("model.self_host.architecture", h.architecture, exc.args[0])
+        from .catalog import gpu_spec
+
+        try:
+            spec = gpu_spec(h.gpu)
+        except KeyError as exc:
+            fail("model.self_host.gpu", h.gpu, exc.args[0])
+        else:
+            if h.precision == "fp8" and spec.fp8_dense_tflops is None:
+                fail("model.self_host.precision", h.precision, f"bf16: {h.gpu} has no FP8 tensor cores")
+            from .roofline import estimate
+
+            context = h.context_tokens or max(1, round(usage.input_tokens_per_call + usage.output_tokens_per_call))
+            fit = estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch)
+            if float(fit.output_tokens_per_s_per_replica) <= 0:
+                fail("model.self_host.gpus_per_replica", h.gpus_per_replica,
+                     f"enough GPUs to hold {h.architecture}'s weights and one sequence of {context} tokens "
+                     f"in {h.precision} (the largest batch that fits is 0)")
 
 
 def load(path: str | Path) -> Scenario:
@@ -409,6 +630,12 @@ def load(path: str | Path) -> Scenario:
     >>> s.override({"revenue.subscription.price_usd_per_month": 15}).usage.sessions_per_day  # doctest: +SKIP
     """
     raw, provenance = read_tree(path)
+    catalog_key = next((k for k in ("models", "gpus", "cny_per_usd") if k in raw), None)
+    if catalog_key is not None and "name" not in raw:
+        raise AssumptionError(
+            display_path(Path(path)), catalog_key,
+            "a scenario file; this is a catalog file (check it with `tcpmf validate`)",
+        )
     return _validate(raw, display_path(Path(path)), provenance)
 
 

@@ -70,7 +70,7 @@ def timeline(
         overrides["model.annual_cost_decline"] = annual_cost_decline
     if model is not None:
         overrides.update({"model.route": "api", "model.name": model, "model.self_host": None,
-                          "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None})
+                          "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None, "model.routes": None})
     scenarios = [s.override(overrides) for s in category_defaults(directory)]
     summary = evaluate(scenarios).summary
     frame = pd.DataFrame(

@@ -62,6 +62,19 @@ class _Loader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"duplicate key {key_node.value!r} (first at line {seen[key_node.value] + 1})",
+                        key_node.start_mark,
+                    )
+                seen[key_node.value] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
@@ -116,11 +129,34 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+#: Keys that select a variant of a section (e.g. a retention curve): a different one replaces the
+#: whole section instead of merging into it, since the variants take different parameters.
+VARIANT_KEYS = ("curve",)
+
+
+def switches_variant(base: Any, override: Any) -> bool:
+    """True when *override* selects another variant of the section *base* (e.g. another curve)."""
+    return (
+        isinstance(base, Mapping)
+        and isinstance(override, Mapping)
+        and any(k in override and k in base and override[k] != base[k] for k in VARIANT_KEYS)
+    )
+
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge *override* into *base*: mappings merge key by key, anything else replaces."""
+    """Merge *override* into *base*: mappings merge key by key, anything else replaces.
+
+    A mapping that selects another variant (``retention: {curve: ...}`` with a different curve)
+    replaces the parent's section whole.
+    """
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping) and not _is_leaf(value):
+        if (
+            isinstance(value, Mapping)
+            and isinstance(merged.get(key), Mapping)
+            and not _is_leaf(value)
+            and not switches_variant(merged[key], value)
+        ):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
@@ -314,6 +350,10 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
                 return (
                     f"must be {_range_text(field)}, written as a plain number like 1000000 or 1.0e+6"
                 )
+            hint = " (a share as a fraction: 0.04 for 4%)" if given.strip().endswith("%") else ""
+            return f"must be {_range_text(field)}, written as a plain number{hint}"
+    if kind in ("int_type", "int_parsing", "int_from_float") and field is not None:
+        return f"must be {_range_text(field)}"
     message = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# In CI (CI=true) hypothesis draws the same examples on every run, so a result never depends on
+# the luck of the draw; locally each run explores new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # --- loader fixtures (tests/test_bad_input.py, tests/test_fuzz_loader.py) ----------------------
 

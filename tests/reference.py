@@ -54,6 +54,7 @@ SUMMARY_COLUMNS = [
     "cac_payback_month",
     "breakeven_month",
     "payback_month",
+    "payback_month_m0_prices",
     "peak_funding_usd",
     "max_affordable_usd_per_mtok",
     "tcpmf_month",
@@ -74,32 +75,92 @@ def calendar_month(start_month: str, months_later: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def token_prices_m0(s: Any) -> tuple[float, float]:
-    """``(c_in(0), c_out(0))``."""
+def self_host_full_prices(s: Any) -> tuple[float, float, float]:
+    """``(c_in, c_out, G·g)`` of the self-host route at full utilization and start-month rent."""
+    sh = s.model.self_host
+    if sh.usd_per_gpu_hour is not None:
+        g = sh.usd_per_gpu_hour
+    else:
+        from tcpmf.catalog import gpu_rent
+
+        g = gpu_rent(sh.gpu, s.start_month).usd_per_gpu_hour
+    from tcpmf.routing import self_host_throughput  # measured, or the roofline (checked on its own)
+
+    theta_in, theta_out = self_host_throughput(sh, s.usage.input_tokens_per_call, s.usage.output_tokens_per_call)
+    G = sh.gpus_per_replica
+    return g * G / (3600 * theta_in) * 1e6, g * G / (3600 * theta_out) * 1e6, g * G
+
+
+def routes(s: Any) -> list[tuple[str, str | None, float]]:
+    """``(route, catalog name or None for explicit prices, share)`` of each route."""
     m = s.model
-    if m.route == "self_host":
-        sh = m.self_host
-        if sh.usd_per_gpu_hour is not None:
-            g = sh.usd_per_gpu_hour
+    if m.routes is not None:
+        return [(r.route, r.name, r.share) for r in m.routes]
+    return [(m.route, None if m.usd_per_mtok_in is not None else m.name, 1.0)]
+
+
+def demand_driven(s: Any) -> bool:
+    sh = s.model.self_host
+    return sh is not None and sh.utilization is None and any(r == "self_host" for r, _, _ in routes(s))
+
+
+def token_prices_m0(s: Any) -> tuple[float, float]:
+    """``(c_in(0), c_out(0))`` of the routes whose price does not depend on demand, share-weighted."""
+    c_in = c_out = 0.0
+    for route, name, share in routes(s):
+        if route == "self_host":
+            if s.model.self_host.utilization is None:
+                continue  # priced month by month from demand, see self_host_month
+            f_in, f_out, _ = self_host_full_prices(s)
+            u = s.model.self_host.utilization
+            c_in += share * f_in / u
+            c_out += share * f_out / u
         else:
-            from tcpmf.catalog import gpu_rent
+            a_in, a_out = api_prices_m0(s, name)
+            c_in += share * a_in
+            c_out += share * a_out
+    return c_in, c_out
 
-            g = gpu_rent(sh.gpu, s.start_month).usd_per_gpu_hour
-        G = sh.gpus_per_replica
-        u = sh.utilization
-        c_out = g * G / (3600 * sh.output_tokens_per_s_per_replica * u) * 1e6
-        c_in = g * G / (3600 * sh.input_tokens_per_s_per_replica * u) * 1e6
-        return c_in, c_out
 
-    # API route
+def self_host_month(s: Any, t: int, active: float, tokens_in: float, tokens_out: float) -> dict[str, float]:
+    """docs/model.md §1, demand-driven self-host in month *t*: replicas, utilization, cost."""
+    share = next(sh for r, _, sh in routes(s) if r == "self_host")
+    f_in, f_out, per_hour = self_host_full_prices(s)
+    full_bill = (tokens_in * share * f_in + tokens_out * share * f_out) / 1e6 * decline(s, t)
+    hours = active * full_bill / per_hour
+    h = s.model.self_host
+    replicas = max(float(h.min_replicas), float(math.ceil(h.peak_to_average * (hours / 720))))
+    u = hours / (720 * replicas)
+    if h.usd_per_gpu_hour is None:
+        from tcpmf.catalog import gpu_rent
+
+        rent = gpu_rent(h.gpu, calendar_month(s.start_month, t)).usd_per_gpu_hour / gpu_rent(h.gpu, s.start_month).usd_per_gpu_hour
+    else:
+        rent = 1.0
+    bill = replicas * per_hour * 720 * rent
+    per_mau = bill / active if active > 0 else full_bill * rent
+    scale = decline(s, t) * rent / u if active > 0 and u > 0 else 0.0
+    return {
+        "usd_per_mau": per_mau,
+        "idle_usd": 0.0 if active > 0 else bill,
+        "usd_per_mtok_in": share * f_in * scale,
+        "usd_per_mtok_out": share * f_out * scale,
+        "replicas": replicas,
+        "gpu_utilization": u,
+    }
+
+
+def api_prices_m0(s: Any, name: str | None) -> tuple[float, float]:
+    """One API route's ``(c_in(0), c_out(0))`` after cache and discount."""
+    m = s.model
     catalog_cached = None
-    if m.usd_per_mtok_in is not None:
+    if name is None:
         p_in = m.usd_per_mtok_in
         p_out = m.usd_per_mtok_out
     else:
         from tcpmf.catalog import model_price
 
-        price = model_price(m.name, s.start_month)
+        price = model_price(name, s.start_month)
         p_in = price.usd_per_mtok_in
         p_out = price.usd_per_mtok_out
         catalog_cached = price.usd_per_mtok_cached_in
@@ -130,8 +191,18 @@ def decline(s: Any, t: int) -> float:
 
 
 def paid_share(s: Any) -> float:
+    """Paid share at the scenario's price: ``min(1, s0 · (p / p_ref)^(−ε))`` (§3)."""
     sub = s.revenue.subscription
-    return 0.0 if sub is None else sub.paid_share
+    if sub is None:
+        return 0.0
+    e = sub.price_elasticity
+    if e == 0 or sub.paid_share == 0:
+        return sub.paid_share
+    p_ref = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+    if sub.price_usd_per_month == 0:
+        return 1.0
+    log_share = math.log(sub.paid_share) - e * math.log(sub.price_usd_per_month / p_ref)
+    return 1.0 if log_share >= 0 else math.exp(log_share)
 
 
 def usage_per_mau(s: Any) -> tuple[float, float, float]:
@@ -156,7 +227,7 @@ def arpu(s: Any) -> float:
     total = 0.0
     if r.subscription is not None:
         sub = r.subscription
-        total += sub.paid_share * sub.price_usd_per_month * (1 - sub.store_fee)
+        total += paid_share(s) * sub.price_usd_per_month * (1 - sub.store_fee)
     if r.ads is not None:
         ads = r.ads
         seen_by = 1 - paid_share(s) if ads.free_tier_only else 1
@@ -243,11 +314,18 @@ def reference_evaluate(scenario: Any) -> tuple[list[dict[str, Any]], dict[str, A
         c_in = c_in0 * decline(s, t)
         c_out = c_out0 * decline(s, t)
         cost_per_mau = (tokens_in * c_in + tokens_out * c_out) / 1e6
-        contribution = arpu_usd - cost_per_mau - other
         active = 0.0
         for cohort in range(t + 1):
             active += new_users[cohort] * r[t - cohort]
-        gross_profit = active * contribution
+        idle = 0.0
+        if demand_driven(s):
+            host = self_host_month(s, t, active, tokens_in, tokens_out)
+            cost_per_mau += host["usd_per_mau"]
+            c_in += host["usd_per_mtok_in"]
+            c_out += host["usd_per_mtok_out"]
+            idle = host["idle_usd"]
+        contribution = arpu_usd - cost_per_mau - other
+        gross_profit = active * contribution - idle
         net = gross_profit - budget - fixed
         cash += net
         rows.append(
@@ -264,7 +342,7 @@ def reference_evaluate(scenario: Any) -> tuple[list[dict[str, Any]], dict[str, A
                 "inference_cost_usd_per_mau": cost_per_mau,
                 "contribution_usd_per_mau": contribution,
                 "revenue_usd": active * arpu_usd,
-                "inference_cost_usd": active * cost_per_mau,
+                "inference_cost_usd": active * cost_per_mau + idle,
                 "gross_profit_usd": gross_profit,
                 "marketing_usd": budget,
                 "net_usd": net,
@@ -298,15 +376,22 @@ def reference_evaluate(scenario: Any) -> tuple[list[dict[str, Any]], dict[str, A
         if value >= 0:
             max_affordable = value
 
-    tcpmf_month = _first(months, [c >= s.target_margin * arpu_usd for c in contribution])
+    tcpmf_month = _first(months, [c >= s.target_margin * arpu_usd and arpu_usd > 0 for c in contribution])
     payback = _first(months, [c >= 0 for c in cash_path])
+    # the same cash with token prices frozen at month 0
+    cash_m0_prices = []
+    running = 0.0
+    for row in rows:
+        running += row["active_users"] * contribution[0] - row["marketing_usd"] - fixed
+        cash_m0_prices.append(running)
+    payback_m0_prices = _first(months, [c >= 0 for c in cash_m0_prices])
 
     summary = {
         "scenario": s.name,
         "arpu_usd_m0": arpu_usd,
         "inference_cost_usd_per_mau_m0": rows[0]["inference_cost_usd_per_mau"],
         "usd_per_mtok_blended_m0": (
-            (tokens_in * c_in0 + tokens_out * c_out0) / tokens if tokens > 0 else None
+            rows[0]["inference_cost_usd_per_mau"] * 1e6 / tokens if tokens > 0 else None
         ),
         "contribution_usd_per_mau_m0": contribution[0],
         "gross_margin_m0": contribution[0] / arpu_usd if arpu_usd != 0 else None,
@@ -315,12 +400,13 @@ def reference_evaluate(scenario: Any) -> tuple[list[dict[str, Any]], dict[str, A
         "cac_payback_month": cac_payback,
         "breakeven_month": _first(months, [n >= 0 for n in net]),
         "payback_month": payback,
+        "payback_month_m0_prices": payback_m0_prices,
         "peak_funding_usd": max(0.0, -min(cash_path)),
         "max_affordable_usd_per_mtok": max_affordable,
         "tcpmf_month": tcpmf_month,
         "tcpmf_calendar_month": (
             None if tcpmf_month is None else calendar_month(s.start_month, tcpmf_month)
         ),
-        "clears_break_even": tcpmf_month == 0 and payback is not None,
+        "clears_break_even": tcpmf_month == 0 and payback_m0_prices is not None,
     }
     return rows, summary

@@ -76,7 +76,7 @@ start_months = st.builds(
 # -- model ----------------------------------------------------------------------------------
 
 token_price = num(0.0, 100.0, 0.075, 0.15, 0.3, 0.6, 2.5, 10.0, 15.0, 60.0)
-annual_decline = num(0.5, 100.0, 1.0, 2.0, 4.0, 10.0)
+annual_decline = num(1.0, 100.0, 2.0, 4.0, 10.0)
 
 
 _MAYBE_SHARE = st.one_of(st.none(), share)
@@ -120,11 +120,18 @@ def self_host_model() -> st.SearchStrategy[dict[str, Any]]:
                 "gpu": st.just(GPU),
                 "output_tokens_per_s_per_replica": num(10.0, 1e5, 1000.0),
                 "input_tokens_per_s_per_replica": num(100.0, 1e6, 10000.0),
-                "utilization": num(0.05, 1.0, 0.5, 0.8, 0.995),
                 "usd_per_gpu_hour": num(0.1, 20.0, 2.0),
             }
         ),
         optional("gpus_per_replica", st.integers(1, 16)),
+        # a fixed utilization, or replicas that follow demand (docs/model.md §1)
+        st.one_of(
+            st.fixed_dictionaries({"utilization": num(0.05, 1.0, 0.5, 0.8, 0.995)}),
+            merge(
+                st.fixed_dictionaries({"peak_to_average": num(1.0, 10.0, 1.0, 2.0)}),
+                optional("min_replicas", st.integers(1, 20)),
+            ),
+        ),
     )
     return merge(
         st.fixed_dictionaries(
@@ -170,6 +177,13 @@ def subscription() -> st.SearchStrategy[dict[str, Any]]:
             {"price_usd_per_month": num(0.0, 200.0, 9.99, 20.0), "paid_share": share}
         ),
         optional("store_fee", num(0.0, 0.3, 0.15)),
+        # elasticity of the paid share around a (positive) reference price
+        st.one_of(
+            st.just({}),
+            st.fixed_dictionaries(
+                {"price_elasticity": num(0.0, 3.0, 0.5, 1.0, 2.0), "reference_price_usd_per_month": num(1.0, 200.0, 20.0)}
+            ),
+        ),
     )
 
 
@@ -234,7 +248,7 @@ def retention() -> st.SearchStrategy[dict[str, Any]]:
 # -- growth, costs, finance -----------------------------------------------------------------
 
 
-_GROWTH_RATE = st.one_of(num(-1.0, 0.5, -0.1, 0.0, 0.05), num(0.5, 5.0))
+_GROWTH_RATE = st.one_of(num(-1.0, 0.5, -0.1, 0.0, 0.05), num(0.5, 1.0))
 _CAC_OR_NONE = st.one_of(st.none(), num(0.5, 500.0, 5.0))
 
 

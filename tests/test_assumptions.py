@@ -13,6 +13,7 @@ import yaml
 import tcpmf
 from tcpmf.jsonschema import dumps
 from tcpmf.scenario import TOC_CATEGORIES
+from tcpmf.tob_schema import TOB_CATEGORIES
 from tcpmf.yamlio import assumptions_dir
 
 ROOT = assumptions_dir()
@@ -43,10 +44,10 @@ def _unannotated(tree: Any, path: str = "") -> list[str]:
 
 
 def test_categories_and_products_are_there() -> None:
-    assert {p.stem for p in CATEGORY_FILES} >= set(TOC_CATEGORIES)
+    assert {p.stem for p in CATEGORY_FILES} >= set(TOC_CATEGORIES) | set(TOB_CATEGORIES)
     assert len(PRODUCT_FILES) >= 8
     categories = {tcpmf.load(p).category for p in PRODUCT_FILES}
-    assert categories == set(TOC_CATEGORIES)
+    assert set(TOC_CATEGORIES) <= categories <= set(TOC_CATEGORIES) | set(TOB_CATEGORIES)
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -59,18 +60,16 @@ def test_every_number_carries_its_source(path: Path) -> None:
 def test_bundled_files_validate_against_the_json_schema(path: Path) -> None:
     schema = json.loads((ROOT / "scenario.schema.json").read_text(encoding="utf-8"))
     tree = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if "extends" in tree:  # a partial file: check the keys it has, not the required ones
-        schema = _optional(schema)
     jsonschema.validate(tree, schema)
 
 
-def _optional(node: Any) -> Any:
-    """The schema with every section's required keys dropped (an annotated value keeps `value`)."""
-    if isinstance(node, dict):
-        return {k: _optional(v) for k, v in node.items() if not (k == "required" and v != ["value"])}
-    if isinstance(node, list):
-        return [_optional(v) for v in node]
-    return node
+def test_json_schema_requires_the_sections_of_a_file_without_extends() -> None:
+    schema = json.loads((ROOT / "scenario.schema.json").read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError, match="required"):
+        jsonschema.validate({"name": "x"}, schema)
+    jsonschema.validate({"extends": "other.yaml", "name": "x"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"extends": "other.yaml", "usage": {"dau_per_mau": 2}}, schema)
 
 
 def test_committed_json_schema_is_current() -> None:

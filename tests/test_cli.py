@@ -31,6 +31,11 @@ def test_breakeven_json_has_the_contract_keys_for_every_bundled_product() -> Non
     for key in ("contribution_usd_per_mau_m0", "gross_margin_m0", "ltv_usd", "ltv_to_cac", "cac_payback_month",
                 "breakeven_month", "payback_month", "peak_funding_usd", "max_affordable_usd_per_mtok"):
         assert key in BREAKEVEN_KEYS
+    assert BREAKEVEN_KEYS[-2:] == ("deal_margin_usd", "deals_to_break_even")  # ToB keys appended
+    deal_rows = {tcpmf.load(p).name for p in PRODUCTS if tcpmf.load(p).kind == "deal"}
+    assert deal_rows
+    for row in rows:
+        assert (row["deal_margin_usd"] is not None) == (row["product"] in deal_rows)
 
 
 def test_breakeven_table_names_every_product() -> None:

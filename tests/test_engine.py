@@ -69,8 +69,9 @@ def test_no_nan_or_inf_in_any_output(simple: dict[str, Any]) -> None:
     simple["usage"]["input_tokens_per_call"] = 0
     simple["usage"]["output_tokens_per_call"] = 0
     result = tcpmf.evaluate(tcpmf.from_dict(simple))
-    numbers = result.monthly.select_dtypes("number").to_numpy(dtype=float)
-    assert np.isfinite(numbers).all()
+    numbers = result.monthly.select_dtypes("number")
+    for column in numbers.columns:  # nullable columns use <NA> for missing, never NaN
+        assert np.isfinite(numbers[column].to_numpy(dtype=float, na_value=0.0)).all(), column
     summary = result.summary
     for column in summary.columns:
         values = summary[column]
@@ -84,3 +85,24 @@ def test_evaluate_accepts_paths(valid_scenario_file: Any) -> None:
     by_path = tcpmf.evaluate(valid_scenario_file).summary
     by_object = tcpmf.evaluate(tcpmf.load(valid_scenario_file)).summary
     pd.testing.assert_frame_equal(by_path, by_object)
+
+
+def test_clears_at_todays_prices_ignores_the_forecast_decline(simple: dict[str, Any]) -> None:
+    """A product that pays back only because prices are assumed to fall does not 'clear' today."""
+    simple["horizon_months"] = 36
+    simple["model"].update(usd_per_mtok_in=22.0, usd_per_mtok_out=22.0)  # 0.99 USD/MAU: contribution < 0
+    flat = tcpmf.from_dict(simple)
+    falling = flat.override({"model.annual_cost_decline": 10.0, "name": "falling"})
+    s = tcpmf.evaluate([flat, falling]).summary
+    assert s["tcpmf_month"].isna()[0] and s["tcpmf_month"][1] > 0
+    assert not s["payback_month"].isna()[1]  # pays back as prices fall...
+    assert list(s["clears_break_even"]) == [False, False]  # ...but does not clear at today's prices
+    assert s["payback_month_m0_prices"].isna().all()
+
+
+def test_no_revenue_never_reaches_tcpmf(simple: dict[str, Any]) -> None:
+    simple["revenue"] = {}
+    simple["usage"].update(input_tokens_per_call=0, output_tokens_per_call=0)
+    simple["costs"]["other_variable_usd_per_mau"] = 0.0
+    s = tcpmf.evaluate(tcpmf.from_dict(simple)).summary
+    assert pd.isna(s["tcpmf_month"][0]) and not bool(s["clears_break_even"][0])

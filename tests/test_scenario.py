@@ -126,3 +126,46 @@ def test_catalog_files_validate_on_the_command_line(yaml_writer: Callable[[str, 
     with pytest.raises(tcpmf.AssumptionError) as info:
         validate_file(bad)
     assert info.value.key_path == "cny_per_usd.0.cny_per_usd" and info.value.value == 72
+
+
+def test_a_child_file_may_switch_the_retention_curve(
+    yaml_writer: Callable[[str, Any], Path], valid_scenario_dict: dict[str, Any]
+) -> None:
+    valid_scenario_dict["retention"] = {"curve": "sbg", "alpha": 0.7, "beta": 1.2}
+    yaml_writer("base.yaml", valid_scenario_dict)
+    child = yaml_writer("child.yaml", {"extends": "base.yaml", "retention": {"curve": "power_law", "r1": 0.3, "beta": 0.5}})
+    assert tcpmf.load(child).retention.curve == "power_law"
+    s = tcpmf.from_dict(valid_scenario_dict)
+    switched = s.override({"retention.curve": "plateau", "retention.r1": 0.4, "retention.floor": 0.1, "retention.tau": 3})
+    assert switched.retention.curve == "plateau"
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        s.override({"retention.curve": "plateau", "retention.r1": 0.4})
+    assert info.value.file == "<override>" and info.value.key_path in ("retention.floor", "retention.tau")
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "phrase"),
+    [
+        ("start_month: 2024-06-01\n", "start_month", "not a full date"),
+        ("usage:\n  dau_per_mau: 0.2\n  dau_per_mau: 0.3\n", "", "duplicate key 'dau_per_mau'"),
+        ("revenue: {subscription: {paid_share: '4%'}}\n", "revenue.subscription.paid_share", "0.04 for 4%"),
+        ("start_month: '2023-01'\n", "start_month", "on or after 2024-05"),
+    ],
+)
+def test_plausible_mistakes_get_pointed_messages(
+    yaml_writer: Callable[[str, Any], Path], valid_scenario_dict: dict[str, Any], text: str, key: str, phrase: str
+) -> None:
+    del valid_scenario_dict["model"]["usd_per_mtok_in"], valid_scenario_dict["model"]["usd_per_mtok_out"]
+    yaml_writer("base.yaml", valid_scenario_dict)
+    child = yaml_writer("child.yaml", "extends: base.yaml\n" + text)
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        tcpmf.load(child)
+    assert info.value.key_path == key and phrase in info.value.message
+    assert "child.yaml" in info.value.message
+
+
+def test_a_catalog_file_is_not_taken_for_a_scenario() -> None:
+    from tcpmf.yamlio import assumptions_dir
+
+    with pytest.raises(tcpmf.AssumptionError, match="catalog file"):
+        tcpmf.load(assumptions_dir() / "catalog" / "gpus.yaml")
