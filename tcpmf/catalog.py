@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .catalog_serving import ArchitecturesFile, ServingCalibrationFile
 from .errors import AssumptionError
 from .months import MONTH_PATTERN, month_index
-from .yamlio import assumptions_dir, display_path, read_yaml, validation_error
+from .yamlio import assumptions_dir, display_path, load_validated, read_yaml, validation_error
 
 __all__ = [
     "ApiPrice",
@@ -156,12 +156,7 @@ class GpuRent:
     source: str
 
 
-def _load(path: Path, schema: type[BaseModel]) -> Any:
-    data = read_yaml(path)
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, display_path(path), data, schema) from None
+_load = load_validated
 
 
 @lru_cache(maxsize=4)

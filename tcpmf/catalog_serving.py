@@ -13,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .months import MONTH_PATTERN
-from .yamlio import assumptions_dir, display_path, read_yaml, validation_error
+from .yamlio import assumptions_dir, load_validated
 
 __all__ = [
     "Architecture",
@@ -97,24 +97,16 @@ class Architecture:
     source: str
 
 
-def _load(path: Path, schema: type[BaseModel]) -> BaseModel:
-    data = read_yaml(path)
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, display_path(path), data, schema) from None
-
-
 @lru_cache(maxsize=4)
 def _architectures(directory: Path) -> ArchitecturesFile:
-    loaded = _load(directory / "catalog" / "architectures.yaml", ArchitecturesFile)
+    loaded = load_validated(directory / "catalog" / "architectures.yaml", ArchitecturesFile)
     assert isinstance(loaded, ArchitecturesFile)
     return loaded
 
 
 @lru_cache(maxsize=4)
 def _calibration(directory: Path) -> ServingCalibration:
-    loaded = _load(directory / "catalog" / "serving_calibration.yaml", ServingCalibrationFile)
+    loaded = load_validated(directory / "catalog" / "serving_calibration.yaml", ServingCalibrationFile)
     assert isinstance(loaded, ServingCalibrationFile)
     return loaded.serving_calibration
 

@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -25,6 +25,7 @@ from .months import MONTH_PATTERN
 __all__ = ["assumptions_dir", "deep_merge", "read_tree", "read_yaml", "validation_error"]
 
 ENV_ASSUMPTIONS = "TCPMF_ASSUMPTIONS"
+BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 
 
 def assumptions_dir() -> Path:
@@ -141,6 +142,15 @@ def switches_variant(base: Any, override: Any) -> bool:
         and isinstance(override, Mapping)
         and any(k in override and k in base and override[k] != base[k] for k in VARIANT_KEYS)
     )
+
+
+def load_validated(path: Path, schema: type[BaseModelT]) -> BaseModelT:
+    """Read *path* and validate it with the pydantic *schema*; errors name the file and key."""
+    data = read_yaml(path)
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, display_path(path), data, schema) from None
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
