@@ -8,7 +8,9 @@ fit
 .. math:: \ln p_i = a - b\,y_i, \qquad D = e^{b}
 
 over the years ``y_i`` gives the annual decline factor ``D`` (4 means four times cheaper each year).
-Its spread is the standard error of ``b``: ``D`` at ``b ± se`` brackets the estimate.
+Its spread is the standard error of ``b``: ``D`` at ``b ± se`` brackets the estimate.  Two points
+determine the line exactly and leave no residual degree of freedom, so with fewer than three
+points the spread is undefined: NA, never 0.
 """
 
 from __future__ import annotations
@@ -44,13 +46,17 @@ class DeclineFit:
 
 
 def fit_decline(month_indices: ArrayLike, usd_per_mtok: ArrayLike) -> tuple[float, float]:
-    r"""Least-squares ``(D, se)`` of :math:`\ln p = a - \ln D \cdot t/12`; ``se`` of :math:`\ln D`.
+    r"""Least-squares ``(D, se)`` of :math:`\ln p = a - \ln D \cdot t/12`; ``se`` of :math:`\ln D`
+    (NaN with only two points: the spread is undefined).
 
     Examples
     --------
     >>> d, se = fit_decline([0, 12, 24], [10.0, 1.0, 0.1])
     >>> round(d, 9), round(se, 9)
     (10.0, 0.0)
+    >>> d, se = fit_decline([0, 12], [10.0, 1.0])
+    >>> round(d, 9), se
+    (10.0, nan)
     """
     years = np.asarray(month_indices, float) / 12.0
     logp = np.log(np.asarray(usd_per_mtok, float))
@@ -60,7 +66,7 @@ def fit_decline(month_indices: ArrayLike, usd_per_mtok: ArrayLike) -> tuple[floa
     x = years - years.mean()
     slope = float((x * (logp - logp.mean())).sum() / (x * x).sum())
     residuals = logp - logp.mean() - slope * x
-    se = float(np.sqrt((residuals**2).sum() / (n - 2) / (x * x).sum())) if n > 2 else 0.0
+    se = float(np.sqrt((residuals**2).sum() / (n - 2) / (x * x).sum())) if n > 2 else float("nan")
     return float(np.exp(-slope)), se
 
 
@@ -129,7 +135,10 @@ def fitted_decline(tier: str, directory: Path | None = None) -> float:
 
 
 def decline_table(directory: Path | None = None) -> pd.DataFrame:
-    """One row per tier with at least two dated points: the fitted decline and its spread."""
+    """One row per tier with at least two dated points: the fitted decline and its spread.
+
+    With fewer than three points the spread columns are NA and ``note`` says why.
+    """
     directory = directory or assumptions_dir()
     rows = []
     for tier in tier_names(directory):
@@ -137,5 +146,10 @@ def decline_table(directory: Path | None = None) -> pd.DataFrame:
             fit = _fit(tier, directory)
         except ValueError:
             continue
-        rows.append({"tier": tier, **fit.__dict__})
-    return pd.DataFrame(rows)
+        note = "" if fit.points >= 3 else f"{fit.points} points: spread undefined (needs 3 or more)"
+        rows.append({"tier": tier, **fit.__dict__, "note": note})
+    frame = pd.DataFrame(rows)
+    for column in ("annual_cost_decline_low", "annual_cost_decline_high", "log_slope_standard_error"):
+        if column in frame:
+            frame[column] = frame[column].astype("Float64").mask(frame[column].isna())
+    return frame

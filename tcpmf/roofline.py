@@ -36,6 +36,7 @@ from scipy.optimize import least_squares
 
 from .catalog import gpu_spec
 from .catalog_serving import Measurement, ServingCalibration, architecture, serving_calibration
+from .errors import TcpmfError
 
 __all__ = [
     "BYTES_PER_PARAM",
@@ -175,6 +176,13 @@ def estimate(
         Serving batch; default the largest that fits memory, capped at the calibration's
         ``max_batch``.
 
+    Raises
+    ------
+    TcpmfError
+        When the weights plus the KV cache of a single sequence exceed the replica's usable
+        memory (no batch fits): the message names the architecture, GPU, GPUs per replica and
+        the memory needed and available.
+
     Examples
     --------
     >>> t = estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, context_tokens=2048)  # doctest: +SKIP
@@ -193,6 +201,16 @@ def estimate(
     weights = arch.params_total * b
     kv = float(kv_bytes_per_token(arch.layers, arch.kv_elements_per_token_per_layer, b))
     fits = max_batch_fitting_memory(spec.memory_gb * 1e9 * gpus_per_replica, weights, kv, context_tokens, cal.memory_usable_share)
+    if (fits < 1).any():
+        longest = float(np.max(context_tokens))
+        needed = weights + longest * kv
+        usable = cal.memory_usable_share * spec.memory_gb * 1e9 * gpus_per_replica
+        raise TcpmfError(
+            f"{architecture_name} does not fit {gpus_per_replica}x {gpu} in {precision}: its weights plus the KV "
+            f"cache of one sequence of {longest:,.0f} tokens need {needed / 1e9:,.1f} GB, the replica has "
+            f"{usable / 1e9:,.1f} GB usable ({cal.memory_usable_share:g} of {spec.memory_gb * gpus_per_replica:g} GB); "
+            "use more GPUs per replica, a GPU with more memory, fp8 or a shorter context"
+        )
     chosen = np.minimum(fits, cal.max_batch) if batch is None else np.asarray(batch, float)
     prefill = prefill_tokens_per_s_per_replica(flops, arch.params_active, cal.flop_efficiency)
     decode = decode_tokens_per_s_per_replica(

@@ -22,7 +22,7 @@ from .cost import api_usd_per_mtok, self_host_usd_per_mtok
 from .months import month_index, month_label
 from .scenario import ModelChoice, Scenario, SelfHost
 
-__all__ = ["RoutePrices", "rent_factor_path", "route_prices_m0", "self_host_throughput"]
+__all__ = ["RoutePrices", "api_route_prices_m0", "rent_factor_path", "route_prices_m0", "self_host_throughput"]
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,38 @@ def _api_prices(m: ModelChoice, name: str | None, start_month: str) -> tuple[flo
     return float(c_in), float(c_out)
 
 
+def _routes(s: Scenario) -> list[tuple[str, str | None, float]]:
+    """``(route, catalog name or None for explicit prices, share)`` of each of *s*'s routes."""
+    m = s.model
+    if m.routes is not None:
+        return [(r.route, r.name, r.share) for r in m.routes]
+    return [(m.route, None if m.usd_per_mtok_in is not None else m.name, 1.0)]
+
+
+def api_route_prices_m0(s: Scenario, fallback_model: str | None = None) -> list[tuple[str, float, float, float]]:
+    """``(model, share, c_in, c_out)`` of each API route of *s*: the effective month-0 USD per 1M
+    tokens the engine charges (after cache and discount), share of calls unnormalized.
+
+    Without an API route, *fallback_model* (if given) priced with the scenario's cache and
+    discount settings, share 1; else an empty list.
+    """
+    m = s.model
+    out = []
+    for route, name, share in _routes(s):
+        if route == "api":
+            c_in, c_out = _api_prices(m, name, s.start_month)
+            out.append((m.name if name is None else name, share, c_in, c_out))
+    if not out and fallback_model is not None:
+        c_in, c_out = _api_prices(m, fallback_model, s.start_month)
+        out.append((fallback_model, 1.0, c_in, c_out))
+    return out
+
+
 def route_prices_m0(s: Scenario) -> RoutePrices:
     """The month-0 prices of *s*'s model mix (see the module formula)."""
     m = s.model
-    routes: list[tuple[str, str | None, float]]
-    if m.routes is not None:
-        routes = [(r.route, r.name, r.share) for r in m.routes]
-    else:
-        routes = [(m.route, None if m.usd_per_mtok_in is not None else m.name, 1.0)]
     c_in = c_out = d_in = d_out = per_replica_hour = host_share = 0.0
-    for route, name, share in routes:
+    for route, name, share in _routes(s):
         if route == "api":
             a_in, a_out = _api_prices(m, name, s.start_month)
             c_in += share * a_in

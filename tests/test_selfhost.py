@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -80,6 +81,12 @@ def test_uncalibrated_roofline_is_far_off() -> None:
 @given(st.sampled_from(architecture_names()), st.integers(256, 32768), st.integers(1, 8))
 def test_roofline_monotone(arch: str, context: int, gpus: int) -> None:
     """More context fits fewer sequences; decode never beats the compute roof; MoE prefill uses active params."""
+    spec, cal, model = catalog.gpu_spec("h100-sxm"), serving_calibration(), tcpmf.catalog_serving.architecture(arch)
+    kv = float(roofline.kv_bytes_per_token(model.layers, model.kv_elements_per_token_per_layer, 1.0))
+    if cal.memory_usable_share * spec.memory_gb * 1e9 * gpus < model.params_total + 2 * context * kv:
+        with pytest.raises(tcpmf.TcpmfError, match="does not fit"):  # never a silent zero
+            roofline.estimate(arch, "h100-sxm", "fp8", gpus, context_tokens=np.array([context, 2 * context]))
+        return
     a = roofline.estimate(arch, "h100-sxm", "fp8", gpus, context_tokens=np.array([context, 2 * context]))
     assert a.max_batch_fitting_memory[0] >= a.max_batch_fitting_memory[1]
     assert (a.output_tokens_per_s_per_replica <= a.input_tokens_per_s_per_replica + 1e-9).all()
@@ -87,10 +94,18 @@ def test_roofline_monotone(arch: str, context: int, gpus: int) -> None:
 
 
 def test_moe_prefill_uses_active_parameters() -> None:
-    v3 = roofline.estimate("deepseek-v3", "h800", "fp8", 8)
-    dense = roofline.estimate("llama-3.1-405b", "h800", "fp8", 8)
+    v3 = roofline.estimate("deepseek-v3", "h800", "fp8", 16)
+    dense = roofline.estimate("llama-3.1-405b", "h800", "fp8", 16)
     assert float(v3.input_tokens_per_s_per_replica) > 10 * float(dense.input_tokens_per_s_per_replica)
-    assert float(v3.max_batch_fitting_memory) == 0  # 671 GB of FP8 weights exceed 8 x 80 GB x 0.9
+
+
+def test_model_that_does_not_fit_raises_naming_the_set_up() -> None:
+    """671 GB of FP8 weights exceed 8 x 80 GB x 0.9: an error, not decode 0 beside a real prefill."""
+    with pytest.raises(tcpmf.TcpmfError) as info:
+        roofline.estimate("deepseek-v3", "h800", "fp8", 8, 4000)
+    text = str(info.value)
+    for part in ("deepseek-v3", "8x h800", "fp8", "576.0 GB usable", "671"):
+        assert part in text
 
 
 # -- demand-driven self-hosting ----------------------------------------------------------------
@@ -221,7 +236,7 @@ def test_crossover_never_when_gpus_cannot_win() -> None:
 
 def test_crossover_chart_builds() -> None:
     chart = crossover_chart(scenario(), api_model="gpt-4o")
-    assert chart.to_dict()["title"].endswith("self-host vs API")
+    assert chart.to_dict()["title"] == "host: self-host (measured throughput on 1x h100-sxm) vs API (gpt-4o)"
 
 
 def test_cli_crossover(tmp_path: Any) -> None:
@@ -246,14 +261,18 @@ def test_decline_fit_recovers_a_synthetic_series(d: float, p0: float, months: li
     prices = [p0 * d ** (-m / 12) for m in months]
     fitted, se = fit_decline(months, prices)
     assert fitted == pytest.approx(d, rel=1e-9)
-    assert se == pytest.approx(0.0, abs=1e-9)
+    if len(months) == 2:
+        assert math.isnan(se)  # two points leave no degree of freedom: the spread is undefined
+    else:
+        assert se == pytest.approx(0.0, abs=1e-9)
 
 
 def test_decline_table_reports_spread_and_fitted_string_resolves() -> None:
     table = decline_table()
     assert {"gpt-4-class", "gpt-3.5-class"} <= set(table["tier"])
-    assert (table["annual_cost_decline_low"] <= table["annual_cost_decline"]).all()
-    assert (table["annual_cost_decline"] <= table["annual_cost_decline_high"]).all()
+    spread = table[table["points"] >= 3]
+    assert (spread["annual_cost_decline_low"] <= spread["annual_cost_decline"]).all()
+    assert (spread["annual_cost_decline"] <= spread["annual_cost_decline_high"]).all()
     s = scenario(**{"model.annual_cost_decline": "fitted:gpt-4-class"})
     assert s.model.annual_cost_decline == pytest.approx(fitted_decline("gpt-4-class"))
     assert "gpt-4-class" in tier_names()
@@ -328,3 +347,127 @@ def test_route_self_host_needs_a_self_host_entry() -> None:
     with pytest.raises(tcpmf.AssumptionError) as info:
         scenario(**{"model.routes": [{"name": "gpt-4o-mini", "share": 1.0}]})
     assert info.value.key_path == "model.route"
+
+
+# -- review fixes ------------------------------------------------------------------------------
+
+
+def test_crossover_api_price_is_what_the_engine_charges() -> None:
+    """Cached input and discount count: the API price is the engine's blended month-0 price."""
+    companion = tcpmf.load("assumptions/products/ai_companion.yaml")  # 56% of input tokens cached
+    discounted = companion.override({"model.price_discount": 0.2, "name": "discounted"})
+    frame = crossover([companion, discounted])
+    engine = tcpmf.evaluate([companion, discounted]).summary["usd_per_mtok_blended_m0"].to_numpy(float)
+    np.testing.assert_allclose(frame["api_usd_per_mtok"].to_numpy(float), engine, rtol=1e-12)
+    assert frame["api_usd_per_mtok"][0] == pytest.approx(0.3187, abs=1e-4)  # list prices gave 0.586
+    factor = companion.override({"model.cached_input_price_factor": 0.5})
+    assert crossover(factor)["api_usd_per_mtok"][0] == pytest.approx(
+        float(tcpmf.evaluate(factor).summary["usd_per_mtok_blended_m0"][0]))
+
+
+def test_crossover_names_the_set_ups_and_flags_the_default() -> None:
+    api_only = scenario(model={"route": "api", "name": "gpt-4o-mini"})
+    row = crossover([api_only, scenario()])
+    assert list(row["self_host_from"]) == ["default", "scenario"]
+    assert row["self_host"][0] == "llama-3.1-8b fp8 on 1x h100-sxm"
+    assert row["self_host"][1] == "measured throughput on 1x h100-sxm"
+    assert list(row["api_models"]) == ["gpt-4o-mini", "gpt-4o-mini"]
+    big = {"gpu": "h100-sxm", "architecture": "llama-3.1-70b", "gpus_per_replica": 2, "precision": "bf16", "peak_to_average": 2.0}
+    given = crossover(api_only, self_host=big)
+    assert given["self_host"][0] == "llama-3.1-70b bf16 on 2x h100-sxm" and given["self_host_from"][0] == "given"
+    assert given["self_host_usd_per_mtok_full"][0] > row["self_host_usd_per_mtok_full"][0]
+    title = crossover_chart(api_only).to_dict()["title"]
+    assert "llama-3.1-8b fp8 on 1x h100-sxm" in title and "default" in title and "gpt-4o-mini" in title
+
+
+def test_cli_crossover_chooses_and_warns_about_the_self_host_set_up(tmp_path: Any) -> None:
+    path = tmp_path / "api.yaml"
+    d = copy.deepcopy(BASE)
+    d["model"] = {"route": "api", "name": "gpt-4o-mini"}
+    path.write_text(json.dumps(d), encoding="utf-8")
+    table = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["crossover", str(path)])
+    assert table.exit_code == 0, table.output
+    assert "DEFAULT" in table.stdout and "llama-3.1-8b fp8 on 1x h100-sxm" in table.stdout
+    chosen = CliRunner().invoke(app, ["crossover", str(path), "--json", "--architecture", "llama-3.1-70b",
+                                      "--gpu", "h100-sxm", "--gpus-per-replica", "2", "--precision", "bf16"])
+    assert chosen.exit_code == 0, chosen.output
+    row = json.loads(chosen.stdout)[0]
+    assert row["self_host"] == "llama-3.1-70b bf16 on 2x h100-sxm" and row["self_host_from"] == "given"
+    assert row["api_models"] == "gpt-4o-mini"
+    for bad in (["--architecture", "deepseek-v3", "--gpu", "h800", "--gpus-per-replica", "8"], ["--gpu", "h9"], ["--precision", "fp9"]):
+        result = CliRunner().invoke(app, ["crossover", str(path), *bad])
+        assert result.exit_code == 1 and "Traceback" not in result.output, (bad, result.output)
+
+
+def test_crossover_respects_a_routing_mix() -> None:
+    """70% self-hosted, 30% on the API: the API calls are compared with the scenario's own set-up."""
+    d = copy.deepcopy(BASE)
+    d["model"]["route"] = "api"
+    d["model"]["routes"] = [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+                            {"name": "gpt-4o-mini", "share": 0.2}, {"name": "gpt-4o", "share": 0.1}]
+    d["model"]["cached_input_share"] = 0.5
+    mixed = tcpmf.from_dict(d)
+    row = crossover(mixed)
+    assert row["api_share"][0] == pytest.approx(0.3)
+    assert row["api_models"][0] == "gpt-4o-mini 67% + gpt-4o 33%" and row["self_host_from"][0] == "scenario"
+    alone = [tcpmf.from_dict({**d, "name": n, "model": {"route": "api", "name": n, "cached_input_share": 0.5}})
+             for n in ("gpt-4o-mini", "gpt-4o")]
+    blended = tcpmf.evaluate(alone).summary["usd_per_mtok_blended_m0"].to_numpy(float)
+    assert row["api_usd_per_mtok"][0] == pytest.approx((2 * blended[0] + blended[1]) / 3)
+    # users whose API-routed tokens (30% of theirs) reach the crossover volume
+    assert row["crossover_mau"][0] == pytest.approx(row["crossover_tokens_per_month"][0] / (0.3 * row["tokens_per_mau"][0]))
+
+
+def test_two_point_decline_has_no_fake_spread() -> None:
+    table = decline_table().set_index("tier")
+    two = table[table["points"] == 2]
+    assert len(two) > 0
+    assert two["annual_cost_decline_low"].isna().all() and two["log_slope_standard_error"].isna().all()
+    assert two["note"].str.contains("undefined").all()
+    assert not table.loc["gpt-4-class", "log_slope_standard_error"] is pd.NA
+    rows = json.loads(CliRunner().invoke(app, ["decline", "--json"]).stdout)
+    assert all(r["annual_cost_decline_high"] is None for r in rows if r["points"] == 2)
+
+
+@pytest.mark.parametrize("value", ["fitted gpt-4-class", "gpt-4-class"])
+def test_decline_text_error_mentions_both_forms(value: str) -> None:
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        scenario(**{"model.annual_cost_decline": value})
+    assert info.value.key_path == "model.annual_cost_decline"
+    assert "[1, 1000]" in str(info.value) and "fitted:<tier>" in str(info.value)
+
+
+def test_child_adding_peak_to_average_is_blamed_and_told_to_null_utilization(tmp_path: Any) -> None:
+    parent = copy.deepcopy(BASE)
+    del parent["model"]["self_host"]["peak_to_average"]
+    parent["model"]["self_host"]["utilization"] = 0.5
+    (tmp_path / "parent.yaml").write_text(json.dumps(parent), encoding="utf-8")
+    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nname: child\nmodel:\n  self_host:\n    peak_to_average: 2.0\n",
+                                         encoding="utf-8")
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        tcpmf.load(tmp_path / "child.yaml")
+    assert info.value.file.endswith("child.yaml")
+    assert info.value.key_path == "model.self_host.peak_to_average"
+    assert "utilization: null" in str(info.value)
+    (tmp_path / "fixed.yaml").write_text(
+        "extends: parent.yaml\nname: fixed\nmodel:\n  self_host:\n    peak_to_average: 2.0\n    utilization: null\n",
+        encoding="utf-8")
+    assert tcpmf.load(tmp_path / "fixed.yaml").model.self_host.peak_to_average == 2.0
+
+
+def test_self_host_route_without_a_section_names_the_route() -> None:
+    d = copy.deepcopy(BASE)
+    d["model"] = {"route": "api", "name": "mix", "routes": [{"name": "gpt-4o-mini", "share": 0.5},
+                                                             {"name": "llama", "share": 0.5, "route": "self_host"}]}
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        tcpmf.from_dict(d)
+    assert info.value.key_path == "model.routes.1.route"
+    assert "self_host section" in str(info.value)
+
+
+def test_scenario_whose_model_does_not_fit_names_the_memory() -> None:
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        scenario(**{"model.self_host.output_tokens_per_s_per_replica": None, "model.self_host.input_tokens_per_s_per_replica": None,
+                    "model.self_host.architecture": "deepseek-v3"})
+    assert info.value.key_path == "model.self_host.gpus_per_replica"
+    assert "GB usable" in str(info.value) and "1x h100-sxm" in str(info.value)
