@@ -157,6 +157,15 @@ def cohort_users(result: Result, scenario: int = 0, months_per_cohort: int = 3,
     return chart
 
 
+def _step_label(value: float, signed: bool) -> str:
+    """A waterfall bar's label: the value (ARPU, contribution) or a cost with a minus sign; a
+    value that rounds to zero reads "0", never "−0"."""
+    text = f"{abs(value):,.3g}"
+    if float(text.replace(",", "")) == 0.0:
+        return "0"
+    return f"{value:,.3g}".replace("-", "−") if signed else f"−{text}"
+
+
 def unit_waterfall(result: Result, scenario: int = 0, width: int = WIDTH, height: int = HEIGHT) -> alt.LayerChart:
     """Month-0 economics of one MAU as a waterfall: ARPU − inference − other variable = contribution."""
     row = _row(result, scenario)
@@ -173,7 +182,7 @@ def unit_waterfall(result: Result, scenario: int = 0, width: int = WIDTH, height
     ]
     records = [
         {"step": step, "start": start, "end": end, "usd_per_mau": value, "kind": kind, "order": i,
-         "top": max(start, end), "label": f"{value:,.3g}" if i in (0, 3) else f"−{abs(value):,.3g}"}
+         "top": max(start, end), "label": _step_label(value, signed=i in (0, 3))}
         for i, (step, start, end, value, kind) in enumerate(steps)
     ]
     data = {"values": records}
@@ -295,13 +304,17 @@ def model_variants(scenario: Scenario, models: Sequence[str | ModelChoice]) -> l
 
 
 def on_model(scenario: Scenario, model: str | ModelChoice, name: str | None = None) -> Scenario:
-    """*scenario* served by another model: a catalog name (API route) or a whole ModelChoice."""
+    """*scenario* served by another model: a catalog name (API route) or a whole ModelChoice.
+
+    All of the product's calls go to that model: a mix of routes (``model.routes``), explicit
+    token prices and a self-host section are dropped.
+    """
     if isinstance(model, ModelChoice):
         values: dict[str, Any] = {"model": model.model_dump(exclude_none=True)}
     else:
         cached = model_price(model, scenario.start_month).usd_per_mtok_cached_in is not None
         keeps_cache = cached or scenario.model.cached_input_price_factor is not None
-        values = {"model.route": "api", "model.name": model, "model.self_host": None,
+        values = {"model.route": "api", "model.name": model, "model.routes": None, "model.self_host": None,
                   "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None}
         if not keeps_cache:
             values["model.cached_input_share"] = 0.0

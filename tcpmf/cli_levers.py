@@ -32,6 +32,8 @@ def levers(
         if fmt == "table":
             shown = ["label", "unit", "current", "status", "direction", "value", "method"]
             _emit(frame[shown], fmt, f"{scenario.name}: what it takes to clear break-even")
+            for r in frame[frame["note"] != ""].itertuples(index=False):
+                err.print(f"note, {r.label}: {r.note}")
             err.print(
                 "clears = clears_break_even: unit TC-PMF and payback within the horizon, at month-0 token prices · "
                 "needs: move the lever to the value · clears: it clears now and keeps clearing up to the value"

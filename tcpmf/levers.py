@@ -40,14 +40,19 @@ from scipy.optimize import brentq
 from .arrays import ScenarioArrays, from_scenarios
 from .engine import evaluate_arrays
 from .errors import TcpmfError
-from .retention import plateau, power_law
+from .retention import plateau, power_law, sbg
 from .revenue import elastic_paid_share
-from .scenario import Plateau, PowerLaw, Scenario
+from .scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric
 
 __all__ = ["LEVERS", "Lever", "apply_lever", "clearing_score", "lever_value", "repeat", "what_it_takes"]
 
 F = NDArray[np.float64]
 Interval = tuple[float, float]
+
+#: A price answer this many times the current price, under an elasticity below 1, gets a note.
+FAR_ABOVE = 3.0
+INELASTIC_NOTE = ("price elasticity below 1: raising the price always raises revenue in this model, "
+                  "so this answer is far above today's price; check the elasticity")
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,11 @@ LEVERS: dict[str, Lever] = {
         Lever("tokens_per_call", "tokens per call", "input + output tokens per call (split kept)",
               "usage.input_tokens_per_call + usage.output_tokens_per_call"),
         Lever("calls_per_request", "calls per request", "model calls per request", "usage.calls_per_request"),
-        Lever("usd_per_mtok", "token price", "USD per 1M tokens, blended, month 0 (split kept)", "model"),
+        Lever("usd_per_mtok", "token price",
+              "USD per 1M tokens, blended, month 0, effective (API prices and GPU rent scale)", "model"),
         Lever("cac_usd", "CAC", "USD per paid new user", "growth.cac_usd"),
-        Lever("retention_r1", "retention r1", "share of a cohort active at month 1", "retention.r1"),
+        Lever("retention_r1", "retention r1", "share of a cohort active at month 1 (sBG: beta moves)",
+              "retention.r1 (sBG: retention.beta)"),
     )
 }
 
@@ -100,6 +107,34 @@ def _blended_usd_per_mtok(a: ScenarioArrays) -> F:
     return np.divide(bill, tokens, out=np.asarray((a.usd_per_mtok_in_m0 + a.usd_per_mtok_out_m0) / 2.0), where=tokens > 0)
 
 
+def _demand_driven(a: ScenarioArrays) -> NDArray[np.bool_]:
+    """Columns with a demand-driven self-host route (priced by the engine, not in the price columns)."""
+    per_hour = a.self_host_usd_per_replica_hour_m0
+    return np.zeros(a.size, dtype=bool) if per_hour is None else np.asarray(per_hour > 0, dtype=bool)
+
+
+def _effective_usd_per_mtok(a: ScenarioArrays) -> F:
+    """Month-0 inference cost per 1M tokens, blended — the summary's ``usd_per_mtok_blended_m0``.
+
+    Where a self-host route follows demand, its cost (GPU rent at the month's utilization) is not
+    in the price columns, so those columns are evaluated.
+    """
+    blended = _blended_usd_per_mtok(a)
+    demand = _demand_driven(a)
+    if demand.any():
+        summary = evaluate_arrays(a).summary["usd_per_mtok_blended_m0"][0]
+        blended = np.where(demand, np.asarray(summary, float), blended)
+    return blended
+
+
+def _sbg_beta(alpha: Any, r1: Any) -> F:
+    """The sBG ``beta`` whose month-1 retention ``beta / (alpha + beta)`` is *r1*, *alpha* held
+    (capped at the schema's 1e4, so r1 → 1 stays finite)."""
+    r = np.asarray(r1, float)
+    beta = np.asarray(alpha, float) * np.divide(r, 1.0 - r, out=np.full(r.shape, np.inf), where=r < 1.0)
+    return np.asarray(np.minimum(beta, 1e4), float)
+
+
 def _effective_paid_share(a: ScenarioArrays) -> F:
     if a.price_elasticity is None or a.reference_price_usd_per_month is None:
         return a.paid_share
@@ -115,11 +150,13 @@ def lever_value(a: ScenarioArrays, scenario: Scenario, lever: str) -> float:
         "sessions_per_day": a.sessions_per_day,
         "tokens_per_call": a.input_tokens_per_call + a.output_tokens_per_call,
         "calls_per_request": a.calls_per_request,
-        "usd_per_mtok": _blended_usd_per_mtok(a),
+        "usd_per_mtok": _effective_usd_per_mtok(a),
         "cac_usd": a.cac_usd,
     }
     if lever == "retention_r1":
         r = scenario.retention
+        if isinstance(r, ShiftedBetaGeometric):
+            return r.beta / (r.alpha + r.beta)
         return float(r.r1) if isinstance(r, (PowerLaw, Plateau)) else math.nan
     return float(values[lever][0])
 
@@ -127,7 +164,11 @@ def lever_value(a: ScenarioArrays, scenario: Scenario, lever: str) -> float:
 def apply_lever(a: ScenarioArrays, scenario: Scenario, lever: str, values: Any) -> ScenarioArrays:
     """Columns *a* (copies of *scenario*) with *lever* set to *values*, one per column.
 
-    Tokens per call and the token price scale input and output together, keeping their split.
+    Tokens per call and the token price scale input and output together, keeping their split.  The
+    token price is the effective month-0 price (the summary's ``usd_per_mtok_blended_m0``): moving it
+    scales every route's cost by one factor — the API prices, and for a demand-driven self-host
+    route the GPU rent (replicas, and so utilization, stay as they are).  Retention r1 of an sBG
+    curve (month-1 retention ``beta / (alpha + beta)``) moves ``beta`` and holds ``alpha``.
 
     Examples
     --------
@@ -144,16 +185,24 @@ def apply_lever(a: ScenarioArrays, scenario: Scenario, lever: str, values: Any) 
         change["input_tokens_per_call"] = x * share_in
         change["output_tokens_per_call"] = x * (1.0 - share_in)
     elif lever == "usd_per_mtok":
-        blended = _blended_usd_per_mtok(a)
+        blended = _effective_usd_per_mtok(a)
         scale = np.divide(x, blended, out=np.zeros(a.size), where=blended > 0)
         change["usd_per_mtok_in_m0"] = np.where(blended > 0, a.usd_per_mtok_in_m0 * scale, x)
         change["usd_per_mtok_out_m0"] = np.where(blended > 0, a.usd_per_mtok_out_m0 * scale, x)
+        demand = _demand_driven(a) & (blended > 0)
+        if demand.any():  # the GPU rent, and the full-utilization price it implies, scale together
+            for name in ("self_host_usd_per_replica_hour_m0", "self_host_demand_usd_per_mtok_in_m0",
+                         "self_host_demand_usd_per_mtok_out_m0"):
+                column = getattr(a, name)
+                change[name] = np.where(demand, column * scale, column)
     elif lever == "retention_r1":
         r = scenario.retention
         if isinstance(r, PowerLaw):
             change["retention"] = power_law(x, np.full(a.size, r.beta), a.months)
         elif isinstance(r, Plateau):
             change["retention"] = plateau(x, np.full(a.size, r.floor), np.full(a.size, r.tau), a.months)
+        elif isinstance(r, ShiftedBetaGeometric):
+            change["retention"] = sbg(np.full(a.size, r.alpha), _sbg_beta(r.alpha, x), a.months)
         else:
             raise ValueError(f"retention curve {r.curve!r} has no r1")
     else:
@@ -201,6 +250,8 @@ def _range(scenario: Scenario, lever: str) -> tuple[float, float] | None:
             return 0.0, 1.0
         if isinstance(r, Plateau):
             return r.floor, 1.0
+        if isinstance(r, ShiftedBetaGeometric):  # beta within the schema's (0, 1e4], alpha held
+            return 1e-4 / (r.alpha + 1e-4), 1e4 / (r.alpha + 1e4)
         return None
     if lever == "tokens_per_call":
         biggest = max(u.input_tokens_per_call, u.output_tokens_per_call)
@@ -217,6 +268,8 @@ def _is_linear(a: ScenarioArrays, scenario: Scenario, lever: str) -> bool:
     elasticity = 0.0 if a.price_elasticity is None else float(a.price_elasticity[0])
     if lever == "cac_usd":
         return False
+    if lever == "retention_r1":  # an sBG curve is not linear in its month-1 retention
+        return not isinstance(scenario.retention, ShiftedBetaGeometric)
     if lever == "price_usd_per_month":
         return elasticity == 0.0
     if lever == "paid_share":
@@ -357,8 +410,10 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
         ``value``; ``clears``: it clears now and keeps clearing up to ``value``; ``never``;
         ``always``; ``n/a`` where the lever does not exist in this scenario), ``direction``
         (``>=`` or ``<=``: the side of ``value`` on which it clears), ``method``, ``low`` and
-        ``high`` (the allowed range).  Elasticity is respected: moving the price moves the paid
-        share.
+        ``high`` (the allowed range), ``note`` (a caution, or empty).  Elasticity is respected:
+        moving the price moves the paid share.  With a price elasticity below 1 a dearer price
+        always earns more in this model, so a price answer over ``FAR_ABOVE`` × the current price
+        carries a note saying so: such an answer says more about the elasticity than the market.
 
     Examples
     --------
@@ -378,7 +433,7 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
         bounds = _range(scenario, lever.name)
         row: dict[str, Any] = {"lever": lever.name, "label": lever.label, "key": lever.key, "unit": lever.unit,
                                "current": current, "value": math.nan, "status": "n/a", "direction": None,
-                               "method": None, "low": math.nan, "high": math.nan}
+                               "method": None, "low": math.nan, "high": math.nan, "note": ""}
         if bounds is not None:
             lo, hi = bounds
             linear = _is_linear(base, scenario, lever.name)
@@ -396,6 +451,10 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
                 direction = ">=" if above else "<="
             row.update(value=value, status=status, direction=direction, low=lo, high=hi,
                        method="closed form" if use_closed else "root finding")
+            elasticity = 0.0 if base.price_elasticity is None else float(base.price_elasticity[0])
+            if (lever.name == "price_usd_per_month" and status in ("needs", "clears") and elasticity < 1.0
+                    and value > FAR_ABOVE * current):
+                row["note"] = INELASTIC_NOTE
         rows.append(row)
     frame = pd.DataFrame(rows)
     for column in ("current", "value"):

@@ -39,11 +39,12 @@ from .engine import Result, evaluate_arrays
 from .errors import TcpmfError
 from .levers import apply_lever, lever_value, what_it_takes
 from .months import month_label
-from .scenario import Plateau, PowerLaw, Scenario, load
+from .scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
 from .timeline import timeline
 from .yamlio import assumptions_dir
 
-__all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "slider_range", "verdict_text"]
+__all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "model_label", "slider_range",
+           "verdict_text"]
 
 SELF_HOSTED = "(self-hosted, as in the file)"
 
@@ -54,7 +55,7 @@ class Control:
 
     name: str
     label: str
-    key: str | None  # scenario key path; None for a column-level lever
+    key: str | None  # scenario key path (sBG retention r1: retention.beta, set from r1); None for a column-level lever
     value: float
     low: float
     high: float
@@ -134,13 +135,34 @@ def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Cont
         out.append(Control("tokens_per_call", "tokens/call", None, tokens, 0.0, slider_range(tokens, 0.0, 1e8)[1]))
     out.append(_key_control(s, "calls_per_request", "calls/request", "usage.calls_per_request", fallback=5.0))
     price = lever_value(a, s, "usd_per_mtok")
-    out.append(Control("usd_per_mtok", "token $/1M", None, price, 0.0, slider_range(price, 0.0, 1e6, fallback=10.0)[1]))
+    # the effective month-0 price; with a demand-driven self-host route moving it scales the GPU rent
+    demand = a.self_host_usd_per_replica_hour_m0 is not None and bool((a.self_host_usd_per_replica_hour_m0 > 0).any())
+    out.append(Control("usd_per_mtok", "token $/1M (GPU rent)" if demand else "token $/1M", None, price, 0.0, slider_range(price, 0.0, 1e6, fallback=10.0)[1]))
     out.append(_key_control(s, "annual_cost_decline", "cost decline ×/yr", "model.annual_cost_decline", span=3.0, fallback=10.0))
     if isinstance(s.retention, (PowerLaw, Plateau)):
         out.append(_key_control(s, "retention_r1", "retention r1", "retention.r1", span=2.0))
+    elif isinstance(s.retention, ShiftedBetaGeometric):
+        # month-1 retention beta / (alpha + beta); the slider sets beta and holds alpha
+        alpha, r1 = s.retention.alpha, lever_value(a, s, "retention_r1")
+        top = 1e4 / (alpha + 1e4)  # beta within the schema's 1e4
+        out.append(Control("retention_r1", "retention r1 (sBG)", "retention.beta", r1, min(0.01, r1 / 2),
+                           min(top, slider_range(r1, 0.0, 1.0, span=2.0)[1])))
     if s.growth.cac_usd is not None:
         out.append(_key_control(s, "cac_usd", "CAC $", "growth.cac_usd", fallback=5.0))
     return out
+
+
+def model_label(s: Scenario) -> str:
+    """The model dropdown's label for the file's own choice: the catalog name; ``SELF_HOSTED``; or,
+    for a mix of routes, e.g. ``"mix: 80% gpt-4o-mini + 20% gpt-4o"``.
+
+    Any other dropdown choice puts all of the product's calls on that one model (API route).
+    """
+    m = s.model
+    if m.routes:
+        parts = [f"{r.share:.0%} {r.name}" + (" (self-hosted)" if r.route == "self_host" else "") for r in m.routes]
+        return "mix: " + " + ".join(parts)
+    return SELF_HOSTED if m.route == "self_host" else m.name
 
 
 def _money(x: float) -> str:
@@ -193,8 +215,9 @@ def _levers_html(frame: pd.DataFrame) -> str:
             "never": "no value in range clears it",
             "always": "clears across its whole range",
         }[r.status]
+        note = f"<br><i class='tcpmf-lever-note'>⚠ {html.escape(r.note)}</i>" if getattr(r, "note", "") else ""
         rows.append(f"<tr><td>{html.escape(r.label)}</td><td style='text-align:right'>{current}</td>"
-                    f"<td>{html.escape(meaning)}</td></tr>")
+                    f"<td>{html.escape(meaning)}{note}</td></tr>")
     return ("<table class='tcpmf-levers-table'><tr><th>lever (others held)</th><th>now</th><th>what it takes</th></tr>"
             + "".join(rows) + "</table>")
 
@@ -264,10 +287,13 @@ class FounderApp:
         self._quiet = True
         self.base = s
         names = model_names()
-        options = [SELF_HOSTED] if s.model.route == "self_host" else []
-        options += names if s.model.name in names or s.model.route == "self_host" else [s.model.name, *names]
+        self._as_in_file = model_label(s)
+        if self._as_in_file != s.model.name:  # a mix of routes or a self-hosted model: as in the file
+            options = [self._as_in_file, *names]
+        else:
+            options = names if s.model.name in names else [s.model.name, *names]
         self.model.options = options
-        self.model.value = SELF_HOSTED if s.model.route == "self_host" else s.model.name
+        self.model.value = self._as_in_file
         self._model_scenario = s
         self._set_sliders(s)
         self._quiet = False
@@ -305,7 +331,7 @@ class FounderApp:
             return
         name = change["new"]
         try:
-            s = self.base if name == SELF_HOSTED else charts.on_model(self.base, name, name=self.base.name)
+            s = self.base if name == self._as_in_file else charts.on_model(self.base, name, name=self.base.name)
         except TcpmfError as exc:
             self._show_error(str(exc))
             return
@@ -327,6 +353,10 @@ class FounderApp:
         moved = {name for name, slider in self.sliders.items() if slider.value != self._start[name]}
         overrides = {c.key: float(self.sliders[name].value) for name, c in self.controls.items()
                      if c.key is not None and name in moved}
+        r = self._model_scenario.retention
+        if "retention.beta" in overrides and isinstance(r, ShiftedBetaGeometric):  # the slider is r1
+            r1 = overrides["retention.beta"]
+            overrides["retention.beta"] = min(1e4, r.alpha * r1 / (1.0 - r1)) if r1 < 1.0 else 1e4
         s = self._model_scenario.override(overrides) if overrides else self._model_scenario
         a = from_scenarios([s])
         for name in ("tokens_per_call", "usd_per_mtok"):

@@ -123,3 +123,33 @@ def test_model_comparison_evaluates_each_model(scenario: tcpmf.Scenario) -> None
     # a cheaper model earns more per user
     by_model = {r["model"]: r["contribution"] for r in bars}
     assert by_model["gpt-4o-mini"] > by_model["gpt-4o"]
+
+
+def test_on_model_and_model_comparison_drop_a_mix_of_routes(scenario: tcpmf.Scenario) -> None:
+    host = tcpmf.load(assumptions_dir() / "products" / "ai_friends_selfhosted.yaml").model.self_host
+    assert host is not None
+    demand = {**host.model_dump(exclude_none=True), "peak_to_average": 2.0}
+    demand.pop("utilization")
+    mixes = [
+        scenario.override({"model.routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.2}]}),
+        scenario.override({"model.routes": [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+                                            {"name": "gpt-4o", "share": 0.3}], "model.self_host": demand}),
+    ]
+    for mix in mixes:
+        on = {m: charts.on_model(mix, m) for m in ("gpt-4o-mini", "o3")}
+        assert all(v.model.routes is None and v.model.self_host is None for v in on.values())
+        got = {m: tcpmf.evaluate(v).summary.iloc[0]["contribution_usd_per_mau_m0"] for m, v in on.items()}
+        alone = {m: tcpmf.evaluate(charts.on_model(scenario, m)).summary.iloc[0]["contribution_usd_per_mau_m0"]
+                 for m in on}
+        assert got == pytest.approx(alone, rel=1e-12)
+        assert got["gpt-4o-mini"] > got["o3"]
+        bars = next(d for d in datasets(charts.model_comparison(mix, ["gpt-4o-mini", "o3"])) if d and "contribution" in d[0])
+        assert {r["model"]: r["contribution"] for r in bars} == pytest.approx(got, rel=1e-12)
+
+
+def test_waterfall_never_labels_a_zero_cost_minus_zero(scenario: tcpmf.Scenario) -> None:
+    free = scenario.override({"costs.other_variable_usd_per_mau": 0.0})
+    labels = {r["step"]: r["label"] for r in next(d for d in datasets(charts.unit_waterfall(tcpmf.evaluate(free)))
+                                                  if d and "label" in d[0])}
+    assert labels["other variable"] == "0"
+    assert all("−0" != v and "-0" != v for v in labels.values())

@@ -24,6 +24,7 @@ from tcpmf.cli import app
 from tcpmf.engine import evaluate_arrays
 from tcpmf.levers import LEVERS, apply_lever, clearing_score, repeat, what_it_takes
 from tcpmf.revenue import elastic_paid_share
+from tcpmf.scenario import ShiftedBetaGeometric
 from tcpmf.yamlio import assumptions_dir
 
 PRODUCTS = [p for p in sorted((assumptions_dir() / "products").glob("*.yaml"))
@@ -110,6 +111,64 @@ def test_answers_hold_for_random_scenarios(d: dict[str, Any]) -> None:
     s = tcpmf.from_dict(d)
     for row in what_it_takes(s).itertuples(index=False):
         check_answer(s, row)
+
+
+def _demand_driven_mix() -> tcpmf.Scenario:
+    """The writing assistant with 70% of its calls on a demand-driven self-hosted Llama."""
+    s = tcpmf.load(assumptions_dir() / "products" / "writing_assistant.yaml")
+    host = tcpmf.load(assumptions_dir() / "products" / "ai_friends_selfhosted.yaml").model.self_host
+    assert host is not None
+    demand = {**host.model_dump(exclude_none=True), "peak_to_average": 2.0}
+    demand.pop("utilization")
+    return s.override({"model.routes": [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+                                        {"name": "gpt-4o", "share": 0.3}], "model.self_host": demand})
+
+
+@pytest.mark.parametrize("which", ["mix", "all_self_host"])
+def test_token_price_lever_of_a_demand_driven_host_is_the_effective_price(which: str) -> None:
+    s = _demand_driven_mix()
+    if which == "all_self_host":
+        s = tcpmf.load(assumptions_dir() / "products" / "ai_friends_selfhosted.yaml").override(
+            {"model.self_host.utilization": None, "model.self_host.peak_to_average": 2.0})
+    blended = float(tcpmf.evaluate(s).summary.iloc[0]["usd_per_mtok_blended_m0"])
+    row = next(x for x in what_it_takes(s).itertuples(index=False) if x.lever == "usd_per_mtok")
+    assert blended > 0 and float(row.current) == pytest.approx(blended, rel=1e-12)
+    # moving the lever scales the whole month-0 bill, GPU rent included
+    batch = apply_lever(repeat(from_scenarios([s]), 2), s, "usd_per_mtok", [blended, 3 * blended])
+    summary = evaluate_arrays(batch).summary
+    np.testing.assert_allclose(summary["usd_per_mtok_blended_m0"][0], [blended, 3 * blended], rtol=1e-9)
+    check_answer(s, row)
+
+
+def test_retention_lever_works_for_sbg_holding_alpha() -> None:
+    s = tcpmf.load(assumptions_dir() / "products" / "writing_assistant.yaml")
+    r = s.retention
+    assert isinstance(r, ShiftedBetaGeometric)
+    frame = what_it_takes(s).set_index("lever")
+    assert frame.loc["retention_r1", "status"] != "n/a"
+    assert float(frame.loc["retention_r1", "current"]) == pytest.approx(r.beta / (r.alpha + r.beta))
+    target = 0.8
+    moved = apply_lever(repeat(from_scenarios([s]), 1), s, "retention_r1", [target])
+    by_file = from_scenarios([s.override({"retention.beta": r.alpha * target / (1 - target)})])
+    np.testing.assert_allclose(moved.retention, by_file.retention, rtol=1e-12)
+    assert moved.retention[1, 0] == pytest.approx(target)
+    # a product whose answer is a real boundary: the engine agrees on both sides of it
+    smb = tcpmf.load(assumptions_dir() / "products" / "smb_customer_service_subscription.yaml")
+    row = next(x for x in what_it_takes(smb).itertuples(index=False) if x.lever == "retention_r1")
+    assert row.status in ("needs", "clears")
+    check_answer(smb, row)
+
+
+def test_far_price_answer_under_low_elasticity_carries_a_note() -> None:
+    s = tcpmf.load(assumptions_dir() / "products" / "writing_assistant.yaml")
+    sub = s.revenue.subscription
+    assert sub is not None and (sub.price_elasticity or 0.0) < 1.0
+    price = what_it_takes(s).set_index("lever").loc["price_usd_per_month"]
+    assert float(price["value"]) > 3 * float(price["current"]) and "check the elasticity" in price["note"]
+    table = CliRunner().invoke(app, ["levers", str(assumptions_dir() / "products" / "writing_assistant.yaml")])
+    assert "check the elasticity" in table.output
+    elastic = what_it_takes(s.override({"revenue.subscription.price_elasticity": 1.5})).set_index("lever")
+    assert (elastic["note"] == "").all()
 
 
 # -- price elasticity -------------------------------------------------------------------------

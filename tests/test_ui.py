@@ -121,3 +121,62 @@ def test_timeline_view_follows_the_decline_slider() -> None:
 ])
 def test_slider_range(value: float, low: float, high: float, expected: tuple[float, float]) -> None:
     assert slider_range(value, low, high) == expected
+
+
+def _mixes() -> tuple[tcpmf.Scenario, tcpmf.Scenario]:
+    """The writing assistant on an 80/20 API mix, and on a 70% demand-driven self-host mix."""
+    s = tcpmf.load(PRODUCTS / "writing_assistant.yaml")
+    api = s.override({"model.routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.2}]})
+    host = tcpmf.load(PRODUCTS / "ai_friends_selfhosted.yaml").model.self_host
+    assert host is not None
+    demand = {**host.model_dump(exclude_none=True), "peak_to_average": 2.0}
+    demand.pop("utilization")
+    hosted = s.override({"model.routes": [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+                                          {"name": "gpt-4o", "share": 0.3}], "model.self_host": demand})
+    return api, hosted
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["api_mix", "self_host_mix"])
+def test_model_dropdown_puts_a_mix_of_routes_on_one_model(which: int) -> None:
+    mix = _mixes()[which]
+    app = FounderApp(mix, show_levers=False)
+    assert app.model.value.startswith("mix: ") and "gpt-4o" in app.model.value
+    if which == 0:
+        assert app.model.value == "mix: 80% gpt-4o-mini + 20% gpt-4o"
+    before = steps(app)["contribution"]
+    app.model.value = "o3"
+    assert app.error is None
+    alone = tcpmf.evaluate(mix.override({"model.routes": None, "model.route": "api", "model.name": "o3",
+                                         "model.self_host": None})).summary.iloc[0]
+    assert app.scenario.model.routes is None and app.scenario.model.name == "o3"
+    assert steps(app)["contribution"] == pytest.approx(alone["contribution_usd_per_mau_m0"], rel=1e-9)
+    assert steps(app)["contribution"] != pytest.approx(before)
+    app.model.value = app.model.options[0]  # back to the file's own mix
+    assert steps(app)["contribution"] == pytest.approx(before, rel=1e-12)
+
+
+def test_sbg_retention_slider_moves_beta_and_holds_alpha(app: FounderApp) -> None:
+    r = app.base.retention
+    assert r.curve == "sbg" and "retention_r1" in app.sliders
+    slider = app.sliders["retention_r1"]
+    assert slider.value == pytest.approx(r.beta / (r.alpha + r.beta))
+    before = rows(app.charts["cash"].spec, "cash_usd")
+    slider.value = 0.8
+    moved = app.scenario.retention
+    assert moved.curve == "sbg" and moved.alpha == r.alpha
+    assert moved.beta / (moved.alpha + moved.beta) == pytest.approx(slider.value, rel=1e-12)
+    assert rows(app.charts["cash"].spec, "cash_usd") != before
+
+
+def test_token_price_slider_of_a_demand_driven_host_starts_at_the_effective_price() -> None:
+    hosted = _mixes()[1]
+    app = FounderApp(hosted, show_levers=False)
+    blended = tcpmf.evaluate(hosted).summary.iloc[0]["usd_per_mtok_blended_m0"]
+    assert app.controls["usd_per_mtok"].value == pytest.approx(blended, rel=1e-12)
+    before = steps(app)["inference"]
+    app.sliders["usd_per_mtok"].value = 2 * app.controls["usd_per_mtok"].value
+    assert steps(app)["inference"] == pytest.approx(2 * before, rel=0.02)  # the slider rounds to its step
+
+
+def test_levers_table_notes_a_far_price_answer_under_low_elasticity(app: FounderApp) -> None:
+    assert "check the elasticity" in app.levers.value
