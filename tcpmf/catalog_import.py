@@ -36,7 +36,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import catalog
-from .errors import AssumptionError, TcpmfError
+from .errors import _MISSING, AssumptionError, TcpmfError
 from .months import is_month, month_index
 from .yamlio import assumptions_dir, display_path
 
@@ -101,8 +101,7 @@ def _per_mtok(value: float) -> float:
     return float(f"{value * PER_MTOK:.12g}")
 
 
-def read_price_map(path: str | Path) -> dict[str, dict[str, Any]]:
-    """Read a LiteLLM-style JSON price map (an object of objects)."""
+def _read_json(path: str | Path) -> dict[str, Any]:
     name = display_path(Path(path))
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -115,11 +114,27 @@ def read_price_map(path: str | Path) -> dict[str, dict[str, Any]]:
     if not isinstance(data, dict):
         raise AssumptionError(name, "", "must hold a JSON object of model names to price objects",
                               type(data).__name__)
-    return {str(k): v for k, v in data.items() if isinstance(v, dict) and k != "sample_spec"}
+    return {str(k): v for k, v in data.items() if k != "sample_spec"}
 
 
-def _new_record(entry: Mapping[str, Any]) -> dict[str, float] | str:
+def read_price_map(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Read a LiteLLM-style JSON price map (an object of objects); entries that are not objects are left out."""
+    return {k: v for k, v in _read_json(path).items() if isinstance(v, dict)}
+
+
+#: LiteLLM ``mode`` values priced per input and output token (an entry without a mode counts as chat).
+TOKEN_MODES = frozenset({"chat", "completion", "responses"})
+#: Largest plausible price, USD per 1M tokens: a larger one is almost surely a per-1M price written
+#: in a per-token field.
+MAX_USD_PER_MTOK = 10_000.0
+
+
+def _new_record(entry: Mapping[str, Any], name: str = "", file: str = "") -> dict[str, float] | str:
     """The catalog record's prices, or the reason there is none."""
+    mode = entry.get("mode")
+    if mode is not None and str(mode) not in TOKEN_MODES:
+        return (f"mode {mode!r}: only chat and completion models are priced per input and output token "
+                "(embedding, image and audio models are not imported)")
     record: dict[str, float] = {}
     for key, target in FIELDS.items():
         value = entry.get(key)
@@ -128,6 +143,10 @@ def _new_record(entry: Mapping[str, Any]) -> dict[str, float] | str:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             return f"{key} = {value!r} is not a price (a number, 0 or more)"
         record[target] = _per_mtok(float(value))
+        if record[target] > MAX_USD_PER_MTOK:
+            raise TcpmfError(f"{file}: {name}.{key} = {value:g} (= {record[target]:,.0f} USD per 1M tokens): "
+                             "LiteLLM prices are USD per token; a price per 1M tokens must be divided by "
+                             f"1,000,000 (e.g. {value:g} per 1M is {value / PER_MTOK:g} per token)")
     if "usd_per_mtok_in" not in record or "usd_per_mtok_out" not in record:
         return "no per-token input and output price (e.g. an embedding or image model)"
     return record
@@ -150,6 +169,15 @@ def _same(old: Mapping[str, Any], new: Mapping[str, float], directory: Path) -> 
     return True
 
 
+def _inside_package(path: Path) -> bool:
+    """Whether *path* lies inside the installed tcpmf package (not a source checkout)."""
+    package = Path(__file__).resolve().parent
+    try:
+        return path.resolve().is_relative_to(package)
+    except OSError:  # pragma: no cover
+        return False
+
+
 def _yaml() -> YAML:
     y = YAML()
     y.preserve_quotes = True
@@ -165,6 +193,7 @@ def import_prices(
     models: Iterable[str] | None = None,
     providers: Iterable[str] | None = None,
     dry_run: bool = False,
+    name_map: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Append dated price records from a LiteLLM-style price map to the model catalog.
 
@@ -181,6 +210,11 @@ def import_prices(
         input and an output price per token).
     dry_run
         Report what would change without writing.
+    name_map
+        Price-map key → catalog model name, for keys spelled differently from the catalog (e.g.
+        ``{"deepseek/deepseek-chat": "deepseek-chat"}``).  A provider-prefixed key whose last part
+        is a catalog model, and that is not mapped, is skipped with a hint rather than added as a
+        new model.
 
     Returns
     -------
@@ -192,11 +226,21 @@ def import_prices(
     AssumptionError
         A bad price map, a bad month, or a catalog that would not validate afterwards.
     """
-    path = Path(catalog_path) if catalog_path is not None else assumptions_dir() / "catalog" / "models.yaml"
+    if catalog_path is not None:
+        path = Path(catalog_path)
+    else:
+        path = assumptions_dir() / "catalog" / "models.yaml"
+        if not dry_run and _inside_package(path):
+            raise TcpmfError(f"{display_path(path)} is the catalog inside the installed tcpmf package; "
+                             "an upgrade would overwrite it. Copy it and give --catalog PATH (and "
+                             "TCPMF_ASSUMPTIONS to use the copy), or use --dry-run")
     month = month or f"{date.today():%Y-%m}"
     if not is_month(month):
         raise AssumptionError("<argument>", "month", "a month written YYYY-MM", month)
-    entries = read_price_map(price_map)
+    map_file = display_path(Path(price_map))
+    raw_entries = _read_json(price_map)
+    entries = {k: v for k, v in raw_entries.items() if isinstance(v, dict)}
+    aliases = dict(name_map or {})
     wanted = set(models) if models is not None else None
     if wanted is not None and (missing := sorted(wanted - set(entries))):
         raise AssumptionError(display_path(Path(price_map)), missing[0], "a model named in the price map "
@@ -205,6 +249,9 @@ def import_prices(
     only = {p.lower() for p in providers} if providers is not None else None
     source = f"{Path(price_map).name}, imported {date.today():%Y-%m-%d} (LiteLLM-style price map; per token x 1e6)"
     report = ImportReport(catalog=path, month=month, source=source)
+    for name, entry in raw_entries.items():
+        if not isinstance(entry, dict) and (wanted is None or name in wanted):
+            report.skipped[name] = f"not a JSON object of prices (a {type(entry).__name__})"
 
     if catalog.validate_file(path) != "models":  # a bad catalog is reported as it is, before any change
         raise AssumptionError(display_path(path), "models", "a model catalog (a top-level mapping 'models')")
@@ -219,15 +266,24 @@ def import_prices(
     known: CommentedMap = tree["models"]
     directory = path.parent.parent if (path.parent / "fx.yaml").is_file() else assumptions_dir()
     first_new = True
-    for name, entry in entries.items():
-        if wanted is not None and name not in wanted:
+    for key, entry in entries.items():
+        if wanted is not None and key not in wanted:
             continue
         provider = str(entry.get("litellm_provider", "unknown"))
         if only is not None and provider.lower() not in only:
             continue
-        record = _new_record(entry)
+        name = aliases.get(key, key)
+        if key not in aliases and "/" in key and key not in known and key.rsplit("/", 1)[-1] in known:
+            short = key.rsplit("/", 1)[-1]
+            report.skipped[key] = (f"provider-prefixed key; the catalog has {short!r}: map it with "
+                                   f"--name-map {key}={short} (not added as a new model)")
+            continue
+        if name in report.records:
+            report.skipped[key] = f"maps to {name!r}, already imported from another key"
+            continue
+        record = _new_record(entry, key, map_file)
         if isinstance(record, str):
-            report.skipped[name] = record
+            report.skipped[key] = record
             continue
         report.records[name] = record
         new = CommentedMap([("date", DoubleQuotedScalarString(month))])
@@ -278,8 +334,10 @@ def _replace_validated(path: Path, text: str) -> None:
         try:
             catalog.validate_file(tmp)
         except AssumptionError as exc:
+            allowed = exc.allowed.splitlines()[0].strip() if exc.allowed else "invalid"
+            value = "" if exc.value is _MISSING else f" = {exc.value!r}"
             raise TcpmfError(f"{display_path(path)}: the imported prices would make the catalog invalid, "
-                             f"nothing was written ({exc.allowed} at {exc.key_path})") from None
+                             f"nothing was written ({exc.key_path}{value}: {allowed})") from None
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -10,7 +10,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +29,9 @@ def fit_retention(
         list[str] | None, typer.Option("--curve", help="Fit only this curve (power_law, plateau, sbg); repeatable.")
     ] = None,
     by_cohort: Annotated[bool, typer.Option("--by-cohort", help="Also fit each cohort on its own.")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="The table is wide: one row per cohort, one column per month (0, 1, 2 …).")
+    ] = False,
     cohort_size: Annotated[
         float | None, typer.Option(min=1, help="Members of each cohort at age 0, when the table gives shares.")
     ] = None,
@@ -40,23 +43,31 @@ def fit_retention(
     from .fit import fit_retention as fit
 
     with _clean_errors():
-        result = fit(file, curves=curve, by_cohort=by_cohort, cohort_size=cohort_size)
-        block = result.to_yaml()
+        result = fit(file, curves=curve, by_cohort=by_cohort, cohort_size=cohort_size, wide=wide)
+        best = result.best() if result.identified else None
+        block = result.to_yaml() if best is not None else None
         if json_:
-            best = result.best()
-            std_errors = {k: (v if math.isfinite(v) else None) for k, v in best.std_errors.items()}
-            out = {"quality": _records(result.quality), "params": _records(result.params),
-                   "best": {"curve": best.curve, "params": best.params, "std_errors": std_errors},
-                   "yaml": block}
+            out: dict[str, Any] = {"quality": _records(result.quality), "params": _records(result.params),
+                                   "best": None, "yaml": block}
+            if best is not None:
+                std_errors = {k: (v if math.isfinite(v) else None) for k, v in best.std_errors.items()}
+                out["best"] = {"curve": best.curve, "params": best.params, "std_errors": std_errors}
             sys.stdout.write(json.dumps(out, indent=2, allow_nan=False) + "\n")
         else:
             _emit(result.quality.drop(columns=["n_params", "converged"]), "table",
-                  f"Retention fits to {display_path(file)} (lower AIC is better)")
+                  f"Retention fits to {display_path(file)} (lower AIC is better; only identified fits can be best)")
             _emit(result.params, "table", "Parameters (standard errors from the inverse Hessian)")
-            sys.stdout.write("\n" + block)
+            if block:
+                sys.stdout.write("\n" + block)
             if not result.has_sizes:
                 err.print("shares without cohort sizes: no standard errors or AIC; best curve by RMSE "
                           "(give --cohort-size or counts)")
+        unidentified = result.quality.loc[~result.quality["identified"]]
+        if len(unidentified) and best is not None:
+            err.print(f"note: {len(unidentified)} fit(s) not identified by the data (see the note column); "
+                      "they cannot be the best curve")
+        if best is None:
+            result.best()  # raises: why no curve is determined; no retention block is printed
         if chart is not None:
             try:
                 result.chart(months).save(str(chart))
@@ -77,19 +88,45 @@ def catalog_import(
         list[str] | None, typer.Option("--provider", help="Import only this litellm_provider; repeatable.")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    name_map: Annotated[
+        list[str] | None,
+        typer.Option("--name-map", help="KEY=MODEL: import price-map key KEY as catalog model MODEL "
+                     "(e.g. deepseek/deepseek-chat=deepseek-chat); repeatable."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Add dated price records (per 1M tokens) for models whose price changed; never rewrite history."""
+    """Add dated price records (per 1M tokens) for models whose price changed; never rewrite history.
+
+    Only chat and completion entries are imported; others (embedding, image, audio…) are skipped
+    with the reason.  In an installed package, give --catalog PATH (the bundled catalog is not
+    written).
+    """
     from .catalog_import import import_prices
 
     with _clean_errors():
-        report = import_prices(file, catalog, month=month, models=model, providers=provider, dry_run=dry_run)
+        aliases: dict[str, str] = {}
+        for pair in name_map or []:
+            key, sep, target = pair.partition("=")
+            if not sep or not key.strip() or not target.strip():
+                raise TcpmfError(f"--name-map {pair!r}: write KEY=MODEL, e.g. deepseek/deepseek-chat=deepseek-chat")
+            aliases[key.strip()] = target.strip()
+        report = import_prices(file, catalog, month=month, models=model, providers=provider, dry_run=dry_run,
+                               name_map=aliases)
         frame = report.table()
         _emit(frame, "json" if json_ else "table", f"Price import into {display_path(report.catalog)}")
         verb = "would add" if dry_run else "added"
         err.print(f"{verb} {len(report.added)} model(s) and {len(report.updated)} new price record(s) "
                   f"dated {report.month}; {len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
                   + ("" if dry_run or report.written else "; the catalog was not changed"))
+        if report.added:
+            err.print(f"new model(s) {'to be ' if dry_run else ''}added to the catalog (tier unclassified; check they "
+                      f"are not a known model under another name, else use --name-map): {', '.join(report.added)}")
+        reasons: dict[str, int] = {}
+        for why in report.skipped.values():
+            head = why.split(";")[0].split(":")[0]
+            reasons[head] = reasons.get(head, 0) + 1
+        for why, count in reasons.items():
+            err.print(f"skipped {count}: {why} (see the note column)")
 
 
 def export(

@@ -134,6 +134,10 @@ FAMILIES: dict[str, _Family] = {
 }
 #: The curve families :func:`fit_retention` knows, in the order they are reported.
 FIT_CURVES: tuple[str, ...] = tuple(FAMILIES)
+#: A fit whose standard error exceeds this multiple of its estimate is not identified.
+MAX_RELATIVE_SE = 10.0
+#: Distance (in the optimiser's coordinates) within which an estimate counts as on its bound.
+BOUND_MARGIN = 1e-3
 
 
 # --------------------------------------------------------------------------- reading the table
@@ -148,9 +152,45 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _age_columns(columns: Iterable[Any]) -> dict[str, int]:
+    """Columns named like an age in months (``0``, ``m1``, ``month_2``, ``month 3``) and their age."""
+    out = {}
+    for c in columns:
+        text = str(c).strip().lower()
+        for prefix in ("month_", "month ", "months_", "month", "m", "age_", "age"):
+            if text.startswith(prefix) and text[len(prefix):].isdigit():
+                text = text[len(prefix):]
+                break
+        if text.isdigit():
+            out[str(c)] = int(text)
+    return out
+
+
+def _from_wide(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """A wide table (one row per cohort, a column per age) as a long one; empty cells are unobserved."""
+    ages = _age_columns(frame.columns)
+    others = [c for c in frame.columns if c not in ages]
+    if len(ages) < 2 or len(others) > 1:
+        raise _fail(source, "columns", "a wide cohort table: one label column (cohort) and one column per "
+                    "age in months (0, 1, 2 … or month_0, month_1 …)", list(frame.columns))
+    labels = frame[others[0]].astype(str).str.strip() if others else pd.Series(
+        [f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+    values = frame[list(ages)].apply(pd.to_numeric, errors="coerce")
+    shares = bool((values.stack() <= 1).all())
+    rows = []
+    for i in range(len(frame)):
+        for column, age in ages.items():
+            value = values.iloc[i][column]
+            if pd.notna(value):
+                rows.append({"cohort": labels.iloc[i], "age_months": age,
+                             ("share" if shares else "active_users"): value})
+    return pd.DataFrame(rows, columns=["cohort", "age_months", "share" if shares else "active_users"])
+
+
 def read_cohorts(
     cohorts: pd.DataFrame | str | Path,
     cohort_size: float | Mapping[str, float] | None = None,
+    wide: bool = False,
 ) -> pd.DataFrame:
     """Read and check a cohort table; return it tidy with every cohort starting at age 0.
 
@@ -163,6 +203,10 @@ def read_cohorts(
     cohort_size
         Members at age 0 of every cohort (a number) or of each cohort (a mapping), to turn shares
         into counts; ignored when the table has counts.
+    wide
+        The table has one row per cohort (label in the first column) and one column per age in
+        months, named ``0, 1, 2 …`` or ``month_0, month_1 …``; empty cells are ages not yet
+        observed.  Values all at most 1 are shares, else counts.
 
     Returns
     -------
@@ -188,11 +232,21 @@ def read_cohorts(
             raise TcpmfError(f"{source}: cannot read the cohort table as CSV ({exc})") from None
         first_line = 2  # line 1 is the header
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if wide:
+        frame = _from_wide(frame, source)
+        first_line = None  # rows are now (cohort, age) pairs; name them by row
     found = {name: next((a for a in aliases if a in frame.columns), None) for name, aliases in ALIASES.items()}
     if found["age_months"] is None or (found["active_users"] is None and found["share"] is None):
         missing = "age_months" if found["age_months"] is None else "active_users or share"
+        hint = ""
+        if len(frame.columns) == 1 and ";" in str(frame.columns[0]):
+            hint = ("; the file seems to be separated by semicolons: save it as comma-separated CSV "
+                    "(or replace ; by ,)")
+        elif len(_age_columns(frame.columns)) >= 2:
+            hint = ("; this looks like a wide table (one row per cohort, one column per month): give --wide "
+                    "(wide=True), or reshape it to one row per cohort and age")
         raise _fail(source, "columns", f"a cohort table needs the column {missing} "
-                    "(columns: cohort, age_months, and active_users or share)", list(frame.columns))
+                    f"(columns: cohort, age_months, and active_users or share){hint}", list(frame.columns))
 
     def where(i: int, column: str | None) -> str:
         row = f"line {i + first_line}" if first_line is not None else f"row {_py(frame.index[i])!r}"
@@ -204,7 +258,10 @@ def read_cohorts(
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             i = int(bad[0])
-            raise _fail(source, where(i, column), "a finite number", text.iloc[i])
+            cell = text.iloc[i]
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell).strip() == "":
+                raise _fail(source, where(i, column), "a finite number; the cell is empty", has_value=False)
+            raise _fail(source, where(i, column), "a finite number", cell)
         return values
 
     ages = numbers(found["age_months"])
@@ -326,6 +383,13 @@ class CurveFit:
         AIC is NaN.
     rmse
         Root mean squared difference between observed and fitted shares at ages ≥ 1.
+    identified
+        Whether the data determine the curve: at least as many distinct observed ages ≥ 1 as
+        parameters, no estimate on an optimiser bound, and (with cohort sizes) finite standard
+        errors no larger than :data:`MAX_RELATIVE_SE` times their estimate.  Only identified fits
+        can be the best curve.
+    note
+        Why the fit is not identified (empty when it is).
     """
 
     curve: str
@@ -337,6 +401,8 @@ class CurveFit:
     rmse: float
     n_obs: int
     converged: bool
+    identified: bool = True
+    note: str = ""
 
     def survival(self, months: int) -> F:
         """Fitted ``S(k)`` for ages ``k = 0 … months − 1`` (from :mod:`tcpmf.retention`)."""
@@ -383,12 +449,26 @@ def _fit_one(curve: str, data: _Data, cohort: str, has_sizes: bool, s1: float) -
     fitted = family.survival(p_hat[:, None], data.months)[:, 0]
     rmse = float(np.sqrt(np.mean((fitted[data.obs_age] - data.obs_share) ** 2)))
     names = family.params
+    reasons = []
+    n_ages = int(np.unique(data.obs_age).size)
+    if n_ages < k:
+        reasons.append(f"{n_ages} observed age(s) of 1 month or more for {k} parameters")
+    on_bound = [n for n, zi, (lo, hi) in zip(names, z_hat, bounds)
+                if zi <= lo + BOUND_MARGIN or zi >= hi - BOUND_MARGIN]
+    if on_bound:
+        reasons.append(f"{', '.join(on_bound)} at the optimiser's bound")
+    if has_sizes and not on_bound and n_ages >= k:
+        loose = [n for n, v, e in zip(names, p_hat, se) if not math.isfinite(e) or e > MAX_RELATIVE_SE * abs(v)]
+        if loose:
+            reasons.append(f"standard error of {', '.join(loose)} undefined or more than "
+                           f"{MAX_RELATIVE_SE:g} times the estimate")
     return CurveFit(
         curve=curve, cohort=cohort,
         params={n: float(v) for n, v in zip(names, p_hat)},
         std_errors={n: float(v) for n, v in zip(names, se)},
         log_likelihood=ll, aic=2 * k - 2 * ll if has_sizes else math.nan, rmse=rmse,
         n_obs=int(data.obs_age.size), converged=bool(opt.success or polish.success),
+        identified=not reasons, note="; ".join(reasons),
     )
 
 
@@ -424,12 +504,35 @@ class RetentionFit:
         return list(dict.fromkeys(f.curve for f in self.fits))
 
     def best(self, cohort: str = "pooled") -> CurveFit:
-        """The fit with the lowest AIC (lowest RMSE when cohort sizes are unknown)."""
+        """The identified fit with the lowest AIC (lowest RMSE when cohort sizes are unknown).
+
+        Raises
+        ------
+        TcpmfError
+            When no fit of the cohort set is identified (the message says why for each curve).
+        """
+        best = self._best_or_none(cohort)
+        if best is None:
+            why = "; ".join(f"{f.curve}: {f.note}" for f in self.fits if f.cohort == cohort)
+            what = "the pooled cohorts" if cohort == "pooled" else f"cohort {cohort!r}"
+            raise TcpmfError(f"the data do not determine any retention curve for {what} ({why}); "
+                             "more cohorts or more months of data are needed")
+        return best
+
+    def _best_or_none(self, cohort: str) -> CurveFit | None:
         candidates = [f for f in self.fits if f.cohort == cohort]
         if not candidates:
             known = sorted({f.cohort for f in self.fits})
             raise TcpmfError(f"no fit for cohort {cohort!r}; fitted: {', '.join(known)}")
-        return min(candidates, key=lambda f: (f.aic if self.has_sizes else f.rmse, len(f.params)))
+        identified = [f for f in candidates if f.identified]
+        if not identified:
+            return None
+        return min(identified, key=lambda f: (f.aic if self.has_sizes else f.rmse, len(f.params)))
+
+    @property
+    def identified(self) -> bool:
+        """Whether at least one pooled fit is identified (so :meth:`best` and :meth:`to_yaml` work)."""
+        return self._best_or_none("pooled") is not None
 
     def get(self, curve: str, cohort: str = "pooled") -> CurveFit:
         """The fit of one curve."""
@@ -440,13 +543,15 @@ class RetentionFit:
 
     @property
     def quality(self) -> pd.DataFrame:
-        """One row per cohort set and curve: ℓ, AIC, RMSE, parameters and whether it is the best."""
+        """One row per cohort set and curve: ℓ, AIC, RMSE, parameters, whether the data identify it
+        (and if not, why, in ``note``) and whether it is the best identified fit."""
         rows = []
+        best = {c: self._best_or_none(c) for c in dict.fromkeys(f.cohort for f in self.fits)}
         for f in self.fits:
             rows.append({"cohort": f.cohort, "curve": f.curve, "n_params": len(f.params), "n_obs": f.n_obs,
                          "log_likelihood": f.log_likelihood, "aic": f.aic, "rmse": f.rmse,
-                         "best": f is self.best(f.cohort), "converged": f.converged,
-                         "params": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())})
+                         "identified": f.identified, "best": f is best[f.cohort], "converged": f.converged,
+                         "params": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items()), "note": f.note})
         return pd.DataFrame(rows)
 
     @property
@@ -494,6 +599,8 @@ class RetentionFit:
           alpha: {value: 0.668, source: "..."}
         """
         f = self.best(cohort) if curve is None else self.get(curve, cohort)
+        if not f.identified:
+            raise TcpmfError(f"the {f.curve} fit is not identified by the data ({f.note}); no retention block")
         n_cohorts = self.data["cohort"].nunique()
         ages = f"ages 0-{int(self.data['age_months'].max())}"
         what = "pooled cohorts" if f.cohort == "pooled" else f"cohort {f.cohort}"
@@ -536,6 +643,7 @@ def fit_retention(
     curves: Iterable[str] | None = None,
     by_cohort: bool = False,
     cohort_size: float | Mapping[str, float] | None = None,
+    wide: bool = False,
 ) -> RetentionFit:
     r"""Fit retention curves to cohort data by maximum likelihood.
 
@@ -549,6 +657,8 @@ def fit_retention(
         Also fit each cohort on its own (the pooled fit is always made).
     cohort_size
         Cohort sizes when the table gives shares only; needed for standard errors and AIC.
+    wide
+        The table is wide: one row per cohort, one column per age (see :func:`read_cohorts`).
 
     Returns
     -------
@@ -572,7 +682,7 @@ def fit_retention(
         raise TcpmfError(f"unknown curve {unknown[0] if unknown else '(none)'!r}; "
                          f"allowed: {', '.join(FIT_CURVES)}")
     source = "<DataFrame>" if isinstance(cohorts, pd.DataFrame) else Path(cohorts).name
-    table = read_cohorts(cohorts, cohort_size)
+    table = read_cohorts(cohorts, cohort_size, wide=wide)
     has_sizes = bool(np.isfinite(table["active_users"]).all())
     sizes = table.groupby("cohort", sort=False)["active_users"].first().to_numpy(float)
     weights = sizes if has_sizes else np.ones(sizes.size)

@@ -206,3 +206,81 @@ def test_a_file_that_is_not_a_model_catalog_is_refused(price_map: Path) -> None:
     scenario = min((assumptions_dir() / "products").glob("*.yaml"))
     with pytest.raises(AssumptionError, match="a model catalog"):
         import_prices(price_map, scenario, dry_run=True)
+
+
+def test_non_token_modes_non_objects_and_prefixed_keys_are_skipped_with_reasons(
+        tmp_path: Path, catalog_copy: Path) -> None:
+    known = next(iter(_models(catalog_copy)))
+    entries = {
+        "text-embedding-x": {"input_cost_per_token": 1e-07, "output_cost_per_token": 0.0, "mode": "embedding"},
+        "dall-e-x": {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06, "mode": "image_generation"},
+        "broken": [1, 2],
+        f"someprovider/{known}": {"input_cost_per_token": 9e-06, "output_cost_per_token": 9e-05, "mode": "chat"},
+        "brand-new-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "mode": "chat"},
+    }
+    path = tmp_path / "modes.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    report = import_prices(path, catalog_copy, month="2030-01", dry_run=True)
+    assert "mode 'embedding'" in report.skipped["text-embedding-x"]
+    assert "mode 'image_generation'" in report.skipped["dall-e-x"]
+    assert "not a JSON object" in report.skipped["broken"]
+    assert "--name-map" in report.skipped[f"someprovider/{known}"]
+    assert report.added == ["brand-new-model"]
+    mapped = import_prices(path, catalog_copy, month="2030-01", dry_run=True,
+                           name_map={f"someprovider/{known}": known})
+    assert known in mapped.updated and f"someprovider/{known}" not in mapped.skipped
+    cli = runner.invoke(app, ["catalog", "import", str(path), "--catalog", str(catalog_copy), "--month", "2030-01",
+                              "--dry-run", "--name-map", f"someprovider/{known}={known}"], env={"COLUMNS": "300"})
+    assert cli.exit_code == 0, cli.output
+    assert "skipped 1: mode 'embedding'" in cli.stderr and "brand-new-model" in cli.stderr
+    assert "new model(s)" in cli.stderr
+
+
+def test_a_per_million_price_in_a_per_token_field_is_one_clear_line(tmp_path: Path, catalog_copy: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"gpt-x": {"input_cost_per_token": 2.5, "output_cost_per_token": 10.0}}), "utf-8")
+    before = catalog_copy.read_bytes()
+    result = runner.invoke(app, ["catalog", "import", str(path), "--catalog", str(catalog_copy),
+                                 "--month", "2030-01"], env={"COLUMNS": "400"})
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert "\n" not in message and ".import-" not in message
+    assert "gpt-x.input_cost_per_token = 2.5 (= 2,500,000 USD per 1M tokens)" in message
+    assert "USD per token" in message
+    assert catalog_copy.read_bytes() == before
+
+
+def test_the_catalog_inside_an_installed_package_is_not_written(
+        monkeypatch: pytest.MonkeyPatch, catalog_copy: Path, price_map: Path) -> None:
+    import tcpmf.catalog_import as ci
+
+    monkeypatch.setattr(ci, "assumptions_dir", lambda: catalog_copy.parent.parent)
+    monkeypatch.setattr(ci, "_inside_package", lambda path: True)
+    before = catalog_copy.read_bytes()
+    result = runner.invoke(app, ["catalog", "import", str(price_map), "--month", "2030-01"])
+    assert result.exit_code == 1
+    assert "--catalog PATH" in result.stderr
+    assert catalog_copy.read_bytes() == before
+    assert import_prices(price_map, month="2030-01", dry_run=True).updated  # a dry run is fine
+    written = import_prices(price_map, catalog_copy, month="2030-01")  # an explicit catalog is written
+    assert written.written
+
+
+def test_inside_package_recognises_the_package_folder(tmp_path: Path) -> None:
+    import tcpmf.catalog_import as ci
+
+    assert ci._inside_package(Path(ci.__file__).parent / "_assumptions" / "catalog" / "models.yaml")
+    assert not ci._inside_package(tmp_path / "models.yaml")
+
+
+def test_an_invalid_result_names_the_catalog_not_the_temporary_file(catalog_copy: Path) -> None:
+    from tcpmf.catalog_import import _replace_validated
+    from tcpmf.errors import TcpmfError
+
+    before = catalog_copy.read_bytes()
+    with pytest.raises(TcpmfError) as info:
+        _replace_validated(catalog_copy, "models:\n  m:\n    provider: x\n    tier: y\n    prices: []\n")
+    message = str(info.value)
+    assert ".import-" not in message and "\n" not in message and "models.m.prices" in message
+    assert catalog_copy.read_bytes() == before
+    assert not list(catalog_copy.parent.glob(".import-*"))

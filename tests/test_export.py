@@ -41,7 +41,7 @@ def _same_table(written: pd.DataFrame, original: pd.DataFrame) -> None:
 def test_excel_round_trips(result: tcpmf.Result, tmp_path: Path) -> None:
     path = result.to_excel(tmp_path / "out.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["summary", "monthly", "assumptions"]
+    assert list(sheets) == ["summary", "monthly", "assumptions", "prices"]
     _same_table(sheets["summary"], result.summary)
     _same_table(sheets["monthly"], result.monthly)
     assert list(sheets["monthly"]["calendar_month"].astype(str)) == list(result.monthly["calendar_month"].astype(str))
@@ -50,8 +50,9 @@ def test_excel_round_trips(result: tcpmf.Result, tmp_path: Path) -> None:
 
 
 def test_assumptions_sheet_lists_inputs_with_their_sources(result: tcpmf.Result, tmp_path: Path) -> None:
-    sheet = pd.read_excel(to_excel(result, tmp_path / "a.xlsx"), sheet_name="assumptions").fillna("")
-    assert list(sheet.columns) == ["scenario", "file", "key", "value", "source"]
+    sheet = pd.read_excel(to_excel(result, tmp_path / "a.xlsx"), sheet_name="assumptions").astype(object).fillna("")
+    assert list(sheet.columns) == ["scenario", "file", "key", "value", "original_value", "original_currency",
+                                   "source"]
     for scenario in result.scenarios:
         rows = sheet[sheet["scenario"] == scenario.name]
         keyed = dict(zip(rows["key"], rows["source"]))
@@ -64,7 +65,7 @@ def test_assumptions_sheet_lists_inputs_with_their_sources(result: tcpmf.Result,
 
 def test_csv_writes_one_file_per_table(result: tcpmf.Result, tmp_path: Path) -> None:
     files = result.to_csv(tmp_path / "csv")
-    assert sorted(p.name for p in files) == ["assumptions.csv", "monthly.csv", "summary.csv"]
+    assert sorted(p.name for p in files) == ["assumptions.csv", "monthly.csv", "prices.csv", "summary.csv"]
     _same_table(pd.read_csv(tmp_path / "csv" / "summary.csv"), result.summary)
     _same_table(pd.read_csv(tmp_path / "csv" / "monthly.csv"), result.monthly)
 
@@ -102,3 +103,37 @@ def test_cli_export(tmp_path: Path) -> None:
     assert (folder / "monthly.csv").is_file()
     missing = runner.invoke(app, ["export", str(PRODUCTS[0])])
     assert missing.exit_code != 0
+
+
+def test_prices_sheet_names_the_catalog_prices_gpu_rent_and_exchange_rate(tmp_path: Path) -> None:
+    products = assumptions_dir() / "products"
+    chosen = [products / "writing_assistant.yaml", products / "ai_friends_selfhosted.yaml",
+              products / "smb_customer_service_subscription.yaml"]
+    result = tcpmf.evaluate(chosen)
+    prices = pd.read_excel(to_excel(result, tmp_path / "p.xlsx"), sheet_name="prices")
+    writing, friends, smb = (s.name for s in result.scenarios)
+    gpt = prices[(prices["scenario"] == writing) & (prices["kind"] == "api price")].iloc[0]
+    expected = tcpmf.catalog.model_price("gpt-4o", result.scenarios[0].start_month)
+    assert gpt["item"] == "gpt-4o" and str(gpt["record_date"]) == expected.date
+    assert gpt["usd_per_mtok_in"] == pytest.approx(expected.usd_per_mtok_in)
+    assert gpt["usd_per_mtok_out"] == pytest.approx(expected.usd_per_mtok_out)
+    assert gpt["source"] == expected.source
+    rent = prices[(prices["scenario"] == friends) & (prices["kind"] == "gpu rent")]
+    assert len(rent) == 1 and rent["usd_per_gpu_hour"].iloc[0] > 0 and rent["source"].iloc[0]
+    fx = prices[(prices["scenario"] == smb) & (prices["kind"] == "fx")]
+    assert len(fx) == 1
+    assert fx["cny_per_usd"].iloc[0] == tcpmf.catalog.cny_per_usd(result.scenarios[2].start_month)
+    assert fx["source"].iloc[0]
+    assert "fx" not in set(prices.loc[prices["scenario"] == writing, "kind"])  # no CNY anywhere
+
+
+def test_assumptions_show_cny_inputs_as_written_and_the_file_that_set_each_value(tmp_path: Path) -> None:
+    path = assumptions_dir() / "products" / "tob_price_war_bid.yaml"
+    result = tcpmf.evaluate([path])
+    sheet = pd.read_excel(to_excel(result, tmp_path / "c.xlsx"), sheet_name="assumptions")
+    cny = sheet[sheet["original_currency"] == "CNY"]
+    assert len(cny) > 0
+    rate = tcpmf.catalog.cny_per_usd(result.scenarios[0].start_month)
+    np.testing.assert_allclose(cny["value"].astype(float), cny["original_value"].astype(float) / rate)
+    files = set(sheet["file"])
+    assert any("categories" in f for f in files) and any("products" in f for f in files)

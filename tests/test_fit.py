@@ -286,3 +286,69 @@ def test_exact_expected_survivors_give_back_the_true_parameters(curve: str, data
     fit = tcpmf.fit_retention(table, curves=[curve]).get(curve)
     for name, true in params.items():
         assert fit.params[name] == pytest.approx(true, rel=2e-3), (name, params, fit.params)
+
+
+def test_two_ages_do_not_identify_a_curve_and_the_cli_prints_no_yaml(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cohort,age_months,active_users\na,0,1000\na,1,600\n")
+    fit = tcpmf.fit_retention(path)
+    assert not fit.identified
+    assert not fit.quality["identified"].any() and not fit.quality["best"].any()
+    assert all("1 observed age" in note for note in fit.quality["note"])
+    with pytest.raises(TcpmfError, match="do not determine any retention curve"):
+        fit.best()
+    with pytest.raises(TcpmfError, match="not identified"):
+        fit.to_yaml(curve="sbg")
+    result = runner.invoke(app, ["fit-retention", str(path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    assert "retention:" not in result.stdout
+    assert "do not determine any retention curve" in result.stderr
+    as_json = runner.invoke(app, ["fit-retention", str(path), "--json"])
+    assert as_json.exit_code == 1
+    data = json.loads(as_json.stdout)
+    assert data["best"] is None and data["yaml"] is None
+
+
+def test_by_cohort_never_calls_a_one_observation_cohort_best() -> None:
+    fit = tcpmf.fit_retention(EXAMPLE, by_cohort=True)
+    quality = fit.quality
+    youngest = quality.loc[quality["n_obs"] == 1]
+    assert len(youngest) == len(FIT_CURVES)
+    assert not youngest["identified"].any() and not youngest["best"].any()
+    assert (quality.loc[quality["best"], "identified"]).all()
+    assert quality.loc[quality["cohort"] == "pooled", "best"].sum() == 1
+
+
+def test_a_parameter_on_its_bound_is_not_identified() -> None:
+    # nobody ever leaves after month 1: the power law's decay runs to its lower bound
+    table = pd.DataFrame({"age_months": range(6), "active_users": [1000, 500, 500, 500, 500, 500]})
+    fit = tcpmf.fit_retention(table, curves=["power_law"]).get("power_law")
+    assert not fit.identified and "bound" in fit.note
+
+
+def test_an_empty_cell_is_called_empty(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cohort,age_months,active_users\na,0,1000\na,1,\na,2,500\n")
+    with pytest.raises(AssumptionError) as info:
+        read_cohorts(path)
+    assert "the cell is empty" in str(info.value) and "nan" not in str(info.value)
+    assert "line 3" in str(info.value)
+
+
+def test_wide_tables_are_read_with_wide_and_refused_with_a_hint_without(tmp_path: Path) -> None:
+    wide = _write(tmp_path, "cohort,month_0,month_1,month_2,month_3\n"
+                            "a,1000,869,743,653\nb,1000,860,740,\n")
+    with pytest.raises(AssumptionError, match="--wide"):
+        read_cohorts(wide)
+    table = read_cohorts(wide, wide=True)
+    assert list(table["cohort"]) == ["a"] * 4 + ["b"] * 3
+    assert list(table.loc[table["cohort"] == "a", "active_users"]) == [1000, 869, 743, 653]
+    long = pd.DataFrame({"cohort": ["a"] * 4 + ["b"] * 3, "age_months": [0, 1, 2, 3, 0, 1, 2],
+                         "active_users": [1000, 869, 743, 653, 1000, 860, 740]})
+    pd.testing.assert_frame_equal(table, read_cohorts(long), check_dtype=False)
+    result = runner.invoke(app, ["fit-retention", str(wide), "--wide", "--curve", "sbg", "--json"])
+    assert result.exit_code == 0, result.output
+
+
+def test_semicolon_separated_files_get_a_hint(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cohort;age_months;active_users\na;0;1000\na;1;800\n")
+    with pytest.raises(AssumptionError, match="semicolons"):
+        read_cohorts(path)
