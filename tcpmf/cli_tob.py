@@ -49,7 +49,8 @@ def deals(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False) -
         if fmt == "table":
             shown = ["scenario", "deal_revenue_usd", "delivery_usd", "sales_usd_per_won_deal", "deal_cost_usd",
                      "deal_margin_usd", "deal_margin_share", "months_to_recover_delivery", "deals_to_break_even",
-                     "deals_won_per_year", "value_ceiling_usd_per_seat_month", "max_seat_price_usd_per_month",
+                     "deals_won_per_year", "human_to_model_cost", "value_ceiling_usd_per_seat_month",
+                     "max_seat_price_usd_per_month",
                      "vendor_margin_at_max_price"]
             _emit(frame[shown], fmt, "One deal, signed at start_month, over one contract term (USD)")
             err.print("All columns: tcpmf deals --json   ·   deals_to_break_even is deals a year to cover a year's fixed cost")

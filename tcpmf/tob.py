@@ -8,12 +8,19 @@ Per deal (signed in month 0 and run for one contract term of ``L`` months)::
 
     revenue   = (seats · seat_price · L + project_fee) · (1 − bidding_discount)
     cost      = delivery_person_days · usd_per_person_day + sales_usd_per_bid / win_rate
-              + L · (deployment_usd_per_month + keep_current_usd_per_month)
+              + hardware_capex_usd · L / min(amortization_months, E)          (private; E below)
+              + L · (operations_usd_per_month + keep_current_usd_per_month)
               + seats · inference_usd_per_seat_month(0) · Σ_{k<L} D^(−k/12)
     deal_margin_usd = revenue − cost
 
+``E = L / (1 − renewal_rate)`` is the customer's expected life in months (infinite at a renewal
+rate of 1): a deal that does not renew bears its whole server, one that renews shares it with its
+expected renewals, and a server outlived by its customer is replaced after ``amortization_months``.
+
 A pipeline enters ``bids_per_month`` bids and signs ``bids_per_month · win_rate`` deals a month
 after ``sales_cycle_months``; a contract renews at the end of each term with ``renewal_rate``.
+The pipeline is cash: a private deployment's server is paid when the deal is signed (and again
+each ``amortization_months`` a contract is still in force), its operations monthly.
 
 :func:`deals` gives the per-deal table (with the labor-substitution columns when a ``labor:``
 section is present); :func:`tcpmf.evaluate` puts deal-based scenarios next to consumer ones.
@@ -235,20 +242,27 @@ def renewal_curve(renewal_rate: ArrayLike, contract_months: ArrayLike, months: i
 
 
 def months_to_recover(upfront_usd: ArrayLike, monthly_margin_usd: F, contract_months: ArrayLike) -> tuple[NDArray[np.int64], B]:
-    """Contract months ``m ∈ 0 … L`` until ``upfront + Σ_{k<m} margin(k) ≥ 0``, and whether within the term.
+    """Least contract month ``m ∈ 0 … L`` from which ``upfront + Σ_{k<m'} margin(k) ≥ 0`` for every ``m' ∈ m … L``.
 
-    *monthly_margin_usd* is ``(K, N)`` with ``K ≥ max L``; 0 months when the upfront is already covered.
+    *monthly_margin_usd* is ``(K, N)`` with ``K ≥ max L``.  The cash must stay recovered to the end
+    of the term, so a deal whose cash ends negative (it loses money) never recovers (``found``
+    False), even when a project fee covers the upfront cost at signing.
 
     Examples
     --------
     >>> months, ok = months_to_recover([-100.0], np.full((12, 1), 30.0), [12])
     >>> int(months[0]), bool(ok[0])
     (4, True)
+    >>> months, ok = months_to_recover([100.0], np.full((12, 1), -30.0), [12])  # paid up front, then loses
+    >>> bool(ok[0])
+    False
     """
     upfront = np.atleast_1d(np.asarray(upfront_usd, float))
     cash = np.vstack([upfront[None, :], upfront + np.cumsum(monthly_margin_usd, axis=0)])
     within = np.arange(cash.shape[0])[:, None] <= np.asarray(contract_months, float)
-    return first_month(cash >= 0, within)
+    good = (cash >= 0) | ~within
+    stays = np.flip(np.logical_and.accumulate(np.flip(good, axis=0), axis=0), axis=0)
+    return first_month(stays, within)
 
 
 def deals_to_break_even(fixed_usd_per_month: ArrayLike, deal_margin_usd: ArrayLike) -> tuple[NDArray[np.int64], B]:
@@ -282,6 +296,21 @@ class DealComputed:
     summary: Summary
 
 
+def _write_off_months(a: DealArrays) -> F:
+    """``min(amortization_months, E)``, ``E = L / (1 − renewal_rate)`` the customer's expected life."""
+    renews = a.renewal_rate < 1.0
+    life = np.divide(a.contract_months, 1.0 - a.renewal_rate, out=np.full(a.size, np.inf), where=renews)
+    return np.minimum(a.amortization_months, life)
+
+
+def _hardware_by_age(a: DealArrays, in_force: F) -> F:
+    """Server bought for one signed deal at contract age ``k``, ``(K, N)``: the capex at signing
+    and again every ``amortization_months`` while the contract is in force (private only)."""
+    k = np.arange(in_force.shape[0], dtype=float)[:, None]
+    due = np.isclose(np.mod(k, a.amortization_months), 0.0) & a.private
+    return np.where(due, a.hardware_capex_usd * in_force, 0.0)
+
+
 def _per_deal(a: DealArrays) -> dict[str, F]:
     """The per-deal terms of a deal signed in month 0 (see the module formula)."""
     keep = 1.0 - a.bidding_discount
@@ -290,19 +319,23 @@ def _per_deal(a: DealArrays) -> dict[str, F]:
     bill = a.active_days_per_month * (a.input_tokens_per_seat_day * a.usd_per_mtok_in_m0
                                       + a.output_tokens_per_seat_day * a.usd_per_mtok_out_m0) / 1e6
     inference_seat = np.where(a.private, 0.0, bill)
-    deployment = np.where(a.private, a.hardware_capex_usd / a.amortization_months + a.operations_usd_per_month, 0.0)
+    hardware = np.where(a.private, a.hardware_capex_usd * length / _write_off_months(a), 0.0)
+    operations = np.where(a.private, a.operations_usd_per_month, 0.0)
+    deployment = hardware / length + operations
     keep_current = a.updates_per_year / MONTHS_PER_YEAR * a.person_days_per_update * a.usd_per_person_day
     delivery = a.delivery_person_days * a.usd_per_person_day
     sales = a.sales_usd_per_bid / a.win_rate
     decline_sum = term_decline_sum(a.annual_cost_decline, length)
     inference_term = a.seats * inference_seat * decline_sum
     revenue = (a.seats * a.seat_price_usd_per_month * length + a.project_fee_usd) * keep
-    cost = delivery + sales + length * (deployment + keep_current) + inference_term
+    cost = delivery + sales + hardware + length * (operations + keep_current) + inference_term
     return {
         "net_seat_price_usd_per_month": a.seat_price_usd_per_month * keep,
         "deal_revenue_usd": revenue,
         "delivery_usd": delivery,
         "sales_usd_per_won_deal": sales,
+        "hardware_usd_per_deal": hardware,
+        "operations_usd_per_month": operations,
         "deployment_usd_per_month": deployment,
         "keep_current_usd_per_month": keep_current,
         "inference_usd_per_seat_month_m0": inference_seat,
@@ -329,8 +362,10 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
     active = active_users(wins, in_force)
     revenue = active * a.seats * d["net_seat_price_usd_per_month"] + wins * a.project_fee_usd * keep
     inference = active * a.seats * d["inference_usd_per_seat_month_m0"] * factor
-    gross = (revenue - wins * d["delivery_usd"] - inference
-             - active * (d["deployment_usd_per_month"] + d["keep_current_usd_per_month"]))
+    hardware_k = _hardware_by_age(a, in_force)  # one deal's server purchases by contract age
+    hardware = active_users(wins, hardware_k)  # cash: paid at signing, not amortized
+    gross = (revenue - wins * d["delivery_usd"] - hardware - inference
+             - active * (d["operations_usd_per_month"] + d["keep_current_usd_per_month"]))
     sales = np.broadcast_to(a.bids_per_month * a.sales_usd_per_bid, (months, n))
     fixed = np.broadcast_to(a.fixed_usd_per_month, (months, n))
     net = gross - sales - fixed
@@ -354,15 +389,17 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
         "cash_usd": cash,
     }
 
-    # one customer's contract month by month, with renewals: margin(k) = seat revenue − serving
+    # one customer's contract month by month, with renewals: margin(k) = seat revenue − serving,
+    # and its servers paid in cash when bought (at signing, then each write-off while in force)
     margin_k = (a.seats * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
-                - d["deployment_usd_per_month"] - d["keep_current_usd_per_month"])
+                - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
     upfront = a.project_fee_usd * keep - d["delivery_usd"]  # at signing, before the sales cost
+    customer_k = margin_k * in_force - hardware_k
     discount = (1.0 + a.discount_rate_annual) ** (-t / MONTHS_PER_YEAR)
-    ltv = upfront + np.where(in_horizon, margin_k * in_force * discount, 0.0).sum(axis=0)
+    ltv = upfront + np.where(in_horizon, customer_k * discount, 0.0).sum(axis=0)
     cac = d["sales_usd_per_won_deal"]
     has_cac = cac >= 0.01  # a cent, as the consumer engine's lowest cac_usd: LTV/CAC stays finite
-    cum_customer = upfront + np.cumsum(margin_k * in_force, axis=0)
+    cum_customer = upfront + np.cumsum(customer_k, axis=0)
     cac_payback, cac_found = first_month(cum_customer >= cac, in_horizon)
 
     # a deal signed in month t pays the token prices of months t … t+L−1
@@ -404,8 +441,9 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
         "deal_margin_usd": (d["deal_margin_usd"], None),
         "deals_to_break_even": (count, count_found),
     }
-    recover, recover_found = months_to_recover(upfront - cac, _margin_by_contract_month(a, d), a.contract_months)
-    terms = {**d, "months_to_recover_delivery": np.where(recover_found, recover, np.nan)}  # NaN: not within the term
+    upfront_deal = upfront - cac - d["hardware_usd_per_deal"]  # the server the deal is charged, at signing
+    recover, recover_found = months_to_recover(upfront_deal, _margin_by_contract_month(a, d), a.contract_months)
+    terms = {**d, "months_to_recover_delivery": np.where(recover_found, recover, np.nan)}  # NaN: never within the term
     _check_finite(a.names, monthly, summary, in_horizon)
     return DealComputed(terms=terms, monthly=monthly, in_horizon=in_horizon, summary=summary)
 
@@ -415,7 +453,7 @@ def _margin_by_contract_month(a: DealArrays, d: dict[str, F]) -> F:
     k = np.arange(int(a.contract_months.max()))[:, None]
     factor = decline(1.0, a.annual_cost_decline, k)
     return (a.seats * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
-            - d["deployment_usd_per_month"] - d["keep_current_usd_per_month"])
+            - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
 
 
 def _check_finite(names: Sequence[str], monthly: dict[str, F], summary: Summary, in_horizon: B) -> None:
@@ -476,6 +514,8 @@ DEAL_COLUMNS = (
     "deal_revenue_usd",
     "delivery_usd",
     "sales_usd_per_won_deal",
+    "hardware_usd_per_deal",
+    "operations_usd_per_month",
     "deployment_usd_per_month",
     "keep_current_usd_per_month",
     "inference_usd_per_deal",
@@ -499,7 +539,8 @@ def deals(scenarios: Scenario | Iterable[Scenario]) -> pd.DataFrame:
     """One row per deal-based scenario: what one deal earns and costs, and what its seats are worth.
 
     ``months_to_recover_delivery`` counts contract months until the deal's margin has paid back its
-    delivery and sales cost net of the project fee (``<NA>`` when not within the term);
+    delivery, sales and hardware cost net of the project fee and stays recovered to the end of the
+    term (``<NA>`` when it never does, e.g. a deal that loses money);
     ``deals_to_break_even`` is deals a year to cover a year's fixed cost; ``deals_won_per_year`` is
     what the pipeline signs (``12 · bids_per_month · win_rate``).  The labor columns are ``<NA>``
     without a ``labor:`` section.

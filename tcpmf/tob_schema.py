@@ -60,12 +60,16 @@ class Cloud(_Section):
 
 
 class PrivateDeployment(_Section):
-    """On the customer's premises: hardware amortized over months, plus operations; no token bill."""
+    """On the customer's premises: a server bought at signing, plus operations; no token bill.
+
+    A deal is charged ``hardware_capex_usd · L / min(amortization_months, expected customer life)``
+    (docs/model.md §7.1): a deal that does not renew bears its whole server.
+    """
 
     kind: Literal["private"]
     hardware_capex_usd: Usd = Field(description="servers and GPUs bought for the deployment")
-    amortization_months: Months = Field(description="months over which the hardware is written off")
-    operations_usd_per_month: Usd = Field(0.0, description="power, hosting and on-site operations")
+    amortization_months: Months = Field(description="months the server lasts (its write-off); a customer outliving it buys another")
+    operations_usd_per_month: Usd = Field(description="power, hosting and on-site operations a month")
 
 
 Deployment = Annotated[Cloud | PrivateDeployment, Field(discriminator="kind")]
@@ -83,15 +87,20 @@ class KeepCurrent(_Section):
     """Updates that keep a customized or private deployment close to the vendor's online model."""
 
     updates_per_year: Annotated[float, Field(ge=0, le=52)] = Field(
-        0.0, description="e.g. 4 to stay within about three months of the online model"
+        description="e.g. 4 to stay within about three months of the online model; 0 for none"
     )
     person_days_per_update: Annotated[float, Field(ge=0, le=1e5)] = Field(
-        0.0, description="re-integration, regression tests and re-deployment, at the deal's day rate"
+        description="re-integration, regression tests and re-deployment, at the deal's day rate"
     )
 
 
 class Deal(_Section):
-    """One ToB deal and the pipeline that wins it (docs/model.md, ToB)."""
+    """One ToB deal and the pipeline that wins it (docs/model.md, ToB).
+
+    The cost side has no defaults: delivery, day rate, deployment, keep-current service, sales cost,
+    sales cycle and renewal rate must be given (0 where that is the assumption), so that a missing
+    key is reported instead of silently costing nothing.
+    """
 
     seats: Annotated[float, Field(ge=0, le=1e7)] = 0.0
     seat_price_usd_per_month: UsdPerUnit = Field(0.0, description="list price of one seat a month")
@@ -100,21 +109,21 @@ class Deal(_Section):
         0.0, description="discount off list price conceded to win the bid"
     )
     contract_months: Months
-    renewal_rate: Share = Field(0.0, description="share of contracts renewed at the end of each term")
+    renewal_rate: Share = Field(description="share of contracts renewed at the end of each term")
     delivery_person_days: Annotated[float, Field(ge=0, le=1e6)] = Field(
-        0.0, description="customization and integration work at signing"
+        description="customization and integration work at signing"
     )
-    usd_per_person_day: UsdPerUnit = Field(0.0, description="fully loaded cost of an engineer-day")
-    deployment: Deployment = Field(default_factory=lambda: Cloud(kind="cloud"))
+    usd_per_person_day: UsdPerUnit = Field(description="fully loaded cost of an engineer-day")
+    deployment: Deployment = Field(description="{kind: cloud}, or {kind: private, ...} with the hardware")
     inference: SeatInference | None = Field(
         None, description="tokens per seat-day; leave out when a labor section gives the work"
     )
-    keep_current: KeepCurrent = KeepCurrent()
-    sales_usd_per_bid: Usd = Field(0.0, description="pre-sales and bidding cost of one bid, won or lost")
+    keep_current: KeepCurrent = Field(description="updates a year and person-days per update (0 for none)")
+    sales_usd_per_bid: Usd = Field(description="pre-sales and bidding cost of one bid, won or lost")
     bids_per_month: Annotated[float, Field(ge=0, le=1e5)] = Field(description="bids entered each month")
     win_rate: Annotated[float, Field(gt=0, le=1)]
     sales_cycle_months: Annotated[int, Field(ge=0, le=60)] = Field(
-        0, description="months from entering a bid to signing"
+        description="months from entering a bid to signing"
     )
 
 

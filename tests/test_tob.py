@@ -86,21 +86,28 @@ def reference(d: dict[str, Any]) -> dict[str, Any]:
     ) / 1e6
     seat_bill = 0.0 if private else seat_bill
     dep = deal["deployment"]
-    deployment = dep["hardware_capex_usd"] / dep["amortization_months"] + dep.get("operations_usd_per_month", 0.0) if private else 0.0
+    renewal = deal["renewal_rate"]
+    life = length / (1 - renewal) if renewal < 1 else math.inf  # the customer's expected months
+    capex = dep["hardware_capex_usd"] if private else 0.0
+    amortization = dep["amortization_months"] if private else 1
+    hardware = capex * length / min(amortization, life)  # the share of servers one deal consumes
+    operations = dep["operations_usd_per_month"] if private else 0.0
     kc = deal["keep_current"]["updates_per_year"] / 12 * deal["keep_current"]["person_days_per_update"] * deal["usd_per_person_day"]
     delivery = deal["delivery_person_days"] * deal["usd_per_person_day"]
     seats, price, fee = deal["seats"], deal["seat_price_usd_per_month"], deal["project_fee_usd"]
-    cost = delivery + deal["sales_usd_per_bid"] / deal["win_rate"]
+    cost = delivery + deal["sales_usd_per_bid"] / deal["win_rate"] + hardware
     for k in range(length):
-        cost += deployment + kc + seats * seat_bill * decline ** (-k / 12)
+        cost += operations + kc + seats * seat_bill * decline ** (-k / 12)
     revenue = (seats * price * length + fee) * keep
     cash, total, wins = [], 0.0, []
     for t in range(d["horizon_months"]):
         won = deal["bids_per_month"] * deal["win_rate"] if t >= deal["sales_cycle_months"] else 0.0
         wins.append(won)
-        active = sum(wins[s] * deal["renewal_rate"] ** ((t - s) // length) for s in range(t + 1))
-        net = (active * seats * price * keep + won * fee * keep - won * delivery
-               - active * (seats * seat_bill * decline ** (-t / 12) + deployment + kc)
+        active = sum(wins[s] * renewal ** ((t - s) // length) for s in range(t + 1))
+        # cash: a server is bought at signing and again each write-off while the contract is in force
+        servers = sum(wins[s] * renewal ** ((t - s) // length) for s in range(t + 1) if (t - s) % amortization == 0)
+        net = (active * seats * price * keep + won * fee * keep - won * delivery - servers * capex
+               - active * (seats * seat_bill * decline ** (-t / 12) + operations + kc)
                - deal["bids_per_month"] * deal["sales_usd_per_bid"] - d["costs"]["fixed_usd_per_month"])
         total += net
         cash.append(total)
@@ -197,6 +204,34 @@ def test_deals_to_break_even_and_recovery_follow_their_definitions() -> None:
     monthly = 40 * 200 * keep - 2 / 12 * 4 * 300 - 40 * 22 * (50000 * 0.5 + 20000 * 1.5) / 1e6 * 2 ** (-np.arange(12) / 12)
     cum = upfront + np.concatenate([[0.0], np.cumsum(monthly)])
     assert months == int(np.argmax(cum >= 0))
+
+
+def test_a_private_deal_that_does_not_renew_bears_its_whole_server() -> None:
+    server = {"kind": "private", "hardware_capex_usd": 360000.0, "amortization_months": 36, "operations_usd_per_month": 1000.0}
+    once = load_deal(deal__deployment=server, deal__renewal_rate=0.0, name="private")
+    cloud = load_deal(deal__renewal_rate=0.0, name="cloud")
+    half = load_deal(deal__deployment=server, deal__renewal_rate=0.5)  # expected life 24 months
+    loyal = load_deal(deal__deployment=server, deal__renewal_rate=1.0)  # outlives the write-off
+    table = deals([once, cloud, half, loyal])
+    inference = table["inference_usd_per_deal"][1]
+    assert table["hardware_usd_per_deal"].tolist() == pytest.approx([360000.0, 0.0, 180000.0, 120000.0])
+    assert table["deal_margin_usd"][0] == pytest.approx(table["deal_margin_usd"][1] + inference - 360000.0 - 12 * 1000.0)
+    # the pipeline pays the server in cash at signing: the first month with wins (2) carries 0.9 servers
+    result = tcpmf.evaluate([once, cloud])
+    net = result.monthly.pivot(index="month", columns="scenario", values="net_usd")
+    wins, tokens = 3.0 * 0.3, 40 * 22 * (50000 * 0.5 + 20000 * 1.5) / 1e6 * 2 ** (-2 / 12)
+    assert net[cloud.name][2] - net[once.name][2] == pytest.approx(wins * (360000.0 + 1000.0 - tokens))
+    assert net[cloud.name][3] - net[once.name][3] == pytest.approx(
+        wins * (360000.0 + 2 * 1000.0) - 2 * wins * 40 * 22 * (50000 * 0.5 + 20000 * 1.5) / 1e6 * 2 ** (-3 / 12)
+    )
+
+
+def test_a_deal_that_loses_money_never_recovers_its_delivery() -> None:
+    rag = tcpmf.load(CATEGORIES / "knowledge_rag.yaml")  # the project fee covers delivery at signing, the server does not
+    row = deals(rag).iloc[0]
+    assert row["deal_margin_usd"] < 0
+    assert pd.isna(row["months_to_recover_delivery"])
+    assert row["hardware_usd_per_deal"] == pytest.approx(1600000 / cny_per_usd(rag.start_month))
 
 
 # --- labor substitution: the customer-service case of the founding documents ---------------------
@@ -444,3 +479,62 @@ def test_a_mixed_result_has_no_nan_only_na() -> None:
             if values.dtype == "float64":
                 assert not np.isnan(values.to_numpy()).any(), column
     assert result.monthly["arpu_usd"].isna().any()  # deal rows: no ARPU, shown as <NA>
+
+
+# --- the cost side of a deal is never a silent zero ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["delivery_person_days", "usd_per_person_day", "sales_usd_per_bid", "sales_cycle_months", "renewal_rate",
+     "deployment", "keep_current", "keep_current.updates_per_year", "keep_current.person_days_per_update"],
+)
+def test_a_deal_without_a_cost_side_key_names_the_missing_key(key: str) -> None:
+    data = deal_dict()
+    node = data["deal"]
+    *parents, last = key.split(".")
+    for part in parents:
+        node = node[part]
+    del node[last]
+    message = _error(data)
+    assert message.startswith(f"bad.yaml: deal.{key}: required key is missing"), message
+
+
+def test_a_private_deployment_needs_its_operations_cost() -> None:
+    data = deal_dict(deal__deployment={"kind": "private", "hardware_capex_usd": 1e5, "amortization_months": 36})
+    assert _error(data).startswith("bad.yaml: deal.deployment.operations_usd_per_month: required key is missing")
+
+
+# --- serialization -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("product", ["tob_price_war_bid", "tob_private_coding_assistant", "maas_price_war"])
+def test_business_scenarios_serialize_without_a_pydantic_warning(product: str, tmp_path: Path) -> None:
+    import warnings
+
+    s = tcpmf.load(PRODUCTS / f"{product}.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dumped = s.model_dump()
+        s.model_dump_json()
+    assert dumped["retention"] is None and dumped["usage"] is None
+    proc = subprocess.run([sys.executable, "-m", "tcpmf", "export", str(PRODUCTS / f"{product}.yaml"), "--csv", str(tmp_path)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and "PydanticSerialization" not in proc.stderr, proc.stderr
+
+
+# --- terminal tables ---------------------------------------------------------------------------------
+
+
+def test_the_tables_show_the_deal_columns() -> None:
+    env = {**__import__("os").environ, "COLUMNS": "400"}
+    bid, toc = str(PRODUCTS / "tob_price_war_bid.yaml"), str(PRODUCTS / "writing_assistant.yaml")
+    run = [sys.executable, "-m", "tcpmf"]
+    proc = subprocess.run([*run, "breakeven", bid, toc], capture_output=True, text=True, check=False, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "deal margin $" in proc.stdout and "deals/yr needed" in proc.stdout
+    proc = subprocess.run([*run, "breakeven", toc], capture_output=True, text=True, check=False, env=env)
+    assert proc.returncode == 0 and "deal margin" not in proc.stdout  # no ToB row: the consumer table only
+    proc = subprocess.run([*run, "deals", bid], capture_output=True, text=True, check=False, env=env)
+    assert proc.returncode == 0 and "human to model cost" in proc.stdout
