@@ -102,6 +102,8 @@ HEADERS = {
     "peak_funding_usd": "peak funding $",
     "ltv_to_cac": "LTV/CAC",
     "clears_break_even": "clears",
+    "deal_margin_usd": "deal margin $",
+    "deals_to_break_even": "deals/yr needed",
     "predicted_stage": "stage",
     "calendar_month": "month",
     "inference_cost_usd_per_mau": "inference $/MAU",
@@ -185,6 +187,8 @@ def breakeven(
             shown = ["product", "model", "contribution_usd_per_mau_m0", "gross_margin_m0",
                      "usd_per_mtok_blended_m0", "max_affordable_usd_per_mtok", "tcpmf_calendar_month",
                      "breakeven_month", "payback_month", "peak_funding_usd", "ltv_to_cac", "clears_break_even"]
+            if frame["deal_margin_usd"].notna().any():  # deal-based ToB rows: what one deal earns
+                shown[-1:-1] = ["deal_margin_usd", "deals_to_break_even"]
             _emit(frame[shown], fmt, "TC-PMF at today's token prices (month 0 = each product's start_month)")
             err.print("All columns: tcpmf breakeven --json   ·   months count from each product's start_month")
         else:

@@ -17,7 +17,7 @@ import copy
 import datetime
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeAlias
 
 from pydantic import (
     BaseModel,
@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from .catalog import cny_per_usd, gpu_rent, model_price
-from .errors import AssumptionError
+from .errors import AssumptionError, TcpmfError
 from .months import MONTH_PATTERN, is_month
 from .tob_schema import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relations
 from .yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
@@ -126,12 +126,25 @@ class Route(_Section):
     route: Literal["api", "self_host"] = "api"
 
 
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text.strip().removesuffix("%"))
+    except ValueError:
+        return False
+    return True
+
+
 def _fitted_decline(value: Any) -> Any:
     """``"fitted:<tier>"`` → the decline factor fitted to the dated catalog (tcpmf.decline_fit)."""
     if isinstance(value, str) and value.startswith("fitted:"):
         from .decline_fit import fitted_decline
 
-        return fitted_decline(value.removeprefix("fitted:"))
+        return fitted_decline(value.removeprefix("fitted:").strip())
+    if isinstance(value, str) and not _is_number_text(value):  # "1e3": the float check explains YAML 1.1
+        raise ValueError(
+            "must be a number in [1, 1000], or fitted:<tier> for the decline fitted to the dated "
+            "catalog (e.g. fitted:gpt-4-class; `tcpmf decline` lists the tiers)"
+        )
     return value
 
 
@@ -257,6 +270,12 @@ class TableRetention(_Section):
 Retention = Annotated[
     PowerLaw | Plateau | ShiftedBetaGeometric | TableRetention, Field(discriminator="curve")
 ]
+# Scenario.retention is None in a deal or maas scenario: the tagged union must admit None so that
+# model_dump serializes it without a "failed to get discriminator value" warning; typed as present.
+if TYPE_CHECKING:
+    _RetentionOrNone: TypeAlias = Retention
+else:
+    _RetentionOrNone = Optional[Retention]  # noqa: UP045 (a runtime alias of the annotated union)
 
 
 class Growth(_Section):
@@ -307,7 +326,7 @@ class Scenario(_Section):
     # the per-user engine never sees); typed as present so that per-user code needs no checks.
     usage: Usage = Field(None, description="required unless the scenario has a deal or maas section")  # type: ignore[assignment]
     revenue: Revenue = Revenue()
-    retention: Retention = Field(None, description="required unless the scenario has a deal or maas section")  # type: ignore[assignment]
+    retention: _RetentionOrNone = Field(None, description="required unless the scenario has a deal or maas section")  # type: ignore[assignment]
     growth: Growth = Growth()
     costs: Costs = Costs()
     finance: Finance = Finance()
@@ -483,7 +502,7 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
         scenario = Scenario.model_validate(plain)
     except ValidationError as exc:
         raise validation_error(exc, file, plain, Scenario, provenance) from None
-    _check_relations(scenario, file_of)
+    _check_relations(scenario, file_of, file)
     scenario._file = file
     scenario._sources = sources
     scenario._raw = raw
@@ -491,7 +510,7 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
     return scenario
 
 
-def _check_relations(s: Scenario, file_of: Any) -> None:
+def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
     """Checks across keys that pydantic's per-field bounds cannot express."""
 
     def fail(path: str, value: Any, allowed: str) -> None:
@@ -504,6 +523,11 @@ def _check_relations(s: Scenario, file_of: Any) -> None:
     _check_routes(s, fail)
     hosts = m.route == "self_host" or any(r.route == "self_host" for r in m.routes or ())
     if hosts and m.self_host is None:
+        for i, entry in enumerate(m.routes or ()):
+            if entry.route == "self_host":
+                fail(f"model.routes.{i}.route", entry.route,
+                     "api, or add a model.self_host section (gpu, throughput or architecture, utilization or "
+                     "peak_to_average) for this route to use")
         fail("model.self_host", None, "a self_host section (gpu, throughput, utilization) when route is self_host")
     if not hosts and m.self_host is not None:
         fail("model.route", m.route, "self_host when a model.self_host section is given")
@@ -538,6 +562,19 @@ def _check_relations(s: Scenario, file_of: Any) -> None:
         except KeyError as exc:
             fail("model.self_host.gpu", m.self_host.gpu, exc.args[0])
     if m.self_host is not None:
+        h = m.self_host
+        if h.utilization is not None and h.peak_to_average is not None:
+            # a child file (or an override) set one on top of its parent's other: blame the newer one
+            def rank(path: str) -> int:
+                return 2 if file_of(path) == "<override>" else 1 if file_of(path) == file else 0
+
+            keys = {"utilization": h.utilization, "peak_to_average": h.peak_to_average}
+            newer, older = sorted(keys, key=lambda k: rank(f"model.self_host.{k}"), reverse=True)
+            if rank(f"model.self_host.{newer}") > rank(f"model.self_host.{older}"):
+                fail(f"model.self_host.{newer}", keys[newer],
+                     "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one; "
+                     f"{file_of(f'model.self_host.{older}')} sets {older}: {keys[older]:g}, "
+                     f"so also set {older}: null here")
         _check_self_host(m.self_host, s.usage, fail)
     r = s.retention
     if isinstance(r, Plateau) and r.floor > r.r1:
@@ -593,7 +630,8 @@ def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
              "either measured throughputs (input_/output_tokens_per_s_per_replica) or an architecture to estimate them, not both")
     if (h.utilization is None) == (h.peak_to_average is None):
         fail("model.self_host.utilization", h.utilization,
-             "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one")
+             "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one"
+             + ("; set utilization: null to use peak_to_average" if h.utilization is not None else ""))
     if h.architecture is not None:
         from .catalog_serving import architecture
 
@@ -613,11 +651,12 @@ def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
             from .roofline import estimate
 
             context = h.context_tokens or max(1, round(usage.input_tokens_per_call + usage.output_tokens_per_call))
-            fit = estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch)
-            if float(fit.output_tokens_per_s_per_replica) <= 0:
+            try:
+                estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch)
+            except TcpmfError as exc:
                 fail("model.self_host.gpus_per_replica", h.gpus_per_replica,
                      f"enough GPUs to hold {h.architecture}'s weights and one sequence of {context} tokens "
-                     f"in {h.precision} (the largest batch that fits is 0)")
+                     f"in {h.precision} (the largest batch that fits is 0): {exc}")
 
 
 def load(path: str | Path) -> Scenario:
