@@ -27,7 +27,7 @@ from .cost import decline
 from .economics import first_month, peak_funding_usd
 from .months import month_index
 from .scenario import Scenario
-from .tob import Summary, token_prices_m0
+from .tob import HorizonColumns, Summary, token_prices_m0
 
 __all__ = ["MAAS_COLUMNS", "MaasArrays", "evaluate_maas", "maas", "maas_columns", "selling_prices_m0"]
 
@@ -46,7 +46,7 @@ def selling_prices_m0(s: Scenario) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class MaasArrays:
+class MaasArrays(HorizonColumns):
     """N MaaS vendors as columns of shape ``(N,)``."""
 
     names: list[str]
@@ -64,16 +64,6 @@ class MaasArrays:
     monthly_growth: F
     fixed_usd_per_month: F
     target_margin: F
-
-    @property
-    def size(self) -> int:
-        """Number of vendors N."""
-        return len(self.names)
-
-    @property
-    def months(self) -> int:
-        """Number of months T evaluated (the longest horizon)."""
-        return int(self.horizon_months.max())
 
 
 def maas_columns(scenarios: Sequence[Scenario], names: Sequence[str] | None = None) -> MaasArrays:

@@ -20,9 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeAlias
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -32,6 +30,7 @@ from pydantic import (
 from .catalog import cny_per_usd, gpu_rent, model_price
 from .errors import AssumptionError, TcpmfError
 from .months import MONTH_PATTERN, is_month
+from .schema_types import Share, Usd, UsdPerUnit, _Section
 from .tob_schema import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relations
 from .yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 
@@ -62,16 +61,9 @@ ANNOTATION_KEYS = frozenset({"value", "source", "assumed", "currency", "note"})
 
 # Bounds are generous for any real product and keep the arithmetic far from overflow; an input
 # that still overflows stops evaluation with a clear error (never a NaN or an infinity).
-Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[float, Field(ge=0, le=1e6)]
 Tokens = Annotated[float, Field(ge=0, le=1e8)]
-Usd = Annotated[float, Field(ge=0, le=1e12)]
-UsdPerUnit = Annotated[float, Field(ge=0, le=1e6)]
 Users = Annotated[float, Field(ge=0, le=1e10)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
 class SelfHost(_Section):

@@ -84,8 +84,25 @@ def token_prices_m0(s: Scenario) -> tuple[float, float]:
     return float(c_in), float(c_out)
 
 
+class HorizonColumns:
+    """``size`` and ``months`` of a set of columns with ``names`` and ``horizon_months``."""
+
+    names: list[str]
+    horizon_months: NDArray[np.int64]
+
+    @property
+    def size(self) -> int:
+        """Number of scenarios N."""
+        return len(self.names)
+
+    @property
+    def months(self) -> int:
+        """Number of months T evaluated (the longest horizon)."""
+        return int(self.horizon_months.max())
+
+
 @dataclass(frozen=True)
-class DealArrays:
+class DealArrays(HorizonColumns):
     """N deal-based scenarios as columns of shape ``(N,)``; labor columns are 0 without labor."""
 
     names: list[str]
@@ -125,16 +142,6 @@ class DealArrays:
     input_tokens_per_output_token: F
     automation_share: F
     buyer_saving_share: F
-
-    @property
-    def size(self) -> int:
-        """Number of scenarios N."""
-        return len(self.names)
-
-    @property
-    def months(self) -> int:
-        """Number of months T evaluated (the longest horizon)."""
-        return int(self.horizon_months.max())
 
 
 def deal_columns(scenarios: Sequence[Scenario], names: Sequence[str] | None = None) -> DealArrays:

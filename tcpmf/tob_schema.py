@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .catalog import model_price
 from .errors import _MISSING
+from .schema_types import Share, Usd, UsdPerUnit, _Section
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -42,15 +43,8 @@ __all__ = [
 #: Categories of business products (``segment: tob``).
 TOB_CATEGORIES = ("customer_service", "coding_assistant", "knowledge_rag", "digital_human_livestream", "maas_api")
 
-Share = Annotated[float, Field(ge=0, le=1)]
-Usd = Annotated[float, Field(ge=0, le=1e12)]
-UsdPerUnit = Annotated[float, Field(ge=0, le=1e6)]
 Tokens = Annotated[float, Field(ge=0, le=1e9)]
 Months = Annotated[int, Field(ge=1, le=240)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
 class Cloud(_Section):
