@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 from pathlib import Path
 
@@ -11,9 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_every_assumption_file_is_package_data() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     assert config["package-dir"]["tcpmf._assumptions"] == "assumptions"
-    patterns = config["package-data"]["tcpmf._assumptions"]
-    suffixes = {p.rsplit(".", 1)[-1] for p in patterns}
+    packages = set(config["packages"])
+    data = config["package-data"]
     files = [p for p in (ROOT / "assumptions").rglob("*") if p.is_file()]
     assert files
-    missing = [str(p.relative_to(ROOT)) for p in files if p.suffix.lstrip(".") not in suffixes]
-    assert missing == [], f"add their suffix to [tool.setuptools.package-data]: {missing}"
+    missing = []
+    for path in files:
+        folder = path.parent.relative_to(ROOT / "assumptions").parts
+        package = ".".join(("tcpmf._assumptions", *folder))
+        patterns = data.get(package, [])
+        if package not in packages or not any(fnmatch.fnmatch(path.name, p) for p in patterns):
+            missing.append(str(path.relative_to(ROOT)))
+    assert missing == [], f"list their folder in [tool.setuptools] packages and package-data: {missing}"
