@@ -13,7 +13,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Reinstall when pyproject.toml changed since the last install of these extras.
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$1]" >&2
+  echo "installing tcpmf[$1] into .venv (first run only) ..." >&2
+  log=".venv/install-$1.log"
+  # Build-tool chatter goes to the log; it is shown only when the install fails.
+  if ! { .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip \
+         && .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$1]"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "installing tcpmf[$1] failed (log: $log)" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
