@@ -16,9 +16,9 @@ from numpy.typing import NDArray
 from .months import month_index
 from .retention import CURVES, retention_matrix
 from .routing import rent_factor_path, route_prices_m0
-from .scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, TableRetention
+from .scenario import Plateau, PowerLaw, Retention, Scenario, ShiftedBetaGeometric, TableRetention
 
-__all__ = ["ScenarioArrays", "from_scenarios"]
+__all__ = ["ScenarioArrays", "from_scenarios", "retention_shape"]
 
 F = NDArray[np.float64]
 
@@ -94,6 +94,18 @@ def _token_prices_m0(s: Scenario) -> tuple[float, float]:
     return route.usd_per_mtok_in, route.usd_per_mtok_out
 
 
+def retention_shape(r: Retention) -> dict[str, float]:
+    """The parameters :func:`~tcpmf.retention.retention_matrix` takes for *r*'s curve (neutral
+    values for those its family does not use)."""
+    return {
+        "r1": r.r1 if isinstance(r, (PowerLaw, Plateau)) else 1.0,
+        "beta": r.beta if isinstance(r, (PowerLaw, ShiftedBetaGeometric)) else 0.0,
+        "floor": r.floor if isinstance(r, Plateau) else 0.0,
+        "tau": r.tau if isinstance(r, Plateau) else 1.0,
+        "alpha": r.alpha if isinstance(r, ShiftedBetaGeometric) else 1.0,
+    }
+
+
 def _unique(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
@@ -161,11 +173,8 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         for key, value in values.items():
             rows[key].append(value)
         curve.append(CURVES[r.curve])
-        shape["r1"].append(r.r1 if isinstance(r, (PowerLaw, Plateau)) else 1.0)
-        shape["beta"].append(r.beta if isinstance(r, (PowerLaw, ShiftedBetaGeometric)) else 0.0)
-        shape["floor"].append(r.floor if isinstance(r, Plateau) else 0.0)
-        shape["tau"].append(r.tau if isinstance(r, Plateau) else 1.0)
-        shape["alpha"].append(r.alpha if isinstance(r, ShiftedBetaGeometric) else 1.0)
+        for key, value in retention_shape(r).items():
+            shape[key].append(value)
         if isinstance(r, TableRetention):
             tables[position] = r.points
     months = max(s.horizon_months for s in scenarios)

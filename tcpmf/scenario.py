@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from .catalog import cny_per_usd, gpu_rent, model_price
+from .distributions import Distribution, parse_distribution
 from .errors import AssumptionError, TcpmfError
 from .months import MONTH_PATTERN, is_month
 from .schema_types import Share, Usd, UsdPerUnit, _Section
@@ -330,6 +331,7 @@ class Scenario(_Section):
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
+    _distributions: dict[str, Distribution] = PrivateAttr(default_factory=dict)
 
     @property
     def kind(self) -> Literal["consumer", "deal", "maas"]:
@@ -346,6 +348,12 @@ class Scenario(_Section):
     def sources(self) -> dict[str, str]:
         """Source or reason of each annotated value, by dotted key path."""
         return dict(self._sources)
+
+    @property
+    def uncertainties(self) -> dict[str, Distribution]:
+        """The distributions given in place of values, by dotted key path (CNY converted to USD);
+        the scenario itself holds each one's nominal value (:mod:`tcpmf.distributions`)."""
+        return dict(self._distributions)
 
     def override(self, values: Mapping[str, Any]) -> Scenario:
         """A validated copy with dotted keys replaced: ``s.override({"usage.sessions_per_day": 4})``.
@@ -371,7 +379,7 @@ class Scenario(_Section):
                 if child is None:
                     child = node[part] = {}
                     provenance[".".join(parts[: depth + 1])] = "<override>"
-                elif not isinstance(child, dict) or "value" in child:
+                elif not isinstance(child, dict) or "value" in child or "dist" in child:
                     raise AssumptionError(
                         "<override>", ".".join(parts[: depth + 1]), "a section with keys", child
                     )
@@ -400,10 +408,26 @@ def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, 
 
 
 def _unwrap_values(
-    tree: Any, path: str, file_of: Any, sources: dict[str, str], currency_paths: list[str]
+    tree: Any, path: str, file_of: Any, sources: dict[str, str], currency_paths: list[str],
+    distributions: dict[str, Distribution] | None = None,
 ) -> Any:
-    """Replace ``{value: x, source: ...}`` mappings by x, recording sources and CNY amounts."""
+    """Replace ``{value: x, source: ...}`` mappings by x, recording sources and CNY amounts, and
+    distributions ``{dist: ...}`` by their nominal value, recording them in *distributions*."""
     if isinstance(tree, dict):
+        if "dist" in tree:
+            dist = parse_distribution(tree, file_of(path), path)
+            if distributions is None:
+                raise AssumptionError(file_of(path), path, "a number here, not a distribution", tree)
+            if dist.currency == "CNY":
+                if "usd" not in path.rsplit(".", 1)[-1]:
+                    raise AssumptionError(
+                        file_of(path), f"{path}.currency", "a currency only on a money key (one named *_usd*)", "CNY"
+                    )
+                currency_paths.append(path)
+            if dist.reason():
+                sources[path] = f"{dist.reason()} (uncertain: {dist.dist})"
+            distributions[path] = dist
+            return dist.nominal()
         if "value" in tree:
             extra = sorted((k for k in tree if k not in ANNOTATION_KEYS), key=str)
             if extra:
@@ -434,7 +458,7 @@ def _unwrap_values(
                 currency_paths.append(path)
             return tree["value"]
         return {
-            key: _unwrap_values(value, f"{path}.{key}" if path else str(key), file_of, sources, currency_paths)
+            key: _unwrap_values(value, f"{path}.{key}" if path else str(key), file_of, sources, currency_paths, distributions)
             for key, value in tree.items()
         }
     return tree
@@ -468,7 +492,8 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
 
     sources: dict[str, str] = {}
     currency_paths: list[str] = []
-    plain = _unwrap_values(raw, "", file_of, sources, currency_paths)
+    distributions: dict[str, Distribution] = {}
+    plain = _unwrap_values(raw, "", file_of, sources, currency_paths, distributions)
     model = plain.get("model")
     decline = model.get("annual_cost_decline") if isinstance(model, dict) else None
     if isinstance(decline, str) and decline.startswith("fitted:"):
@@ -490,6 +515,8 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
             amount = _get(plain, path)
             if isinstance(amount, (int, float)) and not isinstance(amount, bool):
                 _set(plain, path, amount / rate)
+            if path in distributions:
+                distributions[path] = distributions[path].scaled(1.0 / rate)
     try:
         scenario = Scenario.model_validate(plain)
     except ValidationError as exc:
@@ -499,6 +526,7 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
     scenario._sources = sources
     scenario._raw = raw
     scenario._provenance = dict(provenance)
+    scenario._distributions = distributions
     return scenario
 
 

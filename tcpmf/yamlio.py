@@ -174,8 +174,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 
 def _is_leaf(value: Mapping[str, Any]) -> bool:
-    """An annotated value ``{value: ..., source: ...}`` replaces as a whole."""
-    return "value" in value
+    """An annotated value ``{value: ..., source: ...}`` or a distribution ``{dist: ...}`` replaces
+    as a whole."""
+    return "value" in value or "dist" in value
 
 
 def _provenance(tree: Mapping[str, Any], file: str, prefix: str = "") -> dict[str, str]:

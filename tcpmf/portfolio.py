@@ -1,0 +1,279 @@
+"""Portfolios: product ideas with their uncertain inputs, for Monte Carlo and batch runs.
+
+A portfolio file (``assumptions/portfolios/*.yaml``)::
+
+    name: Consumer stages, 2025
+    sampling: lhs                 # lhs (Latin hypercube, default) or mc (plain Monte Carlo)
+    products:
+      - scenario: ../products/writing_assistant.yaml     # a path relative to this file ...
+        uncertain:                                       # dotted key -> distribution
+          usage.sessions_per_day: {dist: lognormal, p05: 0.8, p95: 3.0, assumed: "..."}
+          retention.r1: {dist: triangular, low: 0.3, mode: 0.45, high: 0.6, assumed: "..."}
+        correlations:                                    # Spearman rank correlations
+          - [usage.sessions_per_day, retention.r1, 0.5]
+      - name: Companion on a cheaper model
+        scenario:                                        # ... or inline (may extend a file)
+          extends: ../products/ai_companion.yaml
+          model: {name: {dist: choice, options: [gpt-4o-mini, deepseek-v3], weights: [0.5, 0.5]}}
+
+Distributions may also stand inside the scenario files themselves; the portfolio's ``uncertain``
+entries take precedence.  Every distribution is checked against the schema: a distribution that
+can draw a value the key does not allow is refused when the portfolio is loaded.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from .distributions import Choice, Distribution, parse_distribution
+from .errors import AssumptionError
+from .scenario import Scenario, _validate, load
+from .yamlio import _provenance, deep_merge, display_path, read_tree, read_yaml
+
+__all__ = ["Portfolio", "Product", "as_portfolio", "load_portfolio"]
+
+Sampling = Literal["lhs", "mc"]
+SAMPLING_NAMES = {"lhs": "lhs", "latin_hypercube": "lhs", "mc": "mc", "monte_carlo": "mc"}
+PORTFOLIO_KEYS = ("name", "description", "sampling", "products")
+PRODUCT_KEYS = ("name", "scenario", "uncertain", "correlations")
+
+
+@dataclass(frozen=True)
+class Product:
+    """One product idea: its nominal scenario, the distributions of its uncertain inputs and their
+    rank correlations ``(key_a, key_b, rho)``."""
+
+    name: str
+    scenario: Scenario
+    correlations: tuple[tuple[str, str, float], ...] = ()
+
+    @property
+    def uncertainties(self) -> dict[str, Distribution]:
+        """Distributions by dotted key path, in a stable (sorted) order."""
+        return dict(sorted(self.scenario.uncertainties.items()))
+
+    def spec(self) -> dict[str, Any]:
+        """Everything that decides this product's draws, as plain JSON-able data."""
+        return {
+            "name": self.name,
+            "scenario": self.scenario.model_dump(mode="json"),
+            "uncertain": {k: d.spec() for k, d in self.uncertainties.items()},
+            "correlations": [list(c) for c in self.correlations],
+        }
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Products evaluated together; see the module docstring for the file format."""
+
+    name: str
+    products: tuple[Product, ...]
+    sampling: Sampling = "lhs"
+    file: str = "<memory>"
+    description: str = field(default="", compare=False)
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": self.name, "sampling": self.sampling, "products": [p.spec() for p in self.products]}
+
+    def spec_hash(self) -> str:
+        """SHA-256 of the canonical JSON of :meth:`spec`: equal hashes, equal draws."""
+        text = json.dumps(self.spec(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.products]
+
+
+def _nested(dotted: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in dotted.items():
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _scenario_tree(spec: Any, portfolio: Path, where: str) -> tuple[dict[str, Any], dict[str, str], str]:
+    """The raw tree, provenance and display name of a product's ``scenario`` (path or inline)."""
+    name = display_path(portfolio)
+    if isinstance(spec, str) and spec:
+        path = portfolio.parent / spec
+        if not path.is_file():
+            raise AssumptionError(name, where, f"a scenario file that exists (looked for {display_path(path)})", spec)
+        raw, provenance = read_tree(path)
+        return raw, provenance, display_path(path)
+    if not isinstance(spec, dict):
+        raise AssumptionError(name, where, "a path to a scenario file, or a scenario mapping", spec)
+    data = copy.deepcopy(spec)
+    parents = data.pop("extends", None)
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    if parents is not None:
+        for parent in [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else [None]:
+            parent_path = portfolio.parent / parent if isinstance(parent, str) else None
+            if parent_path is None or not parent_path.is_file():
+                raise AssumptionError(name, f"{where}.extends", "a scenario file that exists, relative to the portfolio", parent)
+            tree, prov = read_tree(parent_path)
+            merged = deep_merge(merged, tree)
+            origins.update(prov)
+    merged = deep_merge(merged, data)
+    origins.update(_provenance(data, f"{name} ({where})"))
+    return merged, origins, f"{name} ({where})"
+
+
+def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, where: str) -> None:
+    """Refuse a distribution that can draw a value *key* does not allow."""
+    # the extremes the sampler can reach: uniforms lie in [0, 1 - 2**-53]
+    reach = [float(v) for v in dist.ppf(np.array([0.0, 1.0 - 2.0**-53]))] if dist.numeric else []
+    values: list[Any] = list(dist.options) if isinstance(dist, Choice) else reach
+    for value in values:
+        if isinstance(value, float) and math.isinf(value):
+            value = math.copysign(1e300, value)
+        try:
+            scenario.override({key: value})
+        except AssumptionError as exc:
+            rule = exc.allowed.removeprefix("must be ")
+            what = f"option {value!r}" if isinstance(dist, Choice) else f"{value:g}"
+            raise AssumptionError(
+                file, where,
+                f"a distribution that draws only allowed values: it can draw {what}, and {key} must be {rule}"
+                + ("" if isinstance(dist, Choice) else " (give low/high bounds)"),
+                dist.spec(),
+            ) from None
+
+
+def _correlations(items: Any, keys: Sequence[str], file: str, where: str) -> tuple[tuple[str, str, float], ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise AssumptionError(file, where, "a list of [key_a, key_b, rho] entries", items)
+    out = []
+    for i, item in enumerate(items):
+        at = f"{where}.{i}"
+        if not (isinstance(item, list) and len(item) == 3):
+            raise AssumptionError(file, at, "[key_a, key_b, rho]: two uncertain keys and a rank correlation", item)
+        a, b, rho = item
+        for k in (a, b):
+            if k not in keys:
+                raise AssumptionError(file, at, f"keys of this product's uncertain inputs ({', '.join(keys) or 'none'})", k)
+        if a == b:
+            raise AssumptionError(file, at, "two different keys", item)
+        if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 < rho < 1:
+            raise AssumptionError(file, f"{at}.2", "a rank correlation strictly between -1 and 1", rho)
+        out.append((str(a), str(b), float(rho)))
+    pairs = [frozenset(p[:2]) for p in out]
+    if len(set(pairs)) != len(pairs):
+        raise AssumptionError(file, where, "each pair of keys at most once", items)
+    return tuple(out)
+
+
+def check_correlations(uncertainties: Mapping[str, Distribution], correlations: Sequence[tuple[str, str, float]],
+                       file: str, where: str) -> None:
+    """Refuse correlations on names (choices of names) and a matrix that is not positive definite."""
+    for a, b, _ in correlations:
+        for k in (a, b):
+            if k in uncertainties and not uncertainties[k].numeric:
+                raise AssumptionError(file, where, f"correlations between numeric inputs only; {k} draws names", k)
+    if not correlations:
+        return
+    from .sampling import correlation_matrix
+
+    keys = sorted({k for c in correlations for k in c[:2]})
+    matrix = correlation_matrix(keys, correlations)
+    if np.linalg.eigvalsh(matrix).min() <= 1e-10:
+        raise AssumptionError(
+            file, where, "rank correlations that can hold together (the matrix is not positive definite); "
+            "weaken some of them", [list(c) for c in correlations],
+        )
+
+
+def load_portfolio(path: str | Path) -> Portfolio:
+    """Load, validate and check a portfolio file."""
+    path = Path(path)
+    name = display_path(path)
+    data = read_yaml(path)
+    for key in data:
+        if key not in PORTFOLIO_KEYS:
+            raise AssumptionError(name, str(key), f"one of the portfolio keys {', '.join(PORTFOLIO_KEYS)}", data[key])
+    sampling = data.get("sampling", "lhs")
+    if sampling not in SAMPLING_NAMES:
+        raise AssumptionError(name, "sampling", "lhs (Latin hypercube) or mc (plain Monte Carlo)", sampling)
+    items = data.get("products")
+    if not isinstance(items, list) or not items:
+        raise AssumptionError(name, "products", "a non-empty list of products", items)
+    products = []
+    for i, item in enumerate(items):
+        where = f"products.{i}"
+        if not isinstance(item, dict):
+            raise AssumptionError(name, where, "a mapping with scenario (and uncertain, correlations, name)", item)
+        for key in item:
+            if key not in PRODUCT_KEYS:
+                raise AssumptionError(name, f"{where}.{key}", f"one of the product keys {', '.join(PRODUCT_KEYS)}", item[key])
+        if "scenario" not in item:
+            raise AssumptionError(name, f"{where}.scenario", "a path to a scenario file, or a scenario mapping")
+        raw, provenance, origin = _scenario_tree(item["scenario"], path, f"{where}.scenario")
+        uncertain = item.get("uncertain") or {}
+        if not isinstance(uncertain, dict):
+            raise AssumptionError(name, f"{where}.uncertain", "a mapping of dotted keys to distributions", uncertain)
+        dists = {}
+        for key, spec in uncertain.items():
+            dists[str(key)] = parse_distribution(spec, name, f"{where}.uncertain.{key}")
+        nested = _nested({k: spec for k, spec in uncertain.items()})
+        raw = deep_merge(raw, nested)
+        for key in uncertain:
+            provenance[str(key)] = name
+        scenario = _validate(raw, origin, provenance)
+        product_name = item.get("name", scenario.name)
+        if not isinstance(product_name, str) or not product_name.strip():
+            raise AssumptionError(name, f"{where}.name", "a non-empty product name", product_name)
+        for key, dist in scenario.uncertainties.items():
+            at = f"{where}.uncertain.{key}" if key in dists else key
+            check_support(scenario, key, dist, name if key in dists else scenario.file, at)
+        correlations = _correlations(item.get("correlations"), sorted(scenario.uncertainties), name, f"{where}.correlations")
+        check_correlations(scenario.uncertainties, correlations, name, f"{where}.correlations")
+        products.append(Product(name=product_name, scenario=scenario, correlations=correlations))
+    seen: set[str] = set()
+    for i, p in enumerate(products):
+        if p.name in seen:
+            raise AssumptionError(name, f"products.{i}.name", "a product name not used before in this portfolio (set name:)", p.name)
+        seen.add(p.name)
+    title = data.get("name", path.stem)
+    return Portfolio(name=str(title), products=tuple(products), sampling=SAMPLING_NAMES[sampling],  # type: ignore[arg-type]
+                     file=name, description=str(data.get("description", "")))
+
+
+def as_portfolio(
+    obj: Portfolio | Product | Scenario | str | Path,
+    correlations: Sequence[tuple[str, str, float]] = (),
+    sampling: str = "lhs",
+) -> Portfolio:
+    """A portfolio from a portfolio, a product, a scenario or a path to either kind of file."""
+    if isinstance(obj, Portfolio):
+        return obj
+    if isinstance(obj, Product):
+        return Portfolio(name=obj.name, products=(obj,), sampling=SAMPLING_NAMES[sampling])  # type: ignore[arg-type]
+    if isinstance(obj, (str, Path)):
+        path = Path(obj)
+        if "products" in read_yaml(path):
+            return load_portfolio(path)
+        obj = load(path)
+    if not isinstance(obj, Scenario):
+        raise TypeError(f"expected a Portfolio, Scenario or path, not {type(obj).__name__}")
+    if sampling not in SAMPLING_NAMES:
+        raise ValueError(f"sampling must be lhs or mc, not {sampling!r}")
+    corr = _correlations([list(c) for c in correlations] or None, sorted(obj.uncertainties), "<argument>", "correlations")
+    check_correlations(obj.uncertainties, corr, "<argument>", "correlations")
+    product = Product(name=obj.name, scenario=obj, correlations=corr)
+    return Portfolio(name=obj.name, products=(product,), sampling=SAMPLING_NAMES[sampling])  # type: ignore[arg-type]
