@@ -8,6 +8,15 @@ The stable API::
     result.summary      # one row per scenario
     result.monthly      # one row per scenario x month
     tcpmf.timeline()    # TC-PMF month of each consumer category's default product
+
+Uncertainty (inputs given as distributions; see :mod:`tcpmf.distributions`)::
+
+    draws = tcpmf.monte_carlo("assumptions/portfolios/consumer_stages.yaml", n=10_000, seed=1)
+    tcpmf.summarize(draws)                      # P(clears break-even), P10/P50/P90 per product
+    tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4]})
+    tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05)})
+    tcpmf.sobol(product, outcome="peak_funding_usd")
+    tcpmf.discover(draws, outcome="clears_break_even")
 """
 
 from __future__ import annotations
@@ -18,12 +27,16 @@ from typing import TYPE_CHECKING, Any
 from .crossover import crossover, crossover_chart
 from .engine import Result, evaluate
 from .errors import AssumptionError, TcpmfError
+from .batch import monte_carlo, summarize
+from .portfolio import Portfolio, Product, load_portfolio
 from .scenario import Scenario, from_dict, load
 from .timeline import timeline
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .discovery import discover
     from .fit import fit_retention
     from .levers import what_it_takes
+    from .sensitivity import sobol, sweep, tornado
 
 try:
     __version__ = version("tcpmf")
@@ -32,29 +45,44 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "AssumptionError",
+    "Portfolio",
+    "Product",
     "Result",
     "Scenario",
     "TcpmfError",
     "__version__",
     "crossover",
     "crossover_chart",
+    "discover",
     "evaluate",
     "fit_retention",
     "from_dict",
     "load",
+    "load_portfolio",
+    "monte_carlo",
+    "sobol",
+    "summarize",
+    "sweep",
     "timeline",
+    "tornado",
     "what_it_takes",
 ]
 
+# name -> module of the functions imported on first use (they need scipy or SALib, so that
+# ``import tcpmf`` stays quick)
+_LAZY = {
+    "fit_retention": "fit",
+    "what_it_takes": "levers",
+    "sweep": "sensitivity",
+    "tornado": "sensitivity",
+    "sobol": "sensitivity",
+    "discover": "discovery",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # fit_retention needs scipy; import it on first use so that ``import tcpmf`` stays quick.
-    if name == "fit_retention":
-        from .fit import fit_retention
+    if name in _LAZY:
+        from importlib import import_module
 
-        return fit_retention
-    if name == "what_it_takes":  # needs scipy too
-        from .levers import what_it_takes
-
-        return what_it_takes
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'tcpmf' has no attribute {name!r}")
