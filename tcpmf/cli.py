@@ -27,7 +27,7 @@ from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate
 from .errors import TcpmfError
 from .scenario import Scenario, load
 from .timeline import timeline as build_timeline
-from .yamlio import assumptions_dir, display_path
+from .yamlio import assumptions_dir, display_path, read_yaml
 
 __all__ = ["app", "main"]
 
@@ -234,13 +234,23 @@ def show(
 
 
 @app.command()
-def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files to check.")]) -> None:
-    """Check scenario (or catalog) files; print one line per file and exit 1 if any is bad."""
+def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario, portfolio or catalog files to check.")]) -> None:
+    """Check scenario, portfolio (or catalog) files; print one line per file and exit 1 if any is bad."""
     failed = 0
     for path in paths:
         try:
             kind = validate_catalog_file(path)
-            what = f"{kind} catalog" if kind else load(path).name
+            if kind:
+                what = f"{kind} catalog"
+            elif "products" in read_yaml(path):
+                from .portfolio import load_portfolio
+
+                portfolio = load_portfolio(path)
+                inputs = sum(len(p.uncertainties) for p in portfolio.products)
+                what = f"portfolio {portfolio.name!r}: {len(portfolio.products)} products, {inputs} uncertain inputs"
+            else:
+                scenario = load(path)
+                what = scenario.name + (f", {len(scenario.uncertainties)} uncertain inputs" if scenario.uncertainties else "")
         except TcpmfError as exc:
             failed += 1
             err.print(f"[bold red]error:[/] {exc}", highlight=False)

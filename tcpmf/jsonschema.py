@@ -1,15 +1,17 @@
 """JSON schema of the scenario file format, for editors (YAML language servers).
 
 The schema describes files as written: every number may also be an annotated value
-``{value, source | assumed, currency, note}``, and a file may ``extends`` others.
+``{value, source | assumed, currency, note}`` or a distribution ``{dist: ..., ...}``
+(:mod:`tcpmf.distributions`), and a file may ``extends`` others.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Annotated, Any
 
+from .distributions import Distribution
 from .scenario import Scenario
 
 __all__ = ["scenario_json_schema"]
@@ -38,7 +40,7 @@ def _annotate(node: Any) -> Any:
             annotated["properties"]["value"] = {k: v for k, v in out.items() if k not in ("title", "description", "default")}
             keep = {k: out[k] for k in ("title", "description", "default") if k in out}
             plain = {k: v for k, v in out.items() if k not in keep}
-            return {**keep, "anyOf": [plain, annotated]}
+            return {**keep, "anyOf": [plain, annotated, {"$ref": "#/$defs/Distribution"}]}
         return out
     if isinstance(node, list):
         return [_annotate(item) for item in node]
@@ -63,6 +65,14 @@ def scenario_json_schema() -> dict[str, Any]:
     """
     full = Scenario.model_json_schema(mode="validation")
     schema = _without_required(_annotate(full))
+    from pydantic import Field, TypeAdapter
+
+    dist_schema = TypeAdapter(Annotated[Distribution, Field(discriminator="dist")]).json_schema(ref_template="#/$defs/{model}")
+    schema.setdefault("$defs", {}).update(dist_schema.pop("$defs"))
+    schema["$defs"]["Distribution"] = {
+        **dist_schema,
+        "description": "An uncertain input: a distribution in place of the number (tcpmf.distributions).",
+    }
     schema["if"] = {"not": {"required": ["extends"]}}
     schema["then"] = {"required": full.get("required", [])}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

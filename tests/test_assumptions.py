@@ -20,13 +20,14 @@ ROOT = assumptions_dir()
 CATEGORY_FILES = sorted((ROOT / "categories").glob("*.yaml"))
 PRODUCT_FILES = sorted((ROOT / "products").glob("*.yaml"))
 SCENARIO_FILES = CATEGORY_FILES + PRODUCT_FILES
+PORTFOLIO_FILES = sorted((ROOT / "portfolios").glob("*.yaml"))
 
 
 def _unannotated(tree: Any, path: str = "") -> list[str]:
     """Key paths of numbers (and months) written without a source or an `assumed` reason."""
     found: list[str] = []
     if isinstance(tree, dict):
-        if "value" in tree:
+        if "value" in tree or "dist" in tree:
             if not (tree.get("source") or tree.get("assumed")):
                 found.append(path)
             return found
@@ -54,6 +55,26 @@ def test_categories_and_products_are_there() -> None:
 def test_every_number_carries_its_source(path: Path) -> None:
     tree = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert _unannotated(tree) == []
+
+
+@pytest.mark.parametrize("path", PORTFOLIO_FILES, ids=lambda p: p.name)
+def test_every_portfolio_distribution_carries_its_source_and_loads(path: Path) -> None:
+    tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    missing = [
+        f"products.{i}.uncertain.{key}"
+        for i, product in enumerate(tree["products"])
+        for key, spec in (product.get("uncertain") or {}).items()
+        if not (spec.get("source") or spec.get("assumed"))
+    ]
+    assert missing == []
+    portfolio = tcpmf.load_portfolio(path)
+    assert all(p.uncertainties for p in portfolio.products)
+
+
+def test_the_example_portfolio_spans_the_consumer_stages() -> None:
+    portfolio = tcpmf.load_portfolio(ROOT / "portfolios" / "consumer_stages.yaml")
+    categories = {p.scenario.category for p in portfolio.products}
+    assert len(categories & set(TOC_CATEGORIES)) >= 4
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
