@@ -24,10 +24,10 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from .batch import monte_carlo, summarize
 from .crossover import crossover, crossover_chart
 from .engine import Result, evaluate
 from .errors import AssumptionError, TcpmfError
-from .batch import monte_carlo, summarize
 from .portfolio import Portfolio, Product, load_portfolio
 from .scenario import Scenario, from_dict, load
 from .timeline import timeline

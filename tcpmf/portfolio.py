@@ -56,6 +56,11 @@ class Product:
     scenario: Scenario
     correlations: tuple[tuple[str, str, float], ...] = ()
 
+    def __post_init__(self) -> None:
+        # Batch evaluation trusts drawn values to be in range (tcpmf.batch.evaluate_inputs).
+        for key, dist in self.scenario.uncertainties.items():
+            check_support(self.scenario, key, dist, self.scenario.file, key)
+
     @property
     def uncertainties(self) -> dict[str, Distribution]:
         """Distributions by dotted key path, in a stable (sorted) order."""
@@ -136,13 +141,14 @@ def _scenario_tree(spec: Any, portfolio: Path, where: str) -> tuple[dict[str, An
 def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, where: str) -> None:
     """Refuse a distribution that can draw a value *key* does not allow."""
     # the extremes the sampler can reach: uniforms lie in [0, 1 - 2**-53]
-    reach = [float(v) for v in dist.ppf(np.array([0.0, 1.0 - 2.0**-53]))] if dist.numeric else []
+    reach = [float(v) for v in dist.ppf(np.array([0.0, 1.0 - 2.0**-53]))] if dist.numeric else [dist.nominal()]
     values: list[Any] = list(dist.options) if isinstance(dist, Choice) else reach
     for value in values:
-        if isinstance(value, float) and math.isinf(value):
-            value = math.copysign(1e300, value)
+        probe = value
+        if isinstance(value, float):  # whole numbers as ints (strict int keys), infinities as huge
+            probe = math.copysign(1e300, value) if math.isinf(value) else int(value) if value.is_integer() else value
         try:
-            scenario.override({key: value})
+            scenario.override({key: probe})
         except AssumptionError as exc:
             rule = exc.allowed.removeprefix("must be ")
             what = f"option {value!r}" if isinstance(dist, Choice) else f"{value:g}"
