@@ -279,7 +279,7 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="W
 
 # Feature modules add their commands here: each ``tcpmf/cli_<feature>.py`` defines
 # ``register(app)`` and may use the helpers above (_emit, _format, _clean_errors, err, JsonOpt, CsvOpt).
-_FEATURES: tuple[str, ...] = ("fit", "selfhost", "tob", "levers")
+_FEATURES: tuple[str, ...] = ("fit", "selfhost", "tob", "levers", "batch")
 for _feature in _FEATURES:
     import_module(f"tcpmf.cli_{_feature}").register(app)
 
