@@ -8,7 +8,8 @@ pure arithmetic.  The same structure serves one scenario (a slider) and a millio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -84,6 +85,18 @@ class ScenarioArrays:
     def months(self) -> int:
         """Number of months T evaluated (the longest horizon)."""
         return int(self.retention.shape[0])
+
+    def rows(self, which: slice | NDArray[np.int64], names: list[str] | None = None) -> ScenarioArrays:
+        """The columns of the scenarios *which* selects (a slice gives views, an index array
+        copies, and may repeat a scenario); *names* replaces their names."""
+        update: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "names" or value is None:
+                continue
+            update[name] = value[:, which] if value.ndim == 2 else value[which]
+        picked = self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]
+        return replace(self, names=picked if names is None else names, **update)
 
 
 def _token_prices_m0(s: Scenario) -> tuple[float, float]:

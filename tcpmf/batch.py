@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .arrays import ScenarioArrays, from_scenarios, retention_shape
+from .arrays import from_scenarios, retention_shape
 from .cost import api_usd_per_mtok
-from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_arrays
+from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_summary
 from .errors import AssumptionError, TcpmfError
 from .portfolio import Portfolio, Product, as_portfolio
 from .retention import CURVES, retention_matrix
@@ -120,17 +120,6 @@ def _check_column(s: Scenario, key: str, values: pd.Series) -> None:
             raise AssumptionError("<inputs>", key, exc.allowed, float(value)) from None
 
 
-def _take(a: ScenarioArrays, codes: NDArray[np.int64], names: list[str]) -> ScenarioArrays:
-    """The arrays of scenario ``codes[i]`` in row *i*."""
-    update: dict[str, Any] = {"names": names}
-    for name in a.__dataclass_fields__:
-        value = getattr(a, name)
-        if name == "names" or value is None:
-            continue
-        update[name] = value[:, codes] if value.ndim == 2 else value[codes]
-    return replace(a, **update)
-
-
 def _group_scenarios(s: Scenario, inputs: pd.DataFrame, keys: list[str]) -> tuple[list[Scenario], NDArray[np.int64]]:
     if not keys:
         return [s], np.zeros(len(inputs), np.int64)
@@ -185,7 +174,7 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
         for s in groups:
             _check_column(s, key, inputs[key])
     base = from_scenarios(groups)
-    a = _take(base, codes, [scenario.name] * n)
+    a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}
     for key in numeric:
         if key in DIRECT_COLUMNS:
@@ -204,8 +193,7 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     if shape_keys:
         update["retention"] = _retention(groups, codes, {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys}, a.months)
     a = replace(a, **update)
-    computed = evaluate_arrays(a)
-    return _outcomes_frame(computed.summary, n, inputs.index)
+    return _outcomes_frame(evaluate_summary(a), n, inputs.index)
 
 
 def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mapping[str, NDArray[np.float64]]) -> dict[str, Any]:

@@ -84,19 +84,18 @@ class DemandDrivenHost:
     utilization: F  # NaN where not demand-driven
 
 
-def demand_driven_host(a: ScenarioArrays, active_users: F, tokens_in: F, tokens_out: F, decline_factor: F) -> DemandDrivenHost:
+def demand_driven_host(a: ScenarioArrays, active_users: F, tokens_in: F, tokens_out: F, decline_factor: F) -> DemandDrivenHost | None:
     r"""Replicas, utilization and cost of the demand-driven self-host route for columns *a*.
 
     ``H(t) = U(t) · bill₁(t) / (G·g₀)`` with ``bill₁(t)`` the self-host token bill per MAU at full
     utilization and start-month rent (share-weighted, declined); then :func:`replicas`,
     :func:`utilization` and ``cost(t) = R(t)·G·g₀·r(t)·720`` with ``r(t)`` the rent in force ÷ ``g₀``.
-    Per active user that is ``bill₁(t)·r(t) / u(t)``.
+    Per active user that is ``bill₁(t)·r(t) / u(t)``.  None when no column has such a route.
     """
     shape = active_users.shape
     per_hour = a.self_host_usd_per_replica_hour_m0
     if per_hour is None or not (per_hour > 0).any():
-        zeros, nan = np.zeros(shape), np.full(shape, np.nan)
-        return DemandDrivenHost(zeros, zeros, zeros, zeros, nan, nan)
+        return None
     assert a.self_host_demand_usd_per_mtok_in_m0 is not None and a.self_host_demand_usd_per_mtok_out_m0 is not None
     assert a.peak_to_average is not None and a.min_replicas is not None and a.rent_factor is not None
     on = per_hour > 0

@@ -10,7 +10,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "cumulative_over_months",
     "first_month",
+    "geometric_over_months",
     "ltv_usd",
     "max_affordable_usd_per_mtok",
     "new_users",
@@ -27,9 +29,32 @@ def new_users(
     months: int,
 ) -> F:
     """``A(t) = organic · (1 + monthly_growth)^t + paid``, shape ``(months, N)``."""
-    t = np.arange(months, dtype=float)[:, None]
-    organic = np.asarray(organic_new_users_per_month, float) * (1.0 + np.asarray(monthly_growth, float)) ** t
-    return organic + np.asarray(paid_new_users_per_month, float)
+    growth = geometric_over_months(1.0 + np.asarray(monthly_growth, float), months)
+    return np.asarray(organic_new_users_per_month, float) * growth + np.asarray(paid_new_users_per_month, float)
+
+
+def geometric_over_months(ratio: ArrayLike, months: int) -> F:
+    """``ratio ** t`` for months ``t = 0 … months − 1``, shape ``(months, N)``.
+
+    Computed row by row, each month the previous one times *ratio*: T products of N numbers
+    instead of T × N powers (a power costs about ten multiplications).  The relative rounding
+    error grows by at most one unit in the last place a month (below 1e-13 over ten years).
+
+    Examples
+    --------
+    >>> geometric_over_months([2.0, 0.5], 4)
+    array([[1.   , 1.   ],
+           [2.   , 0.5  ],
+           [4.   , 0.25 ],
+           [8.   , 0.125]])
+    """
+    step = np.atleast_1d(np.asarray(ratio, float))
+    out = np.empty((months, *step.shape))
+    if months:
+        out[0] = 1.0
+    for t in range(1, months):
+        np.multiply(out[t - 1], step, out=out[t])
+    return out
 
 
 def cumulative_over_months(values: F) -> F:
@@ -67,8 +92,7 @@ def ltv_usd(contribution: F, retention: F, discount_rate_annual: ArrayLike, in_h
 
     .. math:: LTV = \sum_k c(k)\,r(k)\,(1 + i)^{-k}, \qquad (1 + i)^{12} = 1 + \text{discount\_rate\_annual}
     """
-    k = np.arange(contribution.shape[0], dtype=float)[:, None]
-    discount = (1.0 + np.asarray(discount_rate_annual, float)) ** (-k / 12.0)
+    discount = geometric_over_months((1.0 + np.asarray(discount_rate_annual, float)) ** (-1.0 / 12.0), contribution.shape[0])
     return np.where(in_horizon, contribution * retention * discount, 0.0).sum(axis=0)
 
 
