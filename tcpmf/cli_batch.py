@@ -36,7 +36,9 @@ __all__ = ["register"]
 def _progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=False) as bar:
+    # No refresh thread: the bar redraws on each update, and `tcpmf run` stays single-threaded, so
+    # the processes executor can fork its workers (tcpmf.runner._start_method).
+    with Progress(*columns, console=err, transient=False, auto_refresh=False) as bar:
         yield bar, bar.add_task(label, total=None)
 
 
@@ -88,7 +90,7 @@ def run(
             def progress(done: int, total: int) -> None:
                 if bar.tasks[0].total is None and done:
                     err.print(f"resuming {display_path(out)}: {done} of {total} chunks already written", highlight=False)
-                bar.update(task, completed=done, total=total)
+                bar.update(task, completed=done, total=total, refresh=True)
 
             try:
                 run_batch(loaded, samples, seed, out, chunk_size=size, executor=executor, scheduler=scheduler,
