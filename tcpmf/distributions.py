@@ -348,8 +348,15 @@ class Choice(_Base):
         return np.minimum(np.searchsorted(edges, np.asarray(u, float), side="right"), len(self.options) - 1)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
-        values = np.asarray(self.options, dtype=float if self.numeric else object)
-        return values[self.codes(u)]  # type: ignore[no-any-return]
+        """Numbers are drawn in increasing order of value (so the quantile function rises and a
+        rank correlation with a numeric choice means what it says); names in the order given."""
+        if not self.numeric:
+            return np.asarray(self.options, dtype=object)[self.codes(u)]  # type: ignore[no-any-return]
+        values = np.asarray(self.options, dtype=float)
+        order = np.argsort(values, kind="stable")
+        edges = np.cumsum(self.probabilities()[order])
+        picked = np.minimum(np.searchsorted(edges, np.asarray(u, float), side="right"), len(values) - 1)
+        return values[order][picked]  # type: ignore[no-any-return]
 
     def low_bound(self) -> float:
         return min(float(o) for o in self.options) if self.numeric else math.nan
