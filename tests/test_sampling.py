@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from tcpmf.batch import chunk_seed
-from tcpmf.distributions import Beta, Choice, LogNormal, Normal, Triangular, Uniform, parse_distribution
+from tcpmf.distributions import (
+    Beta,
+    Choice,
+    LogNormal,
+    Normal,
+    Triangular,
+    Uniform,
+    parse_distribution,
+)
 from tcpmf.errors import AssumptionError
 from tcpmf.sampling import draw_inputs, rank_correlate, uniforms
 
