@@ -157,10 +157,9 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     n = len(inputs)
     if n == 0:
         return _outcomes_frame({}, 0, inputs.index)
-    if scenario.kind != "consumer":  # deal and MaaS engines: one validated scenario per row
-        rows = inputs.to_dict("records")
-        result = evaluate([scenario.override({k: _plain(v) for k, v in row.items()}) for row in rows])
-        out = result.summary[list(OUTCOME_COLUMNS)]
+    if scenario.kind != "consumer":  # deal and MaaS engines: one validated scenario per distinct row
+        groups, codes = _group_scenarios(scenario, inputs, list(inputs.columns))
+        out = evaluate(groups).summary[list(OUTCOME_COLUMNS)].iloc[codes]
         out.index = inputs.index
         return out
     fast = fast_keys(scenario)
