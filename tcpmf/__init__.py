@@ -17,6 +17,7 @@ Uncertainty (inputs given as distributions; see :mod:`tcpmf.distributions`)::
     tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05)})
     tcpmf.sobol(product, outcome="peak_funding_usd")
     tcpmf.discover(draws, outcome="clears_break_even")
+    tcpmf.read_run("runs/stages")               # the draws a `tcpmf run` wrote
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .discovery import discover
     from .fit import fit_retention
     from .levers import what_it_takes
+    from .runner import read_run
     from .sensitivity import sobol, sweep, tornado
 
 try:
@@ -60,6 +62,7 @@ __all__ = [
     "load",
     "load_portfolio",
     "monte_carlo",
+    "read_run",
     "sobol",
     "summarize",
     "sweep",
@@ -77,6 +80,7 @@ _LAZY = {
     "tornado": "sensitivity",
     "sobol": "sensitivity",
     "discover": "discovery",
+    "read_run": "runner",
 }
 
 

@@ -24,3 +24,12 @@ def test_every_assumption_file_is_package_data() -> None:
         if package not in packages or not any(fnmatch.fnmatch(path.name, p) for p in patterns):
             missing.append(str(path.relative_to(ROOT)))
     assert missing == [], f"list their folder in [tool.setuptools] packages and package-data: {missing}"
+
+
+def test_every_public_name_resolves_and_is_listed_alphabetically() -> None:
+    import tcpmf
+
+    for name in tcpmf.__all__:
+        assert getattr(tcpmf, name) is not None, name
+    public = [n for n in tcpmf.__all__ if not n.startswith("_")]
+    assert public == sorted(public, key=str.lower) or public == sorted(public)
