@@ -110,7 +110,9 @@ def main() -> None:
     print(f"ratio run / reference      : {parallel / ref:,.0f}x")
     print(f"ratio run / engine         : {parallel / serial:.2f}x  (target for 2 workers: near 2)")
     print(f"peak memory: this process {main_peak:,.0f} MiB (serial part {own_peak:,.0f} MiB), "
-          f"largest worker {child_peak:,.0f} MiB")
+          f"largest worker {child_peak:,.0f} MiB; at most {main_peak + args.workers * child_peak:,.0f} MiB in all")
+    print(f"targets: >= 500,000 draws/s on 2 cores ({parallel / 500_000:.2f}x of it); "
+          f"10^7 draws under 2 GiB peak (run with --draws 10000000)")
 
 
 if __name__ == "__main__":
