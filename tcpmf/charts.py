@@ -10,12 +10,16 @@ sliders; notebooks and scripts can display or ``.save()`` them directly.
 - :func:`breakeven_frontier` — contribution over two levers, with the zero-contribution line;
 - :func:`tcpmf_timeline` — one row per consumer category, the month it reaches TC-PMF;
 - :func:`model_comparison` — one product on several models.
+
+Charts of uncertainty results live in :mod:`tcpmf.uncertainty_charts` and are re-exported here
+(imported on first use): :func:`outcome_distribution`, :func:`tornado_chart`,
+:func:`sobol_chart`, :func:`discovery_chart`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import numpy as np
@@ -28,16 +32,39 @@ from .levers import LEVERS, apply_lever, lever_value, repeat
 from .retention import cohort_users as cohort_matrix
 from .scenario import ModelChoice, Scenario
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .uncertainty_charts import (
+        discovery_chart,
+        outcome_distribution,
+        sobol_chart,
+        tornado_chart,
+    )
+
 __all__ = [
     "breakeven_frontier",
     "cash_curve",
     "cohort_users",
+    "discovery_chart",
     "model_comparison",
     "model_variants",
     "on_model",
+    "outcome_distribution",
+    "sobol_chart",
     "tcpmf_timeline",
+    "tornado_chart",
     "unit_waterfall",
 ]
+
+# charts of uncertainty results, imported on first use (tcpmf.uncertainty_charts imports this module)
+_UNCERTAINTY = ("discovery_chart", "outcome_distribution", "sobol_chart", "tornado_chart")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _UNCERTAINTY:
+        from . import uncertainty_charts
+
+        return getattr(uncertainty_charts, name)
+    raise AttributeError(f"module 'tcpmf.charts' has no attribute {name!r}")
 
 WIDTH = 420
 HEIGHT = 220

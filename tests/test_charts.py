@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from typing import Any
 
 import altair as alt
 import numpy as np
+import pandas as pd
 import pytest
+import strategies as S
 from hypothesis import HealthCheck, given, settings
 
-import strategies as S
 import tcpmf
 from tcpmf import charts
 from tcpmf.arrays import from_scenarios
@@ -153,3 +156,207 @@ def test_waterfall_never_labels_a_zero_cost_minus_zero(scenario: tcpmf.Scenario)
                                                   if d and "label" in d[0])}
     assert labels["other variable"] == "0"
     assert all("−0" != v and "-0" != v for v in labels.values())
+
+
+# --- charts of uncertainty results (tcpmf.uncertainty_charts) ----------------------------------
+
+PORTFOLIO = assumptions_dir() / "portfolios" / "consumer_stages.yaml"
+
+
+@pytest.fixture(scope="module")
+def portfolio() -> tcpmf.Portfolio:
+    return tcpmf.load_portfolio(PORTFOLIO)
+
+
+@pytest.fixture(scope="module")
+def draws(portfolio: tcpmf.Portfolio) -> pd.DataFrame:
+    return tcpmf.monte_carlo(portfolio, n=2000, seed=1)
+
+
+def strict_json(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The spec, refusing NaN and infinities (not JSON, and never a value a chart should show)."""
+    spec = chart.to_dict()
+    json.dumps(spec, allow_nan=False)
+    return spec
+
+
+def rows_with(chart: alt.TopLevelMixin, *fields: str) -> list[dict[str, Any]]:
+    """Every inlined row that has all of *fields*, across the chart's datasets."""
+    return [r for d in datasets(chart) for r in d if all(f in r for f in fields)]
+
+
+def test_charts_re_exports_the_uncertainty_charts() -> None:
+    from tcpmf import uncertainty_charts
+
+    for name in ("outcome_distribution", "tornado_chart", "sobol_chart", "discovery_chart"):
+        assert getattr(charts, name) is getattr(uncertainty_charts, name)
+        assert name in charts.__all__
+    with pytest.raises(AttributeError):
+        charts.no_such_chart  # noqa: B018
+
+
+def test_outcome_distribution_is_each_products_empirical_cdf(draws: pd.DataFrame) -> None:
+    chart = charts.outcome_distribution(draws, "peak_funding_usd", points=50)
+    strict_json(chart)
+    rows = rows_with(chart, "product", "value", "share_of_draws")
+    assert {r["product"] for r in rows} == {str(p) for p in draws["product"].cat.categories}
+    for product, group in draws.groupby("product", observed=True):
+        x = group["peak_funding_usd"].to_numpy(float)
+        mine = [r for r in rows if r["product"] == product]
+        assert 2 <= len(mine) <= 51
+        values = np.array([r["value"] for r in mine])
+        shares = np.array([r["share_of_draws"] for r in mine])
+        np.testing.assert_allclose(shares, [(x <= v).mean() for v in values])
+        assert values[0] == x.min() and values[-1] == x.max() and shares[-1] == 1.0
+        assert (np.diff(values) > 0).all() and (np.diff(shares) > 0).all()
+
+
+def test_month_distribution_stops_at_the_share_that_got_there(draws: pd.DataFrame) -> None:
+    chart = charts.outcome_distribution(draws, "payback_month")
+    strict_json(chart)
+    rows = rows_with(chart, "product", "value", "share_of_draws")
+    never_any = False
+    for product, group in draws.groupby("product", observed=True):
+        months = group["payback_month"]
+        never = months.isna().mean()
+        never_any |= bool(never > 0)
+        mine = [r for r in rows if r["product"] == product]
+        if never == 1:
+            assert not mine
+            continue
+        reached = months.dropna().astype(int)
+        assert [r["value"] for r in mine] == sorted(reached.unique())  # months: the exact step function
+        assert mine[-1]["share_of_draws"] == pytest.approx(1 - never)
+        assert all(r["label"].startswith(str(product)) and "not within the horizon" in r["label"] for r in mine)
+    assert never_any  # the example portfolio has draws that never pay back within the horizon
+    assert chart.to_dict()["mark"]["interpolate"] == "step-after"
+
+
+def test_outcome_distribution_inlines_a_few_hundred_rows_for_a_million_draws() -> None:
+    n = 1_000_000
+    rng = np.random.default_rng(0)
+    values = rng.lognormal(15, 1, n)
+    frame = pd.DataFrame({
+        "product": pd.Categorical(np.where(np.arange(n) < n // 2, "a", "b"), categories=["a", "b", "unused"]),
+        "peak_funding_usd": pd.arrays.FloatingArray(values, rng.random(n) < 0.01),  # 1% undefined
+    })
+    chart = charts.outcome_distribution(frame, points=200)
+    strict_json(chart)
+    rows = rows_with(chart, "product", "value", "share_of_draws")
+    assert len(rows) <= 2 * 201
+    assert {r["product"] for r in rows} == {"a", "b"}
+    for product in ("a", "b"):
+        known = frame.loc[frame["product"] == product, "peak_funding_usd"].dropna().to_numpy(float)
+        mine = [r for r in rows if r["product"] == product]
+        median = min(mine, key=lambda r: abs(r["share_of_draws"] - 0.5))
+        assert median["value"] == pytest.approx(np.quantile(known, 0.5), rel=1e-2)
+        assert mine[-1]["share_of_draws"] == 1.0  # undefined draws are left out, not counted as beyond
+        assert "undefined" in mine[0]["label"]
+
+
+def test_outcome_distribution_handles_missing_values_and_refuses_a_yes_no_outcome() -> None:
+    frame = pd.DataFrame({
+        "product": ["a", "a", "b", "b", "c"],
+        "ltv_to_cac": pd.array([1.0, None, None, None, np.inf], dtype="Float64"),
+    })
+    chart = charts.outcome_distribution(frame, "ltv_to_cac")
+    spec = strict_json(chart)
+    rows = rows_with(chart, "product", "value")
+    assert rows == [{"product": "a", "label": "a (1 undefined)", "value": 1.0, "share_of_draws": 1.0}]
+    assert "no value to draw for b, c" in " ".join(spec["title"]["subtitle"])
+    with pytest.raises(tcpmf.AssumptionError, match="numeric"):
+        charts.outcome_distribution(frame.assign(clears_break_even=pd.array([True] * 5, dtype="boolean")),
+                                    "clears_break_even")
+    with pytest.raises(tcpmf.AssumptionError, match="payback_month"):
+        charts.outcome_distribution(frame, "payback_month")
+
+
+def test_tornado_chart_has_each_products_keys_by_swing(portfolio: tcpmf.Portfolio) -> None:
+    frame = tcpmf.tornado(portfolio)
+    chart = charts.tornado_chart(frame)
+    spec = strict_json(chart)
+    assert len(spec["vconcat"]) == len(portfolio.products)
+    rows = rows_with(chart, "product", "key", "side", "end")
+    for product, block in frame.groupby("product", observed=True, sort=False):
+        mine = [r for r in rows if r["product"] == product]
+        ends = {(r["key"].rstrip(" *"), r["side"]): r["end"] for r in mine}
+        for row in block.itertuples():
+            assert ends[(row.key, "low input")] == pytest.approx(row.at_low)
+            assert ends[(row.key, "high input")] == pytest.approx(row.at_high)
+        assert all(r["start"] == pytest.approx(block["at_base"].iloc[0]) for r in mine)
+        layer = next(b for b in spec["vconcat"] if b["title"]["text"] == product)
+        bars = next(lay for lay in layer["layer"] if lay["mark"].get("type") == "bar")
+        swing = block["swing"].to_numpy(float)
+        assert [k.rstrip(" *") for k in bars["encoding"]["y"]["sort"]] == list(block["key"].iloc[np.argsort(-swing, kind="stable")])
+
+
+def test_tornado_chart_leaves_out_undefined_ends(portfolio: tcpmf.Portfolio) -> None:
+    frame = tcpmf.tornado(portfolio.products[0])
+    frame.loc[0, ["at_low", "swing"]] = pd.NA
+    frame.loc[1, ["at_low", "at_high", "swing"]] = pd.NA
+    chart = charts.tornado_chart(frame)
+    spec = strict_json(chart)
+    rows = rows_with(chart, "key", "side", "end")
+    sides = {(r["key"].rstrip(" *"), r["side"]) for r in rows}
+    assert (frame.loc[0, "key"], "low input") not in sides and (frame.loc[0, "key"], "high input") in sides
+    assert not {s for s in sides if s[0] == frame.loc[1, "key"]}
+    notes = rows_with(chart, "key", "text")
+    assert [n["key"].rstrip(" *") for n in notes] == [frame.loc[1, "key"]]
+    bars = next(lay for lay in spec["vconcat"][0]["layer"] if lay["mark"].get("type") == "bar")
+    assert [k.rstrip(" *") for k in bars["encoding"]["y"]["sort"]][-2:] == list(frame.loc[[0, 1], "key"])
+    # no nominal value: the ends are drawn as points, not bars from nowhere
+    frame["at_base"] = pd.array([pd.NA] * len(frame), dtype="Float64")
+    spec = strict_json(charts.tornado_chart(frame))
+    marks = [lay["mark"]["type"] for lay in spec["vconcat"][0]["layer"]]
+    assert "bar" not in marks and "point" in marks
+    with pytest.raises(tcpmf.AssumptionError, match="swing"):
+        charts.tornado_chart(frame.drop(columns="swing"))
+
+
+def test_sobol_chart_carries_the_indices_and_their_intervals(portfolio: tcpmf.Portfolio) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # correlations ignored; a constant outcome
+        frame = tcpmf.sobol(portfolio, outcome="clears_break_even", n=64, seed=0)
+    never = "AI companion (DeepSeek-V3, ads + $10/mo)"  # never clears in the example portfolio
+    assert frame.loc[frame["product"] == never, "ST"].isna().all()
+    chart = charts.sobol_chart(frame)
+    strict_json(chart)
+    rows = rows_with(chart, "product", "key", "index", "value")
+    assert {r["product"] for r in rows} == set(frame["product"]) - {never}
+    for row in frame[frame["product"] != never].itertuples():
+        for index in ("S1", "ST"):
+            got = next(r for r in rows if r["product"] == row.product and r["key"] == row.key and r["index"] == index)
+            value, conf = getattr(row, index), getattr(row, f"{index}_conf")
+            assert got["value"] == pytest.approx(value)
+            assert (got["lo"], got["hi"]) == pytest.approx((value - conf, value + conf))
+    notes = rows_with(chart, "product", "key", "text")
+    assert {n["key"] for n in notes} == set(frame.loc[frame["product"] == never, "key"])
+
+
+def test_discovery_chart_marks_the_chosen_box_and_its_limits(draws: pd.DataFrame) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a product that never clears has no box
+        found = tcpmf.discover(draws, outcome="clears_break_even")
+    chart = charts.discovery_chart(found)
+    spec = strict_json(chart)
+    assert len(spec["vconcat"]) == len(found.boxes)
+    points = rows_with(chart, "product", "step", "coverage", "density")
+    expected = found.trajectory.dropna(subset=["coverage"])
+    assert len({(p["product"], p["step"]) for p in points}) == len(expected)
+    chosen = {(p["product"], p["step"]) for p in points if p["chosen"]}
+    hits = found.boxes[found.boxes["hits"] > 0]
+    assert chosen == {(r.product, r.step) for r in hits.itertuples()}
+    limits = rows_with(chart, "product", "key", "start", "end", "status")
+    for row in found.limits.itertuples():
+        got = next(r for r in limits if r["product"] == row.product and r["key"] == row.key)
+        assert got["status"] == ("narrowed" if row.restricted else "whole range")
+        if row.kind == "numeric":
+            x = draws.loc[draws["product"] == row.product, row.key].to_numpy(float)
+            assert got["start"] == pytest.approx((x < row.low).mean())
+            assert got["end"] == pytest.approx((x <= row.high).mean())
+    titles = " ".join(block["title"]["text"] for block in spec["vconcat"])
+    assert "never holds in these draws — no box" in titles
+    one = charts.discovery_chart(found, products=str(hits["product"].iloc[0]))
+    assert len(strict_json(one)["vconcat"]) == 1
+    with pytest.raises(tcpmf.AssumptionError, match="products"):
+        charts.discovery_chart(found, products="no such product")
