@@ -120,18 +120,34 @@ def _check_column(s: Scenario, key: str, values: pd.Series) -> None:
             raise AssumptionError("<inputs>", key, exc.allowed, float(value)) from None
 
 
-def _group_scenarios(s: Scenario, inputs: pd.DataFrame, keys: list[str]) -> tuple[list[Scenario], NDArray[np.int64]]:
+def _group_scenarios(s: Scenario, inputs: pd.DataFrame, keys: list[str],
+                     along: Sequence[str] = ()) -> tuple[list[Scenario], NDArray[np.int64]]:
+    """One validated scenario per distinct combination of the *keys* values, and each row's group.
+
+    A value may be allowed only together with a column value (a model without a cached-input
+    price needs a cached share of 0): when a group's values alone are refused, they are validated
+    once more with the *along* columns of the group's first row.
+    """
     if not keys:
         return [s], np.zeros(len(inputs), np.int64)
     grouped = inputs[keys].astype(object)
     codes, uniques = pd.MultiIndex.from_frame(grouped).factorize()
     scenarios = []
-    for values in uniques:
+    for group, values in enumerate(uniques):
         override = {k: _plain(v) for k, v in zip(keys, values)}
         try:
             scenarios.append(s.override(override))
+            continue
         except AssumptionError as exc:
-            raise AssumptionError("<inputs>", exc.key_path, exc.allowed, exc.value) from None
+            refused = exc
+        if along:
+            first = int(np.flatnonzero(codes == group)[0])
+            try:
+                scenarios.append(s.override({**override, **{k: _plain(inputs[k].iloc[first]) for k in along}}))
+                continue
+            except AssumptionError as exc:
+                refused = exc
+        raise AssumptionError("<inputs>", refused.key_path, refused.allowed, refused.value) from None
     return scenarios, np.asarray(codes, np.int64)
 
 
@@ -165,13 +181,18 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     fast = fast_keys(scenario)
     numeric = [k for k in inputs.columns if k in fast and pd.api.types.is_numeric_dtype(inputs[k])]
     structural = [k for k in inputs.columns if k not in numeric]
-    groups, codes = _group_scenarios(scenario, inputs, structural)
-    trusted = set(checked)
+    groups, codes = _group_scenarios(scenario, inputs, structural, numeric)
+    # Drawn values were checked against the nominal scenario when the portfolio was loaded; with
+    # other structural values (another model) they are checked again, on each group's own rows.
+    trusted = set(checked) if len(groups) == 1 and not structural else set()
     for key in numeric:
         if key in trusted:
             continue
-        for s in groups:
-            _check_column(s, key, inputs[key])
+        if len(groups) == 1:
+            _check_column(groups[0], key, inputs[key])
+            continue
+        for group, s in enumerate(groups):
+            _check_column(s, key, inputs[key][codes == group])
     base = from_scenarios(groups)
     a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}

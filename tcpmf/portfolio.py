@@ -17,7 +17,9 @@ A portfolio file (``assumptions/portfolios/*.yaml``)::
           model: {name: {dist: choice, options: [gpt-4o-mini, deepseek-v3], weights: [0.5, 0.5]}}
 
 Distributions may also stand inside the scenario files themselves; the portfolio's ``uncertain``
-entries take precedence.  Every distribution is checked against the schema: a distribution that
+entries take precedence.  A portfolio distribution without ``base`` takes as its nominal value
+(tornado base, point runs) the number the product file has at that key, when it can draw it, so
+that the product's base case stays the file's; elsewhere the nominal value is the median.  Every distribution is checked against the schema: a distribution that
 can draw a value the key does not allow is refused when the portfolio is loaded.
 """
 
@@ -138,6 +140,33 @@ def _scenario_tree(spec: Any, portfolio: Path, where: str) -> tuple[dict[str, An
     return merged, origins, f"{name} ({where})"
 
 
+def _lookup(tree: Any, dotted: str) -> Any:
+    """The value at a dotted key of a raw scenario tree, or None."""
+    for part in dotted.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
+def _with_file_base(spec: Any, dist: Distribution, written: Any) -> Any:
+    """*spec* with ``base`` set to the number the product file has at this key, when it gives none.
+
+    A portfolio puts uncertainty around a product as its file describes it: the point value
+    (tornado base, ``tcpmf breakeven`` of the product) stays the file's, not the distribution's
+    median, as long as the distribution can draw it.  Left alone: a ``base`` given, a value in
+    another currency, a name, a value outside the distribution's range.
+    """
+    if isinstance(written, dict) and "value" in written and written.get("currency", "USD") == "USD" and "dist" not in written:
+        written = written["value"]
+    if (not isinstance(spec, dict) or "base" in spec or not dist.numeric or dist.currency != "USD"
+            or isinstance(written, bool) or not isinstance(written, (int, float))):
+        return spec
+    if not dist.low_bound() <= float(written) <= dist.high_bound():
+        return spec
+    return {**spec, "base": float(written)}
+
+
 def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, where: str) -> None:
     """Refuse a distribution that can draw a value *key* does not allow."""
     # the extremes the sampler can reach: uniforms lie in [0, 1 - 2**-53]
@@ -234,9 +263,11 @@ def load_portfolio(path: str | Path) -> Portfolio:
         if not isinstance(uncertain, dict):
             raise AssumptionError(name, f"{where}.uncertain", "a mapping of dotted keys to distributions", uncertain)
         dists = {}
+        specs = {}
         for key, spec in uncertain.items():
             dists[str(key)] = parse_distribution(spec, name, f"{where}.uncertain.{key}")
-        nested = _nested({k: spec for k, spec in uncertain.items()})
+            specs[str(key)] = _with_file_base(spec, dists[str(key)], _lookup(raw, str(key)))
+        nested = _nested(specs)
         raw = deep_merge(raw, nested)
         for key in uncertain:
             provenance[str(key)] = name

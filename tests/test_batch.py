@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import _no_dust
 
 import tcpmf
 from tcpmf.arrays import from_scenarios
@@ -83,7 +84,8 @@ def input_tables(draw: st.DrawFn) -> tuple[tcpmf.Scenario, pd.DataFrame]:
     columns: dict[str, Any] = {}
     for key in keys:
         low, high = RANGES[key]
-        columns[key] = draw(st.lists(st.floats(low, high), min_size=rows, max_size=rows))
+        # values a person could mean: no denormal shares (tests/strategies.py, _no_dust)
+        columns[key] = draw(st.lists(st.floats(low, high).map(_no_dust), min_size=rows, max_size=rows))
     if s.kind == "consumer" and s.model.route == "api" and draw(st.booleans()):
         columns["model.name"] = pd.array(draw(st.lists(st.sampled_from(MODELS), min_size=rows, max_size=rows)), dtype="string")
     return s, pd.DataFrame(columns)
