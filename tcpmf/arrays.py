@@ -95,8 +95,9 @@ class ScenarioArrays:
             if name == "names" or value is None:
                 continue
             update[name] = value[:, which] if value.ndim == 2 else value[which]
-        picked = self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]
-        return replace(self, names=picked if names is None else names, **update)
+        if names is None:
+            names = self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]
+        return replace(self, names=names, **update)
 
 
 def _token_prices_m0(s: Scenario) -> tuple[float, float]:
