@@ -34,12 +34,18 @@ __all__ = ["register"]
 
 @contextmanager
 def _progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A bar that shows once ``bar.start()`` is called: at the runner's first progress report, so a
+    run refused before it starts (bad arguments, another run's folder) prints its error alone."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     # No refresh thread: the bar redraws on each update, and `tcpmf run` stays single-threaded, so
     # the processes executor can fork its workers (tcpmf.runner._start_method).
-    with Progress(*columns, console=err, transient=False, auto_refresh=False) as bar:
+    bar = Progress(*columns, console=err, transient=False, auto_refresh=False)
+    try:
         yield bar, bar.add_task(label, total=None)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 #: Short headers of the per-product table in the terminal (JSON and CSV keep the column names).
@@ -88,6 +94,7 @@ def run(
         loaded = as_portfolio(portfolio)
         with _progress_bar(f"{loaded.name}, {samples:,} draws") as (bar, task):
             def progress(done: int, total: int) -> None:
+                bar.start()  # once the runner has accepted the folder (no-op after the first call)
                 if bar.tasks[0].total is None and done:
                     err.print(f"resuming {display_path(out)}: {done} of {total} chunks already written", highlight=False)
                 bar.update(task, completed=done, total=total, refresh=True)

@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import html
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,9 +216,17 @@ def _header(rep: RunReport) -> str:
     return "\n".join(parts)
 
 
+class _ScriptSafeJSON(json.JSONEncoder):
+    """JSON that cannot end the ``<script>`` it is written into: ``<``, ``>`` and ``&`` inside
+    strings (a product named ``a</script>...``) as ``\\u`` escapes, which read back the same."""
+
+    def encode(self, o: Any) -> str:
+        return super().encode(o).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def report_html(rep: RunReport) -> str:
     """A standalone page: the title, the table and the charts (Vega scripts from the jsDelivr CDN)."""
-    page = report_chart(rep).to_html()
+    page = report_chart(rep).to_html(json_kwds={"cls": _ScriptSafeJSON})
     marker = "<body>"
     if marker not in page:  # pragma: no cover - altair's page template always has one
         raise RuntimeError("unexpected HTML from altair: no <body>")

@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -538,9 +539,10 @@ class RunStatus:
         return f"{self.done} of {self.total} chunks written"
 
     def resume_command(self, out: str | Path) -> str:
+        """The ``tcpmf run`` command that resumes the run in *out*, quoted for a POSIX shell."""
         m = self.manifest
-        return (f"tcpmf run {m.get('portfolio_file', 'PORTFOLIO')} --samples {m['samples']} --seed {m['seed']} "
-                f"--chunk-size {m['chunk_size']} --out {display_path(Path(out))}")
+        return shlex.join(["tcpmf", "run", str(m.get("portfolio_file", "PORTFOLIO")), "--samples", str(m["samples"]),
+                           "--seed", str(m["seed"]), "--chunk-size", str(m["chunk_size"]), "--out", display_path(Path(out))])
 
 
 def _files(out: Path, manifest: Mapping[str, Any]) -> list[list[Path]]:
