@@ -64,14 +64,28 @@ def rank_correlate(u: NDArray[np.float64], spearman: NDArray[np.float64], rng: n
     np.fill_diagonal(target, 1.0)
     scores = norm.ppf(np.arange(1, n + 1) / (n + 1))
     s = np.column_stack([rng.permutation(scores) for _ in range(k)])
-    e = np.corrcoef(s, rowvar=False)
-    p = np.linalg.cholesky(target)
-    q = np.linalg.cholesky(e)
+    p = _cholesky(target)
+    q = _cholesky(np.corrcoef(s, rowvar=False))  # a few rows may give nearly dependent columns
     t = s @ np.linalg.solve(q, p.T)  # s · Q^-T · P^T, rows now correlated as target
     out = np.empty_like(u)
     for j in range(k):
         out[np.argsort(t[:, j]), j] = np.sort(u[:, j])
     return out
+
+
+def _cholesky(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Lower Cholesky factor of a correlation matrix, its eigenvalues first raised to at least 1e-6.
+
+    The score correlation of a short chunk (a run's last one may hold a handful of draws) can be
+    singular, and ``2 sin(πρ/6)`` can nudge a valid Spearman matrix off positive definiteness;
+    only the ranks of the result matter, so a nearby positive definite matrix serves.
+    """
+    values, vectors = np.linalg.eigh(matrix)
+    if values.min() > 1e-6:
+        return np.linalg.cholesky(matrix)
+    fixed = (vectors * np.maximum(values, 1e-6)) @ vectors.T
+    scale = np.sqrt(np.diag(fixed))
+    return np.linalg.cholesky(fixed / np.outer(scale, scale))
 
 
 def draw_inputs(

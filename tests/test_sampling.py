@@ -211,3 +211,12 @@ def test_a_bad_distribution_names_the_file_key_value_and_what_is_allowed(spec: d
     assert err.key_path == key_path
     assert allowed in err.allowed
     assert "portfolio.yaml" in str(err) and key_path in str(err)
+
+
+@given(n=st.integers(4, 12), seed=st.integers(0, 2**32 - 1))
+def test_a_short_chunk_with_correlations_draws_without_failing(n: int, seed: int) -> None:
+    """A run's last chunk may hold a handful of draws; their score matrix can be singular."""
+    d = {"a": Uniform(dist="uniform", low=0, high=1), "b": Uniform(dist="uniform", low=0, high=1)}
+    frame = draw_inputs(d, n, np.random.default_rng(seed), "lhs", [("a", "b", 0.4)])
+    assert sorted(np.floor(frame["a"].to_numpy() * n).astype(int)) == list(range(n))
+    assert np.isfinite(frame.to_numpy()).all()
