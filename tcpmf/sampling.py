@@ -82,10 +82,10 @@ def _cholesky(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     """
     values, vectors = np.linalg.eigh(matrix)
     if values.min() > 1e-6:
-        return np.linalg.cholesky(matrix)
+        return np.asarray(np.linalg.cholesky(matrix), dtype=np.float64)
     fixed = (vectors * np.maximum(values, 1e-6)) @ vectors.T
     scale = np.sqrt(np.diag(fixed))
-    return np.linalg.cholesky(fixed / np.outer(scale, scale))
+    return np.asarray(np.linalg.cholesky(fixed / np.outer(scale, scale)), dtype=np.float64)
 
 
 def draw_inputs(
