@@ -81,6 +81,8 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, bool):
         return "[green]yes[/]" if value else "[red]no[/]"
     if isinstance(value, float):
+        if column.endswith("%"):  # a percentage column of a feature's table (P(clears) %)
+            return f"{value:.1f}"
         if column.startswith(("gross_margin", "ltv_to")):
             return f"{value:.0%}" if column.startswith("gross") else f"{value:.2f}"
         if abs(value) >= 1000:
