@@ -377,6 +377,13 @@ def monte_carlo(
     pandas.DataFrame
         ``product``, ``draw``, one column per uncertain input (dotted key), and the outcome
         columns (:data:`OUTCOME_COLUMNS`).  Summarize it with :func:`summarize`.
+
+    Notes
+    -----
+    The frame holds every draw in memory, about 300 bytes a draw.  For millions of draws write
+    them to disk instead, in bounded memory and resumable: ``tcpmf run`` or
+    ``tcpmf.runner.run(portfolio, n, seed, out)``, then :func:`tcpmf.read_run` or
+    ``tcpmf.runner.run_summary``.
     """
     portfolio = as_portfolio(scenario_or_portfolio, correlations, sampling or "lhs")
     if sampling is not None and sampling != portfolio.sampling:
