@@ -268,3 +268,25 @@ def test_summary_of_a_run_has_the_contract_columns(portfolio: tcpmf.Portfolio) -
         assert column in table
     funding = table[["peak_funding_usd_p10", "peak_funding_usd_p50", "peak_funding_usd_p90"]].to_numpy(float)
     assert (np.diff(funding, axis=1) >= 0).all()
+
+
+@given(seed=st.integers(0, 2**32 - 1), factor=st.floats(1.0, 20.0), n=st.integers(5, 60))
+@settings(max_examples=40, deadline=None)
+def test_dearer_tokens_never_make_a_draw_clear_or_need_less_cash(seed: int, factor: float, n: int) -> None:
+    """Common random numbers: the same draws at token prices *factor* times higher clear in a
+    subset of the cases and need at least as much cash, so P(clears break-even) can only fall."""
+    s = SCENARIOS["answer_engine"].override({"model.usd_per_mtok_in": 0.4, "model.usd_per_mtok_out": 1.6})
+    rng = np.random.default_rng(seed)
+    inputs = pd.DataFrame({
+        "usage.sessions_per_day": rng.uniform(0.2, 8, n),
+        "revenue.ads.rpm_usd": rng.uniform(0.5, 60, n),
+        "retention.r1": rng.uniform(0.05, 0.7, n),
+    })
+    cheap = evaluate_inputs(s, inputs.assign(**{"model.usd_per_mtok_in": 0.4, "model.usd_per_mtok_out": 1.6}))
+    dear = evaluate_inputs(s, inputs.assign(**{"model.usd_per_mtok_in": 0.4 * factor, "model.usd_per_mtok_out": 1.6 * factor}))
+    cleared_cheap = cheap["clears_break_even"].to_numpy(bool)
+    cleared_dear = dear["clears_break_even"].to_numpy(bool)
+    assert not (cleared_dear & ~cleared_cheap).any()
+    funding_cheap = cheap["peak_funding_usd"].to_numpy(float)
+    funding_dear = dear["peak_funding_usd"].to_numpy(float)
+    assert (funding_dear >= funding_cheap - 1e-6 * np.maximum(1.0, funding_cheap)).all()
