@@ -2,13 +2,15 @@
 
 :func:`collect` reads the five outcome columns it needs, one product at a time, and reduces them
 at once to a few hundred numbers per product (the summary row, the month-by-month share of draws
-that have paid back or reached TC-PMF, and the percentiles of peak funding), so the page stays a
-few tens of kilobytes whether the run holds a thousand draws or ten million.
+that have paid back or reached TC-PMF, and the percentiles of peak funding), so the page's data
+stay a few tens of kilobytes whether the run holds a thousand draws or ten million.
 
 - P(clears break-even) per product (bars);
 - payback month and TC-PMF month: share of draws there by month *m* (step curves; the part that
   never reaches 100 % did not get there within the horizon);
 - peak funding: the distribution of the deepest cumulative cash hole (P1–P99 as a curve).
+
+The page is standalone: the Vega scripts are inlined (about 1 MB), so it needs no network.
 
 An incomplete run is refused unless asked for with ``partial=True``; a partial report says so in
 its title, in the table's title and at the top of the page.
@@ -225,13 +227,17 @@ class _ScriptSafeJSON(json.JSONEncoder):
 
 
 def report_html(rep: RunReport) -> str:
-    """A standalone page: the title, the table and the charts (Vega scripts from the jsDelivr CDN)."""
-    page = report_chart(rep).to_html(json_kwds={"cls": _ScriptSafeJSON})
-    marker = "<body>"
-    if marker not in page:  # pragma: no cover - altair's page template always has one
-        raise RuntimeError("unexpected HTML from altair: no <body>")
-    page = page.replace("<head>", f"<head>\n  <title>{html.escape(rep.title())}</title>", 1)
-    return page.replace(marker, f"{marker}\n{_header(rep)}", 1)
+    """A standalone page: the title, the table and the charts, with the Vega scripts inlined (from
+    ``vl-convert-python``), so that it opens offline and keeps working when a CDN moves on."""
+    page = report_chart(rep).to_html(inline=True, json_kwds={"cls": _ScriptSafeJSON})
+    # The inlined scripts contain the strings "<head>" and "<body>" too: the page's own tags are
+    # the last ones (the chart data after them cannot hold a "<", see _ScriptSafeJSON).
+    head, body = page.rfind("</head>"), page.rfind("<body>")
+    if not 0 <= head < body:  # pragma: no cover - altair's page template always has both
+        raise RuntimeError("unexpected HTML from altair: no </head> before <body>")
+    body += len("<body>")
+    title = f"  <title>{html.escape(rep.title())}</title>\n"
+    return page[:head] + title + page[head:body] + "\n" + _header(rep) + page[body:]
 
 
 def write_report(out: str | Path, *, partial: bool = False) -> tuple[RunReport, Path]:

@@ -234,7 +234,7 @@ def test_report_table_shows_the_summary_with_short_headers(complete_run: Path, p
 
 
 def _spec(page: str) -> dict[str, Any]:
-    match = re.search(r"var spec = (\{.*?\});\n", page, re.DOTALL)
+    match = re.search(r"(?:var|const) spec = (\{.*?\});\n", page, re.DOTALL)
     assert match, "no vega spec in the page"
     spec: dict[str, Any] = json.loads(match.group(1))
     return spec
@@ -262,6 +262,8 @@ def test_report_html_holds_the_table_and_the_charts(complete_run: Path, portfoli
     assert result.exit_code == 0, result.output
     page = (complete_run / "report.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "vegaEmbed" in page
+    # standalone: the Vega scripts are inlined, nothing is fetched when the page opens
+    assert re.findall(r"<script[^>]*\bsrc=", page) == [] and "cdn.jsdelivr" not in page
     assert "<title>Two products: 40 draws per product, seed 5</title>" in page
     assert "Writer" in page and "Answers" in page and "PARTIAL" not in page
     spec = _spec(page)
