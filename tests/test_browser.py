@@ -129,3 +129,29 @@ def test_price_slider_updates_verdict_and_chart(voila_url: str, page, tmp_path: 
     assert "break-even" in after_text and "max affordable" in after_text
     assert after_chart != before_chart
     assert shot.stat().st_size > 10_000
+
+
+def test_batch_report_draws_its_charts_with_the_network_cut_off(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`tcpmf report`'s page is standalone: every request that is not the file itself is refused,
+    and the four charts still draw."""
+    from tcpmf.report import write_report
+    from tcpmf.runner import run
+    from tcpmf.yamlio import assumptions_dir
+
+    out = run(assumptions_dir() / "portfolios" / "consumer_stages.yaml", 200, 1, tmp_path / "run", chunk_size=100)
+    _, html = write_report(out)
+    fetched: list[str] = []
+
+    def refuse(route) -> None:  # type: ignore[no-untyped-def]
+        fetched.append(route.request.url)
+        route.abort()
+
+    page.route("http*://**/*", refuse)
+    page.goto(html.as_uri())
+    page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=60_000)
+    page.wait_for_timeout(500)
+    marks = page.locator(".vega-embed svg .mark-rect path, .vega-embed svg .mark-line path")
+    assert marks.count() > 0  # bars and curves, not an empty frame
+    assert "Writing assistant" in page.locator("table").inner_text()
+    assert fetched == []
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
