@@ -1,4 +1,5 @@
-"""A real browser: notebook 01 served by Voila on 127.0.0.1, driven by headless Chromium.
+"""A real browser: notebook 01 served by Voila on 127.0.0.1, driven by headless Chromium; and the
+batch report's standalone page opened with the network cut off.
 
 Debian's ``/usr/bin/chromium`` is used (``scripts/test`` installs it); no browser is downloaded.
 The test moves the price slider, checks that the verdict and the cash chart change, saves a
