@@ -8,8 +8,9 @@ ends with one message and exit code 1; an interrupted run says how to resume it 
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -67,6 +68,14 @@ def _for_terminal(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM during ``tcpmf run``: stop like Ctrl-C, between chunks, and say how far it got."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def run(
     portfolio: Annotated[Path, typer.Argument(help="A portfolio file (or a scenario file with distributions).")],
     samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Draws per product.")],
@@ -99,14 +108,20 @@ def run(
                     err.print(f"resuming {display_path(out)}: {done} of {total} chunks already written", highlight=False)
                 bar.update(task, completed=done, total=total, refresh=True)
 
+            previous = signal.signal(signal.SIGTERM, _terminate)
             try:
                 run_batch(loaded, samples, seed, out, chunk_size=size, executor=executor, scheduler=scheduler,
                           workers=workers, progress=progress)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (_Terminated)
                 bar.stop()
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second TERM ends it at once
                 status = run_status(out)
-                err.print(f"interrupted: {status.describe()}; rerun the same command to resume", highlight=False)
-                raise typer.Exit(130) from None
+                err.print(f"{'terminated' if isinstance(stop, _Terminated) else 'interrupted'}: {status.describe()}; "
+                          "rerun the same command to resume", highlight=False)
+                raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
+            finally:
+                with suppress(ValueError):
+                    signal.signal(signal.SIGTERM, previous)
         err.print(f"wrote {display_path(out)} · summarize it with: tcpmf report {display_path(out)}", highlight=False)
 
 

@@ -36,7 +36,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,7 +246,8 @@ def _prepare(out: Path, manifest: dict[str, Any]) -> None:
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on *out* (POSIX), so two runs never write to one folder at once.
-    The operating system drops the lock when the process dies, even by SIGKILL."""
+    The operating system drops the lock when the process dies, even by SIGKILL (workers do not
+    keep it: see :func:`_init_worker`)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -259,10 +260,18 @@ def _locked(out: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise TcpmfError(f"another tcpmf run is writing to {display_path(out)}; wait for it or stop it first") from None
+        _LOCK_FDS.add(fh.fileno())
         try:
             yield
         finally:
+            _LOCK_FDS.discard(fh.fileno())
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+#: File descriptors of the run locks this process holds.  A forked worker shares the lock (flock
+#: belongs to the open file, not the process), so it closes its copies at once: only the process
+#: that writes the files holds the lock, and it goes with that process.
+_LOCK_FDS: set[int] = set()
 
 
 # --- computing chunks ------------------------------------------------------------------------
@@ -301,11 +310,25 @@ def _serial(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, in
 _WORKER_PORTFOLIO: Portfolio | None = None
 
 
-def _init_worker(portfolio: Portfolio) -> None:
-    """Process-pool initializer: receive the portfolio once; leave Ctrl-C to the parent."""
+def _init_worker(portfolio: Portfolio, parent: int) -> None:
+    """Process-pool initializer: receive the portfolio once, leave Ctrl-C to the parent, let go of
+    the run lock a fork copied, and end with the parent (a killed ``tcpmf run`` leaves no worker
+    behind, computing for nobody)."""
     global _WORKER_PORTFOLIO
     _WORKER_PORTFOLIO = portfolio
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's stop-between-chunks handler
+    for fd in list(_LOCK_FDS):
+        with suppress(OSError):
+            os.close(fd)
+    _LOCK_FDS.clear()
+    if sys.platform == "linux":  # the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG)
+        import ctypes
+
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
 
 
 def _worker_chunk(product: int, chunk: int, samples: int, seed: int, chunk_size: int) -> bytes:
@@ -334,7 +357,7 @@ def _processes(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int,
     context = multiprocessing.get_context(_start_method())
     tasks = iter(todo)
     pending: dict[Future[bytes], Task] = {}
-    with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker, initargs=(portfolio,)) as pool:
+    with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker, initargs=(portfolio, os.getpid())) as pool:
         try:
             while True:
                 for p, c in tasks:

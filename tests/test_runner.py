@@ -183,6 +183,53 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path: Path, p
         assert (chunks / name).read_bytes() == (reference / "chunks" / name).read_bytes(), name
 
 
+def _processes_of(out: Path) -> list[int]:
+    """Live processes whose command line names *out* (a forked worker has its parent's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(out).encode() in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_killing_a_processes_run_leaves_no_worker_and_no_lock_behind(tmp_path: Path, portfolio_file: Path, how: int) -> None:
+    """Its workers let go of the run lock and end with the run, so the rerun resumes at once."""
+    samples, seed, size = 40, 3, 1
+    out = tmp_path / "killed"
+    command = tcpmf_command("run", portfolio_file, "--samples", samples, "--seed", seed, "--chunk-size", size, "--out", out,
+                            "--executor", "processes", "--workers", 2)
+    proc = subprocess.Popen(command, cwd=tmp_path, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: (out / "chunks").is_dir() or proc.poll() is not None, 60, "the run to start")
+        lower_priority(proc.pid)
+        wait_until(lambda: len(chunk_names(out)) >= 2 or proc.poll() is not None, 60, "the first chunk files")
+        os.kill(proc.pid, how)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert len(chunk_names(out)) < 2 * samples, "the kill was meant to land midway"
+    if how == signal.SIGTERM:  # stopped between chunks, like Ctrl-C
+        assert proc.returncode == 143 and b"terminated: " in stderr and b"rerun the same command" in stderr
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    wait_until(lambda: _processes_of(out) == [], 20, "the workers to end with their run", interval=0.05)
+    resumed = subprocess.run(command, check=False, cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    reference = run(portfolio_file, samples, seed, tmp_path / "uninterrupted", chunk_size=size)
+    assert_frame_equal(read_run(out), read_run(reference))
+
+
 def test_ctrl_c_stops_the_run_with_exit_130_and_says_how_far_it_got(tmp_path: Path, portfolio_file: Path) -> None:
     out = tmp_path / "interrupted"
     command = tcpmf_command("run", portfolio_file, "--samples", 60, "--seed", 1, "--chunk-size", 1, "--out", out)
