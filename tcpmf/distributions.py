@@ -83,7 +83,15 @@ class _Base(BaseModel):
 
     # -- the interface every distribution has ------------------------------------------------
     def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
-        """The value at quantile *u* (an array of numbers in [0, 1))."""
+        """The value at quantile *u* (an array of numbers in [0, 1)), within the bounds.
+
+        The quantile functions of scipy may land a rounding error outside a truncation bound
+        (0.00999… for ``low: 0.01``) or return inf next to 1; values are clipped to
+        ``[low_bound, high_bound]``, so a draw never breaks the range the schema was checked on.
+        """
+        return np.clip(self._quantile(np.asarray(u, float)), self.low_bound(), self.high_bound())
+
+    def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
         raise NotImplementedError
 
     def low_bound(self) -> float:
@@ -154,7 +162,7 @@ class Uniform(_Base):
             raise ValueError(f"low ({self.low:g}) below high ({self.high:g})")
         return self
 
-    def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
+    def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
         return self.low + (self.high - self.low) * np.asarray(u, float)
 
     def low_bound(self) -> float:
@@ -179,7 +187,7 @@ class Triangular(_Base):
             raise ValueError(f"low <= mode <= high with low < high (got {self.low:g}, {self.mode:g}, {self.high:g})")
         return self
 
-    def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
+    def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
         width = self.high - self.low
         return _stats().triang.ppf(u, (self.mode - self.low) / width, loc=self.low, scale=width)  # type: ignore[no-any-return]
 
@@ -213,7 +221,7 @@ class Normal(_Base):
         b = (self.high_bound() - self.mean) / self.sd
         return _stats().truncnorm(a, b, loc=self.mean, scale=self.sd)
 
-    def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
+    def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
         return self._frozen().ppf(u)  # type: ignore[no-any-return]
 
     def low_bound(self) -> float:
@@ -249,7 +257,7 @@ class LogNormal(_Base):
     def sigma(self) -> float:
         return (math.log(self.p95) - math.log(self.p05)) / (2 * Z95)
 
-    def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
+    def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
         dist = _stats().lognorm(self.sigma, scale=math.exp(self.mu))
         lo, hi = dist.cdf(self.low_bound()), dist.cdf(self.high_bound())
         return dist.ppf(lo + (hi - lo) * np.asarray(u, float))  # type: ignore[no-any-return]
@@ -301,7 +309,7 @@ class Beta(_Base):
         k = m * (1 - m) / v - 1
         return m * k, (1 - m) * k
 
-    def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
+    def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
         a, b = self.shape()
         return _stats().beta.ppf(u, a, b, loc=self.low, scale=self.high - self.low)  # type: ignore[no-any-return]
 
