@@ -78,7 +78,7 @@ class _Base(BaseModel):
         if self.source is not None and self.assumed is not None:
             raise ValueError("either source or assumed, not both")
         if self.base is not None and not self.low_bound() <= self.base <= self.high_bound():
-            raise ValueError(f"base {self.base:g} outside the distribution's range [{self.low_bound():g}, {self.high_bound():g}]")
+            raise ValueError(f"a base within the distribution's range [{self.low_bound():g}, {self.high_bound():g}] (got {self.base:g})")
         return self
 
     # -- the interface every distribution has ------------------------------------------------
@@ -159,7 +159,7 @@ class Uniform(_Base):
     @model_validator(mode="after")
     def _order(self) -> Uniform:
         if not self.low < self.high:
-            raise ValueError(f"low ({self.low:g}) below high ({self.high:g})")
+            raise ValueError(f"low below high (got low {self.low:g}, high {self.high:g})")
         return self
 
     def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
@@ -211,7 +211,7 @@ class Normal(_Base):
     @model_validator(mode="after")
     def _order(self) -> Normal:
         if not self.low_bound() < self.high_bound():
-            raise ValueError(f"low ({self.low}) below high ({self.high})")
+            raise ValueError(f"low below high (got low {self.low}, high {self.high})")
         if _stats().norm.cdf(self.high_bound(), self.mean, self.sd) - _stats().norm.cdf(self.low_bound(), self.mean, self.sd) < 1e-9:
             raise ValueError("low..high holding some probability of the normal (it is all cut off)")
         return self
@@ -244,9 +244,9 @@ class LogNormal(_Base):
     @model_validator(mode="after")
     def _order(self) -> LogNormal:
         if not self.p05 < self.p95:
-            raise ValueError(f"p05 ({self.p05:g}) below p95 ({self.p95:g})")
+            raise ValueError(f"p05 below p95 (got p05 {self.p05:g}, p95 {self.p95:g})")
         if not self.low_bound() < self.high_bound():
-            raise ValueError(f"low ({self.low}) below high ({self.high})")
+            raise ValueError(f"low below high (got low {self.low}, high {self.high})")
         return self
 
     @property
@@ -284,7 +284,7 @@ class Beta(_Base):
     @model_validator(mode="after")
     def _shape(self) -> Beta:
         if not self.low < self.high:
-            raise ValueError(f"low ({self.low:g}) below high ({self.high:g})")
+            raise ValueError(f"low below high (got low {self.low:g}, high {self.high:g})")
         by_shape = self.alpha is not None and self.beta is not None
         by_moments = self.mean is not None and self.sd is not None
         if by_shape == by_moments or (self.alpha is None) != (self.beta is None) or (self.mean is None) != (self.sd is None):
@@ -404,7 +404,8 @@ def parse_distribution(spec: Any, file: str, key_path: str) -> Distribution:
     try:
         return cls.model_validate(spec)  # type: ignore[return-value]
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # an unknown parameter first: a misspelt one (lo for low) also leaves its parameter missing
+        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         where = ".".join(str(p) for p in err["loc"])
         params = [n for n in cls.model_fields if n not in ("dist", "source", "assumed", "note", "currency", "base")]
         if err["type"] == "extra_forbidden":

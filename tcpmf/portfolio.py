@@ -167,10 +167,26 @@ def _with_file_base(spec: Any, dist: Distribution, written: Any) -> Any:
     return {**spec, "base": float(written)}
 
 
-def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, where: str) -> None:
-    """Refuse a distribution that can draw a value *key* does not allow."""
-    # the extremes the sampler can reach: uniforms lie in [0, 1 - 2**-53]
-    reach = [float(v) for v in dist.ppf(np.array([0.0, 1.0 - 2.0**-53]))] if dist.numeric else [dist.nominal()]
+def _blame_uncertain(exc: AssumptionError, uncertain: Mapping[str, Any], file: str, where: str) -> AssumptionError:
+    """A scenario error caused by one of a product's ``uncertain`` entries, told at that entry, with
+    the distribution as written (the scenario saw only its nominal value)."""
+    for key, spec in uncertain.items():
+        key = str(key)
+        if exc.key_path == key or exc.key_path.startswith(f"{key}.") or key.startswith(f"{exc.key_path}."):
+            allowed = exc.allowed
+            if exc.key_path != key:
+                allowed = f"{exc.key_path}: {allowed}"
+            return AssumptionError(file, f"{where}.uncertain.{key}", f"{allowed} (checked on the distribution's nominal value {exc.value!r})"
+                                   if exc.value is not None and "unknown key" not in allowed else allowed, spec)
+    return exc
+
+
+def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, where: str, written: Any = None) -> None:
+    """Refuse a distribution that can draw a value *key* does not allow (*written*: the
+    distribution as the file has it, for the message)."""
+    # the extremes the sampler can reach (uniforms lie in [0, 1 - 2**-53]), and two inner values
+    # that a continuous distribution on a whole-number key shows to be fractional
+    reach = [float(v) for v in dist.ppf(np.array([0.0, 1.0 - 2.0**-53, 0.3, 0.5]))] if dist.numeric else [dist.nominal()]
     values: list[Any] = list(dist.options) if isinstance(dist, Choice) else reach
     for value in values:
         probe = value
@@ -181,11 +197,16 @@ def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, w
         except AssumptionError as exc:
             rule = exc.allowed.removeprefix("must be ")
             what = f"option {value!r}" if isinstance(dist, Choice) else f"{value:g}"
+            because = f"{key} must be {rule}" if exc.key_path == key else f"with it, {exc.key_path}: {exc.allowed}"
+            if isinstance(dist, Choice):
+                hint = ""
+            elif isinstance(value, float) and math.isfinite(value) and not value.is_integer() and "whole number" in rule:
+                hint = " (a whole-number key takes a choice of whole numbers, e.g. options: [24, 36, 48])"
+            else:
+                hint = " (give low/high bounds)"
             raise AssumptionError(
-                file, where,
-                f"a distribution that draws only allowed values: it can draw {what}, and {key} must be {rule}"
-                + ("" if isinstance(dist, Choice) else " (give low/high bounds)"),
-                dist.spec(),
+                file, where, f"a distribution that draws only allowed values: it can draw {what}, and {because}{hint}",
+                dist.spec() if written is None else written,
             ) from None
 
 
@@ -271,13 +292,16 @@ def load_portfolio(path: str | Path) -> Portfolio:
         raw = deep_merge(raw, nested)
         for key in uncertain:
             provenance[str(key)] = name
-        scenario = _validate(raw, origin, provenance)
+        try:
+            scenario = _validate(raw, origin, provenance)
+        except AssumptionError as exc:
+            raise _blame_uncertain(exc, uncertain, name, where) from None
         product_name = item.get("name", scenario.name)
         if not isinstance(product_name, str) or not product_name.strip():
             raise AssumptionError(name, f"{where}.name", "a non-empty product name", product_name)
         for key, dist in scenario.uncertainties.items():
             at = f"{where}.uncertain.{key}" if key in dists else key
-            check_support(scenario, key, dist, name if key in dists else scenario.file, at)
+            check_support(scenario, key, dist, name if key in dists else scenario.file, at, written=uncertain.get(key))
         correlations = _correlations(item.get("correlations"), sorted(scenario.uncertainties), name, f"{where}.correlations")
         check_correlations(scenario.uncertainties, correlations, name, f"{where}.correlations")
         products.append(Product(name=product_name, scenario=scenario, correlations=correlations))

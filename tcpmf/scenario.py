@@ -427,7 +427,9 @@ def _unwrap_values(
             if dist.reason():
                 sources[path] = f"{dist.reason()} (uncertain: {dist.dist})"
             distributions[path] = dist
-            return dist.nominal()
+            nominal = dist.nominal()
+            # a whole number as an int, so that whole-number keys (horizon_months) may be uncertain
+            return int(nominal) if isinstance(nominal, float) and nominal.is_integer() else nominal
         if "value" in tree:
             extra = sorted((k for k in tree if k not in ANNOTATION_KEYS), key=str)
             if extra:

@@ -191,9 +191,9 @@ def test_same_seed_same_draws_and_each_chunk_has_its_own_stream() -> None:
     ("spec", "key_path", "allowed"),
     [
         ({"dist": "gaussian", "mean": 1, "sd": 1}, "usage.sessions_per_day.dist", "one of fixed, uniform"),
-        ({"dist": "uniform", "low": 3, "high": 1}, "usage.sessions_per_day", "low (3) below high (1)"),
+        ({"dist": "uniform", "low": 3, "high": 1}, "usage.sessions_per_day", "low below high (got low 3, high 1)"),
         ({"dist": "uniform", "low": 1}, "usage.sessions_per_day.high", "uniform needs low, high"),
-        ({"dist": "lognormal", "p05": 3, "p95": 1}, "usage.sessions_per_day", "p05 (3) below p95 (1)"),
+        ({"dist": "lognormal", "p05": 3, "p95": 1}, "usage.sessions_per_day", "p05 below p95 (got p05 3, p95 1)"),
         ({"dist": "lognormal", "p05": -1, "p95": 1}, "usage.sessions_per_day.p05", "greater than 0"),
         ({"dist": "beta", "mean": 0.5}, "usage.sessions_per_day", "either alpha and beta, or mean and sd"),
         ({"dist": "beta", "mean": 0.5, "sd": 0.6}, "usage.sessions_per_day", "sd below sqrt(m(1-m))"),
