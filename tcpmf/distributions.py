@@ -405,7 +405,7 @@ def parse_distribution(spec: Any, file: str, key_path: str) -> Distribution:
         return cls.model_validate(spec)  # type: ignore[return-value]
     except ValidationError as exc:
         # an unknown parameter first: a misspelt one (lo for low) also leaves its parameter missing
-        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+        err = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         where = ".".join(str(p) for p in err["loc"])
         params = [n for n in cls.model_fields if n not in ("dist", "source", "assumed", "note", "currency", "base")]
         if err["type"] == "extra_forbidden":
