@@ -28,7 +28,7 @@ from .arrays import from_scenarios, retention_shape
 from .cost import api_usd_per_mtok
 from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_summary
 from .errors import AssumptionError, TcpmfError
-from .portfolio import Portfolio, Product, as_portfolio
+from .portfolio import SAMPLING_NAMES, Portfolio, Product, as_portfolio
 from .retention import CURVES, retention_matrix
 from .sampling import draw_inputs
 from .scenario import Scenario
@@ -281,6 +281,13 @@ def chunk_seed(seed: int, product: int, chunk: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(product, chunk))
 
 
+def check_counts(samples: Any, seed: Any, chunk_size: Any, samples_name: str = "samples") -> None:
+    """Refuse a draw count, seed or chunk size that is not a whole number in range."""
+    for name, value, low in ((samples_name, samples, 1), ("chunk size", chunk_size, 1), ("seed", seed, 0)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+            raise TcpmfError(f"{name} must be a whole number of at least {low} (got {value!r})")
+
+
 def chunk_bounds(samples: int, chunk_size: int) -> list[tuple[int, int]]:
     """``[start, stop)`` draw indices of each chunk."""
     if samples < 1 or chunk_size < 1:
@@ -385,9 +392,12 @@ def monte_carlo(
     ``tcpmf.runner.run(portfolio, n, seed, out)``, then :func:`tcpmf.read_run` or
     ``tcpmf.runner.run_summary``.
     """
+    check_counts(n, seed, chunk_size, "n")
+    if sampling is not None and sampling not in SAMPLING_NAMES:
+        raise TcpmfError(f"sampling must be one of {', '.join(SAMPLING_NAMES)} (got {sampling!r})")
     portfolio = as_portfolio(scenario_or_portfolio, correlations, sampling or "lhs")
-    if sampling is not None and sampling != portfolio.sampling:
-        portfolio = replace(portfolio, sampling="lhs" if sampling in ("lhs", "latin_hypercube") else "mc")
+    if sampling is not None and SAMPLING_NAMES[sampling] != portfolio.sampling:
+        portfolio = replace(portfolio, sampling=SAMPLING_NAMES[sampling])
     frames = [_normalize_dtypes(product_chunk(portfolio, p, c, n, seed, chunk_size), portfolio)
               for p, c in iter_chunks(portfolio, n, chunk_size)]
     out = pd.concat(frames, ignore_index=True)
@@ -419,6 +429,11 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """Per product: P(clears break-even) and P10/P50/P90 of payback month, peak funding and
     TC-PMF month.  A month that never comes within the horizon counts as later than all others;
     a percentile that falls among those is ``<NA>``."""
+    needed = ["product", "clears_break_even", "payback_month", "peak_funding_usd", "tcpmf_month"]
+    missing = [c for c in needed if c not in results]
+    if missing:
+        raise TcpmfError(f"summarize takes the draws of monte_carlo or read_run; these have no column {missing[0]!r} "
+                         f"(it needs {', '.join(needed)})")
     rows = []
     for product, group in results.groupby("product", observed=True, sort=False):
         row: dict[str, Any] = {"product": str(product), "draws": len(group)}

@@ -37,14 +37,14 @@ from typing import Any, Literal
 import numpy as np
 
 from .distributions import Choice, Distribution, parse_distribution
-from .errors import AssumptionError
+from .errors import AssumptionError, TcpmfError
 from .scenario import Scenario, _validate, load
 from .yamlio import _provenance, deep_merge, display_path, read_tree, read_yaml
 
 __all__ = ["Portfolio", "Product", "as_portfolio", "load_portfolio"]
 
 Sampling = Literal["lhs", "mc"]
-SAMPLING_NAMES = {"lhs": "lhs", "latin_hypercube": "lhs", "mc": "mc", "monte_carlo": "mc"}
+SAMPLING_NAMES: dict[str, Sampling] = {"lhs": "lhs", "latin_hypercube": "lhs", "mc": "mc", "monte_carlo": "mc"}
 PORTFOLIO_KEYS = ("name", "description", "sampling", "products")
 PRODUCT_KEYS = ("name", "scenario", "uncertain", "correlations")
 
@@ -320,14 +320,22 @@ def as_portfolio(
     correlations: Sequence[tuple[str, str, float]] = (),
     sampling: str = "lhs",
 ) -> Portfolio:
-    """A portfolio from a portfolio, a product, a scenario or a path to either kind of file."""
+    """A portfolio from a portfolio, a product, a scenario or a path to either kind of file.
+
+    *correlations* are for a bare scenario; a portfolio or product has its own, and giving others
+    is an error rather than silently ignored.
+    """
+    given = isinstance(obj, (Portfolio, Product)) or (isinstance(obj, (str, Path)) and "products" in read_yaml(Path(obj)))
+    if correlations and given:
+        raise TcpmfError("correlations= applies to a bare scenario; a portfolio's products carry their own "
+                         "(products.N.correlations in the portfolio file)")
     if isinstance(obj, Portfolio):
         return obj
     if isinstance(obj, Product):
         return Portfolio(name=obj.name, products=(obj,), sampling=SAMPLING_NAMES[sampling])  # type: ignore[arg-type]
     if isinstance(obj, (str, Path)):
         path = Path(obj)
-        if "products" in read_yaml(path):
+        if given:
             return load_portfolio(path)
         obj = load(path)
     if not isinstance(obj, Scenario):

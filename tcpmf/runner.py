@@ -49,6 +49,7 @@ from .batch import (
     DEFAULT_CHUNK_SIZE,
     OUTCOME_COLUMNS,
     _normalize_dtypes,
+    check_counts,
     chunk_bounds,
     input_columns,
     iter_chunks,
@@ -447,9 +448,7 @@ def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
 
 def _check_arguments(samples: Any, seed: Any, chunk_size: Any, executor: str, scheduler: str | None,
                      workers: int | None) -> None:
-    for name, value, low in (("samples", samples, 1), ("chunk size", chunk_size, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise TcpmfError(f"{name} must be a whole number of at least {low} (got {value!r})")
+    check_counts(samples, seed, chunk_size)
     if executor not in EXECUTORS:
         raise TcpmfError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
@@ -513,7 +512,9 @@ def run(
     with _locked(out):
         _prepare(out, manifest)
         chunks = out / CHUNKS
-        todo = [(p, c) for p, c in iter_chunks(portfolio, samples, chunk_size) if not (chunks / chunk_name(p, c)).is_file()]
+        bounds = chunk_bounds(samples, chunk_size)
+        todo = [(p, c) for p, c in iter_chunks(portfolio, samples, chunk_size)
+                if not _intact(chunks / chunk_name(p, c), bounds[c][1] - bounds[c][0])]
         total = manifest["chunks"]
         done = total - len(todo)
         if progress is not None:
@@ -594,32 +595,79 @@ def _complete_or_partial(out: Path, partial: bool) -> RunStatus:
     return status
 
 
-def read_run(out: str | Path, columns: Sequence[str] | None = None, *, products: Sequence[int] | None = None,
+def _product_indices(names: Sequence[str], products: Sequence[int | str] | None, out: Path) -> list[int]:
+    if products is None:
+        return list(range(len(names)))
+    if isinstance(products, (str, int)):
+        products = [products]
+    wanted = []
+    for item in products:
+        if isinstance(item, str) and item in names:
+            wanted.append(names.index(item))
+        elif isinstance(item, int) and not isinstance(item, bool) and 0 <= item < len(names):
+            wanted.append(item)
+        else:
+            raise TcpmfError(f"no product {item!r} in the run in {display_path(out)}; give names or indices 0-{len(names) - 1} "
+                             f"of: {', '.join(names)}")
+    return wanted
+
+
+def read_run(out: str | Path, columns: Sequence[str] | None = None, *, products: Sequence[int | str] | None = None,
              partial: bool = False) -> pd.DataFrame:
     """The draws of the run in *out*, in (product, draw) order.
 
     Equal to ``batch.monte_carlo(portfolio, samples, seed, chunk_size=...)`` for the run's
-    arguments.  Only *columns* (default all) are read, and only the files of *products* (indices,
-    default all).  An incomplete run raises :class:`TcpmfError` unless *partial* is true.
+    arguments.  Only *columns* (default all; ``product`` and ``draw`` are always included) are
+    read, and only the files of *products* (names or indices, default all).  An incomplete run
+    raises :class:`TcpmfError` unless *partial* is true; a damaged chunk file names itself.
     """
     out = Path(out)
     status = _complete_or_partial(out, partial)
     names = status.manifest["products"]
-    wanted = range(len(names)) if products is None else products
+    wanted = _product_indices(names, products, out)
     files = _files(out, status.manifest)
     known = ["product", "draw", *status.manifest["input_columns"], *status.manifest["outcome_columns"]]
+    if isinstance(columns, str):
+        columns = [columns]
     if columns is not None:
+        columns = ["product", "draw", *(c for c in columns if c not in ("product", "draw"))]
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise TcpmfError(f"no column {unknown[0]!r} in the run in {display_path(out)}; columns: {', '.join(known)}")
     paths = [path for p in wanted for path in files[p]]
     if not paths:
         return pd.DataFrame({c: [] for c in (columns or known)})
-    tables = [pq.read_table(path, columns=list(columns) if columns is not None else None) for path in paths]
+    tables = [_read_chunk(path, columns) for path in paths]
     frame = pa.concat_tables(tables).to_pandas()
     if "product" in frame:
         frame["product"] = pd.Categorical(frame["product"].astype(str), categories=names)
     return frame
+
+
+def _intact(path: Path, rows: int) -> bool:
+    """Whether the chunk file *path* exists and its Parquet footer says it holds *rows* draws.  A
+    file damaged after it was written (writes themselves are atomic) is removed, to be computed
+    again."""
+    if not path.is_file():
+        return False
+    try:
+        if pq.read_metadata(path).num_rows == rows:
+            return True
+    except (OSError, pa.ArrowException):
+        pass
+    print(f"warning: {display_path(path)} is damaged; computing that chunk again", file=sys.stderr)
+    path.unlink(missing_ok=True)
+    return False
+
+
+def _read_chunk(path: Path, columns: Sequence[str] | None) -> pa.Table:
+    try:
+        return pq.read_table(path, columns=list(columns) if columns is not None else None)
+    except (OSError, pa.ArrowException) as exc:
+        raise TcpmfError(
+            f"the chunk file {display_path(path)} cannot be read ({str(exc).splitlines()[0]}); rerun the same "
+            "`tcpmf run` command: it computes that chunk again and keeps the others"
+        ) from None
 
 
 def run_summary(out: str | Path, *, partial: bool = False) -> pd.DataFrame:

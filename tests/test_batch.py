@@ -290,3 +290,23 @@ def test_dearer_tokens_never_make_a_draw_clear_or_need_less_cash(seed: int, fact
     funding_cheap = cheap["peak_funding_usd"].to_numpy(float)
     funding_dear = dear["peak_funding_usd"].to_numpy(float)
     assert (funding_dear >= funding_cheap - 1e-6 * np.maximum(1.0, funding_cheap)).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 2.5}, "n must be a whole number of at least 1"),
+        ({"n": 0}, "n must be a whole number of at least 1"),
+        ({"n": 10, "seed": -1}, "seed must be a whole number of at least 0"),
+        ({"n": 10, "sampling": "sobol"}, "sampling must be one of lhs"),
+        ({"n": 10, "correlations": [("usage.sessions_per_day", "retention.r1", 0.5)]}, "carry their own"),
+    ],
+)
+def test_monte_carlo_refuses_bad_arguments_in_words(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(tcpmf.TcpmfError, match=message):
+        tcpmf.monte_carlo(PORTFOLIO, **kwargs)
+
+
+def test_summarize_says_what_it_needs() -> None:
+    with pytest.raises(tcpmf.TcpmfError, match="no column 'product'"):
+        tcpmf.summarize(pd.DataFrame({"clears_break_even": [True]}))

@@ -124,8 +124,14 @@ def test_a_run_to_disk_reads_back_as_monte_carlo_with_its_manifest(tmp_path: Pat
     assert_frame_equal(read_run(out), expected)
     assert_frame_equal(run_summary(out), tcpmf.summarize(expected))
     # reading some columns of one product
-    some = read_run(out, ["draw", "payback_month"], products=[1])
-    assert_frame_equal(some, expected.loc[expected["product"] == "Answers", ["draw", "payback_month"]].reset_index(drop=True))
+    # reading some columns of one product (by index or name): product and draw always come along
+    some = read_run(out, ["payback_month"], products=[1])
+    assert_frame_equal(some, expected.loc[expected["product"] == "Answers", ["product", "draw", "payback_month"]]
+                       .reset_index(drop=True))
+    assert_frame_equal(read_run(out, "payback_month", products="Answers"), some)
+    for bad in ([2], [-1], ["Nobody"]):
+        with pytest.raises(TcpmfError, match="no product"):
+            read_run(out, products=bad)
     with pytest.raises(TcpmfError, match="no column 'nope'"):
         read_run(out, ["nope"])
     # a second call finds every chunk written and computes nothing
@@ -496,3 +502,14 @@ def test_an_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path, portfoli
     monkeypatch.setattr(runner, "DASK_TIMEOUT_S", 1)
     with pytest.raises(TcpmfError, match=f"cannot reach the dask scheduler at tcp://127.0.0.1:{port}"):
         run(portfolio_file, 6, 1, tmp_path / "run", chunk_size=6, executor="dask", scheduler=f"tcp://127.0.0.1:{port}")
+
+
+def test_a_damaged_chunk_file_is_named_and_computed_again_on_resume(tmp_path: Path, portfolio_file: Path) -> None:
+    out = run(portfolio_file, 12, 2, tmp_path / "run", chunk_size=4)
+    whole = read_run(out)
+    victim = out / "chunks" / chunk_names(out)[1]
+    victim.write_bytes(victim.read_bytes()[:500])  # damaged after it was written
+    with pytest.raises(TcpmfError, match=f"{victim.name} cannot be read.*rerun the same"):
+        read_run(out)
+    run(portfolio_file, 12, 2, out, chunk_size=4)
+    assert_frame_equal(read_run(out), whole)
