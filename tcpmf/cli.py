@@ -25,7 +25,7 @@ from rich.table import Table
 from .catalog import validate_file as validate_catalog_file
 from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate
 from .errors import TcpmfError
-from .scenario import Scenario, load
+from .scenario import Scenario, load, looks_like_portfolio
 from .timeline import timeline as build_timeline
 from .yamlio import assumptions_dir, display_path, read_yaml
 
@@ -244,7 +244,7 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario, portfol
             kind = validate_catalog_file(path)
             if kind:
                 what = f"{kind} catalog"
-            elif "products" in read_yaml(path):
+            elif looks_like_portfolio(read_yaml(path)):
                 from .portfolio import load_portfolio
 
                 portfolio = load_portfolio(path)

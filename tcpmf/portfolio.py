@@ -38,7 +38,7 @@ import numpy as np
 
 from .distributions import Choice, Distribution, parse_distribution
 from .errors import AssumptionError, TcpmfError
-from .scenario import Scenario, _validate, load
+from .scenario import Scenario, _validate, load, looks_like_portfolio
 from .yamlio import _provenance, deep_merge, display_path, read_tree, read_yaml
 
 __all__ = ["Portfolio", "Product", "as_portfolio", "load_portfolio"]
@@ -325,7 +325,7 @@ def as_portfolio(
     *correlations* are for a bare scenario; a portfolio or product has its own, and giving others
     is an error rather than silently ignored.
     """
-    given = isinstance(obj, (Portfolio, Product)) or (isinstance(obj, (str, Path)) and "products" in read_yaml(Path(obj)))
+    given = isinstance(obj, (Portfolio, Product)) or (isinstance(obj, (str, Path)) and looks_like_portfolio(read_yaml(Path(obj))))
     if correlations and given:
         raise TcpmfError("correlations= applies to a bare scenario; a portfolio's products carry their own "
                          "(products.N.correlations in the portfolio file)")

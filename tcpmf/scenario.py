@@ -681,6 +681,16 @@ def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
                      f"in {h.precision} (the largest batch that fits is 0): {exc}")
 
 
+def looks_like_portfolio(data: Mapping[str, Any]) -> bool:
+    """Whether a file's top level is a portfolio's: a ``products`` key, or (misspelt) a list of
+    mappings with a ``scenario`` each."""
+    if "category" in data:
+        return False
+    if "products" in data:
+        return True
+    return any(isinstance(v, list) and v and all(isinstance(i, dict) and "scenario" in i for i in v) for v in data.values())
+
+
 def load(path: str | Path) -> Scenario:
     """Load and validate one scenario file.
 
@@ -691,6 +701,12 @@ def load(path: str | Path) -> Scenario:
     >>> s.override({"revenue.subscription.price_usd_per_month": 15}).usage.sessions_per_day  # doctest: +SKIP
     """
     raw, provenance = read_tree(path)
+    if looks_like_portfolio(raw):
+        raise AssumptionError(
+            display_path(Path(path)), "products",
+            "a scenario file; this is a portfolio file: run it with `tcpmf run`, check it with `tcpmf validate`, "
+            "load it with tcpmf.load_portfolio",
+        )
     catalog_key = next((k for k in ("models", "gpus", "cny_per_usd") if k in raw), None)
     if catalog_key is not None and "name" not in raw:
         raise AssumptionError(

@@ -90,3 +90,14 @@ def test_correlations_must_name_uncertain_keys_and_hold_together(tmp_path: Path)
     tangled = [[keys[0], keys[1], 0.9], [keys[1], keys[2], 0.9], [keys[0], keys[2], -0.9]]
     err = _error(_portfolio(tmp_path, uncertain, correlations=tangled))
     assert err.key_path == "products.0.correlations" and "positive definite" in err.allowed
+
+
+def test_a_portfolio_where_a_scenario_belongs_and_a_misspelt_products_key_are_told_apart(tmp_path: Path) -> None:
+    path = _portfolio(tmp_path, {"usage.sessions_per_day": {"dist": "uniform", "low": 1, "high": 2}})
+    with pytest.raises(AssumptionError, match="this is a portfolio file: run it with `tcpmf run`"):
+        tcpmf.load(path)
+    misspelt = tmp_path / "misspelt.yaml"
+    misspelt.write_text(path.read_text(encoding="utf-8").replace("products:", "prodcts:"), encoding="utf-8")
+    with pytest.raises(AssumptionError) as info:
+        tcpmf.monte_carlo(misspelt, 10)
+    assert info.value.key_path == "prodcts" and "one of the portfolio keys" in info.value.allowed
