@@ -443,7 +443,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
                 row[f"{column}_p{q}"] = v
         rows.append(row)
     table = pd.DataFrame(rows, columns=["product", *SUMMARY_TABLE_COLUMNS])
-    for column in SUMMARY_TABLE_COLUMNS[2:]:
-        table[column] = table[column].astype("Float64")
+    for column in SUMMARY_TABLE_COLUMNS[2:]:  # percentiles are observed values: whole months
+        table[column] = table[column].astype("Int64" if "_month_" in column else "Float64")
     table["draws"] = table["draws"].astype("Int64")
     return table

@@ -188,7 +188,9 @@ def _outcome(results: pd.DataFrame, outcome: str | pd.Series | NDArray[Any]) -> 
                                   f"{len(column)} values")
         name = "condition"  # (a comparison keeps its column's name, which would mislead)
     if column.isna().any():
-        raise AssumptionError("<argument>", "outcome", "a yes or no in every row (found a missing value)", name)
+        hint = (f"; {name} is a month, <NA> where it never comes: pass a condition, e.g. "
+                f"results['{name}'].fillna(999) <= 24") if name in results.columns and "month" in name else ""
+        raise AssumptionError("<argument>", "outcome", f"a yes or no in every row (found a missing value{hint})", name)
     if pd.api.types.is_bool_dtype(column):
         return name, column.to_numpy(bool)
     if pd.api.types.is_numeric_dtype(column):

@@ -140,7 +140,7 @@ def report_chart(rep: RunReport) -> alt.VConcatChart:
         x=alt.X("p_clears_break_even:Q"), y=y, text=alt.Text("label:N"))
     data = _values(clears)
     chart_clears = alt.LayerChart(layer=[bars, text], data=data, width=WIDTH, title=alt.TitleParams(
-        "P(clears break-even): unit TC-PMF and payback within the horizon",
+        "P(clears break-even) at today's token prices: unit TC-PMF and payback within the horizon",
         subtitle="share of each product's draws"))
     charts: list[Any] = [chart_clears]
     for outcome in MONTH_OUTCOMES.values():

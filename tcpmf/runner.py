@@ -588,7 +588,8 @@ def _complete_or_partial(out: Path, partial: bool) -> RunStatus:
     if not status.complete and not partial:
         raise TcpmfError(
             f"the run in {display_path(out)} is incomplete: {status.describe()}. "
-            f"Resume it with `{status.resume_command(out)}`, or ask for the partial results explicitly"
+            f"Resume it with `{status.resume_command(out)}`, or ask for the partial results explicitly "
+            "(`tcpmf report --partial`, partial=True)"
         )
     if status.done == 0:
         raise TcpmfError(f"the run in {display_path(out)} has no chunks written yet")

@@ -409,7 +409,8 @@ def sobol(
         share = float(censored.mean())
         base = {"product": case.name, "outcome": outcome}
         if np.ptp(y) == 0:
-            warnings.warn(f"{case.name}: {outcome} is {y[0]:g} for every draw; its Sobol indices are undefined (<NA>)",
+            what = "beyond the horizon" if share == 1.0 else f"{y[0]:g}"
+            warnings.warn(f"{case.name}: {outcome} is {what} for every draw; its Sobol indices are undefined (<NA>)",
                           UserWarning, stacklevel=2)
             firsts += [{**base, "key": k, "censored_share": share} for k in keys]
             seconds += [{**base, "key_a": a, "key_b": b} for i, a in enumerate(keys) for b in keys[i + 1:]] if second_order else []
