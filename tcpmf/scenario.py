@@ -463,6 +463,16 @@ def _unwrap_values(
             key: _unwrap_values(value, f"{path}.{key}" if path else str(key), file_of, sources, currency_paths, distributions)
             for key, value in tree.items()
         }
+    if isinstance(tree, list):
+        for i, item in enumerate(tree):
+            for key, value in (item.items() if isinstance(item, dict) else ()):
+                if isinstance(value, dict) and "dist" in value:
+                    raise AssumptionError(
+                        file_of(path), f"{path}.{i}.{key}",
+                        "a number: distributions stand on keys of sections, not inside lists (route shares must "
+                        "add up to 1, so one cannot be drawn alone); draw model.name, or give each mix its own scenario",
+                        value,
+                    )
     return tree
 
 

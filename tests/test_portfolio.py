@@ -101,3 +101,13 @@ def test_a_portfolio_where_a_scenario_belongs_and_a_misspelt_products_key_are_to
     with pytest.raises(AssumptionError) as info:
         tcpmf.monte_carlo(misspelt, 10)
     assert info.value.key_path == "prodcts" and "one of the portfolio keys" in info.value.allowed
+
+
+def test_a_distribution_inside_a_list_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "routes.yaml"
+    path.write_text(yaml.safe_dump({"extends": str(WRITER), "model": {"routes": [
+        {"name": "gpt-4o-mini", "share": {"dist": "uniform", "low": 0.5, "high": 0.9}}, {"name": "gpt-4o", "share": 0.2}]}}),
+        encoding="utf-8")
+    with pytest.raises(AssumptionError) as info:
+        tcpmf.load(path)
+    assert info.value.key_path == "model.routes.0.share" and "not inside lists" in info.value.allowed
