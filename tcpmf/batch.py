@@ -308,8 +308,7 @@ def product_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, 
     """
     p = portfolio.products[product]
     start, stop = chunk_bounds(samples, chunk_size)[chunk]
-    rng = np.random.default_rng(chunk_seed(seed, product, chunk))
-    inputs = draw_inputs(p.uncertainties, stop - start, rng, portfolio.sampling, p.correlations)
+    inputs = draw_inputs(p.uncertainties, stop - start, chunk_seed(seed, product, chunk), portfolio.sampling, p.correlations)
     outcomes = evaluate_inputs(p.scenario, inputs, checked=p.uncertainties)
     frame: dict[str, Any] = {
         "product": pd.Categorical.from_codes(np.full(stop - start, product), categories=portfolio.names),

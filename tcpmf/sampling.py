@@ -10,12 +10,18 @@ Each input's value is its distribution's quantile at its uniform (:meth:`Distrib
 A Spearman rank correlation :math:`\rho_s` is met by a Pearson correlation of normal scores of
 :math:`r = 2\sin(\pi\rho_s/6)`, which is what the score matrix is given.
 
-All randomness comes from one :class:`numpy.random.Generator`; a batch run gives each chunk its
-own from ``SeedSequence(seed).spawn``, so a chunk's draws never depend on which worker runs it.
+All randomness comes from one :class:`numpy.random.SeedSequence` per chunk (a batch run's chunk
+``c`` of product ``p`` is ``SeedSequence(seed).spawn(P)[p].spawn(C)[c]``), so a chunk's draws never
+depend on which worker runs it.  Within a chunk each input draws from a child stream keyed by its
+dotted name, and the reordering for correlations from one keyed by the correlated names: adding,
+removing or re-ordering *other* inputs leaves an input's draws as they were (common random numbers
+when two variants of a portfolio are compared).  Per-input Latin hypercube columns are a Latin
+hypercube: the strata of each column are independently permuted in either construction.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -24,7 +30,7 @@ from numpy.typing import NDArray
 
 from .distributions import Choice, Distribution
 
-__all__ = ["correlation_matrix", "draw_inputs", "rank_correlate", "uniforms"]
+__all__ = ["correlation_matrix", "draw_inputs", "keyed_stream", "rank_correlate", "uniforms"]
 
 
 def uniforms(n: int, k: int, rng: np.random.Generator, method: str = "lhs") -> NDArray[np.float64]:
@@ -88,23 +94,37 @@ def _cholesky(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.linalg.cholesky(fixed / np.outer(scale, scale)), dtype=np.float64)
 
 
+def keyed_stream(seed: np.random.SeedSequence, name: str) -> np.random.Generator:
+    """A generator for *name* within the stream *seed*: the child whose spawn key extends *seed*'s by
+    a 64-bit number from the SHA-256 of *name*, so it does not depend on what else is drawn."""
+    word = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+    child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, word), pool_size=seed.pool_size)
+    return np.random.default_rng(child)
+
+
 def draw_inputs(
     uncertainties: Mapping[str, Distribution],
     n: int,
-    rng: np.random.Generator,
+    seed: np.random.SeedSequence | int,
     method: str = "lhs",
     correlations: Sequence[tuple[str, str, float]] = (),
 ) -> pd.DataFrame:
     """*n* draws of every uncertain input: one column per dotted key, in the given order.
 
+    Each input draws from its own stream within *seed* (:func:`keyed_stream`), so the draws of
+    one input do not change when others are added; correlated inputs are then reordered together.
     Numeric inputs are float columns; a choice among names is a categorical column whose
     categories are the options.
     """
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     keys = list(uncertainties)
-    u = uniforms(n, len(keys), rng, method)
+    u = np.empty((n, len(keys)))
+    for j, key in enumerate(keys):
+        u[:, j] = uniforms(n, 1, keyed_stream(root, key), method)[:, 0]
     if correlations:
-        linked = sorted({k for c in correlations for k in c[:2]}, key=keys.index)
+        linked = sorted({k for c in correlations for k in c[:2]})  # by name, not by place in the file
         columns = [keys.index(k) for k in linked]
+        rng = keyed_stream(root, "correlations: " + " ~ ".join(linked))
         u[:, columns] = rank_correlate(u[:, columns], correlation_matrix(linked, correlations), rng)
     frame: dict[str, object] = {}
     for j, key in enumerate(keys):
