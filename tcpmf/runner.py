@@ -641,7 +641,11 @@ def read_run(out: str | Path, columns: Sequence[str] | None = None, *, products:
     tables = [_read_chunk(path, columns) for path in paths]
     frame = pa.concat_tables(tables).to_pandas()
     if "product" in frame:
-        frame["product"] = pd.Categorical(frame["product"].astype(str), categories=names)
+        column = frame["product"]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # as written: recode the few categories, not every row
+            frame["product"] = column.cat.set_categories(names)
+        else:
+            frame["product"] = pd.Categorical(column.astype(str), categories=names)
     return frame
 
 
