@@ -184,9 +184,11 @@ def _blame_uncertain(exc: AssumptionError, uncertain: Mapping[str, Any], file: s
 def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, where: str, written: Any = None) -> None:
     """Refuse a distribution that can draw a value *key* does not allow (*written*: the
     distribution as the file has it, for the message)."""
-    # the extremes the sampler can reach (uniforms lie in [0, 1 - 2**-53]), and two inner values
+    # the extremes the sampler can reach (tcpmf.sampling.uniforms), and two inner values
     # that a continuous distribution on a whole-number key shows to be fractional
-    reach = [float(v) for v in dist.ppf(np.array([0.0, 1.0 - 2.0**-53, 0.3, 0.5]))] if dist.numeric else [dist.nominal()]
+    from .sampling import U_HIGH, U_LOW
+
+    reach = [float(v) for v in dist.ppf(np.array([U_LOW, U_HIGH, 0.3, 0.5]))] if dist.numeric else [dist.nominal()]
     values: list[Any] = list(dist.options) if isinstance(dist, Choice) else reach
     for value in values:
         probe = value

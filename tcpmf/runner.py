@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager, suppress
+from functools import cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,8 @@ RESUME_KEYS = {
     "tcpmf_version": "tcpmf version",
     "spec_hash": "portfolio spec",
     "catalog_hash": "price catalog",
+    "code_hash": "tcpmf code",
+    "libraries": "numerical libraries",
     "seed": "seed",
     "samples": "samples",
     "chunk_size": "chunk size",
@@ -108,6 +111,24 @@ def _version() -> str:
     from . import __version__
 
     return __version__
+
+
+@cache
+def code_hash() -> str:
+    """SHA-256 of tcpmf's own source files: a run resumed after the code changed (an upgrade, a
+    ``git pull``) would mix chunks computed two ways, whatever the version number says."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries whose arithmetic decides the draws (quantile functions, Latin
+    hypercubes, random streams) and the files."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("numpy", "scipy", "pandas", "pyarrow")}
 
 
 def catalog_hash(directory: Path | None = None) -> str:
@@ -136,6 +157,8 @@ def build_manifest(portfolio: Portfolio, samples: int, seed: int, chunk_size: in
         "tcpmf_version": _version(),
         "spec_hash": portfolio.spec_hash(),
         "catalog_hash": catalog_hash(),
+        "code_hash": code_hash(),
+        "libraries": library_versions(),
         "seed": seed,
         "samples": samples,
         "chunk_size": chunk_size,
@@ -209,6 +232,8 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
                          + (f"; changed: {where})" if paths else ")"))
         elif key == "catalog_hash":
             lines.append("the price catalog (assumptions/catalog) differs from the one the run started with")
+        elif key == "code_hash":
+            lines.append("tcpmf's code differs from the one the run started with (same version number or not)")
         else:
             lines.append(f"{label} was {old.get(key)!r}, now {new.get(key)!r}")
     return lines
@@ -383,9 +408,10 @@ def _processes(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int,
                 future.cancel()
 
 
-def _fingerprint() -> tuple[str, str]:
-    """What a dask worker would compute with: its tcpmf version and price catalog."""
-    return _version(), catalog_hash()
+def _fingerprint() -> tuple[str, str, str, str]:
+    """What a dask worker would compute with: its tcpmf version and code, price catalog and
+    numerical libraries."""
+    return _version(), code_hash(), catalog_hash(), json.dumps(library_versions(), sort_keys=True)
 
 
 def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int], workers: int | None,
@@ -406,14 +432,18 @@ def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
         try:
             client.wait_for_workers(1, timeout=DASK_TIMEOUT_S)
         except TimeoutError:
-            raise TcpmfError(f"the dask scheduler at {scheduler} has no workers (waited {DASK_TIMEOUT_S} s)") from None
+            where = f"the dask scheduler at {scheduler}" if scheduler else "the local dask cluster"
+            raise TcpmfError(f"{where} has no workers (waited {DASK_TIMEOUT_S} s)") from None
         mine = _fingerprint()
         others = {addr: fp for addr, fp in client.run(_fingerprint).items() if tuple(fp) != mine}
         if others:
-            addr, (version, _) = next(iter(others.items()))
+            addr, theirs = next(iter(others.items()))
+            what = [label for label, a, b in zip(("tcpmf version", "tcpmf code", "price catalog", "numerical libraries"),
+                                                 theirs, mine) if a != b]
             raise TcpmfError(
-                f"{len(others)} dask worker(s) run a different tcpmf or price catalog (e.g. {addr}: tcpmf {version}; "
-                f"here: tcpmf {mine[0]}); install the same tcpmf on every worker"
+                f"{len(others)} dask worker(s) compute with another {', '.join(what)} (e.g. {addr}: tcpmf {theirs[0]}, "
+                f"libraries {theirs[3]}; here: tcpmf {mine[0]}, libraries {mine[3]}); install the same tcpmf and "
+                "libraries on every worker"
             )
         window = 2 * max(1, sum(client.nthreads().values()))
         shared = client.scatter(portfolio)  # sent once; tasks refer to it by key

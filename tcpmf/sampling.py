@@ -30,20 +30,27 @@ from numpy.typing import NDArray
 
 from .distributions import Choice, Distribution
 
-__all__ = ["correlation_matrix", "draw_inputs", "keyed_stream", "rank_correlate", "uniforms"]
+__all__ = ["U_HIGH", "U_LOW", "correlated_groups", "correlation_matrix", "draw_inputs", "keyed_stream", "rank_correlate", "uniforms"]
+
+
+#: The smallest and largest uniform a draw uses; ``check_support`` probes the quantiles there.
+U_LOW, U_HIGH = 0.0, 1.0 - 2.0**-53
 
 
 def uniforms(n: int, k: int, rng: np.random.Generator, method: str = "lhs") -> NDArray[np.float64]:
-    """``(n, k)`` uniforms on (0, 1): ``"mc"`` independent, ``"lhs"`` a Latin hypercube."""
+    """``(n, k)`` uniforms in ``[U_LOW, U_HIGH]``: ``"mc"`` independent, ``"lhs"`` a Latin
+    hypercube (whose scipy construction can reach 1.0 itself, where an unbounded quantile is inf)."""
     if method == "mc":
-        return rng.random((n, k))
-    if method == "lhs":
+        u = rng.random((n, k))
+    elif method == "lhs":
         if k == 0:
             return np.empty((n, 0))
         from scipy.stats import qmc
 
-        return qmc.LatinHypercube(d=k, rng=rng).random(n)  # type: ignore[no-any-return]
-    raise ValueError(f"method must be 'lhs' or 'mc', not {method!r}")
+        u = qmc.LatinHypercube(d=k, rng=rng).random(n)
+    else:
+        raise ValueError(f"method must be 'lhs' or 'mc', not {method!r}")
+    return np.clip(u, U_LOW, U_HIGH)
 
 
 def correlation_matrix(keys: Sequence[str], correlations: Sequence[tuple[str, str, float]]) -> NDArray[np.float64]:
@@ -94,6 +101,24 @@ def _cholesky(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.linalg.cholesky(fixed / np.outer(scale, scale)), dtype=np.float64)
 
 
+def correlated_groups(correlations: Sequence[tuple[str, str, float]]) -> list[list[str]]:
+    """The keys linked by *correlations*, split into connected groups, each sorted by name (so
+    neither the file's order nor an unrelated correlation changes how a group is drawn)."""
+    parent: dict[str, str] = {}
+
+    def root(k: str) -> str:
+        while parent.setdefault(k, k) != k:
+            k = parent[k]
+        return k
+
+    for a, b, _ in correlations:
+        parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for k in parent:
+        groups.setdefault(root(k), []).append(k)
+    return sorted(sorted(g) for g in groups.values())
+
+
 def keyed_stream(seed: np.random.SeedSequence, name: str) -> np.random.Generator:
     """A generator for *name* within the stream *seed*: the child whose spawn key extends *seed*'s by
     a 64-bit number from the SHA-256 of *name*, so it does not depend on what else is drawn."""
@@ -121,11 +146,11 @@ def draw_inputs(
     u = np.empty((n, len(keys)))
     for j, key in enumerate(keys):
         u[:, j] = uniforms(n, 1, keyed_stream(root, key), method)[:, 0]
-    if correlations:
-        linked = sorted({k for c in correlations for k in c[:2]})  # by name, not by place in the file
-        columns = [keys.index(k) for k in linked]
-        rng = keyed_stream(root, "correlations: " + " ~ ".join(linked))
-        u[:, columns] = rank_correlate(u[:, columns], correlation_matrix(linked, correlations), rng)
+    for group in correlated_groups(correlations):  # each on its own stream: others leave it be
+        columns = [keys.index(k) for k in group]
+        rng = keyed_stream(root, "correlations: " + " ~ ".join(group))
+        links = [c for c in correlations if c[0] in group]
+        u[:, columns] = rank_correlate(u[:, columns], correlation_matrix(group, links), rng)
     frame: dict[str, object] = {}
     for j, key in enumerate(keys):
         dist = uncertainties[key]

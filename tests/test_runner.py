@@ -488,7 +488,7 @@ def test_dask_scheduler_address_gives_the_same_files_and_checks_the_workers(tmp_
         _assert_same_files(out, reference)
         # workers with another tcpmf are refused (here: this process pretends to be another version)
         monkeypatch.setattr(runner, "_version", lambda: "99.0")
-        with pytest.raises(TcpmfError, match=r"2 dask worker\(s\) run a different tcpmf or price catalog"):
+        with pytest.raises(TcpmfError, match=r"2 dask worker\(s\) compute with another tcpmf version"):
             run(portfolio_file, 24, 2, tmp_path / "mismatch", chunk_size=8, executor="dask",
                 scheduler=cluster.scheduler_address)
         assert chunk_names(tmp_path / "mismatch") == []
@@ -513,3 +513,16 @@ def test_a_damaged_chunk_file_is_named_and_computed_again_on_resume(tmp_path: Pa
         read_run(out)
     run(portfolio_file, 12, 2, out, chunk_size=4)
     assert_frame_equal(read_run(out), whole)
+
+
+@pytest.mark.parametrize(("name", "changed", "said"), [
+    ("code_hash", lambda: "0" * 64, "tcpmf's code differs"),
+    ("library_versions", lambda: {"numpy": "0.0", "scipy": "0.0", "pandas": "0.0", "pyarrow": "0.0"}, "numerical libraries"),
+])
+def test_a_resume_with_other_code_or_libraries_is_refused(tmp_path: Path, portfolio_file: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, name: str, changed, said: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "run"
+    run(portfolio_file, 8, 1, out, chunk_size=4)
+    monkeypatch.setattr(runner, name, changed)
+    with pytest.raises(TcpmfError, match=said):
+        run(portfolio_file, 8, 1, out, chunk_size=4)

@@ -265,3 +265,11 @@ def test_an_inputs_draws_do_not_change_when_other_inputs_are_added(seed: int, me
     pd.testing.assert_frame_equal(alone, more[["a", "b"]])
     other_chunk = draw_inputs({"a": a}, n, chunk_seed(seed, 0, 1), method)
     assert n == 1 or not np.array_equal(other_chunk["a"], draw_inputs({"a": a}, n, root, method)["a"])
+
+
+def test_an_unrelated_correlation_leaves_a_correlated_pair_as_it_was() -> None:
+    a, b = Uniform(dist="uniform", low=0, high=1), LogNormal(dist="lognormal", p05=1, p95=9)
+    root = chunk_seed(1, 0, 0)
+    pair = draw_inputs({"a": a, "b": b}, 500, root, "lhs", [("a", "b", 0.5)])
+    more = draw_inputs({"a": a, "b": b, "c": a, "d": b}, 500, root, "lhs", [("c", "d", -0.3), ("a", "b", 0.5)])
+    pd.testing.assert_frame_equal(pair, more[["a", "b"]])
