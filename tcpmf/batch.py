@@ -168,7 +168,8 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     Returns a frame with :data:`OUTCOME_COLUMNS`, one row per input row, on *inputs*' index.
     A value the schema does not allow raises :class:`AssumptionError` naming the key.  Keys in
     *checked* are trusted to be in range (drawn from distributions whose reach was checked when
-    the portfolio was loaded) and are not checked again.
+    the portfolio was loaded) and are not checked again, unless a named input (``model.name``)
+    varies beside them.
     """
     n = len(inputs)
     if n == 0:
@@ -182,17 +183,17 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     numeric = [k for k in inputs.columns if k in fast and pd.api.types.is_numeric_dtype(inputs[k])]
     structural = [k for k in inputs.columns if k not in numeric]
     groups, codes = _group_scenarios(scenario, inputs, structural, numeric)
-    # Drawn values were checked against the nominal scenario when the portfolio was loaded; with
-    # other structural values (another model) they are checked again, on each group's own rows.
-    trusted = set(checked) if len(groups) == 1 and not structural else set()
+    # Drawn values were checked against the nominal scenario when the portfolio was loaded.  Beside
+    # another name (a model without a cached-input price, say) a value may no longer be allowed, so
+    # with a named structural input they are checked again on each group's own rows.
+    named = any(not pd.api.types.is_numeric_dtype(inputs[k]) for k in structural)
+    trusted = set() if named else set(checked)
+    rows_of = pd.Series(np.arange(n)).groupby(codes).indices if len(groups) > 1 else {0: slice(None)}
     for key in numeric:
         if key in trusted:
             continue
-        if len(groups) == 1:
-            _check_column(groups[0], key, inputs[key])
-            continue
         for group, s in enumerate(groups):
-            _check_column(s, key, inputs[key][codes == group])
+            _check_column(s, key, inputs[key].iloc[rows_of[group]])
     base = from_scenarios(groups)
     a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}
@@ -400,7 +401,8 @@ def monte_carlo(
     frames = [_normalize_dtypes(product_chunk(portfolio, p, c, n, seed, chunk_size), portfolio)
               for p, c in iter_chunks(portfolio, n, chunk_size)]
     out = pd.concat(frames, ignore_index=True)
-    out["product"] = pd.Categorical(out["product"].astype(str), categories=portfolio.names)
+    if not isinstance(out["product"].dtype, pd.CategoricalDtype):  # concat keeps equal categories
+        out["product"] = pd.Categorical(out["product"].astype(str), categories=portfolio.names)
     return out
 
 
