@@ -247,6 +247,9 @@ class LogNormal(_Base):
             raise ValueError(f"p05 below p95 (got p05 {self.p05:g}, p95 {self.p95:g})")
         if not self.low_bound() < self.high_bound():
             raise ValueError(f"low below high (got low {self.low}, high {self.high})")
+        dist = _stats().lognorm(self.sigma, scale=math.exp(self.mu))
+        if dist.cdf(self.high_bound()) - dist.cdf(self.low_bound()) < 1e-9:
+            raise ValueError("low..high holding some probability of the lognormal (it is all cut off)")
         return self
 
     @property
@@ -340,6 +343,8 @@ class Choice(_Base):
             raise ValueError("options all numbers or all names, not a mix")
         if len(set(map(str, self.options))) != len(self.options):
             raise ValueError("distinct options")
+        if self.base is not None and self.base not in [float(o) for o in self.options if not isinstance(o, str)]:
+            raise ValueError(f"a base that is one of the options (got {self.base:g})")
         return self
 
     @property
@@ -373,6 +378,9 @@ class Choice(_Base):
         return max(float(o) for o in self.options) if self.numeric else math.nan
 
     def nominal(self) -> Any:
+        """``base`` (one of the options) if given, else the most likely option."""
+        if self.base is not None:
+            return self.base
         return self.options[int(np.argmax(self.probabilities()))]
 
     def scaled(self, factor: float) -> Distribution:

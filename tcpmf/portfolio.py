@@ -164,6 +164,8 @@ def _with_file_base(spec: Any, dist: Distribution, written: Any) -> Any:
         return spec
     if not dist.low_bound() <= float(written) <= dist.high_bound():
         return spec
+    if isinstance(dist, Choice) and float(written) not in [float(o) for o in dist.options]:
+        return spec  # a choice's nominal value must be one of its options
     return {**spec, "base": float(written)}
 
 

@@ -111,3 +111,11 @@ def test_a_distribution_inside_a_list_is_refused_with_the_reason(tmp_path: Path)
     with pytest.raises(AssumptionError) as info:
         tcpmf.load(path)
     assert info.value.key_path == "model.routes.0.share" and "not inside lists" in info.value.allowed
+
+
+def test_a_numeric_choice_keeps_the_files_number_when_it_is_an_option(tmp_path: Path) -> None:
+    choice = {"dist": "choice", "options": [24, 36, 48], "weights": [0.5, 0.25, 0.25], "assumed": "test"}
+    product = tcpmf.load_portfolio(_portfolio(tmp_path, {"horizon_months": choice})).products[0]
+    assert product.scenario.horizon_months == tcpmf.load(WRITER).horizon_months == 36
+    other = tcpmf.load_portfolio(_portfolio(tmp_path, {"horizon_months": {**choice, "options": [24, 30, 48]}})).products[0]
+    assert other.scenario.horizon_months == 24  # 36 is no option: the most likely one

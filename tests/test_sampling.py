@@ -273,3 +273,8 @@ def test_an_unrelated_correlation_leaves_a_correlated_pair_as_it_was() -> None:
     pair = draw_inputs({"a": a, "b": b}, 500, root, "lhs", [("a", "b", 0.5)])
     more = draw_inputs({"a": a, "b": b, "c": a, "d": b}, 500, root, "lhs", [("c", "d", -0.3), ("a", "b", 0.5)])
     pd.testing.assert_frame_equal(pair, more[["a", "b"]])
+
+
+def test_a_lognormal_cut_off_entirely_by_its_bounds_is_refused() -> None:
+    with pytest.raises(AssumptionError, match="all cut off"):
+        parse_distribution({"dist": "lognormal", "p05": 1, "p95": 2, "low": 100}, "f.yaml", "k")
