@@ -329,6 +329,8 @@ def as_portfolio(
     *correlations* are for a bare scenario; a portfolio or product has its own, and giving others
     is an error rather than silently ignored.
     """
+    if sampling not in SAMPLING_NAMES:
+        raise TcpmfError(f"sampling must be one of {', '.join(SAMPLING_NAMES)} (got {sampling!r})")
     given = isinstance(obj, (Portfolio, Product)) or (isinstance(obj, (str, Path)) and looks_like_portfolio(read_yaml(Path(obj))))
     if correlations and given:
         raise TcpmfError("correlations= applies to a bare scenario; a portfolio's products carry their own "
@@ -336,7 +338,7 @@ def as_portfolio(
     if isinstance(obj, Portfolio):
         return obj
     if isinstance(obj, Product):
-        return Portfolio(name=obj.name, products=(obj,), sampling=SAMPLING_NAMES[sampling])  # type: ignore[arg-type]
+        return Portfolio(name=obj.name, products=(obj,), sampling=SAMPLING_NAMES[sampling])
     if isinstance(obj, (str, Path)):
         path = Path(obj)
         if given:
@@ -344,9 +346,7 @@ def as_portfolio(
         obj = load(path)
     if not isinstance(obj, Scenario):
         raise TypeError(f"expected a Portfolio, Scenario or path, not {type(obj).__name__}")
-    if sampling not in SAMPLING_NAMES:
-        raise ValueError(f"sampling must be lhs or mc, not {sampling!r}")
     corr = _correlations([list(c) for c in correlations] or None, sorted(obj.uncertainties), "<argument>", "correlations")
     check_correlations(obj.uncertainties, corr, "<argument>", "correlations")
     product = Product(name=obj.name, scenario=obj, correlations=corr)
-    return Portfolio(name=obj.name, products=(product,), sampling=SAMPLING_NAMES[sampling])  # type: ignore[arg-type]
+    return Portfolio(name=obj.name, products=(product,), sampling=SAMPLING_NAMES[sampling], file=obj.file)

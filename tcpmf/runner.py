@@ -31,14 +31,15 @@ import io
 import json
 import os
 import shlex
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager, suppress
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,8 @@ def build_manifest(portfolio: Portfolio, samples: int, seed: int, chunk_size: in
         "chunk_size": chunk_size,
         "sampling": portfolio.sampling,
         "portfolio": portfolio.name,
-        "portfolio_file": portfolio.file,
+        # absolute, so that the resume command works from any folder
+        "portfolio_file": str(Path(portfolio.file).resolve()) if Path(portfolio.file).is_file() else portfolio.file,
         "products": portfolio.names,
         "horizon_months": [_horizon(p) for p in portfolio.products],
         "chunks_per_product": chunks,
@@ -416,7 +418,10 @@ def _fingerprint() -> tuple[str, str, str, str]:
 
 def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int], workers: int | None,
           scheduler: str | None) -> Iterator[Done]:
-    from distributed import Client, LocalCluster, as_completed
+    from concurrent.futures import CancelledError
+
+    from distributed import Client, KilledWorker, LocalCluster, as_completed
+    from distributed.comm import CommClosedError
 
     with ExitStack() as stack:
         if scheduler is None:
@@ -465,7 +470,13 @@ def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
         try:
             for future in queue:
                 p, c = keys.pop(future.key)
-                data = future.result()
+                try:
+                    data = future.result()
+                except (KilledWorker, CommClosedError, CancelledError, OSError, TimeoutError) as exc:  # the cluster's failure
+                    raise TcpmfError(
+                        f"the dask cluster failed on {portfolio.names[p]}, chunk {c} ({type(exc).__name__}: {exc}); "
+                        "the chunks written so far are kept: rerun the same command to resume"
+                    ) from None
                 future.release()
                 submit()
                 yield p, c, data
@@ -536,11 +547,20 @@ def run(
         *out*; read it with :func:`read_run` or :func:`run_summary`.
     """
     _check_arguments(samples, seed, chunk_size, executor, scheduler, workers)
+    samples, seed, chunk_size = int(samples), int(seed), int(chunk_size)  # numpy integers are not JSON
     portfolio = as_portfolio(portfolio)
     out = Path(out)
     manifest = build_manifest(portfolio, samples, seed, chunk_size)
+    fresh = not out.exists()
     with _locked(out):
-        _prepare(out, manifest)
+        try:
+            _prepare(out, manifest)
+        except TcpmfError:
+            if not (out / MANIFEST).is_file():  # refused a folder that holds no run: leave no trace in it
+                (out / ".lock").unlink(missing_ok=True)
+                if fresh:
+                    shutil.rmtree(out, ignore_errors=True)
+            raise
         chunks = out / CHUNKS
         bounds = chunk_bounds(samples, chunk_size)
         todo = [(p, c) for p, c in iter_chunks(portfolio, samples, chunk_size)
@@ -560,7 +580,13 @@ def run(
             results = _dask(portfolio, todo, args, workers, scheduler)
         try:
             for p, c, data in results:
-                _write_atomic(chunks / chunk_name(p, c), data)
+                try:
+                    _write_atomic(chunks / chunk_name(p, c), data)
+                except OSError as exc:
+                    raise TcpmfError(
+                        f"cannot write {display_path(chunks / chunk_name(p, c))} ({exc.strerror}); the chunks written so "
+                        "far are kept: free some space and rerun the same command to resume"
+                    ) from None
                 done += 1
                 if progress is not None:
                     progress(done, total)

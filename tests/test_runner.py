@@ -426,7 +426,7 @@ def test_a_non_empty_folder_without_a_manifest_is_refused(tmp_path: Path, portfo
     (notes / "thesis.txt").write_text("keep me", encoding="utf-8")
     with pytest.raises(TcpmfError, match=r"is not empty and holds no tcpmf run \(no manifest.json; found thesis.txt\)"):
         run(portfolio_file, 6, 1, notes, chunk_size=6)
-    assert sorted(p.name for p in notes.iterdir()) == [".lock", "thesis.txt"]
+    assert sorted(p.name for p in notes.iterdir()) == ["thesis.txt"]  # refused, and left as it was
 
     orphan = run(portfolio_file, 6, 1, tmp_path / "orphan", chunk_size=6)
     (orphan / "manifest.json").unlink()
@@ -526,3 +526,12 @@ def test_a_resume_with_other_code_or_libraries_is_refused(tmp_path: Path, portfo
     monkeypatch.setattr(runner, name, changed)
     with pytest.raises(TcpmfError, match=said):
         run(portfolio_file, 8, 1, out, chunk_size=4)
+
+
+def test_numpy_integers_and_a_scenario_file_run_and_say_how_to_resume(tmp_path: Path, yaml_writer, valid_scenario_dict) -> None:  # type: ignore[no-untyped-def]
+    valid_scenario_dict["usage"]["sessions_per_day"] = {"dist": "uniform", "low": 1, "high": 3, "assumed": "test"}
+    path = yaml_writer("s.yaml", valid_scenario_dict)
+    out = run(path, np.int64(6), np.int64(1), tmp_path / "run", chunk_size=np.int64(3))
+    status = run_status(out)
+    assert status.complete and read_manifest(out)["seed"] == 1
+    assert str(path.resolve()) in status.resume_command(out) and "<memory>" not in status.resume_command(out)
