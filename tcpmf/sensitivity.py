@@ -388,6 +388,10 @@ def sobol(
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise AssumptionError("<argument>", "n", "a whole number of base samples of at least 2 (a power of 2)", n)
     extra = {str(k): parse_distribution(v, "<uncertain>", str(k)) for k, v in (uncertain or {}).items()}
+    for key, dist in extra.items():
+        if dist.currency != "USD":  # a file's CNY converts at its start month's rate; an argument has none
+            raise AssumptionError("<uncertain>", f"{key}.currency", "USD here (put a CNY distribution in the scenario or "
+                                  "portfolio file, where it converts at the start month's rate)", dist.currency)
     firsts, seconds = [], []
     for case in _cases(scenario_or_product):
         dists = {**case.uncertainties, **extra}
