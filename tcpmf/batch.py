@@ -224,6 +224,7 @@ def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mappin
     list_in: list[float] = []
     list_out: list[float] = []
     list_cached: list[float] = []
+    ratio: list[float] = []
     for s in groups:
         m = s.model
         if m.usd_per_mtok_in is not None and m.usd_per_mtok_out is not None:
@@ -231,17 +232,22 @@ def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mappin
         else:
             price = model_price(m.name, s.start_month)
             p_in, p_out, p_cached = price.usd_per_mtok_in, price.usd_per_mtok_out, price.usd_per_mtok_cached_in
-        factor = m.cached_input_price_factor
-        # the cached price as a share of the input price, so a drawn input price carries it along
-        list_cached.append(factor if factor is not None else 1.0 if p_cached is None else p_cached / p_in if p_in else 1.0)
+        if m.cached_input_price_factor is not None:  # as tcpmf.routing prices it
+            p_cached = p_in * m.cached_input_price_factor
         list_in.append(p_in)
         list_out.append(p_out)
-    drawn_in = values.get("model.usd_per_mtok_in", np.asarray(list_in)[codes])
+        list_cached.append(p_in if p_cached is None else p_cached)
+        # the cached price as a share of the input price, so that a drawn input price carries it along
+        ratio.append(p_cached / p_in if p_cached is not None and p_in else 1.0)
     drawn_out = values.get("model.usd_per_mtok_out", np.asarray(list_out)[codes])
-    cached_factor = np.asarray(list_cached)[codes]
+    if "model.usd_per_mtok_in" in values:
+        drawn_in = values["model.usd_per_mtok_in"]
+        cached = drawn_in * np.asarray(ratio)[codes]
+    else:  # the very prices of the point path, to the last bit
+        drawn_in, cached = np.asarray(list_in)[codes], np.asarray(list_cached)[codes]
     share = values.get("model.cached_input_share", np.asarray([s.model.cached_input_share for s in groups])[codes])
     discount = values.get("model.price_discount", np.asarray([s.model.price_discount for s in groups])[codes])
-    c_in, c_out = api_usd_per_mtok(drawn_in, drawn_out, drawn_in * cached_factor, share, discount)
+    c_in, c_out = api_usd_per_mtok(drawn_in, drawn_out, cached, share, discount)
     return {"usd_per_mtok_in_m0": c_in, "usd_per_mtok_out_m0": c_out}
 
 
