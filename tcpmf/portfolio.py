@@ -57,11 +57,15 @@ class Product:
     name: str
     scenario: Scenario
     correlations: tuple[tuple[str, str, float], ...] = ()
+    #: the scenario whose distributions' reach :func:`load_portfolio` checked already (with messages
+    #: that name the portfolio's entries); a product made with another scenario is checked anew
+    checked_for: Scenario | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Batch evaluation trusts drawn values to be in range (tcpmf.batch.evaluate_inputs).
-        for key, dist in self.scenario.uncertainties.items():
-            check_support(self.scenario, key, dist, self.scenario.file, key)
+        if self.checked_for is not self.scenario:
+            for key, dist in self.scenario.uncertainties.items():
+                check_support(self.scenario, key, dist, self.scenario.file, key)
 
     @property
     def uncertainties(self) -> dict[str, Distribution]:
@@ -308,7 +312,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
             check_support(scenario, key, dist, name if key in dists else scenario.file, at, written=uncertain.get(key))
         correlations = _correlations(item.get("correlations"), sorted(scenario.uncertainties), name, f"{where}.correlations")
         check_correlations(scenario.uncertainties, correlations, name, f"{where}.correlations")
-        products.append(Product(name=product_name, scenario=scenario, correlations=correlations))
+        products.append(Product(name=product_name, scenario=scenario, correlations=correlations, checked_for=scenario))
     seen: set[str] = set()
     for i, p in enumerate(products):
         if p.name in seen:
