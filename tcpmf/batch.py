@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from .arrays import from_scenarios, retention_shape
 from .cost import api_usd_per_mtok
-from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_summary
+from .engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, NotFinite, evaluate, evaluate_summary
 from .errors import AssumptionError, TcpmfError
 from .portfolio import SAMPLING_NAMES, Portfolio, Product, as_portfolio
 from .retention import CURVES, retention_matrix
@@ -214,7 +214,17 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     if shape_keys:
         update["retention"] = _retention(groups, codes, {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys}, a.months)
     a = replace(a, **update)
-    return _outcomes_frame(evaluate_summary(a), n, inputs.index)
+    try:
+        summary = evaluate_summary(a)
+    except NotFinite as exc:
+        row = inputs.iloc[exc.row].to_dict()
+        raise TcpmfError(f"{scenario.name}, draw {inputs.index[exc.row]} ({_describe(row)}): "
+                         f"{str(exc).split(': ', 1)[-1]}") from None
+    return _outcomes_frame(summary, n, inputs.index)
+
+
+def _describe(row: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in row.items())
 
 
 def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mapping[str, NDArray[np.float64]]) -> dict[str, Any]:
@@ -316,6 +326,7 @@ def product_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, 
     p = portfolio.products[product]
     start, stop = chunk_bounds(samples, chunk_size)[chunk]
     inputs = draw_inputs(p.uncertainties, stop - start, chunk_seed(seed, product, chunk), portfolio.sampling, p.correlations)
+    inputs.index = pd.RangeIndex(start, stop)  # draw numbers, which an error names
     outcomes = evaluate_inputs(p.scenario, inputs, checked=p.uncertainties)
     frame: dict[str, Any] = {
         "product": pd.Categorical.from_codes(np.full(stop - start, product), categories=portfolio.names),

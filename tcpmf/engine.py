@@ -230,8 +230,12 @@ def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> dict[st
     *block_rows* (the same numbers: every scenario is computed on its own column)."""
     if a.size <= block_rows:
         return evaluate_arrays(a, monthly=False).summary
-    parts = [evaluate_arrays(a.rows(slice(start, start + block_rows)), monthly=False).summary
-             for start in range(0, a.size, block_rows)]
+    parts = []
+    for start in range(0, a.size, block_rows):
+        try:
+            parts.append(evaluate_arrays(a.rows(slice(start, start + block_rows)), monthly=False).summary)
+        except NotFinite as exc:  # the row in all of a, not in the block
+            raise NotFinite(str(exc), start + exc.row) from None
     out: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {}
     for name, (_, valid) in parts[0].items():
         values = np.concatenate([p[name][0] for p in parts])
@@ -247,14 +251,22 @@ def _check_finite(a: ScenarioArrays, monthly: dict[str, F], summary: dict[str, t
             bad = ~np.isfinite(monthly[name]) & in_horizon
             if bad.any():
                 month, row = (int(i[0]) for i in np.nonzero(bad))
-                raise TcpmfError(
+                raise NotFinite(
                     f"scenario {a.names[row]!r}: {name} is not finite in month {month}; "
-                    "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)"
+                    "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)", row,
                 )
     for name, (column, _) in summary.items():
         if column.dtype.kind == "f" and not np.isfinite(column).all():
             row = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise TcpmfError(f"scenario {a.names[row]!r}: {name} is not finite; an input is too extreme")
+            raise NotFinite(f"scenario {a.names[row]!r}: {name} is not finite; an input is too extreme", row)
+
+
+class NotFinite(TcpmfError):
+    """A quantity that overflowed for the scenario in column ``row`` of the arrays evaluated."""
+
+    def __init__(self, message: str, row: int) -> None:
+        super().__init__(message)
+        self.row = row
 
 
 @dataclass(frozen=True)

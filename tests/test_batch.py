@@ -310,3 +310,17 @@ def test_monte_carlo_refuses_bad_arguments_in_words(kwargs: dict[str, Any], mess
 def test_summarize_says_what_it_needs() -> None:
     with pytest.raises(tcpmf.TcpmfError, match="no column 'product'"):
         tcpmf.summarize(pd.DataFrame({"clears_break_even": [True]}))
+
+
+def test_an_overflow_in_a_blocked_pass_names_the_row_of_the_whole_batch() -> None:
+    from dataclasses import replace
+
+    from tcpmf.engine import NotFinite
+
+    base = from_scenarios([SCENARIOS["writing_assistant"]])
+    a = base.rows(np.zeros(6000, np.int64), ["x"] * 6000)
+    fixed = a.fixed_usd_per_month.copy()
+    fixed[5000] = np.inf
+    with pytest.raises(NotFinite, match="cash_usd is not finite") as info:
+        evaluate_summary(replace(a, fixed_usd_per_month=fixed), block_rows=2048)
+    assert info.value.row == 5000
