@@ -115,8 +115,11 @@ def run(
             except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (_Terminated)
                 bar.stop()
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second TERM ends it at once
-                status = run_status(out)
-                err.print(f"{'terminated' if isinstance(stop, _Terminated) else 'interrupted'}: {status.describe()}; "
+                try:
+                    so_far = run_status(out).describe()
+                except TcpmfError:  # stopped before the run had its manifest
+                    so_far = "nothing written yet"
+                err.print(f"{'terminated' if isinstance(stop, _Terminated) else 'interrupted'}: {so_far}; "
                           "rerun the same command to resume", highlight=False)
                 raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
             finally:
