@@ -72,28 +72,31 @@ def cumulative_over_months(values: F) -> F:
     return out
 
 
-def first_month(condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+def first_month(condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_] | None) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """First month where *condition* holds within the horizon, and whether there is one.
 
     Returns ``(month, found)``; ``month`` is 0 where ``found`` is False and must be masked.
+    ``in_horizon`` None means every month is in every scenario's horizon (a batch of equal horizons).
     """
-    hit = condition & in_horizon
+    hit = condition if in_horizon is None else condition & in_horizon
     return hit.argmax(axis=0).astype(np.int64), np.asarray(hit.any(axis=0), dtype=bool)
 
 
-def peak_funding_usd(cash_usd: F, in_horizon: NDArray[np.bool_]) -> F:
+def peak_funding_usd(cash_usd: F, in_horizon: NDArray[np.bool_] | None) -> F:
     """``max(0, −min_t cash(t))``: the most cash the product needs before it pays back."""
-    lowest = np.where(in_horizon, cash_usd, np.inf).min(axis=0)
+    lowest = (cash_usd if in_horizon is None else np.where(in_horizon, cash_usd, np.inf)).min(axis=0)
     return np.maximum(0.0, -lowest)
 
 
-def ltv_usd(contribution: F, retention: F, discount_rate_annual: ArrayLike, in_horizon: NDArray[np.bool_]) -> F:
+def ltv_usd(contribution: F, retention: F, discount_rate_annual: ArrayLike, in_horizon: NDArray[np.bool_] | None) -> F:
     r"""Lifetime value of a user who joins in month 0, over the horizon.
 
     .. math:: LTV = \sum_k c(k)\,r(k)\,(1 + i)^{-k}, \qquad (1 + i)^{12} = 1 + \text{discount\_rate\_annual}
     """
     discount = geometric_over_months((1.0 + np.asarray(discount_rate_annual, float)) ** (-1.0 / 12.0), contribution.shape[0])
-    return np.where(in_horizon, contribution * retention * discount, 0.0).sum(axis=0)
+    value = contribution * retention
+    value *= discount
+    return (value if in_horizon is None else np.where(in_horizon, value, 0.0)).sum(axis=0)
 
 
 def max_affordable_usd_per_mtok(

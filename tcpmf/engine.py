@@ -155,18 +155,20 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> _Computed:
     has_cac = a.cac_usd > 0
     blended = np.divide(inference[0] * 1e6, tokens, out=np.zeros(a.size), where=tokens > 0)
     margin = np.divide(contribution[0], arpu, out=np.zeros(a.size), where=arpu > 0)
-    ltv = ltv_usd(contribution, a.retention, a.discount_rate_annual, in_horizon)
+    # None when every scenario runs the whole T months (a batch): no masking pass per quantity
+    window = None if (a.horizon_months >= months).all() else in_horizon
+    ltv = ltv_usd(contribution, a.retention, a.discount_rate_annual, window)
     cum_per_user = cumulative_over_months(contribution * a.retention)
-    cac_payback, cac_found = first_month(cum_per_user >= a.cac_usd, in_horizon)
-    breakeven, breakeven_found = first_month(net >= 0, in_horizon)
-    payback, payback_found = first_month(cash >= 0, in_horizon)
+    cac_payback, cac_found = first_month(cum_per_user >= a.cac_usd, window)
+    breakeven, breakeven_found = first_month(net >= 0, window)
+    payback, payback_found = first_month(cash >= 0, window)
     # The same cash curve with token prices frozen at month 0: "clears at today's prices".
     cash_m0_prices = cumulative_over_months(active * contribution[0] - spend)
-    payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, in_horizon)
+    payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, window)
     affordable, affordable_found = max_affordable_usd_per_mtok(arpu, a.other_variable_usd_per_mau, a.target_margin, tokens)
     # A product without revenue never reaches TC-PMF, whatever its costs.
     reaches_target = (contribution >= a.target_margin * arpu) & (arpu > 0)
-    tcpmf, tcpmf_found = first_month(reaches_target, in_horizon)
+    tcpmf, tcpmf_found = first_month(reaches_target, window)
 
     summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {
         "arpu_usd_m0": (arpu, None),
@@ -181,7 +183,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> _Computed:
         "breakeven_month": (breakeven, breakeven_found),
         "payback_month": (payback, payback_found),
         "payback_month_m0_prices": (payback_m0, payback_m0_found),
-        "peak_funding_usd": (peak_funding_usd(cash, in_horizon), None),
+        "peak_funding_usd": (peak_funding_usd(cash, window), None),
         "max_affordable_usd_per_mtok": (affordable, affordable_found),
         "tcpmf_month": (tcpmf, tcpmf_found),
         "clears_break_even": ((tcpmf == 0) & tcpmf_found & payback_m0_found, None),
@@ -246,7 +248,7 @@ def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> dict[st
 def _check_finite(a: ScenarioArrays, monthly: dict[str, F], summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], in_horizon: NDArray[np.bool_]) -> None:
     # Cash sums active users × contribution (and finite inputs) over the months: it is finite in
     # every month only if they are, so it is checked first and the others only to name the culprit.
-    if not (np.isfinite(monthly["cash_usd"]) | ~in_horizon).all():
+    if not np.isfinite(monthly["cash_usd"]).all() and not (np.isfinite(monthly["cash_usd"]) | ~in_horizon).all():
         for name in ("active_users", "contribution_usd_per_mau", "cash_usd"):
             bad = ~np.isfinite(monthly[name]) & in_horizon
             if bad.any():
