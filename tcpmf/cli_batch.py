@@ -58,12 +58,9 @@ SHORT = {"p_clears_break_even": "P(clears) %"} | {
 
 
 def _for_terminal(table: pd.DataFrame) -> pd.DataFrame:
-    """Percent for P(clears), whole months, short headers."""
+    """Percent for P(clears), short headers (months are whole already)."""
     shown = table.copy()
     shown["p_clears_break_even"] = (shown["p_clears_break_even"] * 100).round(1)
-    for column in shown.columns:
-        if "month" in column:
-            shown[column] = shown[column].round().astype("Int64")
     shown.columns = [SHORT.get(c, c) for c in shown.columns]
     return shown
 
@@ -91,13 +88,14 @@ def run(
     """Monte Carlo of a portfolio into a resumable Parquet dataset (one file per chunk)."""
     from .batch import DEFAULT_CHUNK_SIZE
     from .portfolio import as_portfolio
+    from .runner import EXECUTORS
     from .runner import run as run_batch
     from .runner import run_status
 
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
     with _clean_errors():
-        if executor not in ("serial", "processes", "dask"):
-            raise TcpmfError(f"unknown executor {executor!r}; choose one of serial, processes, dask")
+        if executor not in EXECUTORS:  # before the portfolio loads, which may take a while
+            raise TcpmfError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
         if not portfolio.is_file():
             raise TcpmfError(f"{display_path(portfolio)}: no such portfolio file")
         loaded = as_portfolio(portfolio)
