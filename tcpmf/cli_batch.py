@@ -88,9 +88,8 @@ def run(
     """Monte Carlo of a portfolio into a resumable Parquet dataset (one file per chunk)."""
     from .batch import DEFAULT_CHUNK_SIZE
     from .portfolio import as_portfolio
-    from .runner import EXECUTORS
+    from .runner import EXECUTORS, run_status
     from .runner import run as run_batch
-    from .runner import run_status
 
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
     with _clean_errors():
