@@ -274,6 +274,8 @@ def tornado(
             if pick_extremes and not undefined.all():
                 defined = np.flatnonzero(~undefined)
                 lo, hi = int(defined[np.argmin(y[defined])]), int(defined[np.argmax(y[defined])])
+                if lo == hi:  # every option gives the same outcome: show the first and the last
+                    lo, hi = int(defined[0]), int(defined[-1])
             at = [pd.NA if undefined[i] else float(y[i]) for i in (lo, hi)]
             rows.append({
                 "product": case.name, "outcome": outcome, "key": key, "low": values[lo], "high": values[hi],

@@ -286,3 +286,18 @@ def test_sobol_censors_months_and_says_how_often(uncertain_scenario: tcpmf.Scena
         out = tcpmf.sobol(uncertain_scenario, outcome="payback_month", n=64)
     share = out["censored_share"].iloc[0]
     assert 0 < share < 1 and out["ST"].notna().all()
+
+
+def test_a_tornado_over_options_that_tie_shows_two_options_and_no_swing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    import tcpmf
+    from tcpmf.yamlio import assumptions_dir
+
+    data = {"name": "t", "products": [{"scenario": str(assumptions_dir() / "products" / "writing_assistant.yaml"),
+            "uncertain": {"model.name": {"dist": "choice", "options": ["gpt-4o", "gpt-4.1-mini"]}}}]}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    table = tcpmf.tornado(path, outcome="arpu_usd_m0")  # revenue per user does not depend on the model
+    row = table.iloc[0]
+    assert row["low"] != row["high"] and row["swing"] == 0
