@@ -109,15 +109,25 @@ def fast_keys(s: Scenario) -> set[str]:
     return keys
 
 
-def _check_column(s: Scenario, key: str, values: pd.Series) -> None:
-    """Refuse missing values and values the schema does not allow (checked at the extremes)."""
-    if values.isna().any():
-        raise AssumptionError("<inputs>", key, "a number in every row (found a missing value)", None)
-    for value in (values.min(), values.max()):
+def _check_rows(s: Scenario, inputs: pd.DataFrame, keys: Sequence[str], along: Sequence[str]) -> None:
+    """Refuse missing values, and values the schema does not allow for *s*.
+
+    Each of *keys* is checked in the rows that hold its smallest and its largest value, with the
+    other *along* inputs of those rows as they are: real rows, so that two inputs bound by one
+    rule (``retention.floor`` no higher than ``retention.r1``) are judged together.
+    """
+    picks: set[int] = set()
+    for key in keys:
+        column = inputs[key]
+        if column.isna().any():
+            raise AssumptionError("<inputs>", key, "a number in every row (found a missing value)", None)
+        values = column.to_numpy(float)
+        picks.update((int(np.argmin(values)), int(np.argmax(values))))
+    for row in sorted(picks):
         try:
-            s.override({key: float(value)})
+            s.override({k: _plain(inputs[k].iloc[row]) for k in along})
         except AssumptionError as exc:
-            raise AssumptionError("<inputs>", key, exc.allowed, float(value)) from None
+            raise AssumptionError("<inputs>", exc.key_path, exc.allowed, exc.value) from None
 
 
 def _group_scenarios(s: Scenario, inputs: pd.DataFrame, keys: list[str],
@@ -188,12 +198,11 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     # with a named structural input they are checked again on each group's own rows.
     named = any(not pd.api.types.is_numeric_dtype(inputs[k]) for k in structural)
     trusted = set() if named else set(checked)
-    rows_of = pd.Series(np.arange(n)).groupby(codes).indices if len(groups) > 1 else {0: slice(None)}
-    for key in numeric:
-        if key in trusted:
-            continue
+    untrusted = [k for k in numeric if k not in trusted]
+    if untrusted:
+        rows_of = pd.Series(np.arange(n)).groupby(codes).indices if len(groups) > 1 else {0: slice(None)}
         for group, s in enumerate(groups):
-            _check_column(s, key, inputs[key].iloc[rows_of[group]])
+            _check_rows(s, inputs.iloc[rows_of[group]], untrusted, numeric)
     base = from_scenarios(groups)
     a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}

@@ -324,3 +324,14 @@ def test_an_overflow_in_a_blocked_pass_names_the_row_of_the_whole_batch() -> Non
     with pytest.raises(NotFinite, match="cash_usd is not finite") as info:
         evaluate_summary(replace(a, fixed_usd_per_month=fixed), block_rows=2048)
     assert info.value.row == 5000
+
+
+def test_two_inputs_bound_by_one_rule_are_judged_together_row_by_row() -> None:
+    """A lower r1 is allowed with a lower floor in the same row (the nominal floor, 0.06, would
+    refuse it); a row that breaks the rule is refused by both paths."""
+    s = SCENARIOS["ai_friends_selfhosted"]
+    ok = pd.DataFrame({"retention.r1": [0.0546875, 0.3], "retention.floor": [0.0, 0.05]})
+    assert_outcomes_equal(evaluate_inputs(s, ok), tcpmf.evaluate(_row_scenarios(s, ok)).summary)
+    bad = pd.DataFrame({"retention.r1": [0.3, 0.04], "retention.floor": [0.05, 0.05]})
+    with pytest.raises(AssumptionError, match="floor"):
+        evaluate_inputs(s, bad)
