@@ -36,6 +36,7 @@ from .scenario import Scenario
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "OUTCOME_COLUMNS",
+    "SUMMARIZED_COLUMNS",
     "chunk_seed",
     "evaluate_inputs",
     "monte_carlo",
@@ -273,9 +274,9 @@ def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mappin
 def _retention(groups: list[Scenario], codes: NDArray[np.int64], values: Mapping[str, NDArray[np.float64]], months: int) -> NDArray[np.float64]:
     shapes = [retention_shape(s.retention) for s in groups]
     params = {p: values.get(p, np.asarray([sh[p] for sh in shapes])[codes]) for p in ("r1", "beta", "floor", "tau", "alpha")}
-    if ((params["floor"] > params["r1"]) & (np.asarray([CURVES[s.retention.curve] for s in groups])[codes] == CURVES["plateau"])).any():
-        raise AssumptionError("<inputs>", "retention.floor", "a floor no higher than r1 in every row")
     curve = np.asarray([CURVES[s.retention.curve] for s in groups])[codes]
+    if ((params["floor"] > params["r1"]) & (curve == CURVES["plateau"])).any():
+        raise AssumptionError("<inputs>", "retention.floor", "a floor no higher than r1 in every row")
     return retention_matrix(curve, params["r1"], params["beta"], params["floor"], params["tau"], params["alpha"], months=months)
 
 
@@ -330,7 +331,8 @@ def product_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, 
                   chunk_size: int = DEFAULT_CHUNK_SIZE) -> pd.DataFrame:
     """Draw and evaluate one chunk: columns ``product, draw``, the inputs, then the outcomes.
 
-    Inputs a product does not draw hold its nominal value, or ``<NA>`` if it has no such key.
+    Inputs a product does not draw hold its nominal value, or ``<NA>`` if it has no such key; an
+    input column has the same dtype in every chunk of the portfolio.
     """
     p = portfolio.products[product]
     start, stop = chunk_bounds(samples, chunk_size)[chunk]
@@ -344,7 +346,7 @@ def product_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, 
     for key in input_columns(portfolio):
         frame[key] = _input_column(p, key, inputs, stop - start)
     out = pd.concat([pd.DataFrame(frame), outcomes.reset_index(drop=True)], axis=1)
-    return out
+    return _normalize_dtypes(out, portfolio)
 
 
 def _input_column(p: Product, key: str, inputs: pd.DataFrame, n: int) -> Any:
@@ -424,13 +426,15 @@ def monte_carlo(
     portfolio = as_portfolio(scenario_or_portfolio, correlations, sampling or "lhs")
     if sampling is not None and SAMPLING_NAMES[sampling] != portfolio.sampling:
         portfolio = replace(portfolio, sampling=SAMPLING_NAMES[sampling])
-    frames = [_normalize_dtypes(product_chunk(portfolio, p, c, n, seed, chunk_size), portfolio)
-              for p, c in iter_chunks(portfolio, n, chunk_size)]
+    frames = [product_chunk(portfolio, p, c, n, seed, chunk_size) for p, c in iter_chunks(portfolio, n, chunk_size)]
     out = pd.concat(frames, ignore_index=True)
     if not isinstance(out["product"].dtype, pd.CategoricalDtype):  # concat keeps equal categories
         out["product"] = pd.Categorical(out["product"].astype(str), categories=portfolio.names)
     return out
 
+
+#: The columns of the draws that :func:`summarize` reads (a reader of a run reads only these).
+SUMMARIZED_COLUMNS = ("product", "clears_break_even", "payback_month", "peak_funding_usd", "tcpmf_month")
 
 #: The per-product table's columns after ``product``.
 SUMMARY_TABLE_COLUMNS = (
@@ -456,11 +460,10 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """Per product: P(clears break-even) and P10/P50/P90 of payback month, peak funding and
     TC-PMF month.  A month that never comes within the horizon counts as later than all others;
     a percentile that falls among those is ``<NA>``."""
-    needed = ["product", "clears_break_even", "payback_month", "peak_funding_usd", "tcpmf_month"]
-    missing = [c for c in needed if c not in results]
+    missing = [c for c in SUMMARIZED_COLUMNS if c not in results]
     if missing:
         raise TcpmfError(f"summarize takes the draws of monte_carlo or read_run; these have no column {missing[0]!r} "
-                         f"(it needs {', '.join(needed)})")
+                         f"(it needs {', '.join(SUMMARIZED_COLUMNS)})")
     rows = []
     for product, group in results.groupby("product", observed=True, sort=False):
         row: dict[str, Any] = {"product": str(product), "draws": len(group)}

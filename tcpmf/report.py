@@ -34,7 +34,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .batch import summarize
+from .batch import SUMMARIZED_COLUMNS, summarize
 from .charts import NEUTRAL, POSITIVE, _values
 from .errors import TcpmfError
 from .runner import RunStatus, _complete_or_partial, _write_atomic, read_run
@@ -43,7 +43,6 @@ from .yamlio import display_path
 __all__ = ["RunReport", "collect", "report_chart", "report_html", "write_report"]
 
 REPORT = "report.html"
-COLUMNS = ["product", "clears_break_even", "payback_month", "peak_funding_usd", "tcpmf_month"]
 MONTH_OUTCOMES = {"payback_month": "payback", "tcpmf_month": "TC-PMF"}
 FUNDING_PERCENTILES = np.arange(1, 100)
 WIDTH = 520
@@ -97,7 +96,7 @@ def collect(out: str | Path, *, partial: bool = False) -> RunReport:
     for p, written in enumerate(status.done_per_product):
         if not written:
             continue
-        frame = read_run(out, COLUMNS, products=[p], partial=partial)
+        frame = read_run(out, SUMMARIZED_COLUMNS, products=[p], partial=partial)
         tables.append(summarize(frame))
         for column, outcome in MONTH_OUTCOMES.items():
             month, share = _month_shares(frame[column], horizons[p])

@@ -50,7 +50,7 @@ import pyarrow.parquet as pq
 from .batch import (
     DEFAULT_CHUNK_SIZE,
     OUTCOME_COLUMNS,
-    _normalize_dtypes,
+    SUMMARIZED_COLUMNS,
     check_counts,
     chunk_bounds,
     input_columns,
@@ -313,7 +313,7 @@ def chunk_name(product: int, chunk: int) -> str:
 def encode_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, seed: int, chunk_size: int) -> bytes:
     """Draw and evaluate one chunk and encode it as a Parquet file (what workers return)."""
     try:
-        frame = _normalize_dtypes(product_chunk(portfolio, product, chunk, samples, seed, chunk_size), portfolio)
+        frame = product_chunk(portfolio, product, chunk, samples, seed, chunk_size)
     except TcpmfError as exc:  # re-raised as a plain TcpmfError: it pickles across processes
         raise TcpmfError(f"{portfolio.names[product]}, chunk {chunk}: {exc}") from None
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -738,7 +738,6 @@ def run_summary(out: str | Path, *, partial: bool = False) -> pd.DataFrame:
     outcomes.  An incomplete run raises :class:`TcpmfError` unless *partial* is true.
     """
     status = _complete_or_partial(Path(out), partial)
-    columns = ["product", "clears_break_even", "payback_month", "peak_funding_usd", "tcpmf_month"]
-    tables = [summarize(read_run(out, columns, products=[p], partial=partial))
+    tables = [summarize(read_run(out, SUMMARIZED_COLUMNS, products=[p], partial=partial))
               for p, n in enumerate(status.done_per_product) if n]
     return pd.concat(tables, ignore_index=True)
