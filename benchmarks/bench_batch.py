@@ -4,8 +4,8 @@ Runs the bundled example portfolio (horizons set to 36 months) three ways in the
 tree, so the printed ratios do not depend on the machine:
 
 * the scalar reference (``tests/reference.py``) on a subset of the draws, one scenario at a time;
-* the vectorized engine in this process (``tcpmf.batch.product_chunk``, chunk by chunk);
-* ``tcpmf.runner.run`` with the ``processes`` executor (draws, engine, Parquet files).
+* the vectorized engine in this process (``tcpmf.uncertainty.batch.product_chunk``, chunk by chunk);
+* ``tcpmf.uncertainty.runner.run`` with the ``processes`` executor (draws, engine, Parquet files).
 
     .venv/bin/python benchmarks/bench_batch.py [--draws 1000000] [--workers 2] [--reference 200]
 
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from reference import reference_evaluate
 
-from tcpmf.batch import DEFAULT_CHUNK_SIZE, chunk_bounds, iter_chunks, product_chunk
-from tcpmf.portfolio import Portfolio, load_portfolio
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.uncertainty.batch import DEFAULT_CHUNK_SIZE, chunk_bounds, iter_chunks, product_chunk
+from tcpmf.uncertainty.portfolio import Portfolio, load_portfolio
 
 MONTHS = 36
 
@@ -89,7 +89,7 @@ def main() -> None:
     serial = serial_each * len(portfolio.products) / (time.perf_counter() - start)
     own_peak, _ = peak_rss_mib()
 
-    from tcpmf.runner import run
+    from tcpmf.uncertainty.runner import run
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()

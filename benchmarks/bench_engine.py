@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from reference import reference_evaluate
 
 import tcpmf
-from tcpmf.arrays import ScenarioArrays, from_scenarios
-from tcpmf.engine import Result, evaluate_arrays
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.model.arrays import ScenarioArrays, from_scenarios
+from tcpmf.model.engine import Result, evaluate_arrays
 
 # Inputs perturbed by a random factor in [0.5, 2] (shares are clipped to their range).
 PERTURBED = {

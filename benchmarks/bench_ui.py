@@ -16,10 +16,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from tcpmf import charts
-from tcpmf.engine import evaluate_arrays
-from tcpmf.ui import FounderApp
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.app.widgets import FounderApp
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.model.engine import evaluate_arrays
+from tcpmf.outputs import charts
 
 BUDGET_MS = 50.0
 
@@ -61,7 +61,7 @@ def main() -> None:
         for chart in app.chart_specs(r).values():
             chart.to_dict(validate=False)
 
-    from tcpmf.levers import what_it_takes
+    from tcpmf.analysis.levers import what_it_takes
 
     rows = [
         ("baseline: one engine pass, N = 1", lambda: evaluate_arrays(result.arrays)),

@@ -9,7 +9,7 @@ The stable API::
     result.monthly      # one row per scenario x month
     tcpmf.timeline()    # TC-PMF month of each consumer category's default product
 
-Uncertainty (inputs given as distributions; see :mod:`tcpmf.distributions`)::
+Uncertainty (inputs given as distributions; see :mod:`tcpmf.schema.distributions`)::
 
     draws = tcpmf.monte_carlo("assumptions/portfolios/consumer_stages.yaml", n=10_000, seed=1)
     tcpmf.summarize(draws)                      # P(clears break-even), P10/P50/P90 per product
@@ -18,32 +18,60 @@ Uncertainty (inputs given as distributions; see :mod:`tcpmf.distributions`)::
     tcpmf.sobol(product, outcome="peak_funding_usd")
     tcpmf.discover(draws, outcome="clears_break_even")
     tcpmf.read_run("runs/stages")               # the draws a `tcpmf run` wrote
+
+Every public name is imported on first use, so ``import tcpmf`` is quick and a name that needs an
+optional extra (SALib for ``sobol``, pyarrow for ``read_run``) asks for it only when called.
+The layers behind these names, and what may import what, are in ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .batch import monte_carlo, summarize
-from .crossover import crossover, crossover_chart
-from .engine import Result, evaluate
-from .errors import AssumptionError, TcpmfError
-from .portfolio import Portfolio, Product, load_portfolio
-from .scenario import Scenario, from_dict, load
-from .timeline import timeline
+from tcpmf.core.version import package_version
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .discovery import discover
-    from .fit import fit_retention
-    from .levers import what_it_takes
-    from .runner import read_run
-    from .sensitivity import sobol, sweep, tornado
+    from tcpmf.analysis.crossover import crossover, crossover_chart
+    from tcpmf.analysis.levers import what_it_takes
+    from tcpmf.analysis.retention_fit import fit_retention
+    from tcpmf.analysis.timeline import timeline
+    from tcpmf.core.errors import AssumptionError, TcpmfError
+    from tcpmf.model.engine import Result, evaluate
+    from tcpmf.schema.scenario import Scenario, from_dict, load
+    from tcpmf.uncertainty.batch import monte_carlo, summarize
+    from tcpmf.uncertainty.discovery import discover
+    from tcpmf.uncertainty.portfolio import Portfolio, Product, load_portfolio
+    from tcpmf.uncertainty.runner import read_run
+    from tcpmf.uncertainty.sensitivity import sobol, sweep, tornado
 
-try:
-    __version__ = version("tcpmf")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+__version__ = package_version()
+
+#: public name -> the module that defines it
+_HOMES = {
+    "AssumptionError": "tcpmf.core.errors",
+    "Portfolio": "tcpmf.uncertainty.portfolio",
+    "Product": "tcpmf.uncertainty.portfolio",
+    "Result": "tcpmf.model.engine",
+    "Scenario": "tcpmf.schema.scenario",
+    "TcpmfError": "tcpmf.core.errors",
+    "crossover": "tcpmf.analysis.crossover",
+    "crossover_chart": "tcpmf.analysis.crossover",
+    "discover": "tcpmf.uncertainty.discovery",
+    "evaluate": "tcpmf.model.engine",
+    "fit_retention": "tcpmf.analysis.retention_fit",
+    "from_dict": "tcpmf.schema.scenario",
+    "load": "tcpmf.schema.scenario",
+    "load_portfolio": "tcpmf.uncertainty.portfolio",
+    "monte_carlo": "tcpmf.uncertainty.batch",
+    "read_run": "tcpmf.uncertainty.runner",
+    "sobol": "tcpmf.uncertainty.sensitivity",
+    "summarize": "tcpmf.uncertainty.batch",
+    "sweep": "tcpmf.uncertainty.sensitivity",
+    "timeline": "tcpmf.analysis.timeline",
+    "tornado": "tcpmf.uncertainty.sensitivity",
+    "what_it_takes": "tcpmf.analysis.levers",
+}
 
 __all__ = [
     "AssumptionError",
@@ -71,22 +99,14 @@ __all__ = [
     "what_it_takes",
 ]
 
-# name -> module of the functions imported on first use (they need scipy or SALib, so that
-# ``import tcpmf`` stays quick)
-_LAZY = {
-    "fit_retention": "fit",
-    "what_it_takes": "levers",
-    "sweep": "sensitivity",
-    "tornado": "sensitivity",
-    "sobol": "sensitivity",
-    "discover": "discovery",
-    "read_run": "runner",
-}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+        globals()[name] = value  # imported once
+        return value
     raise AttributeError(f"module 'tcpmf' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,5 +1,5 @@
 """``python -m tcpmf`` runs the command line."""
 
-from .cli import main
+from tcpmf.cli.main import main
 
 main()

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.core.yamlio import assumptions_dir
 
 PRODUCTS = assumptions_dir() / "products"
 

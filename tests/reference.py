@@ -81,10 +81,12 @@ def self_host_full_prices(s: Any) -> tuple[float, float, float]:
     if sh.usd_per_gpu_hour is not None:
         g = sh.usd_per_gpu_hour
     else:
-        from tcpmf.catalog import gpu_rent
+        from tcpmf.catalog.prices import gpu_rent
 
         g = gpu_rent(sh.gpu, s.start_month).usd_per_gpu_hour
-    from tcpmf.routing import self_host_throughput  # measured, or the roofline (checked on its own)
+    from tcpmf.model.routing import (
+        self_host_throughput,  # measured, or the roofline (checked on its own)
+    )
 
     theta_in, theta_out = self_host_throughput(sh, s.usage.input_tokens_per_call, s.usage.output_tokens_per_call)
     G = sh.gpus_per_replica
@@ -132,7 +134,7 @@ def self_host_month(s: Any, t: int, active: float, tokens_in: float, tokens_out:
     replicas = max(float(h.min_replicas), float(math.ceil(h.peak_to_average * (hours / 720))))
     u = hours / (720 * replicas)
     if h.usd_per_gpu_hour is None:
-        from tcpmf.catalog import gpu_rent
+        from tcpmf.catalog.prices import gpu_rent
 
         rent = gpu_rent(h.gpu, calendar_month(s.start_month, t)).usd_per_gpu_hour / gpu_rent(h.gpu, s.start_month).usd_per_gpu_hour
     else:
@@ -158,7 +160,7 @@ def api_prices_m0(s: Any, name: str | None) -> tuple[float, float]:
         p_in = m.usd_per_mtok_in
         p_out = m.usd_per_mtok_out
     else:
-        from tcpmf.catalog import model_price
+        from tcpmf.catalog.prices import model_price
 
         price = model_price(name, s.start_month)
         p_in = price.usd_per_mtok_in

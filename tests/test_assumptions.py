@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 import tcpmf
-from tcpmf.jsonschema import dumps
-from tcpmf.scenario import TOC_CATEGORIES
-from tcpmf.tob_schema import TOB_CATEGORIES
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.schema.json_schema import dumps
+from tcpmf.schema.scenario import TOC_CATEGORIES
+from tcpmf.schema.tob import TOB_CATEGORIES
 
 ROOT = assumptions_dir()
 CATEGORY_FILES = sorted((ROOT / "categories").glob("*.yaml"))
@@ -37,9 +37,7 @@ def _unannotated(tree: Any, path: str = "") -> list[str]:
             if path.endswith("model") and key in ("name",):
                 continue
             found += _unannotated(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
-        found.append(path)
-    elif isinstance(tree, str) and path.endswith("start_month"):
+    elif isinstance(tree, (int, float)) and not isinstance(tree, bool) or isinstance(tree, str) and path.endswith("start_month"):
         found.append(path)
     return found
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import tcpmf
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.core.yamlio import assumptions_dir
 
 _ABSENT = object()
 

@@ -1,4 +1,4 @@
-"""Batch evaluation (tcpmf.batch): a table of inputs at engine speed gives the numbers each row's
+"""Batch evaluation (tcpmf.uncertainty.batch): a table of inputs at engine speed gives the numbers each row's
 own validated scenario gives; Monte Carlo is reproducible; the per-product summary."""
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from strategies import _no_dust
 
 import tcpmf
-from tcpmf.arrays import from_scenarios
-from tcpmf.batch import OUTCOME_COLUMNS, evaluate_inputs, fast_keys, product_chunk
-from tcpmf.economics import geometric_over_months, new_users
-from tcpmf.engine import evaluate_arrays, evaluate_summary
-from tcpmf.errors import AssumptionError
-from tcpmf.portfolio import load_portfolio
-from tcpmf.retention import active_users, active_users_growing
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.core.errors import AssumptionError
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.formulas.economics import geometric_over_months, new_users
+from tcpmf.formulas.retention import active_users, active_users_growing
+from tcpmf.model.arrays import from_scenarios
+from tcpmf.model.engine import evaluate_arrays, evaluate_summary
+from tcpmf.uncertainty.batch import OUTCOME_COLUMNS, evaluate_inputs, fast_keys, product_chunk
+from tcpmf.uncertainty.portfolio import load_portfolio
 
 PRODUCTS = assumptions_dir() / "products"
 PORTFOLIO = assumptions_dir() / "portfolios" / "consumer_stages.yaml"
@@ -315,7 +315,7 @@ def test_summarize_says_what_it_needs() -> None:
 def test_an_overflow_in_a_blocked_pass_names_the_row_of_the_whole_batch() -> None:
     from dataclasses import replace
 
-    from tcpmf.engine import NotFinite
+    from tcpmf.model.engine import NotFinite
 
     base = from_scenarios([SCENARIOS["writing_assistant"]])
     a = base.rows(np.zeros(6000, np.int64), ["x"] * 6000)

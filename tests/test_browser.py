@@ -135,9 +135,9 @@ def test_price_slider_updates_verdict_and_chart(voila_url: str, page, tmp_path: 
 def test_batch_report_draws_its_charts_with_the_network_cut_off(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`tcpmf report`'s page is standalone: every request that is not the file itself is refused,
     and the four charts still draw."""
-    from tcpmf.report import write_report
-    from tcpmf.runner import run
-    from tcpmf.yamlio import assumptions_dir
+    from tcpmf.core.yamlio import assumptions_dir
+    from tcpmf.outputs.report import write_report
+    from tcpmf.uncertainty.runner import run
 
     out = run(assumptions_dir() / "portfolios" / "consumer_stages.yaml", 200, 1, tmp_path / "run", chunk_size=100)
     _, html = write_report(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tcpmf import catalog
+from tcpmf.catalog import prices as catalog
 
 
 def test_catalog_has_enough_models_with_price_history() -> None:

@@ -1,4 +1,4 @@
-"""Importing a LiteLLM-style price map into the dated model catalog (tcpmf.catalog_import)."""
+"""Importing a LiteLLM-style price map into the dated model catalog (tcpmf.catalog.importer)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tcpmf import catalog
-from tcpmf.catalog_import import _per_mtok, import_prices
-from tcpmf.cli import app
-from tcpmf.errors import AssumptionError
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.catalog import prices as catalog
+from tcpmf.catalog.importer import _per_mtok, import_prices
+from tcpmf.cli.main import app
+from tcpmf.core.errors import AssumptionError
+from tcpmf.core.yamlio import assumptions_dir
 
 runner = CliRunner()
 
@@ -252,7 +252,7 @@ def test_a_per_million_price_in_a_per_token_field_is_one_clear_line(tmp_path: Pa
 
 def test_the_catalog_inside_an_installed_package_is_not_written(
         monkeypatch: pytest.MonkeyPatch, catalog_copy: Path, price_map: Path) -> None:
-    import tcpmf.catalog_import as ci
+    import tcpmf.catalog.importer as ci
 
     monkeypatch.setattr(ci, "assumptions_dir", lambda: catalog_copy.parent.parent)
     monkeypatch.setattr(ci, "_inside_package", lambda path: True)
@@ -267,15 +267,15 @@ def test_the_catalog_inside_an_installed_package_is_not_written(
 
 
 def test_inside_package_recognises_the_package_folder(tmp_path: Path) -> None:
-    import tcpmf.catalog_import as ci
+    import tcpmf.catalog.importer as ci
 
-    assert ci._inside_package(Path(ci.__file__).parent / "_assumptions" / "catalog" / "models.yaml")
+    assert ci._inside_package(Path(ci.__file__).parents[1] / "_assumptions" / "catalog" / "models.yaml")
     assert not ci._inside_package(tmp_path / "models.yaml")
 
 
 def test_an_invalid_result_names_the_catalog_not_the_temporary_file(catalog_copy: Path) -> None:
-    from tcpmf.catalog_import import _replace_validated
-    from tcpmf.errors import TcpmfError
+    from tcpmf.catalog.importer import _replace_validated
+    from tcpmf.core.errors import TcpmfError
 
     before = catalog_copy.read_bytes()
     with pytest.raises(TcpmfError) as info:

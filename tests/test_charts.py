@@ -1,4 +1,4 @@
-"""``tcpmf.charts``: valid Vega-Lite whose data are the engine's numbers."""
+"""``tcpmf.outputs.charts``: valid Vega-Lite whose data are the engine's numbers."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import strategies as S
 from hypothesis import HealthCheck, given, settings
 
 import tcpmf
-from tcpmf import charts
-from tcpmf.arrays import from_scenarios
-from tcpmf.engine import evaluate_arrays
-from tcpmf.levers import apply_lever, repeat
-from tcpmf.retention import active_users, cohort_users
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.analysis.levers import apply_lever, repeat
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.formulas.retention import active_users, cohort_users
+from tcpmf.model.arrays import from_scenarios
+from tcpmf.model.engine import evaluate_arrays
+from tcpmf.outputs import charts
 
 PRODUCT = assumptions_dir() / "products" / "writing_assistant.yaml"
 
@@ -158,7 +158,7 @@ def test_waterfall_never_labels_a_zero_cost_minus_zero(scenario: tcpmf.Scenario)
     assert all("−0" != v and "-0" != v for v in labels.values())
 
 
-# --- charts of uncertainty results (tcpmf.uncertainty_charts) ----------------------------------
+# --- charts of uncertainty results (tcpmf.outputs.uncertainty_charts) ----------------------------------
 
 PORTFOLIO = assumptions_dir() / "portfolios" / "consumer_stages.yaml"
 
@@ -186,7 +186,7 @@ def rows_with(chart: alt.TopLevelMixin, *fields: str) -> list[dict[str, Any]]:
 
 
 def test_charts_re_exports_the_uncertainty_charts() -> None:
-    from tcpmf import uncertainty_charts
+    from tcpmf.outputs import uncertainty_charts
 
     for name in ("outcome_distribution", "tornado_chart", "sobol_chart", "discovery_chart"):
         assert getattr(charts, name) is getattr(uncertainty_charts, name)

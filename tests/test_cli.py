@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 import tcpmf
-from tcpmf.cli import BREAKEVEN_KEYS, app
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.cli.main import BREAKEVEN_KEYS, app
+from tcpmf.core.yamlio import assumptions_dir
 
 runner = CliRunner()
 PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""`tcpmf run` and `tcpmf report` on the command line, and the HTML report (tcpmf.report)."""
+"""`tcpmf run` and `tcpmf report` on the command line, and the HTML report (tcpmf.outputs.report)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 import tcpmf
-from tcpmf.batch import SUMMARY_TABLE_COLUMNS
-from tcpmf.cli import app
-from tcpmf.cli_batch import SHORT
-from tcpmf.report import collect, report_html
-from tcpmf.runner import read_run, run, run_status
-from tcpmf.yamlio import display_path
+from tcpmf.cli.batch import SHORT
+from tcpmf.cli.main import app
+from tcpmf.core.yamlio import display_path
+from tcpmf.outputs.report import collect, report_html
+from tcpmf.uncertainty.batch import SUMMARY_TABLE_COLUMNS
+from tcpmf.uncertainty.runner import read_run, run, run_status
 
 cli = CliRunner()
 SAMPLES, SEED, SIZE = 40, 5, 10  # 4 chunks per product

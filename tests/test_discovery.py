@@ -1,4 +1,4 @@
-"""tcpmf.discovery: PRIM finds known boxes, and its statistics are what the data say."""
+"""tcpmf.uncertainty.discovery: PRIM finds known boxes, and its statistics are what the data say."""
 
 from __future__ import annotations
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import strategies as S
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-import strategies as S
-import tcpmf
 from reference import MONTHLY_COLUMNS, SUMMARY_COLUMNS, reference_evaluate, retention, usage_per_mau
+
+import tcpmf
 
 RTOL = 1e-9
 ATOL = 1e-6
@@ -433,7 +433,7 @@ def test_one_scenario_or_a_list() -> None:
 
 
 def _catalog_names() -> tuple[list[str], list[str]]:
-    from tcpmf import catalog
+    from tcpmf.catalog import prices as catalog
 
     try:
         models = catalog.model_names()

@@ -1,4 +1,4 @@
-"""Export of results and batch summaries to CSV and Excel (tcpmf.export)."""
+"""Export of results and batch summaries to CSV and Excel (tcpmf.outputs.export)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 import tcpmf
-from tcpmf.cli import app
-from tcpmf.errors import TcpmfError
-from tcpmf.export import assumptions_table, to_csv, to_excel
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.cli.main import app
+from tcpmf.core.errors import TcpmfError
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.outputs.export import assumptions_table, to_csv, to_excel
 
 runner = CliRunner()
 PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]
@@ -113,7 +113,7 @@ def test_prices_sheet_names_the_catalog_prices_gpu_rent_and_exchange_rate(tmp_pa
     prices = pd.read_excel(to_excel(result, tmp_path / "p.xlsx"), sheet_name="prices")
     writing, friends, smb = (s.name for s in result.scenarios)
     gpt = prices[(prices["scenario"] == writing) & (prices["kind"] == "api price")].iloc[0]
-    expected = tcpmf.catalog.model_price("gpt-4o", result.scenarios[0].start_month)
+    expected = tcpmf.catalog.prices.model_price("gpt-4o", result.scenarios[0].start_month)
     assert gpt["item"] == "gpt-4o" and str(gpt["record_date"]) == expected.date
     assert gpt["usd_per_mtok_in"] == pytest.approx(expected.usd_per_mtok_in)
     assert gpt["usd_per_mtok_out"] == pytest.approx(expected.usd_per_mtok_out)
@@ -122,7 +122,7 @@ def test_prices_sheet_names_the_catalog_prices_gpu_rent_and_exchange_rate(tmp_pa
     assert len(rent) == 1 and rent["usd_per_gpu_hour"].iloc[0] > 0 and rent["source"].iloc[0]
     fx = prices[(prices["scenario"] == smb) & (prices["kind"] == "fx")]
     assert len(fx) == 1
-    assert fx["cny_per_usd"].iloc[0] == tcpmf.catalog.cny_per_usd(result.scenarios[2].start_month)
+    assert fx["cny_per_usd"].iloc[0] == tcpmf.catalog.prices.cny_per_usd(result.scenarios[2].start_month)
     assert fx["source"].iloc[0]
     assert "fx" not in set(prices.loc[prices["scenario"] == writing, "kind"])  # no CNY anywhere
 
@@ -133,7 +133,7 @@ def test_assumptions_show_cny_inputs_as_written_and_the_file_that_set_each_value
     sheet = pd.read_excel(to_excel(result, tmp_path / "c.xlsx"), sheet_name="assumptions")
     cny = sheet[sheet["original_currency"] == "CNY"]
     assert len(cny) > 0
-    rate = tcpmf.catalog.cny_per_usd(result.scenarios[0].start_month)
+    rate = tcpmf.catalog.prices.cny_per_usd(result.scenarios[0].start_month)
     np.testing.assert_allclose(cny["value"].astype(float), cny["original_value"].astype(float) / rate)
     files = set(sheet["file"])
     assert any("categories" in f for f in files) and any("products" in f for f in files)

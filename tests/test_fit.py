@@ -1,4 +1,4 @@
-"""Retention fitting (tcpmf.fit): published sBG estimates, parameter recovery, bad tables, the CLI."""
+"""Retention fitting (tcpmf.analysis.retention_fit): published sBG estimates, parameter recovery, bad tables, the CLI."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import tcpmf
-from tcpmf import retention
-from tcpmf.cli import app
-from tcpmf.errors import AssumptionError, TcpmfError
-from tcpmf.fit import FIT_CURVES, read_cohorts, simulate_cohorts
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.analysis.retention_fit import FIT_CURVES, read_cohorts, simulate_cohorts
+from tcpmf.cli.main import app
+from tcpmf.core.errors import AssumptionError, TcpmfError
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.formulas import retention
 
 runner = CliRunner()
 EXAMPLE = assumptions_dir() / "examples" / "cohorts_example.csv"
@@ -51,7 +51,7 @@ def test_sbg_reproduces_fader_hardie_2007_to_three_decimals(counts: list[int], a
 
 
 def _log_likelihood(counts: list[int], survival: np.ndarray) -> float:
-    """The sBG log-likelihood written out as in the paper (eq. 5), independently of tcpmf.fit."""
+    """The sBG log-likelihood written out as in the paper (eq. 5), independently of tcpmf.analysis.retention_fit."""
     lost = -np.diff(counts)
     churn = survival[:-1] - survival[1:]
     return float(np.sum(lost * np.log(churn)) + counts[-1] * np.log(survival[-1]))

@@ -13,19 +13,19 @@ from typing import Any
 
 import numpy as np
 import pytest
+import strategies as S
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import strategies as S
 import tcpmf
-from tcpmf.arrays import from_scenarios
-from tcpmf.cli import app
-from tcpmf.engine import evaluate_arrays
-from tcpmf.levers import LEVERS, apply_lever, clearing_score, repeat, what_it_takes
-from tcpmf.revenue import elastic_paid_share
-from tcpmf.scenario import ShiftedBetaGeometric
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.analysis.levers import LEVERS, apply_lever, clearing_score, repeat, what_it_takes
+from tcpmf.cli.main import app
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.formulas.revenue import elastic_paid_share
+from tcpmf.model.arrays import from_scenarios
+from tcpmf.model.engine import evaluate_arrays
+from tcpmf.schema.scenario import ShiftedBetaGeometric
 
 PRODUCTS = [p for p in sorted((assumptions_dir() / "products").glob("*.yaml"))
             if getattr(tcpmf.load(p), "kind", "consumer") == "consumer"]

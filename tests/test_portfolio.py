@@ -1,4 +1,4 @@
-"""Portfolio files (tcpmf.portfolio): what they accept, and errors that name the portfolio file,
+"""Portfolio files (tcpmf.uncertainty.portfolio): what they accept, and errors that name the portfolio file,
 the product's ``uncertain`` entry, the distribution as written and what is allowed."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import tcpmf
-from tcpmf.errors import AssumptionError
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.core.errors import AssumptionError
+from tcpmf.core.yamlio import assumptions_dir
 
 WRITER = assumptions_dir() / "products" / "writing_assistant.yaml"
 

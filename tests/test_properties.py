@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import strategies as S
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import strategies as S
 import tcpmf
 
 SETTINGS = settings(

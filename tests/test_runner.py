@@ -1,4 +1,4 @@
-"""Batch runs to disk (tcpmf.runner): the same files whatever the executor, resume after SIGKILL,
+"""Batch runs to disk (tcpmf.uncertainty.runner): the same files whatever the executor, resume after SIGKILL,
 refusal to mix runs, and leftover temporary files."""
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from batch_support import (
 from pandas.testing import assert_frame_equal
 
 import tcpmf
-from tcpmf import runner
-from tcpmf.batch import chunk_seed, input_columns, product_chunk
-from tcpmf.errors import TcpmfError
-from tcpmf.portfolio import load_portfolio
-from tcpmf.runner import read_manifest, read_run, run, run_status, run_summary
+from tcpmf.core.errors import TcpmfError
+from tcpmf.uncertainty import runner
+from tcpmf.uncertainty.batch import chunk_seed, input_columns, product_chunk
+from tcpmf.uncertainty.portfolio import load_portfolio
+from tcpmf.uncertainty.runner import read_manifest, read_run, run, run_status, run_summary
 
 NUMERIC_INPUTS = ["usage.sessions_per_day", "revenue.subscription.paid_share", "revenue.ads.rpm_usd", "retention.r1"]
 
@@ -273,7 +273,7 @@ def replace(src, dst, *args, **kwargs):
         renamed += 1
     return real_replace(src, dst, *args, **kwargs)
 os.replace = replace
-from tcpmf.cli import main
+from tcpmf.cli.main import main
 main(sys.argv[2:])
 """
 

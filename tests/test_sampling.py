@@ -1,4 +1,4 @@
-"""Distributions and draws (tcpmf.distributions, tcpmf.sampling): bounds, shapes, Latin hypercube
+"""Distributions and draws (tcpmf.schema.distributions, tcpmf.uncertainty.sampling): bounds, shapes, Latin hypercube
 strata, rank correlations and seeds."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from tcpmf.batch import chunk_seed
-from tcpmf.distributions import (
+from tcpmf.core.errors import AssumptionError
+from tcpmf.schema.distributions import (
     Beta,
     Choice,
     LogNormal,
@@ -23,8 +23,8 @@ from tcpmf.distributions import (
     Uniform,
     parse_distribution,
 )
-from tcpmf.errors import AssumptionError
-from tcpmf.sampling import draw_inputs, rank_correlate, uniforms
+from tcpmf.uncertainty.batch import chunk_seed
+from tcpmf.uncertainty.sampling import draw_inputs, rank_correlate, uniforms
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 positive = st.floats(1e-3, 1e4, allow_nan=False, allow_infinity=False)

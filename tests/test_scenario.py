@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import tcpmf
-from tcpmf import catalog
+from tcpmf.catalog import prices as catalog
 
 
 def test_override_returns_a_validated_copy(valid_scenario_file: Path) -> None:
@@ -118,7 +118,7 @@ def test_self_host_refuses_explicit_token_prices(valid_scenario_dict: dict[str, 
 
 
 def test_catalog_files_validate_on_the_command_line(yaml_writer: Callable[[str, Any], Path]) -> None:
-    from tcpmf.catalog import validate_file
+    from tcpmf.catalog.prices import validate_file
 
     good = yaml_writer("fx.yaml", {"cny_per_usd": [{"date": "2024-01", "cny_per_usd": 7.2, "source": "a source"}]})
     assert validate_file(good) == "cny_per_usd"
@@ -165,7 +165,7 @@ def test_plausible_mistakes_get_pointed_messages(
 
 
 def test_a_catalog_file_is_not_taken_for_a_scenario() -> None:
-    from tcpmf.yamlio import assumptions_dir
+    from tcpmf.core.yamlio import assumptions_dir
 
     with pytest.raises(tcpmf.AssumptionError, match="catalog file"):
         tcpmf.load(assumptions_dir() / "catalog" / "gpus.yaml")

@@ -17,11 +17,13 @@ from test_engine_reference import check_batch
 from typer.testing import CliRunner
 
 import tcpmf
-from tcpmf import capacity, catalog, roofline
-from tcpmf.catalog_serving import architecture_names, serving_calibration
-from tcpmf.cli import app
-from tcpmf.crossover import crossover, crossover_chart, crossover_volume
-from tcpmf.decline_fit import decline_table, fit_decline, fitted_decline, tier_names
+from tcpmf.analysis.crossover import crossover, crossover_chart, crossover_volume
+from tcpmf.catalog import prices as catalog
+from tcpmf.catalog import roofline
+from tcpmf.catalog.decline import decline_table, fit_decline, fitted_decline, tier_names
+from tcpmf.catalog.serving import architecture_names, serving_calibration
+from tcpmf.cli.main import app
+from tcpmf.model import capacity
 
 BASE: dict[str, Any] = {
     "name": "host",
@@ -81,7 +83,7 @@ def test_uncalibrated_roofline_is_far_off() -> None:
 @given(st.sampled_from(architecture_names()), st.integers(256, 32768), st.integers(1, 8))
 def test_roofline_monotone(arch: str, context: int, gpus: int) -> None:
     """More context fits fewer sequences; decode never beats the compute roof; MoE prefill uses active params."""
-    spec, cal, model = catalog.gpu_spec("h100-sxm"), serving_calibration(), tcpmf.catalog_serving.architecture(arch)
+    spec, cal, model = catalog.gpu_spec("h100-sxm"), serving_calibration(), tcpmf.catalog.serving.architecture(arch)
     kv = float(roofline.kv_bytes_per_token(model.layers, model.kv_elements_per_token_per_layer, 1.0))
     if cal.memory_usable_share * spec.memory_gb * 1e9 * gpus < model.params_total + 2 * context * kv:
         with pytest.raises(tcpmf.TcpmfError, match="does not fit"):  # never a silent zero

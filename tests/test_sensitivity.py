@@ -1,4 +1,4 @@
-"""tcpmf.sensitivity: sweep, tornado and Sobol indices agree with direct evaluation."""
+"""tcpmf.uncertainty.sensitivity: sweep, tornado and Sobol indices agree with direct evaluation."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tcpmf
-from tcpmf.batch import OUTCOME_COLUMNS
+from tcpmf.uncertainty.batch import OUTCOME_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTFOLIO = ROOT / "assumptions" / "portfolios" / "consumer_stages.yaml"
@@ -292,7 +292,7 @@ def test_a_tornado_over_options_that_tie_shows_two_options_and_no_swing(tmp_path
     import yaml
 
     import tcpmf
-    from tcpmf.yamlio import assumptions_dir
+    from tcpmf.core.yamlio import assumptions_dir
 
     data = {"name": "t", "products": [{"scenario": str(assumptions_dir() / "products" / "writing_assistant.yaml"),
             "uncertain": {"model.name": {"dist": "choice", "options": ["gpt-4o", "gpt-4.1-mini"]}}}]}

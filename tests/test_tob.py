@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tcpmf
-from tcpmf.catalog import cny_per_usd
-from tcpmf.maas import maas
-from tcpmf.scenario import TOC_CATEGORIES
-from tcpmf.tob import deals
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.catalog.prices import cny_per_usd
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.model.deals import deals
+from tcpmf.model.maas import maas
+from tcpmf.schema.scenario import TOC_CATEGORIES
 
 ROOT = assumptions_dir()
 PRODUCTS = ROOT / "products"
@@ -468,7 +468,7 @@ def test_a_consumer_scenario_takes_only_a_consumer_category(valid_scenario_dict:
 
 
 def test_a_mixed_result_has_no_nan_only_na() -> None:
-    from tcpmf.yamlio import assumptions_dir
+    from tcpmf.core.yamlio import assumptions_dir
 
     products = assumptions_dir() / "products"
     result = tcpmf.evaluate([products / "tob_price_war_bid.yaml", products / "writing_assistant.yaml",

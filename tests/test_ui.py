@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import tcpmf
-from tcpmf.arrays import from_scenarios
-from tcpmf.levers import lever_value
-from tcpmf.ui import FounderApp, TimelineView, slider_range, verdict_text
-from tcpmf.yamlio import assumptions_dir
+from tcpmf.analysis.levers import lever_value
+from tcpmf.app.widgets import FounderApp, TimelineView, slider_range, verdict_text
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.model.arrays import from_scenarios
 
 PRODUCTS = assumptions_dir() / "products"
 

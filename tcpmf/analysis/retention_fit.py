@@ -1,0 +1,739 @@
+"""Retention curves fitted to cohort data by maximum likelihood (MODEL.md §4).
+
+A cohort table has one row per cohort and age: ``cohort``, ``age_months`` and either the number
+of the cohort's users still active (``active_users``) or their share (``share``).  Each cohort
+starts at age 0 with all its members.  Users lost between two observed ages ``a < b`` churned in
+that interval, with probability ``S(a) − S(b)``; users still active at a cohort's last observed
+age ``L`` are right-censored, with probability ``S(L)``.  The log-likelihood, summed over cohorts,
+
+.. math::
+
+    \\ell(\\theta) = \\sum_{\\text{intervals}} (n_a - n_b) \\log\\big(S(a) - S(b)\\big)
+                   + \\sum_{\\text{cohorts}} n_L \\log S(L),
+
+is the shifted-beta-geometric likelihood of Fader & Hardie (2007, "How to project customer
+retention", eq. 5) generalised to any survival curve ``S`` and to gaps between observed ages.
+Younger cohorts simply contribute fewer ages.  The curves themselves are those of
+:mod:`tcpmf.formulas.retention`.
+
+Shares without cohort sizes give the same estimates (the likelihood per member), but no standard
+errors and no AIC; the best curve is then the one with the lowest RMSE.
+
+Examples
+--------
+>>> import pandas as pd, tcpmf
+>>> table = pd.DataFrame({"age_months": range(8),
+...     "active_users": [1000, 869, 743, 653, 593, 551, 517, 491]})
+>>> fit = tcpmf.fit_retention(table, curves=["sbg"])
+>>> round(fit.best().params["alpha"], 3), round(fit.best().params["beta"], 3)
+(0.668, 3.806)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy.differentiate import hessian, jacobian
+from scipy.optimize import minimize
+from scipy.special import expit, logit, xlogy
+
+from tcpmf.core.errors import AssumptionError, TcpmfError
+from tcpmf.core.yamlio import display_path
+from tcpmf.formulas import retention
+
+if TYPE_CHECKING:  # pragma: no cover
+    import altair as alt
+
+__all__ = [
+    "FIT_CURVES",
+    "CurveFit",
+    "RetentionFit",
+    "fit_retention",
+    "read_cohorts",
+    "simulate_cohorts",
+]
+
+F = NDArray[np.float64]
+
+#: Column names accepted in a cohort table (first match wins), mapped to the canonical name.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "cohort": ("cohort",),
+    "age_months": ("age_months", "age", "month", "months"),
+    "active_users": ("active_users", "active", "count", "users", "survivors"),
+    "share": ("share", "retention", "retained_share"),
+}
+
+
+@dataclass(frozen=True)
+class _Family:
+    """A curve family in unconstrained coordinates ``z`` (so the optimiser needs no constraints)."""
+
+    params: tuple[str, ...]
+    to_params: Callable[[F], F]  # z (p, ...) -> natural parameters (p, ...)
+    survival: Callable[[F, int], F]  # natural parameters (p, K), months -> S, shape (months, K)
+    grid: Callable[[float], F]  # month-1 share -> starting points z, shape (p, K)
+    bounds: tuple[tuple[float, float], ...]  # box in z, matching the scenario schema's bounds
+
+
+def _pl_params(z: F) -> F:
+    return np.stack([expit(z[0]), np.exp(z[1])])
+
+
+def _pl_survival(p: F, months: int) -> F:
+    return retention.power_law(p[0], p[1], months)
+
+
+def _plateau_params(z: F) -> F:
+    r1 = expit(z[0])
+    return np.stack([r1, r1 * expit(z[1]), np.exp(z[2])])
+
+
+def _plateau_survival(p: F, months: int) -> F:
+    return retention.plateau(p[0], p[1], p[2], months)
+
+
+def _sbg_params(z: F) -> F:
+    return np.exp(z)
+
+
+def _sbg_survival(p: F, months: int) -> F:
+    return retention.sbg(p[0], p[1], months)
+
+
+def _mesh(*axes: ArrayLike) -> F:
+    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")])
+
+
+_R1 = (-9.0, 9.0)  # r1 within about (1e-4, 1 - 1e-4)
+FAMILIES: dict[str, _Family] = {
+    "power_law": _Family(
+        ("r1", "beta"), _pl_params, _pl_survival,
+        lambda s1: _mesh(logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
+                         np.log([0.05, 0.2, 0.5, 1.0, 2.0])),
+        (_R1, (math.log(1e-4), math.log(20.0))),
+    ),
+    "plateau": _Family(
+        ("r1", "floor", "tau"), _plateau_params, _plateau_survival,
+        lambda s1: _mesh(logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
+                         logit([0.05, 0.3, 0.6, 0.9]), np.log([0.5, 2.0, 6.0, 20.0])),
+        (_R1, (-12.0, 12.0), (math.log(1e-3), math.log(1e4))),
+    ),
+    "sbg": _Family(
+        ("alpha", "beta"), _sbg_params, _sbg_survival,
+        lambda s1: _mesh(np.log([0.1, 0.3, 1.0, 3.0, 10.0]), np.log([0.1, 0.3, 1.0, 3.0, 10.0, 30.0])),
+        ((math.log(1e-4), math.log(1e4)),) * 2,
+    ),
+}
+#: The curve families :func:`fit_retention` knows, in the order they are reported.
+FIT_CURVES: tuple[str, ...] = tuple(FAMILIES)
+#: A fit whose standard error exceeds this multiple of its estimate is not identified.
+MAX_RELATIVE_SE = 10.0
+#: Distance (in the optimiser's coordinates) within which an estimate counts as on its bound.
+BOUND_MARGIN = 1e-3
+
+
+# --------------------------------------------------------------------------- reading the table
+def _fail(source: str, where: str, allowed: str, value: Any = None, has_value: bool = True) -> AssumptionError:
+    if has_value:
+        return AssumptionError(source, where, allowed, _py(value))
+    return AssumptionError(source, where, allowed)
+
+
+def _py(value: Any) -> Any:
+    """numpy scalars as plain Python values (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _age_columns(columns: Iterable[Any]) -> dict[str, int]:
+    """Columns named like an age in months (``0``, ``m1``, ``month_2``, ``month 3``) and their age."""
+    out = {}
+    for c in columns:
+        text = str(c).strip().lower()
+        for prefix in ("month_", "month ", "months_", "month", "m", "age_", "age"):
+            if text.startswith(prefix) and text[len(prefix):].isdigit():
+                text = text[len(prefix):]
+                break
+        if text.isdigit():
+            out[str(c)] = int(text)
+    return out
+
+
+def _from_wide(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """A wide table (one row per cohort, a column per age) as a long one; empty cells are unobserved."""
+    ages = _age_columns(frame.columns)
+    others = [c for c in frame.columns if c not in ages]
+    if len(ages) < 2 or len(others) > 1:
+        raise _fail(source, "columns", "a wide cohort table: one label column (cohort) and one column per "
+                    "age in months (0, 1, 2 … or month_0, month_1 …)", list(frame.columns))
+    labels = frame[others[0]].astype(str).str.strip() if others else pd.Series(
+        [f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+    values = frame[list(ages)].apply(pd.to_numeric, errors="coerce")
+    shares = bool((values.stack() <= 1).all())
+    rows = []
+    for i in range(len(frame)):
+        for column, age in ages.items():
+            value = values.iloc[i][column]
+            if pd.notna(value):
+                rows.append({"cohort": labels.iloc[i], "age_months": age,
+                             ("share" if shares else "active_users"): value})
+    return pd.DataFrame(rows, columns=["cohort", "age_months", "share" if shares else "active_users"])
+
+
+def read_cohorts(
+    cohorts: pd.DataFrame | str | Path,
+    cohort_size: float | Mapping[str, float] | None = None,
+    wide: bool = False,
+) -> pd.DataFrame:
+    """Read and check a cohort table; return it tidy with every cohort starting at age 0.
+
+    Parameters
+    ----------
+    cohorts
+        A DataFrame or the path of a CSV file with columns ``cohort`` (optional when there is one
+        cohort), ``age_months`` (or ``age``) and ``active_users`` (or ``active``, ``count``) or
+        ``share`` (or ``retention``).  Counts are used when both are given.
+    cohort_size
+        Members at age 0 of every cohort (a number) or of each cohort (a mapping), to turn shares
+        into counts; ignored when the table has counts.
+    wide
+        The table has one row per cohort (label in the first column) and one column per age in
+        months, named ``0, 1, 2 …`` or ``month_0, month_1 …``; empty cells are ages not yet
+        observed.  Values all at most 1 are shares, else counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``cohort`` (str), ``age_months`` (int), ``active_users`` (float, NaN when only
+        shares are known) and ``share``, sorted by cohort then age.
+
+    Raises
+    ------
+    AssumptionError
+        Naming the file, the row and column, the value and what is allowed: a missing column, a
+        value that is not a number, a negative count, a share outside [0, 1], ages that do not
+        increase within a cohort, or a cohort that grows.
+    """
+    if isinstance(cohorts, pd.DataFrame):
+        source, frame, first_line = "<DataFrame>", cohorts.copy(), None
+    else:
+        path = Path(cohorts)
+        source = display_path(path)
+        try:
+            frame = pd.read_csv(path, skipinitialspace=True)
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise TcpmfError(f"{source}: cannot read the cohort table as CSV ({exc})") from None
+        first_line = 2  # line 1 is the header
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if wide:
+        frame = _from_wide(frame, source)
+        first_line = None  # rows are now (cohort, age) pairs; name them by row
+    found = {name: next((a for a in aliases if a in frame.columns), None) for name, aliases in ALIASES.items()}
+    if found["age_months"] is None or (found["active_users"] is None and found["share"] is None):
+        missing = "age_months" if found["age_months"] is None else "active_users or share"
+        hint = ""
+        if len(frame.columns) == 1 and ";" in str(frame.columns[0]):
+            hint = ("; the file seems to be separated by semicolons: save it as comma-separated CSV "
+                    "(or replace ; by ,)")
+        elif len(_age_columns(frame.columns)) >= 2:
+            hint = ("; this looks like a wide table (one row per cohort, one column per month): give --wide "
+                    "(wide=True), or reshape it to one row per cohort and age")
+        raise _fail(source, "columns", f"a cohort table needs the column {missing} "
+                    f"(columns: cohort, age_months, and active_users or share){hint}", list(frame.columns))
+
+    def where(i: int, column: str | None) -> str:
+        row = f"line {i + first_line}" if first_line is not None else f"row {_py(frame.index[i])!r}"
+        return f"{row}, column {column}"
+
+    def numbers(column: str | None) -> F:
+        text = frame[column]
+        values = pd.to_numeric(text, errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            i = int(bad[0])
+            cell = text.iloc[i]
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell).strip() == "":
+                raise _fail(source, where(i, column), "a finite number; the cell is empty", has_value=False)
+            raise _fail(source, where(i, column), "a finite number", cell)
+        return values
+
+    ages = numbers(found["age_months"])
+    counts = found["active_users"] is not None
+    values = numbers(found["active_users"] if counts else found["share"])
+    value_col = found["active_users"] if counts else found["share"]
+    labels = (frame[found["cohort"]].astype(str).str.strip().to_numpy()
+              if found["cohort"] is not None else np.full(len(frame), "all"))
+    if len(frame) == 0:
+        raise _fail(source, "rows", "at least one cohort observed at an age of 1 month or more", 0)
+    bad = np.flatnonzero((ages < 0) | (ages != np.round(ages)))
+    if bad.size:
+        i = int(bad[0])
+        raise _fail(source, where(i, found["age_months"]), "a whole number of months, 0 or more", ages[i])
+    if counts:
+        bad = np.flatnonzero(values < 0)
+        if bad.size:
+            i = int(bad[0])
+            raise _fail(source, where(i, value_col), "a count of active users, 0 or more", values[i])
+    else:
+        bad = np.flatnonzero((values < 0) | (values > 1))
+        if bad.size:
+            i = int(bad[0])
+            raise _fail(source, where(i, value_col), "a share between 0 and 1", values[i])
+
+    parts = []
+    for label in dict.fromkeys(labels):  # cohorts in order of first appearance
+        rows = np.flatnonzero(labels == label)
+        a, v = ages[rows], values[rows]
+        step = np.flatnonzero(np.diff(a) <= 0)
+        if step.size:
+            i = int(rows[step[0] + 1])
+            raise _fail(source, where(i, found["age_months"]),
+                        f"ages that increase within cohort {label!r} (previous row has age {a[step[0]]:g})", ages[i])
+        if counts:
+            if a[0] != 0 or v[0] <= 0:
+                raise _fail(source, where(int(rows[0]), value_col),
+                            f"cohort {label!r} to start at age_months 0 with its size (more than 0 users)", v[0])
+            size = v[0]
+        else:
+            if a[0] == 0 and not math.isclose(v[0], 1.0, abs_tol=1e-9):
+                raise _fail(source, where(int(rows[0]), value_col),
+                            f"share 1 at age 0 (cohort {label!r} is measured against its size at age 0)", v[0])
+            if a[0] != 0:
+                a, v, rows = np.r_[0.0, a], np.r_[1.0, v], np.r_[-1, rows]
+            size = (cohort_size.get(str(label)) if isinstance(cohort_size, Mapping) else cohort_size) or math.nan
+            if not (math.isnan(size) or size > 0):
+                raise _fail("<argument>", f"cohort_size[{label!r}]", "a positive number of users", size)
+        rise = np.flatnonzero(np.diff(v) > 1e-12 * max(v[0], 1.0))
+        if rise.size:
+            i = int(rows[rise[0] + 1])
+            raise _fail(source, where(i, value_col),
+                        f"a cohort that never grows (cohort {label!r} had {v[rise[0]]:g} at age {a[rise[0]]:g}; "
+                        "returning users are not modelled by these curves)", v[rise[0] + 1])
+        share = v / v[0] if counts else v
+        parts.append(pd.DataFrame({"cohort": label, "age_months": a.astype(np.int64),
+                                   "active_users": v if counts else share * size, "share": share}))
+    table = pd.concat(parts, ignore_index=True)
+    if not (table["age_months"] > 0).any():
+        raise _fail(source, "rows", "at least one cohort observed at an age of 1 month or more", "only age 0")
+    return table
+
+
+# --------------------------------------------------------------------------- likelihood
+@dataclass(frozen=True)
+class _Data:
+    """Intervals and censoring of a set of cohorts as flat arrays (age indices into S)."""
+
+    start: NDArray[np.int_]
+    end: NDArray[np.int_]
+    lost: F
+    last_age: NDArray[np.int_]
+    last_active: F
+    obs_age: NDArray[np.int_]
+    obs_share: F
+    months: int
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, weights: F) -> _Data:
+        start, end, lost, last_age, last_active = [], [], [], [], []
+        for (_, group), weight in zip(table.groupby("cohort", sort=False), weights):
+            a = group["age_months"].to_numpy()
+            v = group["share"].to_numpy() * weight
+            start.append(a[:-1])
+            end.append(a[1:])
+            lost.append(v[:-1] - v[1:])
+            last_age.append(a[-1])
+            last_active.append(v[-1])
+        observed = table[table["age_months"] > 0]
+        return cls(np.concatenate(start), np.concatenate(end), np.concatenate(lost), np.asarray(last_age),
+                   np.asarray(last_active, float), observed["age_months"].to_numpy(),
+                   observed["share"].to_numpy(float), int(table["age_months"].max()) + 1)
+
+    def log_likelihood(self, survival: F) -> F:
+        """ℓ for each column of ``survival`` (shape ``(months, K)``); returns shape ``(K,)``."""
+        churn = np.maximum(survival[self.start] - survival[self.end], 1e-300)
+        kept = np.maximum(survival[self.last_age], 1e-300)
+        return xlogy(self.lost[:, None], churn).sum(axis=0) + xlogy(self.last_active[:, None], kept).sum(axis=0)
+
+
+@dataclass(frozen=True)
+class CurveFit:
+    """One curve fitted to one set of cohorts.
+
+    Attributes
+    ----------
+    curve
+        ``"power_law"``, ``"plateau"`` or ``"sbg"`` (the scenario schema's ``retention.curve``).
+    cohort
+        ``"pooled"`` for all cohorts together, else the cohort's label.
+    params
+        Maximum-likelihood estimates, named as in the scenario schema.
+    std_errors
+        From the inverse Hessian of −ℓ (delta method through the optimiser's coordinates); NaN when
+        not defined (no cohort sizes, an estimate on a bound, or a Hessian that is not positive
+        definite).
+    log_likelihood, aic
+        ℓ at the estimates and ``2k − 2ℓ``; with shares and no sizes ℓ is per cohort member and the
+        AIC is NaN.
+    rmse
+        Root mean squared difference between observed and fitted shares at ages ≥ 1.
+    identified
+        Whether the data determine the curve: at least as many distinct observed ages ≥ 1 as
+        parameters, no estimate on an optimiser bound, and (with cohort sizes) finite standard
+        errors no larger than :data:`MAX_RELATIVE_SE` times their estimate.  Only identified fits
+        can be the best curve.
+    note
+        Why the fit is not identified (empty when it is).
+    """
+
+    curve: str
+    cohort: str
+    params: dict[str, float]
+    std_errors: dict[str, float]
+    log_likelihood: float
+    aic: float
+    rmse: float
+    n_obs: int
+    converged: bool
+    identified: bool = True
+    note: str = ""
+
+    def survival(self, months: int) -> F:
+        """Fitted ``S(k)`` for ages ``k = 0 … months − 1`` (from :mod:`tcpmf.formulas.retention`)."""
+        p = np.array([[self.params[n]] for n in FAMILIES[self.curve].params])
+        return FAMILIES[self.curve].survival(p, months)[:, 0]
+
+    def retention_dict(self, digits: int = 4) -> dict[str, Any]:
+        """The scenario's ``retention`` section, e.g. ``{"curve": "sbg", "alpha": 0.7, "beta": 1.2}``."""
+        return {"curve": self.curve, **{k: round(v, digits) for k, v in self.params.items()}}
+
+    def overrides(self, digits: int = 4) -> dict[str, Any]:
+        """Dotted keys for :meth:`Scenario.override`: ``{"retention.curve": "sbg", "retention.alpha": …}``."""
+        return {f"retention.{k}": v for k, v in self.retention_dict(digits).items()}
+
+
+def _fit_one(curve: str, data: _Data, cohort: str, has_sizes: bool, s1: float) -> CurveFit:
+    family = FAMILIES[curve]
+
+    def nll(z: F) -> F:  # z: (p, *batch) -> (*batch)
+        batch = z.shape[1:]
+        flat = z.reshape(z.shape[0], -1)
+        return -data.log_likelihood(family.survival(family.to_params(flat), data.months)).reshape(batch)
+
+    grid = family.grid(s1)
+    z0 = grid[:, int(np.nanargmin(nll(grid)))]
+    bounds = np.array(family.bounds)
+    z0 = np.clip(z0, bounds[:, 0] + 1e-6, bounds[:, 1] - 1e-6)
+    scale = max(float(data.lost.sum() + data.last_active.sum()), 1e-12)  # keep the objective O(1)
+    opt = minimize(lambda z: float(nll(z[:, None])[0]) / scale, z0, method="L-BFGS-B", bounds=bounds,
+                   options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 2000})
+    polish = minimize(lambda z: float(nll(z[:, None])[0]) / scale, opt.x, method="Nelder-Mead",
+                      options={"xatol": 1e-9, "fatol": 1e-15, "maxiter": 4000})
+    z_hat = polish.x if polish.fun <= opt.fun and _inside(polish.x, bounds) else opt.x
+    p_hat = family.to_params(z_hat[:, None])[:, 0]
+    ll = -float(nll(z_hat[:, None])[0])
+    k = len(family.params)
+    se = np.full(k, np.nan)
+    if has_sizes and _inside(z_hat, bounds, margin=1e-3):
+        h = hessian(nll, z_hat, initial_step=0.05).ddf
+        if np.all(np.isfinite(h)) and np.all(np.linalg.eigvalsh((h + h.T) / 2) > 0):
+            jac = jacobian(family.to_params, z_hat, initial_step=0.05).df
+            cov = jac @ np.linalg.inv(h) @ jac.T
+            se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    fitted = family.survival(p_hat[:, None], data.months)[:, 0]
+    rmse = float(np.sqrt(np.mean((fitted[data.obs_age] - data.obs_share) ** 2)))
+    names = family.params
+    reasons = []
+    n_ages = int(np.unique(data.obs_age).size)
+    if n_ages < k:
+        reasons.append(f"{n_ages} observed age(s) of 1 month or more for {k} parameters")
+    on_bound = [n for n, zi, (lo, hi) in zip(names, z_hat, bounds)
+                if zi <= lo + BOUND_MARGIN or zi >= hi - BOUND_MARGIN]
+    if on_bound:
+        reasons.append(f"{', '.join(on_bound)} at the optimiser's bound")
+    if has_sizes and not on_bound and n_ages >= k:
+        loose = [n for n, v, e in zip(names, p_hat, se) if not math.isfinite(e) or e > MAX_RELATIVE_SE * abs(v)]
+        if loose:
+            reasons.append(f"standard error of {', '.join(loose)} undefined or more than "
+                           f"{MAX_RELATIVE_SE:g} times the estimate")
+    return CurveFit(
+        curve=curve, cohort=cohort,
+        params={n: float(v) for n, v in zip(names, p_hat)},
+        std_errors={n: float(v) for n, v in zip(names, se)},
+        log_likelihood=ll, aic=2 * k - 2 * ll if has_sizes else math.nan, rmse=rmse,
+        n_obs=int(data.obs_age.size), converged=bool(opt.success or polish.success),
+        identified=not reasons, note="; ".join(reasons),
+    )
+
+
+def _inside(z: F, bounds: F, margin: float = 0.0) -> bool:
+    return bool(np.all(z > bounds[:, 0] + margin) and np.all(z < bounds[:, 1] - margin))
+
+
+# --------------------------------------------------------------------------- the result
+@dataclass(frozen=True)
+class RetentionFit:
+    """What :func:`fit_retention` returns: every fit, the data, and ways to use the best curve.
+
+    Attributes
+    ----------
+    fits
+        One :class:`CurveFit` per cohort set (``"pooled"`` first, then each cohort when fitted
+        by cohort) and curve.
+    data
+        The checked cohort table (see :func:`read_cohorts`).
+    has_sizes
+        Whether cohort sizes were known (counts, or shares with ``cohort_size``).
+    source
+        Where the table came from, for the ``source`` of the YAML block.
+    """
+
+    fits: tuple[CurveFit, ...]
+    data: pd.DataFrame = field(repr=False)
+    has_sizes: bool
+    source: str
+
+    @property
+    def curves(self) -> list[str]:
+        return list(dict.fromkeys(f.curve for f in self.fits))
+
+    def best(self, cohort: str = "pooled") -> CurveFit:
+        """The identified fit with the lowest AIC (lowest RMSE when cohort sizes are unknown).
+
+        Raises
+        ------
+        TcpmfError
+            When no fit of the cohort set is identified (the message says why for each curve).
+        """
+        best = self._best_or_none(cohort)
+        if best is None:
+            why = "; ".join(f"{f.curve}: {f.note}" for f in self.fits if f.cohort == cohort)
+            what = "the pooled cohorts" if cohort == "pooled" else f"cohort {cohort!r}"
+            raise TcpmfError(f"the data do not determine any retention curve for {what} ({why}); "
+                             "more cohorts or more months of data are needed")
+        return best
+
+    def _best_or_none(self, cohort: str) -> CurveFit | None:
+        candidates = [f for f in self.fits if f.cohort == cohort]
+        if not candidates:
+            known = sorted({f.cohort for f in self.fits})
+            raise TcpmfError(f"no fit for cohort {cohort!r}; fitted: {', '.join(known)}")
+        identified = [f for f in candidates if f.identified]
+        if not identified:
+            return None
+        return min(identified, key=lambda f: (f.aic if self.has_sizes else f.rmse, len(f.params)))
+
+    @property
+    def identified(self) -> bool:
+        """Whether at least one pooled fit is identified (so :meth:`best` and :meth:`to_yaml` work)."""
+        return self._best_or_none("pooled") is not None
+
+    def get(self, curve: str, cohort: str = "pooled") -> CurveFit:
+        """The fit of one curve."""
+        for f in self.fits:
+            if f.curve == curve and f.cohort == cohort:
+                return f
+        raise TcpmfError(f"no {curve!r} fit for cohort {cohort!r}; curves fitted: {', '.join(self.curves)}")
+
+    @property
+    def quality(self) -> pd.DataFrame:
+        """One row per cohort set and curve: ℓ, AIC, RMSE, parameters, whether the data identify it
+        (and if not, why, in ``note``) and whether it is the best identified fit."""
+        rows = []
+        best = {c: self._best_or_none(c) for c in dict.fromkeys(f.cohort for f in self.fits)}
+        for f in self.fits:
+            rows.append({"cohort": f.cohort, "curve": f.curve, "n_params": len(f.params), "n_obs": f.n_obs,
+                         "log_likelihood": f.log_likelihood, "aic": f.aic, "rmse": f.rmse,
+                         "identified": f.identified, "best": f is best[f.cohort], "converged": f.converged,
+                         "params": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items()), "note": f.note})
+        return pd.DataFrame(rows)
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """One row per cohort set, curve and parameter: estimate and standard error."""
+        rows = [{"cohort": f.cohort, "curve": f.curve, "param": name, "estimate": value,
+                 "std_error": f.std_errors[name]}
+                for f in self.fits for name, value in f.params.items()]
+        return pd.DataFrame(rows)
+
+    def fitted(self, months: int | None = None) -> pd.DataFrame:
+        """Observed against fitted shares: cohort, age_months, observed_share, and one column per curve.
+
+        Pooled fits are compared with every cohort; ages run to ``months − 1`` (default: the oldest
+        observed age) so that the curves also show the projection.
+        """
+        months = int(self.data["age_months"].max()) + 1 if months is None else months
+        ages = np.arange(months)
+        frame = pd.DataFrame({"age_months": ages})
+        for curve in self.curves:
+            frame[curve] = self.get(curve).survival(months)
+        observed = self.data[["cohort", "age_months", "share"]].rename(columns={"share": "observed_share"})
+        return frame.merge(observed, on="age_months", how="left")[
+            ["cohort", "age_months", "observed_share", *self.curves]]
+
+    def project(self, months: int = 36, curve: str | None = None, cohort: str = "pooled") -> pd.DataFrame:
+        """Survival ``S(k)`` for ages 0 … months − 1 from one curve (default: the best).
+
+        Examples
+        --------
+        >>> fit.project(24)  # doctest: +SKIP
+        """
+        f = self.best(cohort) if curve is None else self.get(curve, cohort)
+        return pd.DataFrame({"age_months": np.arange(months), "survival": f.survival(months),
+                             "curve": f.curve, "cohort": f.cohort})
+
+    def to_yaml(self, curve: str | None = None, cohort: str = "pooled", digits: int = 4) -> str:
+        """A ready-to-paste ``retention:`` block; each parameter carries its source and standard error.
+
+        Examples
+        --------
+        >>> print(fit.to_yaml())  # doctest: +SKIP
+        retention:
+          curve: sbg
+          alpha: {value: 0.668, source: "..."}
+        """
+        f = self.best(cohort) if curve is None else self.get(curve, cohort)
+        if not f.identified:
+            raise TcpmfError(f"the {f.curve} fit is not identified by the data ({f.note}); no retention block")
+        n_cohorts = self.data["cohort"].nunique()
+        ages = f"ages 0-{int(self.data['age_months'].max())}"
+        what = "pooled cohorts" if f.cohort == "pooled" else f"cohort {f.cohort}"
+        lines = ["retention:", f"  curve: {f.curve}"]
+        for name, value in f.params.items():
+            se = f.std_errors[name]
+            se_text = f", standard error {se:.{digits}g}" if math.isfinite(se) else ""
+            text = (f"maximum-likelihood fit of {f.curve} to {self.source} ({what}, {n_cohorts} cohort(s), "
+                    f"{ages}){se_text}; tcpmf fit-retention, {date.today():%Y-%m}")
+            lines.append(f"  {name}: {{value: {_round(value, digits)}, source: {_quote(text)}}}")
+        return "\n".join(lines) + "\n"
+
+    def chart(self, months: int | None = None) -> alt.LayerChart:
+        """An Altair chart of observed shares (points, one colour per cohort) and fitted curves (lines)."""
+        import altair as alt
+
+        table = self.fitted(months)
+        curves = table.drop(columns=["cohort", "observed_share"]).drop_duplicates("age_months").melt(
+            "age_months", var_name="curve", value_name="share")
+        observed = table.dropna(subset=["observed_share"])
+        lines = alt.Chart(curves).mark_line().encode(
+            x=alt.X("age_months:Q", title="age (months)"), y=alt.Y("share:Q", title="share still active"),
+            strokeDash=alt.StrokeDash("curve:N", title="fitted (pooled)"), tooltip=["curve", "age_months", "share"])
+        points = alt.Chart(observed).mark_circle(size=40).encode(
+            x="age_months:Q", y="observed_share:Q", color=alt.Color("cohort:N", title="cohort"),
+            tooltip=["cohort", "age_months", "observed_share"])
+        return (lines + points).properties(title=f"Retention: observed vs fitted ({self.source})")
+
+
+def _round(value: float, digits: int) -> float:
+    return float(f"{value:.{digits}g}") if abs(value) < 1 else round(value, digits)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def fit_retention(
+    cohorts: pd.DataFrame | str | Path,
+    curves: Iterable[str] | None = None,
+    by_cohort: bool = False,
+    cohort_size: float | Mapping[str, float] | None = None,
+    wide: bool = False,
+) -> RetentionFit:
+    r"""Fit retention curves to cohort data by maximum likelihood.
+
+    Parameters
+    ----------
+    cohorts
+        A cohort table (DataFrame or CSV path; see :func:`read_cohorts`).
+    curves
+        Curve families to fit (default all of :data:`FIT_CURVES`: ``power_law``, ``plateau``, ``sbg``).
+    by_cohort
+        Also fit each cohort on its own (the pooled fit is always made).
+    cohort_size
+        Cohort sizes when the table gives shares only; needed for standard errors and AIC.
+    wide
+        The table is wide: one row per cohort, one column per age (see :func:`read_cohorts`).
+
+    Returns
+    -------
+    RetentionFit
+        ``.quality`` and ``.params`` tables, ``.best()``, ``.project(months)``, ``.to_yaml()``.
+
+    Notes
+    -----
+    Maximises :math:`\ell(\theta)=\sum (n_a-n_b)\log(S(a)-S(b)) + \sum n_L \log S(L)` with
+    L-BFGS-B from the best point of a coarse grid, then polishes with Nelder-Mead; standard
+    errors come from the inverse Hessian of :math:`-\ell`.
+
+    Examples
+    --------
+    >>> fit = fit_retention("assumptions/examples/cohorts_example.csv")  # doctest: +SKIP
+    >>> fit.quality; print(fit.to_yaml())  # doctest: +SKIP
+    """
+    names = list(FIT_CURVES if curves is None else curves)
+    unknown = [c for c in names if c not in FAMILIES]
+    if unknown or not names:
+        raise TcpmfError(f"unknown curve {unknown[0] if unknown else '(none)'!r}; "
+                         f"allowed: {', '.join(FIT_CURVES)}")
+    source = "<DataFrame>" if isinstance(cohorts, pd.DataFrame) else Path(cohorts).name
+    table = read_cohorts(cohorts, cohort_size, wide=wide)
+    has_sizes = bool(np.isfinite(table["active_users"]).all())
+    sizes = table.groupby("cohort", sort=False)["active_users"].first().to_numpy(float)
+    weights = sizes if has_sizes else np.ones(sizes.size)
+    sets: list[tuple[str, pd.DataFrame, F]] = [("pooled", table, weights)]
+    if by_cohort:
+        for i, (label, group) in enumerate(table.groupby("cohort", sort=False)):
+            if (group["age_months"] > 0).any():
+                sets.append((str(label), group, weights[i:i + 1]))
+    fits: list[CurveFit] = []
+    for label, group, w in sets:
+        data = _Data.of(group, w)
+        s1 = float(np.clip(np.mean(data.obs_share[data.obs_age == data.obs_age.min()]), 0.02, 0.98))
+        fits.extend(_fit_one(curve, data, label, has_sizes, s1) for curve in names)
+    return RetentionFit(fits=tuple(fits), data=table, has_sizes=has_sizes, source=source)
+
+
+def simulate_cohorts(
+    survival: Sequence[float] | F,
+    sizes: Sequence[int],
+    ages_observed: Sequence[int],
+    seed: int,
+    labels: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Draw a synthetic cohort table: each member's lifetime from ``survival`` (a multinomial).
+
+    Parameters
+    ----------
+    survival
+        ``S(0) = 1, S(1), …`` — e.g. ``tcpmf.formulas.retention.sbg([0.8], [2.0], 24)[:, 0]``.
+    sizes
+        Members of each cohort at age 0.
+    ages_observed
+        The oldest age observed for each cohort (younger cohorts are seen for fewer months).
+    seed
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same table.
+
+    Examples
+    --------
+    >>> from tcpmf.formulas.retention import sbg
+    >>> simulate_cohorts(sbg([1.0], [2.0], 4)[:, 0], [100], [3], seed=1).shape
+    (4, 3)
+    """
+    s = np.asarray(survival, float).ravel()
+    rng = np.random.default_rng(seed)
+    labels = list(labels) if labels is not None else [f"c{i + 1:02d}" for i in range(len(sizes))]
+    parts = []
+    for label, n, last in zip(labels, sizes, ages_observed):
+        if last >= s.size:
+            raise TcpmfError(f"survival has {s.size} ages; cohort {label!r} is observed to age {last}")
+        probs = np.r_[s[:last] - s[1:last + 1], s[last]]
+        churned = rng.multinomial(int(n), probs / probs.sum())
+        active = int(n) - np.r_[0, np.cumsum(churned[:-1])]
+        parts.append(pd.DataFrame({"cohort": label, "age_months": np.arange(last + 1), "active_users": active}))
+    return pd.concat(parts, ignore_index=True)

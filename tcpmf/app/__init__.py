@@ -1,0 +1,1 @@
+"""Widgets for notebooks and the Voila app."""

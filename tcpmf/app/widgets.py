@@ -1,0 +1,447 @@
+"""Widgets: a founder's slider panel over one product, and the TC-PMF timeline with a decline slider.
+
+:class:`FounderApp` builds sliders from a scenario — their ranges from the schema's bounds and the
+value's magnitude, the model as a dropdown of catalog names — and keeps one persistent
+``alt.JupyterChart`` per view (cash J-curve, users by cohort, unit economics), each updated in
+place when a slider moves (``observe``; never an Output-widget redraw).  Under the charts' title
+sits the verdict — clears or not, break-even month, payback month, max affordable USD per 1M
+tokens — and what each lever would have to be (:func:`tcpmf.what_it_takes`).  Charts load their
+JavaScript from the installed packages (``alt.JupyterChart.enable_offline()``), so the app works
+with no network.
+
+Examples
+--------
+>>> from tcpmf.app.widgets import FounderApp
+>>> app = FounderApp("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
+>>> app  # in a notebook: the panel  # doctest: +SKIP
+>>> app.sliders["price_usd_per_month"].value = 25  # the charts and the verdict follow  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import annotated_types
+import ipywidgets as widgets
+import pandas as pd
+
+from tcpmf.analysis.levers import apply_lever, lever_value, what_it_takes
+from tcpmf.analysis.timeline import timeline
+from tcpmf.catalog.prices import model_names
+from tcpmf.core.errors import TcpmfError
+from tcpmf.core.months import month_label
+from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.model.arrays import ScenarioArrays, from_scenarios
+from tcpmf.model.engine import Result, evaluate_arrays
+from tcpmf.outputs import charts
+from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
+
+__all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "model_label", "slider_range",
+           "verdict_text"]
+
+SELF_HOSTED = "(self-hosted, as in the file)"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One slider: a dotted scenario key (set by override) or a column-level lever."""
+
+    name: str
+    label: str
+    key: str | None  # scenario key path (sBG retention r1: retention.beta, set from r1); None for a column-level lever
+    value: float
+    low: float
+    high: float
+    log: bool = False
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ x."""
+    if x <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(x))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * 10**exponent >= x * (1 - 1e-12):
+            return m * 10**exponent
+    return 10.0 ** (exponent + 1)  # pragma: no cover
+
+
+def slider_range(value: float, low: float, high: float, span: float = 4.0, fallback: float = 1.0) -> tuple[float, float]:
+    """Slider bounds: the schema's lower bound, and ``span ×`` the value (rounded up to a nice
+    number) capped at the schema's upper bound; *fallback* is the top when the value is 0.
+
+    Examples
+    --------
+    >>> slider_range(20.0, 0.0, 1e6)
+    (0.0, 100.0)
+    >>> slider_range(0.035, 0.0, 1.0)
+    (0.0, 0.2)
+    """
+    top = _nice_ceiling(span * value) if value > 0 else fallback
+    return float(low), float(min(high, max(top, low)))
+
+
+def _field_bounds(section: Any, name: str) -> tuple[float, float]:
+    """``(ge or gt, le or lt)`` of a field of a pydantic section, from its annotations."""
+    field = type(section).model_fields[name]
+    metadata = list(field.metadata)
+    for arg in typing.get_args(field.annotation):  # X | None: the bounds sit on the Annotated member
+        metadata += list(getattr(arg, "__metadata__", ()))
+        for inner in getattr(arg, "__metadata__", ()):
+            metadata += list(getattr(inner, "metadata", ()))
+    low, high = 0.0, math.inf
+    for item in metadata:
+        if isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
+            low = float(getattr(item, "ge", getattr(item, "gt", 0.0)))
+        if isinstance(item, (annotated_types.Le, annotated_types.Lt)):
+            high = float(getattr(item, "le", getattr(item, "lt", math.inf)))
+    return low, high
+
+
+def _key_control(s: Scenario, name: str, label: str, key: str, span: float = 4.0, fallback: float = 1.0) -> Control:
+    node: Any = s
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = getattr(node, part)
+    value = float(getattr(node, parts[-1]) or 0.0)
+    low, high = _field_bounds(node, parts[-1])
+    if name == "retention_r1" and isinstance(s.retention, Plateau):
+        low = s.retention.floor
+    lo, hi = slider_range(value, low, high, span, fallback)
+    return Control(name, label, key, value, lo, hi)
+
+
+def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Control]:
+    """The sliders that apply to *s*, in display order."""
+    a = arrays if arrays is not None else from_scenarios([s])
+    sub, ads = s.revenue.subscription, s.revenue.ads
+    out: list[Control] = []
+    if sub is not None:
+        out.append(_key_control(s, "price_usd_per_month", "price $/month", "revenue.subscription.price_usd_per_month", fallback=20.0))
+        out.append(_key_control(s, "paid_share", "paid share", "revenue.subscription.paid_share", fallback=0.1))
+        out.append(_key_control(s, "price_elasticity", "price elasticity", "revenue.subscription.price_elasticity", span=3.0, fallback=2.0))
+    if ads is not None:
+        out.append(_key_control(s, "rpm_usd", "ad RPM $", "revenue.ads.rpm_usd", fallback=10.0))
+    out.append(_key_control(s, "sessions_per_day", "sessions/day", "usage.sessions_per_day", fallback=5.0))
+    tokens = lever_value(a, s, "tokens_per_call")
+    if tokens > 0:
+        out.append(Control("tokens_per_call", "tokens/call", None, tokens, 0.0, slider_range(tokens, 0.0, 1e8)[1]))
+    out.append(_key_control(s, "calls_per_request", "calls/request", "usage.calls_per_request", fallback=5.0))
+    price = lever_value(a, s, "usd_per_mtok")
+    # the effective month-0 price; with a demand-driven self-host route moving it scales the GPU rent
+    demand = a.self_host_usd_per_replica_hour_m0 is not None and bool((a.self_host_usd_per_replica_hour_m0 > 0).any())
+    out.append(Control("usd_per_mtok", "token $/1M (GPU rent)" if demand else "token $/1M", None, price, 0.0, slider_range(price, 0.0, 1e6, fallback=10.0)[1]))
+    out.append(_key_control(s, "annual_cost_decline", "cost decline ×/yr", "model.annual_cost_decline", span=3.0, fallback=10.0))
+    if isinstance(s.retention, (PowerLaw, Plateau)):
+        out.append(_key_control(s, "retention_r1", "retention r1", "retention.r1", span=2.0))
+    elif isinstance(s.retention, ShiftedBetaGeometric):
+        # month-1 retention beta / (alpha + beta); the slider sets beta and holds alpha
+        alpha, r1 = s.retention.alpha, lever_value(a, s, "retention_r1")
+        top = 1e4 / (alpha + 1e4)  # beta within the schema's 1e4
+        out.append(Control("retention_r1", "retention r1 (sBG)", "retention.beta", r1, min(0.01, r1 / 2),
+                           min(top, slider_range(r1, 0.0, 1.0, span=2.0)[1])))
+    if s.growth.cac_usd is not None:
+        out.append(_key_control(s, "cac_usd", "CAC $", "growth.cac_usd", fallback=5.0))
+    return out
+
+
+def model_label(s: Scenario) -> str:
+    """The model dropdown's label for the file's own choice: the catalog name; ``SELF_HOSTED``; or,
+    for a mix of routes, e.g. ``"mix: 80% gpt-4o-mini + 20% gpt-4o"``.
+
+    Any other dropdown choice puts all of the product's calls on that one model (API route).
+    """
+    m = s.model
+    if m.routes:
+        parts = [f"{r.share:.0%} {r.name}" + (" (self-hosted)" if r.route == "self_host" else "") for r in m.routes]
+        return "mix: " + " + ".join(parts)
+    return SELF_HOSTED if m.route == "self_host" else m.name
+
+
+def _money(x: float) -> str:
+    sign, x = ("−" if x < 0 else ""), abs(x)
+    return sign + (f"${x:,.0f}" if x >= 100 else f"${x:,.3g}" if x >= 0.01 else f"${x:,.2g}")
+
+
+def verdict_text(result: Result, row: int = 0) -> str:
+    """One line: clears or not, break-even and payback months, max affordable USD per 1M tokens."""
+    summary = result.computed.summary
+    a = result.arrays
+
+    def month(key: str) -> int | None:
+        values, found = summary[key]
+        return int(values[row]) if found is None or found[row] else None
+
+    clears = bool(summary["clears_break_even"][0][row])
+    contribution = float(summary["contribution_usd_per_mau_m0"][0][row])
+    breakeven, payback, tcpmf_month = month("breakeven_month"), month("payback_month"), month("tcpmf_month")
+    horizon = int(a.horizon_months[row])
+    values, found = summary["max_affordable_usd_per_mtok"]
+    affordable_text = _money(float(values[row])) if found is not None and found[row] else "none"
+    blended = float(summary["usd_per_mtok_blended_m0"][0][row])
+    head = "Clears break-even" if clears else "Does not clear break-even"
+    parts = [
+        f"{head}: contribution {_money(contribution)} per MAU at month 0",
+        f"break-even month {breakeven}" if breakeven is not None else f"no break-even within {horizon} months",
+        f"payback month {payback}" if payback is not None else f"no payback within {horizon} months",
+    ]
+    if "payback_month_m0_prices" in summary:  # what "clears" asks: payback with prices frozen at month 0
+        today = month("payback_month_m0_prices")
+        parts.append(f"at today's token prices payback month {today}" if today is not None
+                     else "no payback at today's token prices")
+    parts.append(f"max affordable {affordable_text} per 1M tokens (now {_money(blended)})")
+    if not clears and tcpmf_month is not None and tcpmf_month > 0:
+        parts.append(f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall")
+    return " · ".join(parts)
+
+
+def _levers_html(frame: pd.DataFrame) -> str:
+    rows = []
+    for r in frame.itertuples(index=False):
+        if r.status == "n/a":
+            continue
+        value = "—" if pd.isna(r.value) else f"{float(r.value):,.4g}"
+        current = "—" if pd.isna(r.current) else f"{float(r.current):,.4g}"
+        meaning = {
+            "needs": f"clears at {r.direction} {value}",
+            "clears": f"clears now; keeps clearing while {r.direction} {value}",
+            "never": "no value in range clears it",
+            "always": "clears across its whole range",
+        }[r.status]
+        note = f"<br><i class='tcpmf-lever-note'>⚠ {html.escape(r.note)}</i>" if getattr(r, "note", "") else ""
+        rows.append(f"<tr><td>{html.escape(r.label)}</td><td style='text-align:right'>{current}</td>"
+                    f"<td>{html.escape(meaning)}{note}</td></tr>")
+    return ("<table class='tcpmf-levers-table'><tr><th>lever (others held)</th><th>now</th><th>what it takes</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def enable_offline() -> None:
+    """Render every chart with the JavaScript shipped in the installed packages (no network):
+    persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook too."""
+    alt.JupyterChart.enable_offline()
+    alt.renderers.enable("jupyter", offline=True)
+
+
+class FounderApp:
+    """A slider panel over one product: charts, verdict and levers follow every slider.
+
+    Parameters
+    ----------
+    scenario
+        A scenario or the path of a scenario file.
+    products
+        Scenario files offered in the product dropdown (default: the bundled products).
+    show_levers
+        Compute and show :func:`tcpmf.what_it_takes` under the verdict.
+    """
+
+    def __init__(self, scenario: Scenario | str | Path, products: Sequence[str | Path] | None = None,
+                 show_levers: bool = True) -> None:
+        enable_offline()
+        self.show_levers = show_levers
+        bundled = sorted((assumptions_dir() / "products").glob("*.yaml")) if products is None else [Path(p) for p in products]
+        self.base = scenario if isinstance(scenario, Scenario) else load(scenario)
+        loaded = [(load(p), p) for p in bundled]
+        options = [(s.name, str(p)) for s, p in loaded if getattr(s, "kind", "consumer") == "consumer"]
+        if self.base.name not in [name for name, _ in options]:
+            options.insert(0, (self.base.name, ""))
+        self._paths = {name: path for name, path in options}
+        self.product = widgets.Dropdown(options=[name for name, _ in options], value=self.base.name,
+                                        description="product", layout=widgets.Layout(width="480px"))
+        self.model = widgets.Dropdown(description="model", layout=widgets.Layout(width="480px"))
+        self.sliders: dict[str, widgets.FloatSlider] = {}
+        self.controls: dict[str, Control] = {}
+        self.slider_box = widgets.VBox()
+        self.verdict = widgets.HTML()
+        self.verdict.add_class("tcpmf-verdict")
+        self.levers = widgets.HTML()
+        self.levers.add_class("tcpmf-levers")
+        self.charts: dict[str, alt.JupyterChart] = {}
+        self.result: Result | None = None
+        self.scenario: Scenario = self.base
+        self.error: str | None = None
+        self._quiet = False
+        self.product.observe(self._on_product, names="value")
+        self.model.observe(self._on_model, names="value")
+        self._build(self.base)
+        chart_box = widgets.VBox([self.charts["cash"], widgets.HBox([self.charts["users"], self.charts["unit"]])])
+        self.widget = widgets.VBox([
+            widgets.HBox([self.product, self.model]),
+            self.verdict,
+            widgets.HBox([self.slider_box, self.levers]),
+            chart_box,
+        ])
+        self.widget.add_class("tcpmf-app")
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build(self, s: Scenario) -> None:
+        """Sliders, model options and charts for a new product."""
+        self._quiet = True
+        self.base = s
+        names = model_names()
+        self._as_in_file = model_label(s)
+        if self._as_in_file != s.model.name:  # a mix of routes or a self-hosted model: as in the file
+            options = [self._as_in_file, *names]
+        else:
+            options = names if s.model.name in names else [s.model.name, *names]
+        self.model.options = options
+        self.model.value = self._as_in_file
+        self._model_scenario = s
+        self._set_sliders(s)
+        self._quiet = False
+        self.update()
+
+    def _set_sliders(self, s: Scenario) -> None:
+        self._base_arrays = from_scenarios([s])
+        self.controls = {c.name: c for c in controls_for(s, self._base_arrays)}
+        self.sliders = {}
+        for c in self.controls.values():
+            step = (c.high - c.low) / 200 or 0.01
+            slider = widgets.FloatSlider(value=c.value, min=c.low, max=c.high, step=step, description=c.label,
+                                         continuous_update=False, readout_format=".4g",
+                                         style={"description_width": "130px"}, layout=widgets.Layout(width="440px"))
+            slider.add_class(f"tcpmf-slider-{c.name}")
+            slider.observe(self._on_slider, names="value")
+            self.sliders[c.name] = slider
+        # a slider rounds its value to its step: a value still at its start means "as in the file"
+        self._start = {name: slider.value for name, slider in self.sliders.items()}
+        self.slider_box.children = tuple(self.sliders.values())
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def _on_slider(self, change: dict[str, Any]) -> None:
+        if not self._quiet:
+            self.update()
+
+    def _on_product(self, change: dict[str, Any]) -> None:
+        path = self._paths.get(change["new"])
+        if path:
+            self._build(load(path))
+
+    def _on_model(self, change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        name = change["new"]
+        try:
+            s = self.base if name == self._as_in_file else charts.on_model(self.base, name, name=self.base.name)
+        except TcpmfError as exc:
+            self._show_error(str(exc))
+            return
+        self._model_scenario = s
+        arrays = from_scenarios([s])
+        price = lever_value(arrays, s, "usd_per_mtok")
+        slider = self.sliders["usd_per_mtok"]
+        self._quiet = True
+        slider.max = max(slider.max, slider_range(price, 0.0, 1e6, fallback=10.0)[1])
+        slider.value = price
+        self._start["usd_per_mtok"] = slider.value
+        self._quiet = False
+        self.update()
+
+    # -- computing --------------------------------------------------------------------------------
+
+    def current(self) -> tuple[Scenario, ScenarioArrays]:
+        """The scenario and columns the sliders describe now."""
+        moved = {name for name, slider in self.sliders.items() if slider.value != self._start[name]}
+        overrides = {c.key: float(self.sliders[name].value) for name, c in self.controls.items()
+                     if c.key is not None and name in moved}
+        r = self._model_scenario.retention
+        if "retention.beta" in overrides and isinstance(r, ShiftedBetaGeometric):  # the slider is r1
+            r1 = overrides["retention.beta"]
+            overrides["retention.beta"] = min(1e4, r.alpha * r1 / (1.0 - r1)) if r1 < 1.0 else 1e4
+        s = self._model_scenario.override(overrides) if overrides else self._model_scenario
+        a = from_scenarios([s])
+        for name in ("tokens_per_call", "usd_per_mtok"):
+            if name in moved:
+                a = apply_lever(a, s, name, [self.sliders[name].value])
+        return s, a
+
+    def recompute(self) -> Result:
+        """Evaluate the current slider values (no widget changes)."""
+        s, a = self.current()
+        return Result(arrays=a, computed=evaluate_arrays(a), scenarios=(s,))
+
+    def chart_specs(self, result: Result) -> dict[str, alt.LayerChart | alt.Chart]:
+        """The three views for *result*."""
+        return {
+            "cash": charts.cash_curve(result, width=760, height=220),
+            "users": charts.cohort_users(result, width=330, height=200),
+            "unit": charts.unit_waterfall(result, width=330, height=200),
+        }
+
+    def update(self) -> None:
+        """Recompute, then update the verdict, the levers and each chart in place."""
+        try:
+            result = self.recompute()
+        except TcpmfError as exc:
+            self._show_error(str(exc))
+            return
+        self.error = None
+        self.result = result
+        self.scenario = result.scenarios[0]
+        text = verdict_text(result)
+        color = "#2e7d32" if text.startswith("Clears") else "#c62828"
+        self.verdict.value = f"<b style='color:{color}'>{html.escape(text)}</b>"
+        for name, chart in self.chart_specs(result).items():
+            if name in self.charts:
+                # the spec alone, unvalidated: the chart functions' output is fixed and tested, and
+                # schema validation would triple the cost of a redraw
+                self.charts[name].spec = chart.to_dict(validate=False)
+            else:
+                self.charts[name] = alt.JupyterChart(chart)
+                self.charts[name].add_class(f"tcpmf-chart-{name}")
+        if self.show_levers:
+            self.levers.value = _levers_html(what_it_takes(self.scenario, arrays=result.arrays))
+
+    def _show_error(self, message: str) -> None:
+        self.error = message
+        self.verdict.value = f"<b style='color:#c62828'>⚠ {html.escape(message)}</b>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class TimelineView:
+    """The six consumer categories' TC-PMF months as token prices fall; the annual decline is a slider.
+
+    Examples
+    --------
+    >>> view = TimelineView(annual_cost_decline=10)  # doctest: +SKIP
+    >>> view.slider.value = 4  # a conservative 4× a year: every category arrives later  # doctest: +SKIP
+    """
+
+    def __init__(self, annual_cost_decline: float = 10.0, horizon_months: int = 120, model: str | None = None) -> None:
+        enable_offline()
+        self.horizon_months = horizon_months
+        self.model = model
+        self.slider = widgets.FloatLogSlider(value=annual_cost_decline, base=10, min=0, max=2, step=0.01,
+                                             description="decline ×/yr", continuous_update=False, readout_format=".3g")
+        self.slider.add_class("tcpmf-slider-decline")
+        self.frame = self._frame()
+        self.chart = alt.JupyterChart(charts.tcpmf_timeline(self.frame, horizon_months))
+        self.table = widgets.HTML(self._table())
+        self.slider.observe(self._on_change, names="value")
+        self.widget = widgets.VBox([self.slider, self.chart, self.table])
+
+    def _frame(self) -> pd.DataFrame:
+        return timeline(annual_cost_decline=float(self.slider.value), horizon_months=self.horizon_months, model=self.model)
+
+    def _table(self) -> str:
+        shown = self.frame[["category", "predicted_stage", "model", "contribution_usd_per_mau_m0", "tcpmf_calendar_month"]]
+        return str(shown.to_html(index=False, na_rep="—", float_format=lambda x: f"{x:,.3g}"))
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.frame = self._frame()
+        self.chart.chart = charts.tcpmf_timeline(self.frame, self.horizon_months)
+        self.table.value = self._table()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)

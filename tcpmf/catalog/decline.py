@@ -1,0 +1,155 @@
+r"""Price decline fitted to the dated model catalog, per capability tier.
+
+For a tier (``gpt-4-class``, ``gpt-3.5-class``, … in ``models.yaml``) the series is the cheapest
+blended list price in force among the tier's models at each month a price of the tier took effect,
+blended ``(3·p_in + p_out) / 4`` (three input tokens per output token).  A log-linear least-squares
+fit
+
+.. math:: \ln p_i = a - b\,y_i, \qquad D = e^{b}
+
+over the years ``y_i`` gives the annual decline factor ``D`` (4 means four times cheaper each year).
+Its spread is the standard error of ``b``: ``D`` at ``b ± se`` brackets the estimate.  Two points
+determine the line exactly and leave no residual degree of freedom, so with fewer than three
+points the spread is undefined: NA, never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from tcpmf.catalog.prices import _in_force, _models, model_price
+from tcpmf.core.months import month_index
+from tcpmf.core.yamlio import assumptions_dir
+
+__all__ = ["DeclineFit", "decline_table", "fit_decline", "fitted_decline", "tier_names", "tier_series"]
+
+INPUT_WEIGHT = 0.75  # blended price: 3 input tokens per output token
+
+
+@dataclass(frozen=True)
+class DeclineFit:
+    """A fitted annual decline factor with its spread."""
+
+    annual_cost_decline: float
+    annual_cost_decline_low: float
+    annual_cost_decline_high: float
+    log_slope_standard_error: float
+    points: int
+    first_month: str
+    last_month: str
+
+
+def fit_decline(month_indices: ArrayLike, usd_per_mtok: ArrayLike) -> tuple[float, float]:
+    r"""Least-squares ``(D, se)`` of :math:`\ln p = a - \ln D \cdot t/12`; ``se`` of :math:`\ln D`
+    (NaN with only two points: the spread is undefined).
+
+    Examples
+    --------
+    >>> d, se = fit_decline([0, 12, 24], [10.0, 1.0, 0.1])
+    >>> round(d, 9), round(se, 9)
+    (10.0, 0.0)
+    >>> d, se = fit_decline([0, 12], [10.0, 1.0])
+    >>> round(d, 9), se
+    (10.0, nan)
+    """
+    years = np.asarray(month_indices, float) / 12.0
+    logp = np.log(np.asarray(usd_per_mtok, float))
+    n = years.size
+    if n < 2 or np.ptp(years) == 0:
+        raise ValueError("a decline fit needs prices at two or more different months")
+    x = years - years.mean()
+    slope = float((x * (logp - logp.mean())).sum() / (x * x).sum())
+    residuals = logp - logp.mean() - slope * x
+    se = float(np.sqrt((residuals**2).sum() / (n - 2) / (x * x).sum())) if n > 2 else float("nan")
+    return float(np.exp(-slope)), se
+
+
+def tier_names(directory: Path | None = None) -> list[str]:
+    """Capability tiers of the models catalog, sorted."""
+    return sorted({e.tier for e in _models(directory or assumptions_dir()).models.values()})
+
+
+def tier_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
+    """The cheapest blended USD price per 1M tokens of *tier* at each month one of its prices began.
+
+    Returns a frame with ``month``, ``model`` and ``usd_per_mtok_blended``.
+    """
+    directory = directory or assumptions_dir()
+    entries = {name: e for name, e in _models(directory).models.items() if e.tier == tier}
+    if not entries:
+        raise KeyError(f"a capability tier of the models catalog; known: {', '.join(tier_names(directory))}")
+    months = sorted({r.date for e in entries.values() for r in e.prices}, key=month_index)
+    rows = []
+    for month in months:
+        best: tuple[float, str] | None = None
+        for name, entry in entries.items():
+            if _in_force(entry.prices, month) is None:
+                continue
+            p = model_price(name, month, directory)
+            blended = INPUT_WEIGHT * p.usd_per_mtok_in + (1 - INPUT_WEIGHT) * p.usd_per_mtok_out
+            if blended > 0 and (best is None or blended < best[0]):
+                best = (blended, name)
+        if best is not None:
+            rows.append({"month": month, "model": best[1], "usd_per_mtok_blended": best[0]})
+    return pd.DataFrame(rows, columns=["month", "model", "usd_per_mtok_blended"])
+
+
+@lru_cache(maxsize=64)
+def _fit(tier: str, directory: Path) -> DeclineFit:
+    series = tier_series(tier, directory)
+    index = np.asarray([month_index(m) for m in series["month"]])
+    d, se = fit_decline(index, series["usd_per_mtok_blended"].to_numpy(float))
+    return DeclineFit(
+        annual_cost_decline=d,
+        annual_cost_decline_low=float(d * np.exp(-se)),
+        annual_cost_decline_high=float(d * np.exp(se)),
+        log_slope_standard_error=se,
+        points=len(series),
+        first_month=str(series["month"].iloc[0]),
+        last_month=str(series["month"].iloc[-1]),
+    )
+
+
+def fitted_decline(tier: str, directory: Path | None = None) -> float:
+    """The annual decline factor fitted to *tier*; :class:`ValueError` listing the tiers if unknown.
+
+    Examples
+    --------
+    >>> fitted_decline("gpt-4-class") > 1  # doctest: +SKIP
+    True
+    """
+    directory = directory or assumptions_dir()
+    if tier not in tier_names(directory):
+        raise ValueError(f"fitted:<tier> with a tier of the models catalog: {', '.join(tier_names(directory))}")
+    try:
+        fit = _fit(tier, directory)
+    except ValueError as exc:
+        raise ValueError(f"fitted:{tier}: {exc}") from None
+    return min(max(fit.annual_cost_decline, 0.1), 1000.0)
+
+
+def decline_table(directory: Path | None = None) -> pd.DataFrame:
+    """One row per tier with at least two dated points: the fitted decline and its spread.
+
+    With fewer than three points the spread columns are NA and ``note`` says why.
+    """
+    directory = directory or assumptions_dir()
+    rows = []
+    for tier in tier_names(directory):
+        try:
+            fit = _fit(tier, directory)
+        except ValueError:
+            continue
+        note = "" if fit.points >= 3 else f"{fit.points} points: spread undefined (needs 3 or more)"
+        rows.append({"tier": tier, **fit.__dict__, "note": note})
+    frame = pd.DataFrame(rows)
+    for column in ("annual_cost_decline_low", "annual_cost_decline_high", "log_slope_standard_error"):
+        if column in frame:
+            frame[column] = frame[column].astype("Float64").mask(frame[column].isna())
+    return frame

@@ -1,0 +1,152 @@
+"""Commands ``tcpmf run PORTFOLIO --samples N --seed S --out DIR`` and ``tcpmf report DIR``.
+
+Registered by :mod:`tcpmf.cli.main` (feature ``cli_batch``).  ``run`` writes a resumable Parquet
+dataset (:mod:`tcpmf.uncertainty.runner`) and draws a progress bar on stderr; ``report`` prints the
+per-product table on stdout and writes ``DIR/report.html`` (:mod:`tcpmf.outputs.report`).  Bad input
+ends with one message and exit code 1; an interrupted run says how to resume it and exits 130.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from tcpmf.cli.main import CsvOpt, JsonOpt, _clean_errors, _emit, _format, err
+from tcpmf.core.errors import TcpmfError
+from tcpmf.core.yamlio import display_path
+
+__all__ = ["register"]
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A bar that shows once ``bar.start()`` is called: at the runner's first progress report, so a
+    run refused before it starts (bad arguments, another run's folder) prints its error alone."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    # No refresh thread: the bar redraws on each update, and `tcpmf run` stays single-threaded, so
+    # the processes executor can fork its workers (tcpmf.uncertainty.runner._start_method).
+    bar = Progress(*columns, console=err, transient=False, auto_refresh=False)
+    try:
+        yield bar, bar.add_task(label, total=None)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+
+
+#: Short headers of the per-product table in the terminal (JSON and CSV keep the column names).
+SHORT = {"p_clears_break_even": "P(clears) %"} | {
+    f"{column}_p{q}": f"{label} P{q}"
+    for column, label in (("payback_month", "payback m."), ("peak_funding_usd", "peak funding $"), ("tcpmf_month", "TC-PMF m."))
+    for q in (10, 50, 90)
+}
+
+
+def _for_terminal(table: pd.DataFrame) -> pd.DataFrame:
+    """Percent for P(clears), short headers (months are whole already)."""
+    shown = table.copy()
+    shown["p_clears_break_even"] = (shown["p_clears_break_even"] * 100).round(1)
+    shown.columns = [SHORT.get(c, c) for c in shown.columns]
+    return shown
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM during ``tcpmf run``: stop like Ctrl-C, between chunks, and say how far it got."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def run(
+    portfolio: Annotated[Path, typer.Argument(help="A portfolio file (or a scenario file with distributions).")],
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Draws per product.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume it.")],
+    seed: Annotated[int, typer.Option(min=0, help="Same seed, same numbers (whatever the executor).")] = 0,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", min=1,
+                                                   help="Draws per chunk file (default 50,000).", show_default=False)] = None,
+    executor: Annotated[str, typer.Option(help="serial, processes or dask.")] = "serial",
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running dask scheduler (with --executor dask).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (processes: one per CPU; dask: 2).",
+                                                show_default=False)] = None,
+) -> None:
+    """Monte Carlo of a portfolio into a resumable Parquet dataset (one file per chunk)."""
+    from tcpmf.uncertainty.batch import DEFAULT_CHUNK_SIZE
+    from tcpmf.uncertainty.portfolio import as_portfolio
+    from tcpmf.uncertainty.runner import EXECUTORS, run_status
+    from tcpmf.uncertainty.runner import run as run_batch
+
+    size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
+    with _clean_errors():
+        if executor not in EXECUTORS:  # before the portfolio loads, which may take a while
+            raise TcpmfError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+        if not portfolio.is_file():
+            raise TcpmfError(f"{display_path(portfolio)}: no such portfolio file")
+        loaded = as_portfolio(portfolio)
+        with _progress_bar(f"{loaded.name}, {samples:,} draws") as (bar, task):
+            def progress(done: int, total: int) -> None:
+                bar.start()  # once the runner has accepted the folder (no-op after the first call)
+                if bar.tasks[0].total is None and done:
+                    err.print(f"resuming {display_path(out)}: {done} of {total} chunks already written", highlight=False)
+                bar.update(task, completed=done, total=total, refresh=True)
+
+            previous = signal.signal(signal.SIGTERM, _terminate)
+            try:
+                run_batch(loaded, samples, seed, out, chunk_size=size, executor=executor, scheduler=scheduler,
+                          workers=workers, progress=progress)
+            except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (_Terminated)
+                bar.stop()
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second TERM ends it at once
+                try:
+                    so_far = run_status(out).describe()
+                except TcpmfError:  # stopped before the run had its manifest
+                    so_far = "nothing written yet"
+                err.print(f"{'terminated' if isinstance(stop, _Terminated) else 'interrupted'}: {so_far}; "
+                          "rerun the same command to resume", highlight=False)
+                raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
+            finally:
+                with suppress(ValueError):
+                    signal.signal(signal.SIGTERM, previous)
+        err.print(f"wrote {display_path(out)} · summarize it with: tcpmf report {display_path(out)}", highlight=False)
+
+
+def report(
+    out: Annotated[Path, typer.Argument(help="The --out folder of a `tcpmf run`.")],
+    partial: Annotated[bool, typer.Option("--partial", help="Report on an unfinished run's chunks so far (labelled PARTIAL).")] = False,
+    json_: JsonOpt = False,
+    csv: CsvOpt = False,
+) -> None:
+    """Per product: P(clears break-even), P10/P50/P90 of payback, peak funding and TC-PMF month; writes DIR/report.html."""
+    from tcpmf.outputs.report import write_report
+
+    fmt = _format(json_, csv)
+    with _clean_errors():
+        rep, path = write_report(out, partial=partial)
+        if rep.partial:
+            err.print(f"[bold yellow]warning:[/] PARTIAL results: {rep.status.describe()}; missing draws are not counted. "
+                      f"Resume with: {rep.status.resume_command(out)}", highlight=False)
+        _emit(_for_terminal(rep.table) if fmt == "table" else rep.table, fmt, rep.title())
+        if fmt == "table":
+            err.print("Months count from each product's start month; — = not within the horizon", highlight=False)
+        err.print(f"wrote {display_path(path)}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` and ``report`` to the ``tcpmf`` command."""
+    app.command(name="run")(run)
+    app.command(name="report")(report)

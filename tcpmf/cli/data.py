@@ -1,0 +1,156 @@
+"""Commands for data in and out: ``tcpmf fit-retention``, ``tcpmf catalog import``, ``tcpmf export``.
+
+Registered by :mod:`tcpmf.cli.main` (feature ``fit``).  Data go to stdout, messages to stderr; a bad
+input file ends with one message and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tcpmf.cli.main import JsonOpt, _clean_errors, _emit, _records, err
+from tcpmf.core.errors import TcpmfError
+from tcpmf.core.yamlio import display_path
+
+__all__ = ["register"]
+
+catalog_app = typer.Typer(help="Maintain the dated price catalog.", no_args_is_help=True)
+
+
+def fit_retention(
+    file: Annotated[Path, typer.Argument(help="Cohort table (CSV): cohort, age_months, active_users or share.")],
+    curve: Annotated[
+        list[str] | None, typer.Option("--curve", help="Fit only this curve (power_law, plateau, sbg); repeatable.")
+    ] = None,
+    by_cohort: Annotated[bool, typer.Option("--by-cohort", help="Also fit each cohort on its own.")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="The table is wide: one row per cohort, one column per month (0, 1, 2 …).")
+    ] = False,
+    cohort_size: Annotated[
+        float | None, typer.Option(min=1, help="Members of each cohort at age 0, when the table gives shares.")
+    ] = None,
+    chart: Annotated[Path | None, typer.Option(help="Write an HTML chart of observed vs fitted here.")] = None,
+    months: Annotated[int, typer.Option(min=2, max=600, help="Months the chart projects.")] = 36,
+    json_: JsonOpt = False,
+) -> None:
+    """Fit retention curves to cohort data; print the fits and a ready-to-paste retention: block."""
+    from tcpmf.analysis.retention_fit import fit_retention as fit
+
+    with _clean_errors():
+        result = fit(file, curves=curve, by_cohort=by_cohort, cohort_size=cohort_size, wide=wide)
+        best = result.best() if result.identified else None
+        block = result.to_yaml() if best is not None else None
+        if json_:
+            out: dict[str, Any] = {"quality": _records(result.quality), "params": _records(result.params),
+                                   "best": None, "yaml": block}
+            if best is not None:
+                std_errors = {k: (v if math.isfinite(v) else None) for k, v in best.std_errors.items()}
+                out["best"] = {"curve": best.curve, "params": best.params, "std_errors": std_errors}
+            sys.stdout.write(json.dumps(out, indent=2, allow_nan=False) + "\n")
+        else:
+            _emit(result.quality.drop(columns=["n_params", "converged"]), "table",
+                  f"Retention fits to {display_path(file)} (lower AIC is better; only identified fits can be best)")
+            _emit(result.params, "table", "Parameters (standard errors from the inverse Hessian)")
+            if block:
+                sys.stdout.write("\n" + block)
+            if not result.has_sizes:
+                err.print("shares without cohort sizes: no standard errors or AIC; best curve by RMSE "
+                          "(give --cohort-size or counts)")
+        unidentified = result.quality.loc[~result.quality["identified"]]
+        if len(unidentified) and best is not None:
+            err.print(f"note: {len(unidentified)} fit(s) not identified by the data (see the note column); "
+                      "they cannot be the best curve")
+        if best is None:
+            result.best()  # raises: why no curve is determined; no retention block is printed
+        if chart is not None:
+            try:
+                result.chart(months).save(str(chart))
+            except OSError as exc:
+                raise TcpmfError(f"{display_path(chart)}: cannot write the chart ({exc.strerror})") from None
+            err.print(f"wrote {display_path(chart)}")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(help="LiteLLM-style JSON price map (USD per token).")],
+    catalog: Annotated[
+        Path | None, typer.Option(help="Catalog to extend (default: assumptions/catalog/models.yaml).")
+    ] = None,
+    month: Annotated[str | None, typer.Option(help="Date of the new records, YYYY-MM (default: this month).")] = None,
+    model: Annotated[list[str] | None, typer.Option("--model", help="Import only this model; repeatable.")] = None,
+    provider: Annotated[
+        list[str] | None, typer.Option("--provider", help="Import only this litellm_provider; repeatable.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    name_map: Annotated[
+        list[str] | None,
+        typer.Option("--name-map", help="KEY=MODEL: import price-map key KEY as catalog model MODEL "
+                     "(e.g. deepseek/deepseek-chat=deepseek-chat); repeatable."),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Add dated price records (per 1M tokens) for models whose price changed; never rewrite history.
+
+    Only chat and completion entries are imported; others (embedding, image, audio…) are skipped
+    with the reason.  In an installed package, give --catalog PATH (the bundled catalog is not
+    written).
+    """
+    from tcpmf.catalog.importer import import_prices
+
+    with _clean_errors():
+        aliases: dict[str, str] = {}
+        for pair in name_map or []:
+            key, sep, target = pair.partition("=")
+            if not sep or not key.strip() or not target.strip():
+                raise TcpmfError(f"--name-map {pair!r}: write KEY=MODEL, e.g. deepseek/deepseek-chat=deepseek-chat")
+            aliases[key.strip()] = target.strip()
+        report = import_prices(file, catalog, month=month, models=model, providers=provider, dry_run=dry_run,
+                               name_map=aliases)
+        frame = report.table()
+        _emit(frame, "json" if json_ else "table", f"Price import into {display_path(report.catalog)}")
+        verb = "would add" if dry_run else "added"
+        err.print(f"{verb} {len(report.added)} model(s) and {len(report.updated)} new price record(s) "
+                  f"dated {report.month}; {len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
+                  + ("" if dry_run or report.written else "; the catalog was not changed"))
+        if report.added:
+            err.print(f"new model(s) {'to be ' if dry_run else ''}added to the catalog (tier unclassified; check they "
+                      f"are not a known model under another name, else use --name-map): {', '.join(report.added)}")
+        reasons: dict[str, int] = {}
+        for why in report.skipped.values():
+            head = why.split(";")[0].split(":")[0]
+            reasons[head] = reasons.get(head, 0) + 1
+        for why, count in reasons.items():
+            err.print(f"skipped {count}: {why} (see the note column)")
+
+
+def export(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files to evaluate and export.")],
+    excel: Annotated[Path | None, typer.Option(help="Write an Excel workbook (.xlsx) here.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write one CSV per table into this folder.")] = None,
+) -> None:
+    """Evaluate scenarios and export summary, monthly and assumptions (with sources) to Excel or CSV."""
+    from tcpmf.model.engine import evaluate
+    from tcpmf.outputs.export import to_csv, to_excel
+
+    if excel is None and csv is None:
+        raise typer.BadParameter("give --excel FILE or --csv DIR (or both)")
+    with _clean_errors():
+        result = evaluate(paths)
+        if excel is not None:
+            err.print(f"wrote {display_path(to_excel(result, excel))}")
+        if csv is not None:
+            for path in to_csv(result, csv):
+                err.print(f"wrote {display_path(path)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``fit-retention``, ``catalog import`` and ``export`` to the ``tcpmf`` command."""
+    app.command("fit-retention")(fit_retention)
+    app.command("export")(export)
+    app.add_typer(catalog_app, name="catalog")

@@ -1,0 +1,214 @@
+"""Validated scenarios as numpy columns: the engine's input.
+
+A :class:`ScenarioArrays` holds one float column of length N per model input, plus the retention
+curves as a time-major ``(T, N)`` matrix.  Catalog prices are resolved here, once, so the engine is
+pure arithmetic.  The same structure serves one scenario (a slider) and a million (Monte Carlo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tcpmf.core.months import month_index
+from tcpmf.formulas.retention import CURVES, retention_matrix
+from tcpmf.model.routing import rent_factor_path, route_prices_m0
+from tcpmf.schema.scenario import (
+    Plateau,
+    PowerLaw,
+    Retention,
+    Scenario,
+    ShiftedBetaGeometric,
+    TableRetention,
+)
+
+__all__ = ["ScenarioArrays", "from_scenarios", "retention_shape"]
+
+F = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ScenarioArrays:
+    """N scenarios as columns.  Every float column has shape ``(N,)``; ``retention`` is ``(T, N)``
+    with ``T = max(horizon_months)``."""
+
+    names: list[str]
+    start_month_index: NDArray[np.int64]
+    horizon_months: NDArray[np.int64]
+    # cost
+    usd_per_mtok_in_m0: F
+    usd_per_mtok_out_m0: F
+    annual_cost_decline: F
+    # usage
+    dau_per_mau: F
+    sessions_per_day: F
+    requests_per_session: F
+    calls_per_request: F
+    input_tokens_per_call: F
+    output_tokens_per_call: F
+    paid_usage_multiplier: F
+    # revenue
+    price_usd_per_month: F
+    paid_share: F
+    store_fee: F
+    impressions_per_session: F
+    rpm_usd: F
+    ads_free_tier_only: NDArray[np.bool_]
+    usage_usd_per_mtok_in: F
+    usage_usd_per_mtok_out: F
+    gmv_usd_per_mau: F
+    take_rate: F
+    # growth and costs
+    organic_new_users_per_month: F
+    monthly_growth: F
+    paid_budget_usd_per_month: F
+    cac_usd: F  # 0 where none is given
+    fixed_usd_per_month: F
+    other_variable_usd_per_mau: F
+    target_margin: F
+    discount_rate_annual: F
+    retention: F
+    # price elasticity of the paid share; None (code that builds columns directly) means none
+    price_elasticity: F | None = None
+    reference_price_usd_per_month: F | None = None
+    # self-host capacity that follows demand (tcpmf.model.capacity); None (built directly) means none
+    self_host_demand_usd_per_mtok_in_m0: F | None = None  # share-weighted, at full utilization
+    self_host_demand_usd_per_mtok_out_m0: F | None = None
+    self_host_usd_per_replica_hour_m0: F | None = None  # G·g at start_month; 0 where not demand-driven
+    peak_to_average: F | None = None
+    min_replicas: F | None = None
+    rent_factor: F | None = None  # (T, N): rent in force ÷ start-month rent
+
+    @property
+    def size(self) -> int:
+        """Number of scenarios N."""
+        return len(self.names)
+
+    @property
+    def months(self) -> int:
+        """Number of months T evaluated (the longest horizon)."""
+        return int(self.retention.shape[0])
+
+    def rows(self, which: slice | NDArray[np.int64], names: list[str] | None = None) -> ScenarioArrays:
+        """The columns of the scenarios *which* selects (a slice gives views, an index array
+        copies, and may repeat a scenario); *names* replaces their names."""
+        update: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "names" or value is None:
+                continue
+            update[name] = value[:, which] if value.ndim == 2 else value[which]
+        if names is None:
+            names = self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]
+        return replace(self, names=names, **update)
+
+
+def _token_prices_m0(s: Scenario) -> tuple[float, float]:
+    """Month-0 USD per 1M input and output tokens, after cache and discount, blended over the
+    scenario's routes; a demand-driven self-host route is priced by the engine instead
+    (:func:`tcpmf.model.routing.route_prices_m0`)."""
+    route = route_prices_m0(s)
+    return route.usd_per_mtok_in, route.usd_per_mtok_out
+
+
+def retention_shape(r: Retention) -> dict[str, float]:
+    """The parameters :func:`~tcpmf.formulas.retention.retention_matrix` takes for *r*'s curve (neutral
+    values for those its family does not use)."""
+    return {
+        "r1": r.r1 if isinstance(r, (PowerLaw, Plateau)) else 1.0,
+        "beta": r.beta if isinstance(r, (PowerLaw, ShiftedBetaGeometric)) else 0.0,
+        "floor": r.floor if isinstance(r, Plateau) else 0.0,
+        "tau": r.tau if isinstance(r, Plateau) else 1.0,
+        "alpha": r.alpha if isinstance(r, ShiftedBetaGeometric) else 1.0,
+    }
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} [{seen[name]}]")
+    return out
+
+
+def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
+    """Columns for validated scenarios, in order; repeated names get a ``[2]``, ``[3]`` suffix."""
+    if not scenarios:
+        raise ValueError("evaluate needs at least one scenario")
+    rows: dict[str, list[float]] = {f.name: [] for f in fields(ScenarioArrays)}
+    curve: list[int] = []
+    shape = {"r1": [], "beta": [], "floor": [], "tau": [], "alpha": []}  # type: dict[str, list[float]]
+    tables = {}
+    for position, s in enumerate(scenarios):
+        route = route_prices_m0(s)
+        c_in, c_out = route.usd_per_mtok_in, route.usd_per_mtok_out
+        host = s.model.self_host
+        sub, ads, usage, commerce = s.revenue.subscription, s.revenue.ads, s.revenue.usage, s.revenue.commerce
+        g, r = s.growth, s.retention
+        values = {
+            "start_month_index": month_index(s.start_month),
+            "horizon_months": s.horizon_months,
+            "usd_per_mtok_in_m0": c_in,
+            "usd_per_mtok_out_m0": c_out,
+            "self_host_demand_usd_per_mtok_in_m0": route.demand_usd_per_mtok_in,
+            "self_host_demand_usd_per_mtok_out_m0": route.demand_usd_per_mtok_out,
+            "self_host_usd_per_replica_hour_m0": route.usd_per_replica_hour,
+            "peak_to_average": (host.peak_to_average or 1.0) if host else 1.0,
+            "min_replicas": float(host.min_replicas) if host else 1.0,
+            "annual_cost_decline": s.model.annual_cost_decline,
+            "dau_per_mau": s.usage.dau_per_mau,
+            "sessions_per_day": s.usage.sessions_per_day,
+            "requests_per_session": s.usage.requests_per_session,
+            "calls_per_request": s.usage.calls_per_request,
+            "input_tokens_per_call": s.usage.input_tokens_per_call,
+            "output_tokens_per_call": s.usage.output_tokens_per_call,
+            "paid_usage_multiplier": s.usage.paid_usage_multiplier,
+            "price_usd_per_month": sub.price_usd_per_month if sub else 0.0,
+            "paid_share": sub.paid_share if sub else 0.0,
+            "store_fee": sub.store_fee if sub else 0.0,
+            "price_elasticity": sub.price_elasticity if sub else 0.0,
+            "reference_price_usd_per_month": (
+                sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+            ) if sub else 0.0,
+            "impressions_per_session": ads.impressions_per_session if ads else 0.0,
+            "rpm_usd": ads.rpm_usd if ads else 0.0,
+            "ads_free_tier_only": ads.free_tier_only if ads else True,
+            "usage_usd_per_mtok_in": usage.usd_per_mtok_in if usage else 0.0,
+            "usage_usd_per_mtok_out": usage.usd_per_mtok_out if usage else 0.0,
+            "gmv_usd_per_mau": commerce.gmv_usd_per_mau if commerce else 0.0,
+            "take_rate": commerce.take_rate if commerce else 0.0,
+            "organic_new_users_per_month": g.organic_new_users_per_month,
+            "monthly_growth": g.monthly_growth,
+            "paid_budget_usd_per_month": g.paid_budget_usd_per_month,
+            "cac_usd": g.cac_usd or 0.0,
+            "fixed_usd_per_month": s.costs.fixed_usd_per_month,
+            "other_variable_usd_per_mau": s.costs.other_variable_usd_per_mau,
+            "target_margin": s.target_margin,
+            "discount_rate_annual": s.finance.discount_rate_annual,
+        }
+        for key, value in values.items():
+            rows[key].append(value)
+        curve.append(CURVES[r.curve])
+        for key, value in retention_shape(r).items():
+            shape[key].append(value)
+        if isinstance(r, TableRetention):
+            tables[position] = r.points
+    months = max(s.horizon_months for s in scenarios)
+    columns: dict[str, object] = {
+        key: np.asarray(value, dtype=np.int64 if key in ("start_month_index", "horizon_months") else
+                        bool if key == "ads_free_tier_only" else float)
+        for key, value in rows.items()
+        if key not in ("names", "retention", "rent_factor")
+    }
+    columns["names"] = _unique([s.name for s in scenarios])
+    rent = np.ones((months, len(scenarios)))
+    for column in np.flatnonzero(np.asarray(rows["self_host_usd_per_replica_hour_m0"]) > 0):
+        rent[:, column] = rent_factor_path(scenarios[int(column)], months)
+    columns["rent_factor"] = rent
+    columns["retention"] = retention_matrix(np.asarray(curve), **shape, months=months, tables=tables)
+    return ScenarioArrays(**columns)  # type: ignore[arg-type]

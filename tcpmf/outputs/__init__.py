@@ -1,0 +1,1 @@
+"""Charts, the batch report and spreadsheet exports."""

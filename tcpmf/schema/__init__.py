@@ -1,0 +1,1 @@
+"""Scenario files: validated sections, distributions, ToB sections, loading and cross-key checks."""
