@@ -1,4 +1,4 @@
-"""Retention curves and the cohort convolution (MODEL.md §4).
+"""Retention curves and the cohort convolution (docs/model.md §4).
 
 Curves return the share ``r(k)`` of a cohort still active at age ``k`` months, with ``r(0) = 1``.
 Arrays are time-major inside the engine: shape ``(T, N)`` for T months and N scenarios.

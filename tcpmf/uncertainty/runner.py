@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tcpmf.core.errors import TcpmfError
+from tcpmf.core.extras import import_optional
 from tcpmf.core.version import package_version
 from tcpmf.core.yamlio import assumptions_dir, display_path
 from tcpmf.schema.scenario import Scenario
@@ -420,6 +421,7 @@ def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
           scheduler: str | None) -> Iterator[Done]:
     from concurrent.futures import CancelledError
 
+    import_optional("distributed", "the dask executor")
     from distributed import Client, KilledWorker, LocalCluster, as_completed
     from distributed.comm import CommClosedError
 
