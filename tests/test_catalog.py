@@ -10,7 +10,7 @@ from tcpmf.catalog import prices as catalog
 def test_catalog_has_enough_models_with_price_history() -> None:
     names = catalog.model_names()
     assert len(names) >= 25
-    entries = catalog._models(catalog.assumptions_dir()).models
+    entries = catalog.models_catalog(catalog.assumptions_dir()).models
     changed = [name for name, entry in entries.items() if len(entry.prices) >= 2]
     for expected in ("gpt-4o", "gpt-3.5-turbo"):
         assert expected in changed
@@ -31,7 +31,7 @@ def test_a_month_before_the_first_record_is_refused() -> None:
 
 
 def test_cny_prices_convert_at_the_rate_in_force_at_the_record_date() -> None:
-    entries = catalog._models(catalog.assumptions_dir()).models
+    entries = catalog.models_catalog(catalog.assumptions_dir()).models
     name, record = next(
         (name, entry.prices[0]) for name, entry in entries.items() if entry.prices[0].cny_per_mtok_in
     )

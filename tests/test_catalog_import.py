@@ -52,16 +52,16 @@ def price_map(tmp_path: Path) -> Path:
     return path
 
 
-def _models(path: Path) -> dict[str, Any]:
+def models_catalog(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
 
 
 def test_import_appends_changed_prices_and_new_models_without_losing_history(
     catalog_copy: Path, price_map: Path
 ) -> None:
-    before = _models(catalog_copy)
+    before = models_catalog(catalog_copy)
     report = import_prices(price_map, catalog_copy, month="2030-01")
-    after = _models(catalog_copy)
+    after = models_catalog(catalog_copy)
 
     assert report.written
     assert report.updated == ["gpt-4-turbo"]
@@ -89,10 +89,10 @@ def test_import_appends_changed_prices_and_new_models_without_losing_history(
     # the result is a valid catalog and the new price is in force from its month
     assert catalog.validate_file(catalog_copy) == "models"
     directory = catalog_copy.parent.parent
-    catalog._models.cache_clear()
+    catalog.models_catalog.cache_clear()
     assert catalog.model_price("gpt-4-turbo", "2030-02", directory).usd_per_mtok_in == 5
     assert catalog.model_price("gpt-4-turbo", "2029-12", directory).usd_per_mtok_in == 10
-    catalog._models.cache_clear()
+    catalog.models_catalog.cache_clear()
 
 
 def test_import_keeps_comments_and_layout(catalog_copy: Path, price_map: Path) -> None:
@@ -178,7 +178,7 @@ def test_cli_catalog_import(catalog_copy: Path, price_map: Path) -> None:
     rows = {row["model"]: row for row in json.loads(result.stdout)}
     assert rows["gpt-4-turbo"]["action"] == "updated" and rows["gpt-4-turbo"]["usd_per_mtok_in"] == 5
     assert "added 1 model(s) and 1 new price record(s)" in result.stderr
-    assert _models(catalog_copy)["newco/tiny-model"]["prices"][0]["usd_per_mtok_out"] == 0.28
+    assert models_catalog(catalog_copy)["newco/tiny-model"]["prices"][0]["usd_per_mtok_out"] == 0.28
 
 
 def test_cli_bad_month_is_one_clean_message(catalog_copy: Path, price_map: Path) -> None:
@@ -189,7 +189,7 @@ def test_cli_bad_month_is_one_clean_message(catalog_copy: Path, price_map: Path)
 
 
 def test_a_cny_price_is_compared_at_its_own_exchange_rate(tmp_path: Path, catalog_copy: Path) -> None:
-    models = _models(catalog_copy)
+    models = models_catalog(catalog_copy)
     name, latest = next((n, e["prices"][-1]) for n, e in models.items() if "cny_per_mtok_in" in e["prices"][-1])
     rate = catalog.cny_per_usd(latest["date"], catalog_copy.parent.parent)
     same = {"input_cost_per_token": latest["cny_per_mtok_in"] / rate / 1e6,
@@ -210,7 +210,7 @@ def test_a_file_that_is_not_a_model_catalog_is_refused(price_map: Path) -> None:
 
 def test_non_token_modes_non_objects_and_prefixed_keys_are_skipped_with_reasons(
         tmp_path: Path, catalog_copy: Path) -> None:
-    known = next(iter(_models(catalog_copy)))
+    known = next(iter(models_catalog(catalog_copy)))
     entries = {
         "text-embedding-x": {"input_cost_per_token": 1e-07, "output_cost_per_token": 0.0, "mode": "embedding"},
         "dall-e-x": {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06, "mode": "image_generation"},

@@ -39,7 +39,6 @@ from scipy.optimize import brentq
 
 from tcpmf.core.errors import TcpmfError
 from tcpmf.formulas.retention import plateau, power_law, sbg
-from tcpmf.formulas.revenue import elastic_paid_share
 from tcpmf.model.arrays import ScenarioArrays, from_scenarios
 from tcpmf.model.engine import evaluate_arrays
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric
@@ -133,12 +132,6 @@ def _sbg_beta(alpha: Any, r1: Any) -> F:
     r = np.asarray(r1, float)
     beta = np.asarray(alpha, float) * np.divide(r, 1.0 - r, out=np.full(r.shape, np.inf), where=r < 1.0)
     return np.asarray(np.minimum(beta, 1e4), float)
-
-
-def _effective_paid_share(a: ScenarioArrays) -> F:
-    if a.price_elasticity is None or a.reference_price_usd_per_month is None:
-        return a.paid_share
-    return elastic_paid_share(a.paid_share, a.price_usd_per_month, a.reference_price_usd_per_month, a.price_elasticity)
 
 
 def lever_value(a: ScenarioArrays, scenario: Scenario, lever: str) -> float:

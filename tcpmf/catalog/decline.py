@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from tcpmf.catalog.prices import _in_force, _models, model_price
+from tcpmf.catalog.prices import in_force, model_price, models_catalog
 from tcpmf.core.months import month_index
 from tcpmf.core.yamlio import assumptions_dir
 
@@ -72,7 +72,7 @@ def fit_decline(month_indices: ArrayLike, usd_per_mtok: ArrayLike) -> tuple[floa
 
 def tier_names(directory: Path | None = None) -> list[str]:
     """Capability tiers of the models catalog, sorted."""
-    return sorted({e.tier for e in _models(directory or assumptions_dir()).models.values()})
+    return sorted({e.tier for e in models_catalog(directory or assumptions_dir()).models.values()})
 
 
 def tier_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
@@ -81,7 +81,7 @@ def tier_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
     Returns a frame with ``month``, ``model`` and ``usd_per_mtok_blended``.
     """
     directory = directory or assumptions_dir()
-    entries = {name: e for name, e in _models(directory).models.items() if e.tier == tier}
+    entries = {name: e for name, e in models_catalog(directory).models.items() if e.tier == tier}
     if not entries:
         raise KeyError(f"a capability tier of the models catalog; known: {', '.join(tier_names(directory))}")
     months = sorted({r.date for e in entries.values() for r in e.prices}, key=month_index)
@@ -89,7 +89,7 @@ def tier_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
     for month in months:
         best: tuple[float, str] | None = None
         for name, entry in entries.items():
-            if _in_force(entry.prices, month) is None:
+            if in_force(entry.prices, month) is None:
                 continue
             p = model_price(name, month, directory)
             blended = INPUT_WEIGHT * p.usd_per_mtok_in + (1 - INPUT_WEIGHT) * p.usd_per_mtok_out

@@ -36,7 +36,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from tcpmf.catalog import prices as catalog
-from tcpmf.core.errors import _MISSING, AssumptionError, TcpmfError, close_matches
+from tcpmf.core.errors import MISSING, AssumptionError, TcpmfError, close_matches
 from tcpmf.core.months import is_month, month_index
 from tcpmf.core.yamlio import assumptions_dir, display_path
 
@@ -319,7 +319,7 @@ def import_prices(
     out = io.StringIO()
     y.dump(tree, out)
     _replace_validated(path, out.getvalue())
-    clear = getattr(catalog._models, "cache_clear", None)
+    clear = getattr(catalog.models_catalog, "cache_clear", None)
     if clear is not None:
         clear()
     return ImportReport(**{**report.__dict__, "written": True})
@@ -335,7 +335,7 @@ def _replace_validated(path: Path, text: str) -> None:
             catalog.validate_file(tmp)
         except AssumptionError as exc:
             allowed = exc.allowed.splitlines()[0].strip() if exc.allowed else "invalid"
-            value = "" if exc.value is _MISSING else f" = {exc.value!r}"
+            value = "" if exc.value is MISSING else f" = {exc.value!r}"
             raise TcpmfError(f"{display_path(path)}: the imported prices would make the catalog invalid, "
                              f"nothing was written ({exc.key_path}{value}: {allowed})") from None
         os.replace(tmp, path)

@@ -13,11 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from tcpmf.catalog.serving import ArchitecturesFile, ServingCalibrationFile
 from tcpmf.core.errors import AssumptionError, close_matches
 from tcpmf.core.months import MONTH_PATTERN, month_index
+from tcpmf.core.sections import Section
 from tcpmf.core.yamlio import (
     assumptions_dir,
     display_path,
@@ -48,11 +49,7 @@ def _check_dated(records: list[Any], what: str) -> None:
         raise ValueError(f"{what} records must be in increasing date order, got {dates}")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class _PriceRecord(_Strict):
+class _PriceRecord(Section):
     date: Month
     source: str = Field(min_length=3)
     usd_per_mtok_in: Price | None = None
@@ -78,7 +75,7 @@ class _PriceRecord(_Strict):
         return self
 
 
-class _ModelEntry(_Strict):
+class _ModelEntry(Section):
     provider: str
     tier: str
     open_weights: bool = False
@@ -91,11 +88,11 @@ class _ModelEntry(_Strict):
         return self
 
 
-class _ModelsFile(_Strict):
+class _ModelsFile(Section):
     models: dict[str, _ModelEntry]
 
 
-class _RentRecord(_Strict):
+class _RentRecord(Section):
     date: Month
     source: str = Field(min_length=3)
     usd_per_gpu_hour: Price | None = None
@@ -109,7 +106,7 @@ class _RentRecord(_Strict):
         return self
 
 
-class _GpuEntry(_Strict):
+class _GpuEntry(Section):
     vendor: str
     memory_gb: Annotated[float, Field(gt=0)]
     memory_bandwidth_tb_per_s: Annotated[float, Field(gt=0)]
@@ -125,17 +122,17 @@ class _GpuEntry(_Strict):
         return self
 
 
-class _GpusFile(_Strict):
+class _GpusFile(Section):
     gpus: dict[str, _GpuEntry]
 
 
-class _FxRecord(_Strict):
+class _FxRecord(Section):
     date: Month
     cny_per_usd: Annotated[float, Field(gt=1, lt=20)]
     source: str = Field(min_length=3)
 
 
-class _FxFile(_Strict):
+class _FxFile(Section):
     cny_per_usd: list[_FxRecord] = Field(min_length=1)
 
 
@@ -165,7 +162,8 @@ _load = load_validated
 
 
 @lru_cache(maxsize=4)
-def _models(directory: Path) -> _ModelsFile:
+def models_catalog(directory: Path) -> _ModelsFile:
+    """The API price catalog (``catalog/models.yaml`` under *directory*), validated once and cached."""
     return _load(directory / "catalog" / "models.yaml", _ModelsFile)
 
 
@@ -211,7 +209,7 @@ def validate_file(path: str | Path) -> str | None:
     return None
 
 
-def _in_force(records: list[Any], month: str) -> Any | None:
+def in_force(records: list[Any], month: str) -> Any | None:
     """The latest record dated on or before *month* (records are sorted by date)."""
     chosen = None
     for record in records:
@@ -222,7 +220,7 @@ def _in_force(records: list[Any], month: str) -> Any | None:
 
 def model_names(directory: Path | None = None) -> list[str]:
     """Every model of the API price catalog, sorted."""
-    return sorted(_models(directory or assumptions_dir()).models)
+    return sorted(models_catalog(directory or assumptions_dir()).models)
 
 
 def gpu_names(directory: Path | None = None) -> list[str]:
@@ -233,7 +231,7 @@ def gpu_names(directory: Path | None = None) -> list[str]:
 def cny_per_usd(month: str, directory: Path | None = None) -> float:
     """CNY per USD in force at *month* (the earliest record if *month* precedes them all)."""
     records = _fx(directory or assumptions_dir()).cny_per_usd
-    record = _in_force(records, month) or records[0]
+    record = in_force(records, month) or records[0]
     return record.cny_per_usd
 
 
@@ -251,11 +249,11 @@ def model_price(name: str, month: str, directory: Path | None = None) -> ApiPric
     :class:`~tcpmf.core.errors.AssumptionError` naming the scenario file.
     """
     directory = directory or assumptions_dir()
-    catalog = _models(directory).models
+    catalog = models_catalog(directory).models
     if name not in catalog:
         raise KeyError(_unknown("model", name, sorted(catalog)))
     entry = catalog[name]
-    record = _in_force(entry.prices, month)
+    record = in_force(entry.prices, month)
     if record is None:
         raise LookupError(
             f"a start month on or after {entry.prices[0].date}, when {name} first had a list price"
@@ -291,7 +289,7 @@ def gpu_rent(name: str, month: str, directory: Path | None = None) -> GpuRent:
     if name not in catalog:
         raise KeyError(_unknown("GPU", name, sorted(catalog)))
     records = catalog[name].rents
-    record = _in_force(records, month) or records[0]
+    record = in_force(records, month) or records[0]
     if record.usd_per_gpu_hour is not None:
         usd = record.usd_per_gpu_hour
     else:

@@ -13,9 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from tcpmf.core.months import MONTH_PATTERN
+from tcpmf.core.sections import Section
 from tcpmf.core.yamlio import assumptions_dir, load_validated
 
 __all__ = [
@@ -33,11 +34,7 @@ Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class _ArchitectureEntry(_Strict):
+class _ArchitectureEntry(Section):
     params_total_billions: Annotated[float, Field(gt=0.001, le=1e5)]
     params_active_billions: Annotated[float, Field(gt=0.001, le=1e5)]
     layers: Annotated[int, Field(ge=1, le=1000)]
@@ -49,13 +46,13 @@ class _ArchitectureEntry(_Strict):
     note: str | None = None
 
 
-class ArchitecturesFile(_Strict):
+class ArchitecturesFile(Section):
     """Schema of ``architectures.yaml``."""
 
     architectures: dict[str, _ArchitectureEntry]
 
 
-class Measurement(_Strict):
+class Measurement(Section):
     """One published throughput: output tokens/s per replica at an input/output mix."""
 
     architecture: str
@@ -68,7 +65,7 @@ class Measurement(_Strict):
     source: str = Field(min_length=3)
 
 
-class ServingCalibration(_Strict):
+class ServingCalibration(Section):
     """Efficiency factors of the roofline, fitted to :attr:`measurements`."""
 
     flop_efficiency: Share
@@ -79,7 +76,7 @@ class ServingCalibration(_Strict):
     measurements: list[Measurement] = Field(min_length=1)
 
 
-class ServingCalibrationFile(_Strict):
+class ServingCalibrationFile(Section):
     """Schema of ``serving_calibration.yaml``."""
 
     serving_calibration: ServingCalibration

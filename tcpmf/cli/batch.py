@@ -1,6 +1,6 @@
 """Commands ``tcpmf run PORTFOLIO --samples N --seed S --out DIR`` and ``tcpmf report DIR``.
 
-Registered by :mod:`tcpmf.cli.main` (feature ``cli_batch``).  ``run`` writes a resumable Parquet
+Registered by :mod:`tcpmf.cli.main` (feature ``batch``).  ``run`` writes a resumable Parquet
 dataset (:mod:`tcpmf.uncertainty.runner`) and draws a progress bar on stderr; ``report`` prints the
 per-product table on stdout and writes ``DIR/report.html`` (:mod:`tcpmf.outputs.report`).  Bad input
 ends with one message and exit code 1; an interrupted run says how to resume it and exits 130.
@@ -26,7 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from tcpmf.cli.main import CsvOpt, JsonOpt, _clean_errors, _emit, _format, err
+from tcpmf.cli.common import CsvOpt, JsonOpt, clean_errors, emit, err, output_format
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import display_path
 
@@ -92,7 +92,7 @@ def run(
     from tcpmf.uncertainty.runner import run as run_batch
 
     size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
-    with _clean_errors():
+    with clean_errors():
         if executor not in EXECUTORS:  # before the portfolio loads, which may take a while
             raise TcpmfError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
         if not portfolio.is_file():
@@ -134,13 +134,13 @@ def report(
     """Per product: P(clears break-even), P10/P50/P90 of payback, peak funding and TC-PMF month; writes DIR/report.html."""
     from tcpmf.outputs.report import write_report
 
-    fmt = _format(json_, csv)
-    with _clean_errors():
+    fmt = output_format(json_, csv)
+    with clean_errors():
         rep, path = write_report(out, partial=partial)
         if rep.partial:
             err.print(f"[bold yellow]warning:[/] PARTIAL results: {rep.status.describe()}; missing draws are not counted. "
                       f"Resume with: {rep.status.resume_command(out)}", highlight=False)
-        _emit(_for_terminal(rep.table) if fmt == "table" else rep.table, fmt, rep.title())
+        emit(_for_terminal(rep.table) if fmt == "table" else rep.table, fmt, rep.title())
         if fmt == "table":
             err.print("Months count from each product's start month; — = not within the horizon", highlight=False)
         err.print(f"wrote {display_path(path)}", highlight=False)

@@ -1,6 +1,6 @@
 """Commands for data in and out: ``tcpmf fit-retention``, ``tcpmf catalog import``, ``tcpmf export``.
 
-Registered by :mod:`tcpmf.cli.main` (feature ``fit``).  Data go to stdout, messages to stderr; a bad
+Registered by :mod:`tcpmf.cli.main` (feature ``data``).  Data go to stdout, messages to stderr; a bad
 input file ends with one message and exit code 1.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tcpmf.cli.main import JsonOpt, _clean_errors, _emit, _records, err
+from tcpmf.cli.common import JsonOpt, clean_errors, emit, err, records
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import display_path
 
@@ -42,21 +42,21 @@ def fit_retention(
     """Fit retention curves to cohort data; print the fits and a ready-to-paste retention: block."""
     from tcpmf.analysis.retention_fit import fit_retention as fit
 
-    with _clean_errors():
+    with clean_errors():
         result = fit(file, curves=curve, by_cohort=by_cohort, cohort_size=cohort_size, wide=wide)
         best = result.best() if result.identified else None
         block = result.to_yaml() if best is not None else None
         if json_:
-            out: dict[str, Any] = {"quality": _records(result.quality), "params": _records(result.params),
+            out: dict[str, Any] = {"quality": records(result.quality), "params": records(result.params),
                                    "best": None, "yaml": block}
             if best is not None:
                 std_errors = {k: (v if math.isfinite(v) else None) for k, v in best.std_errors.items()}
                 out["best"] = {"curve": best.curve, "params": best.params, "std_errors": std_errors}
             sys.stdout.write(json.dumps(out, indent=2, allow_nan=False) + "\n")
         else:
-            _emit(result.quality.drop(columns=["n_params", "converged"]), "table",
+            emit(result.quality.drop(columns=["n_params", "converged"]), "table",
                   f"Retention fits to {display_path(file)} (lower AIC is better; only identified fits can be best)")
-            _emit(result.params, "table", "Parameters (standard errors from the inverse Hessian)")
+            emit(result.params, "table", "Parameters (standard errors from the inverse Hessian)")
             if block:
                 sys.stdout.write("\n" + block)
             if not result.has_sizes:
@@ -103,7 +103,7 @@ def catalog_import(
     """
     from tcpmf.catalog.importer import import_prices
 
-    with _clean_errors():
+    with clean_errors():
         aliases: dict[str, str] = {}
         for pair in name_map or []:
             key, sep, target = pair.partition("=")
@@ -113,7 +113,7 @@ def catalog_import(
         report = import_prices(file, catalog, month=month, models=model, providers=provider, dry_run=dry_run,
                                name_map=aliases)
         frame = report.table()
-        _emit(frame, "json" if json_ else "table", f"Price import into {display_path(report.catalog)}")
+        emit(frame, "json" if json_ else "table", f"Price import into {display_path(report.catalog)}")
         verb = "would add" if dry_run else "added"
         err.print(f"{verb} {len(report.added)} model(s) and {len(report.updated)} new price record(s) "
                   f"dated {report.month}; {len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
@@ -140,7 +140,7 @@ def export(
 
     if excel is None and csv is None:
         raise typer.BadParameter("give --excel FILE or --csv DIR (or both)")
-    with _clean_errors():
+    with clean_errors():
         result = evaluate(paths)
         if excel is not None:
             err.print(f"wrote {display_path(to_excel(result, excel))}")

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tcpmf.cli.main import CsvOpt, JsonOpt, _clean_errors, _emit, _format, err
+from tcpmf.cli.common import CsvOpt, JsonOpt, clean_errors, emit, err, output_format
 from tcpmf.schema.scenario import load
 
 __all__ = ["register"]
@@ -25,13 +25,13 @@ def levers(
     """For each lever, the value at which the product clears break-even (the others held)."""
     from tcpmf.analysis.levers import what_it_takes
 
-    fmt = _format(json_, csv)
-    with _clean_errors():
+    fmt = output_format(json_, csv)
+    with clean_errors():
         scenario = load(path)
         frame = what_it_takes(scenario)
         if fmt == "table":
             shown = ["label", "unit", "current", "status", "direction", "value", "method"]
-            _emit(frame[shown], fmt, f"{scenario.name}: what it takes to clear break-even")
+            emit(frame[shown], fmt, f"{scenario.name}: what it takes to clear break-even")
             for r in frame[frame["note"] != ""].itertuples(index=False):
                 err.print(f"note, {r.label}: {r.note}")
             err.print(
@@ -39,7 +39,7 @@ def levers(
                 "needs: move the lever to the value · clears: it clears now and keeps clearing up to the value"
             )
         else:
-            _emit(frame, fmt)
+            emit(frame, fmt)
 
 
 def register(app: typer.Typer) -> None:

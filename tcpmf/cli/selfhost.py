@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from tcpmf.cli.main import CsvOpt, JsonOpt, _clean_errors, _emit, _format, err
+from tcpmf.cli.common import CsvOpt, JsonOpt, clean_errors, emit, err, output_format
 
 __all__ = ["register"]
 
@@ -34,12 +34,12 @@ def crossover(
     from tcpmf.analysis.crossover import crossover as build
     from tcpmf.schema.scenario import load
 
-    fmt = _format(json_, csv)
+    fmt = output_format(json_, csv)
     options = {"architecture": architecture, "gpu": gpu, "gpus_per_replica": gpus_per_replica,
                "precision": precision, "peak_to_average": peak_to_average}
     given = {k: v for k, v in options.items() if v is not None}
     host = {**DEFAULT_SELF_HOST, **given} if given else None
-    with _clean_errors():
+    with clean_errors():
         frame = build([load(p) for p in paths], api_model=api_model, self_host=host)
         if fmt == "table":
             shown = ["scenario", "api_models", "self_host", "api_usd_per_mtok", "self_host_usd_per_mtok_full",
@@ -52,10 +52,10 @@ def crossover(
                           "choose one with --architecture/--gpu/--gpus-per-replica/--precision")
             elif "given" in origins:
                 title += " — scenarios without a model.self_host section use the set-up given on the command line"
-            _emit(frame[shown], fmt, title)
+            emit(frame[shown], fmt, title)
             err.print("All columns: tcpmf crossover PATH --json   ·   — means self-hosting never wins")
         else:
-            _emit(frame, fmt)
+            emit(frame, fmt)
 
 
 def roofline(json_: JsonOpt = False, csv: CsvOpt = False) -> None:
@@ -63,8 +63,8 @@ def roofline(json_: JsonOpt = False, csv: CsvOpt = False) -> None:
     from tcpmf.catalog.roofline import calibration_ratios
     from tcpmf.catalog.serving import serving_calibration
 
-    fmt = _format(json_, csv)
-    with _clean_errors():
+    fmt = output_format(json_, csv)
+    with clean_errors():
         cal = serving_calibration()
         ratios = calibration_ratios(cal)
         frame = pd.DataFrame(
@@ -79,16 +79,16 @@ def roofline(json_: JsonOpt = False, csv: CsvOpt = False) -> None:
                 "estimate_over_measured": ratios,
             }
         )
-        _emit(frame, fmt, f"Roofline vs published throughput (flop efficiency {cal.flop_efficiency}, bandwidth efficiency {cal.bandwidth_efficiency})")
+        emit(frame, fmt, f"Roofline vs published throughput (flop efficiency {cal.flop_efficiency}, bandwidth efficiency {cal.bandwidth_efficiency})")
 
 
 def decline(json_: JsonOpt = False, csv: CsvOpt = False) -> None:
     """The annual price decline of each capability tier, fitted to the dated catalog, with its spread."""
     from tcpmf.catalog.decline import decline_table
 
-    fmt = _format(json_, csv)
-    with _clean_errors():
-        _emit(decline_table(), fmt, "Annual cost decline per capability tier (cheapest price in force)")
+    fmt = output_format(json_, csv)
+    with clean_errors():
+        emit(decline_table(), fmt, "Annual cost decline per capability tier (cheapest price in force)")
 
 
 def register(app: typer.Typer) -> None:

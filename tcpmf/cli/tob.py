@@ -10,16 +10,16 @@ from pathlib import Path
 
 import typer
 
-from tcpmf.cli.main import (
+from tcpmf.cli.common import (
     CsvOpt,
     JsonOpt,
     PathsArg,
-    _bundled_products,
-    _clean_errors,
-    _emit,
-    _format,
-    _load_all,
+    bundled_products,
+    clean_errors,
+    emit,
     err,
+    load_all,
+    output_format,
 )
 from tcpmf.core.errors import TcpmfError
 from tcpmf.schema.scenario import Scenario
@@ -28,7 +28,7 @@ __all__ = ["register"]
 
 
 def _chosen(paths: list[Path] | None, kind: str, what: str) -> list[Scenario]:
-    scenarios = _load_all(paths or _bundled_products())
+    scenarios = load_all(paths or bundled_products())
     chosen = [s for s in scenarios if s.kind == kind]
     if not chosen:
         given = ", ".join(s.file for s in scenarios) or "none"
@@ -43,8 +43,8 @@ def deals(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False) -
     """What one ToB deal earns and costs, and what its seats are worth (default: bundled deal products)."""
     from tcpmf.model.deals import deals as deal_table
 
-    fmt = _format(json_, csv)
-    with _clean_errors():
+    fmt = output_format(json_, csv)
+    with clean_errors():
         frame = deal_table(_chosen(paths, "deal", "deal-based ToB scenario"))
         if fmt == "table":
             shown = ["scenario", "deal_revenue_usd", "delivery_usd", "sales_usd_per_won_deal", "deal_cost_usd",
@@ -52,20 +52,20 @@ def deals(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False) -
                      "deals_won_per_year", "human_to_model_cost", "value_ceiling_usd_per_seat_month",
                      "max_seat_price_usd_per_month",
                      "vendor_margin_at_max_price"]
-            _emit(frame[shown], fmt, "One deal, signed at start_month, over one contract term (USD)")
+            emit(frame[shown], fmt, "One deal, signed at start_month, over one contract term (USD)")
             err.print("All columns: tcpmf deals --json   ·   deals_to_break_even is deals a year to cover a year's fixed cost")
         else:
-            _emit(frame, fmt)
+            emit(frame, fmt)
 
 
 def maas(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False) -> None:
     """Margin per 1M tokens of model-as-a-service vendors (default: bundled MaaS products)."""
     from tcpmf.model.maas import maas as maas_table
 
-    fmt = _format(json_, csv)
-    with _clean_errors():
+    fmt = output_format(json_, csv)
+    with clean_errors():
         frame = maas_table(_chosen(paths, "maas", "MaaS scenario"))
-        _emit(frame, fmt, "MaaS vendors: USD per 1M tokens served (free tokens included)")
+        emit(frame, fmt, "MaaS vendors: USD per 1M tokens served (free tokens included)")
 
 
 def register(app: typer.Typer) -> None:

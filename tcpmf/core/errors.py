@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["AssumptionError", "TcpmfError"]
 
-_MISSING = object()
+MISSING = object()
 
 
 class TcpmfError(Exception):
@@ -44,7 +44,7 @@ class AssumptionError(TcpmfError):
     file: str
     key_path: str
     allowed: str
-    value: Any = _MISSING
+    value: Any = MISSING
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -52,7 +52,7 @@ class AssumptionError(TcpmfError):
     @property
     def message(self) -> str:
         where = f"{self.file}: {self.key_path}" if self.key_path else f"{self.file}"
-        if self.value is _MISSING:
+        if self.value is MISSING:
             return f"{where}: {self.allowed}"
         return f"{where} = {_show(self.value)}: {self.allowed}"
 

@@ -179,13 +179,13 @@ def _is_leaf(value: Mapping[str, Any]) -> bool:
     return "value" in value or "dist" in value
 
 
-def _provenance(tree: Mapping[str, Any], file: str, prefix: str = "") -> dict[str, str]:
+def key_provenance(tree: Mapping[str, Any], file: str, prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in tree.items():
         path = f"{prefix}{key}"
         out[path] = file
         if isinstance(value, Mapping) and not _is_leaf(value):
-            out.update(_provenance(value, file, path + "."))
+            out.update(key_provenance(value, file, path + "."))
     return out
 
 
@@ -207,7 +207,7 @@ def read_tree(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
     chain = (*_chain, path.resolve())
     parents = data.pop("extends", None)
     if parents is None:
-        return data, _provenance(data, name)
+        return data, key_provenance(data, name)
     listed = [parents] if isinstance(parents, str) else parents
     if not isinstance(listed, list) or not all(isinstance(p, str) and p for p in listed):
         raise AssumptionError(name, "extends", "a relative path or a list of relative paths", parents)
@@ -226,7 +226,7 @@ def read_tree(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
         merged = deep_merge(merged, tree)
         provenance.update(prov)
     merged = deep_merge(merged, data)
-    provenance.update(_provenance(data, name))
+    provenance.update(key_provenance(data, name))
     return merged, provenance
 
 

@@ -107,7 +107,7 @@ class ScenarioArrays:
         return replace(self, names=names, **update)
 
 
-def _token_prices_m0(s: Scenario) -> tuple[float, float]:
+def token_prices_m0(s: Scenario) -> tuple[float, float]:
     """Month-0 USD per 1M input and output tokens, after cache and discount, blended over the
     scenario's routes; a demand-driven self-host route is priced by the engine instead
     (:func:`tcpmf.model.routing.route_prices_m0`)."""
@@ -127,7 +127,7 @@ def retention_shape(r: Retention) -> dict[str, float]:
     }
 
 
-def _unique(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for name in names:
@@ -205,7 +205,7 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         for key, value in rows.items()
         if key not in ("names", "retention", "rent_factor")
     }
-    columns["names"] = _unique([s.name for s in scenarios])
+    columns["names"] = unique_names([s.name for s in scenarios])
     rent = np.ones((months, len(scenarios)))
     for column in np.flatnonzero(np.asarray(rows["self_host_usd_per_replica_hour_m0"]) > 0):
         rent[:, column] = rent_factor_path(scenarios[int(column)], months)

@@ -72,9 +72,9 @@ def token_prices_m0(s: Scenario) -> tuple[float, float]:
     """
     m = s.model
     if m.route == "api":
-        from tcpmf.model.arrays import _token_prices_m0
+        from tcpmf.model.arrays import token_prices_m0
 
-        return _token_prices_m0(s)
+        return token_prices_m0(s)
     host = m.self_host
     assert host is not None and host.utilization is not None
     assert host.input_tokens_per_s_per_replica is not None and host.output_tokens_per_s_per_replica is not None
@@ -451,7 +451,7 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
     upfront_deal = upfront - cac - d["hardware_usd_per_deal"]  # the server the deal is charged, at signing
     recover, recover_found = months_to_recover(upfront_deal, _margin_by_contract_month(a, d), a.contract_months)
     terms = {**d, "months_to_recover_delivery": np.where(recover_found, recover, np.nan)}  # NaN: never within the term
-    _check_finite(a.names, monthly, summary, in_horizon)
+    check_finite_deals(a.names, monthly, summary, in_horizon)
     return DealComputed(terms=terms, monthly=monthly, in_horizon=in_horizon, summary=summary)
 
 
@@ -463,7 +463,7 @@ def _margin_by_contract_month(a: DealArrays, d: dict[str, F]) -> F:
             - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
 
 
-def _check_finite(names: Sequence[str], monthly: dict[str, F], summary: Summary, in_horizon: B) -> None:
+def check_finite_deals(names: Sequence[str], monthly: dict[str, F], summary: Summary, in_horizon: B) -> None:
     from tcpmf.core.errors import TcpmfError
 
     for name in ("cash_usd",):

@@ -97,16 +97,16 @@ TOB_SUMMARY_COLUMNS = ("deal_margin_usd", "deals_to_break_even")
 
 
 @dataclass(frozen=True)
-class _Computed:
+class Computed:
     monthly: dict[str, F]
     in_horizon: NDArray[np.bool_]
     summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]]
 
 
-def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> _Computed:
+def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
     """Compute every monthly and summary quantity for the columns *a* (no pandas).
 
-    With ``monthly=False`` only the summary is computed (``_Computed.monthly`` is empty): the
+    With ``monthly=False`` only the summary is computed (``Computed.monthly`` is empty): the
     monthly-only columns are skipped, which batch runs use through :func:`evaluate_summary`.
     """
     months = a.months
@@ -191,7 +191,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> _Computed:
     columns = {"active_users": active, "contribution_usd_per_mau": contribution, "cash_usd": cash}
     _check_finite(a, columns, summary, in_horizon)
     if not monthly:
-        return _Computed(monthly={}, in_horizon=in_horizon, summary=summary)
+        return Computed(monthly={}, in_horizon=in_horizon, summary=summary)
 
     marketing = np.broadcast_to(a.paid_budget_usd_per_month, (months, a.size))
     c_in = a.usd_per_mtok_in_m0 * price_factor
@@ -219,7 +219,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> _Computed:
         "replicas": host.replicas if host is not None else nan,
         "gpu_utilization": host.utilization if host is not None else nan,
     }
-    return _Computed(monthly=table, in_horizon=in_horizon, summary=summary)
+    return Computed(monthly=table, in_horizon=in_horizon, summary=summary)
 
 
 #: Scenarios per engine pass in :func:`evaluate_summary`: small enough that a pass's ``(T, N)``
@@ -288,7 +288,7 @@ class Result:
     """
 
     arrays: ScenarioArrays
-    computed: _Computed = field(repr=False)
+    computed: Computed = field(repr=False)
     scenarios: tuple[Scenario, ...] = ()
 
     def __repr__(self) -> str:

@@ -120,7 +120,7 @@ def prices_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
                 price = catalog.model_price(name, month)
             except (KeyError, LookupError):
                 continue
-            record = catalog._in_force(catalog._models(directory).models[name].prices, month)
+            record = catalog.in_force(catalog.models_catalog(directory).models[name].prices, month)
             currency = "CNY" if record is not None and record.usd_per_mtok_in is None else "USD"
             uses_cny = uses_cny or currency == "CNY"
             rows.append({"scenario": s.name, "kind": "api price", "item": name, "record_date": price.date,
@@ -140,7 +140,7 @@ def prices_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
                     rent = None
                 if rent is not None:
                     rents = catalog._gpus(directory).gpus[host.gpu].rents
-                    rec = catalog._in_force(rents, month) or rents[0]
+                    rec = catalog.in_force(rents, month) or rents[0]
                     currency = "USD" if rec.usd_per_gpu_hour is not None else "CNY"
                     uses_cny = uses_cny or currency == "CNY"
                     rows.append({"scenario": s.name, "kind": "gpu rent", "item": host.gpu, "record_date": rent.date,
@@ -148,7 +148,7 @@ def prices_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
                                  "source": rent.source})
         if uses_cny:
             records = catalog._fx(directory).cny_per_usd
-            fx = catalog._in_force(records, month) or records[0]
+            fx = catalog.in_force(records, month) or records[0]
             rows.append({"scenario": s.name, "kind": "fx", "item": "CNY per USD", "record_date": fx.date,
                          "cny_per_usd": fx.cny_per_usd, "currency_in_catalog": "", "source": fx.source})
     return pd.DataFrame(rows, columns=PRICE_COLUMNS)

@@ -167,9 +167,9 @@ def evaluate_maas(a: MaasArrays) -> MaasComputed:
     }
     per_mtok = {"price_usd_per_mtok": price, "revenue_usd_per_mtok": earned, "cost_usd_per_mtok": cost,
                 "margin_usd_per_mtok": margin}
-    from tcpmf.model.deals import _check_finite
+    from tcpmf.model.deals import check_finite_deals
 
-    _check_finite(a.names, monthly, summary, in_horizon)
+    check_finite_deals(a.names, monthly, summary, in_horizon)
     return MaasComputed(per_mtok=per_mtok, monthly=monthly, in_horizon=in_horizon, summary=summary)
 
 

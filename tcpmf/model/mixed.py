@@ -17,18 +17,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tcpmf.core.months import month_index
-from tcpmf.model.arrays import ScenarioArrays, _unique, from_scenarios
+from tcpmf.model.arrays import ScenarioArrays, from_scenarios, unique_names
 from tcpmf.model.deals import deal_columns, evaluate_deals
-from tcpmf.model.engine import MONTHLY_COLUMNS, SUMMARY_COLUMNS, _Computed, evaluate_arrays
+from tcpmf.model.engine import MONTHLY_COLUMNS, SUMMARY_COLUMNS, Computed, evaluate_arrays
 from tcpmf.model.maas import evaluate_maas, maas_columns
 from tcpmf.schema.scenario import Scenario
 
 __all__ = ["evaluate_mixed"]
 
 
-def evaluate_mixed(scenarios: Sequence[Scenario]) -> tuple[ScenarioArrays, _Computed]:
+def evaluate_mixed(scenarios: Sequence[Scenario]) -> tuple[ScenarioArrays, Computed]:
     """Evaluate each kind of scenario vectorized and reassemble the results in input order."""
-    names = _unique([s.name for s in scenarios])
+    names = unique_names([s.name for s in scenarios])
     parts: list[tuple[NDArray[np.int64], Any]] = []
     toc_arrays: ScenarioArrays | None = None
     for kind in ("consumer", "deal", "maas"):
@@ -49,7 +49,7 @@ def evaluate_mixed(scenarios: Sequence[Scenario]) -> tuple[ScenarioArrays, _Comp
     return arrays, _reassemble(parts, len(scenarios), months)
 
 
-def _reassemble(parts: list[tuple[NDArray[np.int64], Any]], n: int, months: int) -> _Computed:
+def _reassemble(parts: list[tuple[NDArray[np.int64], Any]], n: int, months: int) -> Computed:
     in_horizon = np.zeros((months, n), bool)
     monthly_names = list(dict.fromkeys([*MONTHLY_COLUMNS, *(k for _, c in parts for k in c.monthly)]))
     monthly = {name: np.full((months, n), np.nan) for name in monthly_names}
@@ -76,7 +76,7 @@ def _reassemble(parts: list[tuple[NDArray[np.int64], Any]], n: int, months: int)
             valid[name] = np.zeros(n, bool)
             summary_names.append(name)
     summary = {name: (values[name], valid[name]) for name in summary_names}
-    return _Computed(monthly=monthly, in_horizon=in_horizon, summary=summary)  # type: ignore[arg-type]
+    return Computed(monthly=monthly, in_horizon=in_horizon, summary=summary)  # type: ignore[arg-type]
 
 
 def _padded_arrays(

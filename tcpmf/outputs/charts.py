@@ -74,7 +74,7 @@ POSITIVE, NEGATIVE, NEUTRAL = "#2e7d32", "#c62828", "#546e7a"
 Data = dict[str, list[dict[str, Any]]]
 
 
-def _values(frame: pd.DataFrame | dict[str, Any]) -> Data:
+def inline_values(frame: pd.DataFrame | dict[str, Any]) -> Data:
     """Inline chart data as plain JSON records.
 
     Altair serializes plain records far faster than a DataFrame (no per-column sanitizing),
@@ -85,7 +85,7 @@ def _values(frame: pd.DataFrame | dict[str, Any]) -> Data:
     return {"values": [dict(zip(lists, row)) for row in zip(*lists.values())]}
 
 
-def _layer(*parts: tuple[Any, Data | None], **properties: Any) -> alt.LayerChart:
+def layer_charts(*parts: tuple[Any, Data | None], **properties: Any) -> alt.LayerChart:
     """Layer charts built without data, attaching each layer's data afterwards: ``alt.layer``
     deep-copies its layers, data included, and that copy would dominate the cost."""
     chart = alt.LayerChart(layer=[part for part, _ in parts], **properties)
@@ -115,7 +115,7 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
     keep = c.in_horizon
     months, rows = np.nonzero(keep)
     names = np.asarray(a.names, dtype=object)
-    data = _values({
+    data = inline_values({
         "scenario": names[rows],
         "month": months,
         "cash_usd": c.monthly["cash_usd"][keep],
@@ -152,7 +152,7 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
                 x=alt.X("month:Q"), y=alt.YValue(10), text=alt.Text("text:N")), events))
     if title is None:
         title = "Cash J-curve" if several else f"Cash J-curve — {a.names[0]}"
-    return _layer(*parts, width=width, height=height, title=title)
+    return layer_charts(*parts, width=width, height=height, title=title)
 
 
 def cohort_users(result: Result, scenario: int = 0, months_per_cohort: int = 3,
@@ -179,7 +179,7 @@ def cohort_users(result: Result, scenario: int = 0, months_per_cohort: int = 3,
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("cohort:N"), alt.Tooltip("month:Q"), alt.Tooltip("active_users:Q", format=",.0f")],
     )
-    chart.data = _values({"cohort": labels.ravel(), "order": first.ravel(), "month": month.ravel(),
+    chart.data = inline_values({"cohort": labels.ravel(), "order": first.ravel(), "month": month.ravel(),
                           "active_users": banded.ravel()})
     return chart
 
@@ -222,7 +222,7 @@ def unit_waterfall(result: Result, scenario: int = 0, width: int = WIDTH, height
     )
     text = alt.Chart().mark_text(dy=-6, fontSize=11).encode(x=x, y=alt.Y("top:Q"), text=alt.Text("label:N"))
     zero = alt.Chart().mark_rule(color="#9e9e9e").encode(y=alt.Y("y:Q"))
-    return _layer((zero, {"values": [{"y": 0.0}]}), (bars, data), (text, data), width=width, height=height,
+    return layer_charts((zero, {"values": [{"y": 0.0}]}), (bars, data), (text, data), width=width, height=height,
                   title=f"Unit economics per MAU, month 0 — {a.names[row]}")
 
 

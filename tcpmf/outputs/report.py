@@ -36,9 +36,9 @@ import pandas as pd
 
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import display_path
-from tcpmf.outputs.charts import NEUTRAL, POSITIVE, _values
+from tcpmf.outputs.charts import NEUTRAL, POSITIVE, inline_values
 from tcpmf.uncertainty.batch import SUMMARIZED_COLUMNS, summarize
-from tcpmf.uncertainty.runner import RunStatus, _complete_or_partial, _write_atomic, read_run
+from tcpmf.uncertainty.runner import RunStatus, complete_or_partial, read_run, write_atomic
 
 __all__ = ["RunReport", "collect", "report_chart", "report_html", "write_report"]
 
@@ -89,7 +89,7 @@ def collect(out: str | Path, *, partial: bool = False) -> RunReport:
     Raises :class:`tcpmf.TcpmfError` for an incomplete run unless *partial* is true.
     """
     out = Path(out)
-    status = _complete_or_partial(out, partial)
+    status = complete_or_partial(out, partial)
     names = status.manifest["products"]
     horizons = status.manifest.get("horizon_months") or [None] * len(names)
     tables, months, funding = [], [], []
@@ -137,14 +137,14 @@ def report_chart(rep: RunReport) -> alt.VConcatChart:
     )
     text = alt.Chart().mark_text(align="left", dx=4, fontSize=11, color=NEUTRAL).encode(
         x=alt.X("p_clears_break_even:Q"), y=y, text=alt.Text("label:N"))
-    data = _values(clears)
+    data = inline_values(clears)
     chart_clears = alt.LayerChart(layer=[bars, text], data=data, width=WIDTH, title=alt.TitleParams(
         "P(clears break-even) at today's token prices: unit TC-PMF and payback within the horizon",
         subtitle="share of each product's draws"))
     charts: list[Any] = [chart_clears]
     for outcome in MONTH_OUTCOMES.values():
         rows = rep.months[rep.months["outcome"] == outcome].drop(columns="outcome")
-        charts.append(alt.Chart(_values(rows)).transform_flatten(["month", "share"]).mark_line(interpolate="step-after", strokeWidth=2).encode(
+        charts.append(alt.Chart(inline_values(rows)).transform_flatten(["month", "share"]).mark_line(interpolate="step-after", strokeWidth=2).encode(
             x=alt.X("month:Q", title="months since the product's start month"),
             y=alt.Y("share:Q", title=f"share of draws with {outcome} by then", scale=alt.Scale(domain=[0, 1]),
                     axis=alt.Axis(format="%")),
@@ -153,7 +153,7 @@ def report_chart(rep: RunReport) -> alt.VConcatChart:
         ).properties(width=WIDTH, height=HEIGHT, title=alt.TitleParams(
             f"{outcome.capitalize() if outcome == 'payback' else outcome} month: when the draws get there",
             subtitle="a curve that stops short of 100% leaves the rest beyond the horizon")))
-    charts.append(alt.Chart(_values(rep.funding)).transform_flatten(["percentile", "usd"]).mark_line(strokeWidth=2).encode(
+    charts.append(alt.Chart(inline_values(rep.funding)).transform_flatten(["percentile", "usd"]).mark_line(strokeWidth=2).encode(
         x=alt.X("usd:Q", title="peak funding need, USD", axis=alt.Axis(format="$~s")),
         y=alt.Y("percentile:Q", title="percentile of draws", scale=alt.Scale(domain=[0, 100])),
         color=color,
@@ -244,7 +244,7 @@ def write_report(out: str | Path, *, partial: bool = False) -> tuple[RunReport, 
     rep = collect(out, partial=partial)
     path = Path(out) / REPORT
     try:
-        _write_atomic(path, report_html(rep).encode("utf-8"))
+        write_atomic(path, report_html(rep).encode("utf-8"))
     except OSError as exc:
         raise TcpmfError(f"cannot write {display_path(path)} ({exc.strerror})") from None
     return rep, path

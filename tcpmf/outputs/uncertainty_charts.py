@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.outputs.charts import HEIGHT, NEUTRAL, POSITIVE, WIDTH, Data, _layer
+from tcpmf.outputs.charts import HEIGHT, NEUTRAL, POSITIVE, WIDTH, Data, layer_charts
 from tcpmf.uncertainty.discovery import Discovery
 from tcpmf.uncertainty.sensitivity import MONTH_OUTCOMES
 
@@ -340,7 +340,7 @@ def _tornado_block(product: str, block: pd.DataFrame, outcome: str, width: int) 
                 else f"{outcome} is undefined for the nominal scenario: the ends alone"]
     if any(censored):
         subtitle.append("* a month that never came within the horizon counts as the horizon")
-    return _layer(*parts, width=width, height=ROW_HEIGHT_PX * max(len(order), 1),
+    return layer_charts(*parts, width=width, height=ROW_HEIGHT_PX * max(len(order), 1),
                   title=alt.TitleParams(product, subtitle=subtitle, anchor="start"))
 
 
@@ -417,7 +417,7 @@ def _sobol_block(product: str, block: pd.DataFrame, outcome: str, width: int) ->
         share = _number(block["censored_share"].max())
         if share:
             subtitle.append(f"{_share(share)} of the evaluations never got there within the horizon (counted as the horizon)")
-    return _layer(*parts, width=width, height=3 * ROW_HEIGHT_PX // 2 * max(len(order), 1),
+    return layer_charts(*parts, width=width, height=3 * ROW_HEIGHT_PX // 2 * max(len(order), 1),
                   title=alt.TitleParams(product, subtitle=subtitle, anchor="start"))
 
 
@@ -530,14 +530,14 @@ def _discovery_block(discovery: Discovery, product: str, width: int, height: int
         parts.append((alt.Chart().mark_text(fontSize=12, color=NEUTRAL).encode(
             x=alt.XValue(width / 4), y=alt.YValue(height / 2), text=alt.Text("text:N")),
             {"values": [{"text": "no trajectory: no hits"}]}))
-    left = _layer(*parts, width=int(width * 0.6), height=height, title="peeling trajectory")
+    left = layer_charts(*parts, width=int(width * 0.6), height=height, title="peeling trajectory")
     limits = discovery.limits[discovery.limits["product"] == product]
     rows = _limit_rows(discovery, product, limits)
     order = [r["key"] for r in rows]
     y = alt.Y("key:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     rows_px = ROW_HEIGHT_PX * max(len(order), 1)
     data = _records(rows)
-    bars = _layer(
+    bars = layer_charts(
         (alt.Chart().mark_bar(size=12, color=LIGHT).encode(x=alt.X("x0:Q"), x2=alt.X2("x1:Q"), y=y),
          _records([{"key": k, "x0": 0.0, "x1": 1.0} for k in order])),
         (alt.Chart().mark_bar(size=12).encode(

@@ -30,7 +30,7 @@ from pydantic import (
 from tcpmf.catalog.prices import cny_per_usd, gpu_rent, model_price
 from tcpmf.core.errors import AssumptionError, TcpmfError
 from tcpmf.core.months import MONTH_PATTERN, is_month
-from tcpmf.core.sections import Share, Usd, UsdPerUnit, _Section
+from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 from tcpmf.schema.distributions import Distribution, parse_distribution
 from tcpmf.schema.tob import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relations
@@ -67,7 +67,7 @@ Tokens = Annotated[float, Field(ge=0, le=1e8)]
 Users = Annotated[float, Field(ge=0, le=1e10)]
 
 
-class SelfHost(_Section):
+class SelfHost(Section):
     """Serving on rented GPUs (docs/model.md §1): ``c = g·G / (3600·θ·u) · 1e6`` USD per 1M tokens.
 
     Throughput is given (``*_tokens_per_s_per_replica``) or estimated by the roofline from an
@@ -111,7 +111,7 @@ class SelfHost(_Section):
     )
 
 
-class Route(_Section):
+class Route(Section):
     """A share of the product's calls sent to one model: an API catalog model or the self-host route."""
 
     name: str = Field(min_length=1, description="model catalog key, or a label of the self-hosted model")
@@ -150,7 +150,7 @@ DeclineFactor = Annotated[
 ]
 
 
-class ModelChoice(_Section):
+class ModelChoice(Section):
     """Which model serves the product, at what price, and how fast that price falls."""
 
     route: Literal["api", "self_host"] = "api"
@@ -175,7 +175,7 @@ class ModelChoice(_Section):
     self_host: SelfHost | None = None
 
 
-class Usage(_Section):
+class Usage(Section):
     """Usage per monthly active user (docs/model.md §2)."""
 
     dau_per_mau: Share
@@ -189,7 +189,7 @@ class Usage(_Section):
     )
 
 
-class Subscription(_Section):
+class Subscription(Section):
     """``paid_share(p) = min(1, paid_share · (p / p_ref)^(−price_elasticity))`` (docs/model.md §3)."""
 
     price_usd_per_month: UsdPerUnit
@@ -203,32 +203,32 @@ class Subscription(_Section):
     )
 
 
-class Ads(_Section):
+class Ads(Section):
     impressions_per_session: Count
     rpm_usd: UsdPerUnit = Field(description="ad revenue per 1,000 impressions, USD")
     free_tier_only: bool = Field(True, description="paying subscribers see no ads")
 
 
-class UsageBased(_Section):
+class UsageBased(Section):
     """Tokens resold to users (API or MaaS sellers)."""
 
     usd_per_mtok_in: UsdPerUnit
     usd_per_mtok_out: UsdPerUnit
 
 
-class Commerce(_Section):
+class Commerce(Section):
     gmv_usd_per_mau: UsdPerUnit
     take_rate: Share
 
 
-class Revenue(_Section):
+class Revenue(Section):
     subscription: Subscription | None = None
     ads: Ads | None = None
     usage: UsageBased | None = None
     commerce: Commerce | None = None
 
 
-class PowerLaw(_Section):
+class PowerLaw(Section):
     """``r(k) = r1 · k^(−beta)`` for k ≥ 1."""
 
     curve: Literal["power_law"]
@@ -236,7 +236,7 @@ class PowerLaw(_Section):
     beta: Annotated[float, Field(ge=0, le=20)]
 
 
-class Plateau(_Section):
+class Plateau(Section):
     """``r(k) = floor + (r1 − floor) · exp(−(k − 1)/tau)`` for k ≥ 1."""
 
     curve: Literal["plateau"]
@@ -245,7 +245,7 @@ class Plateau(_Section):
     tau: Annotated[float, Field(gt=0, le=1e4)] = Field(description="decay time, months")
 
 
-class ShiftedBetaGeometric(_Section):
+class ShiftedBetaGeometric(Section):
     """``S(k) = B(alpha, beta + k) / B(alpha, beta)`` (Fader & Hardie 2007)."""
 
     curve: Literal["sbg"]
@@ -253,7 +253,7 @@ class ShiftedBetaGeometric(_Section):
     beta: Annotated[float, Field(gt=0, le=1e4)]
 
 
-class TableRetention(_Section):
+class TableRetention(Section):
     """Observed retention at some ages, interpolated linearly and held flat after the last."""
 
     curve: Literal["table"]
@@ -271,7 +271,7 @@ else:
     _RetentionOrNone = Optional[Retention]  # noqa: UP045 (a runtime alias of the annotated union)
 
 
-class Growth(_Section):
+class Growth(Section):
     """New users in month t = organic · (1 + monthly_growth)^t + paid_budget / cac."""
 
     organic_new_users_per_month: Users = 0.0
@@ -284,18 +284,18 @@ class Growth(_Section):
     )
 
 
-class Costs(_Section):
+class Costs(Section):
     fixed_usd_per_month: Usd = 0.0
     other_variable_usd_per_mau: UsdPerUnit = 0.0
 
 
-class Finance(_Section):
+class Finance(Section):
     discount_rate_annual: Annotated[float, Field(ge=0, le=10)] = Field(
         0.0, description="discount rate for LTV"
     )
 
 
-class Scenario(_Section):
+class Scenario(Section):
     """One product's validated assumptions.
 
     Load one with :func:`load`; change values with :meth:`override`, which returns a validated
@@ -387,7 +387,7 @@ class Scenario(_Section):
             node[parts[-1]] = value
             provenance[str(dotted)] = "<override>"
         _pin_reference_price(self, raw, values)
-        return _validate(raw, self._file, provenance)
+        return validate_tree(raw, self._file, provenance)
 
 
 def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, Any]) -> None:
@@ -498,7 +498,7 @@ def _set(tree: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> Scenario:
+def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> Scenario:
     def file_of(path: str) -> str:
         return origin_file(provenance, path, file)
 
@@ -723,11 +723,11 @@ def load(path: str | Path) -> Scenario:
             display_path(Path(path)), catalog_key,
             "a scenario file; this is a catalog file (check it with `tcpmf validate`)",
         )
-    return _validate(raw, display_path(Path(path)), provenance)
+    return validate_tree(raw, display_path(Path(path)), provenance)
 
 
 def from_dict(data: Mapping[str, Any], file: str = "<dict>") -> Scenario:
     """Validate a scenario given as a (nested) mapping, as if it had been read from *file*."""
     raw = copy.deepcopy(dict(data))
     raw.pop("extends", None)
-    return _validate(raw, file, {})
+    return validate_tree(raw, file, {})

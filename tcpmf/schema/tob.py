@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from tcpmf.catalog.prices import model_price
-from tcpmf.core.errors import _MISSING
-from tcpmf.core.sections import Share, Usd, UsdPerUnit, _Section
+from tcpmf.core.errors import MISSING
+from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 
 if TYPE_CHECKING:
     from tcpmf.schema.scenario import Scenario
@@ -47,13 +47,13 @@ Tokens = Annotated[float, Field(ge=0, le=1e9)]
 Months = Annotated[int, Field(ge=1, le=240)]
 
 
-class Cloud(_Section):
+class Cloud(Section):
     """Served from the vendor's cloud: inference is billed per token at the scenario's model price."""
 
     kind: Literal["cloud"]
 
 
-class PrivateDeployment(_Section):
+class PrivateDeployment(Section):
     """On the customer's premises: a server bought at signing, plus operations; no token bill.
 
     A deal is charged ``hardware_capex_usd · L / min(amortization_months, expected customer life)``
@@ -69,7 +69,7 @@ class PrivateDeployment(_Section):
 Deployment = Annotated[Cloud | PrivateDeployment, Field(discriminator="kind")]
 
 
-class SeatInference(_Section):
+class SeatInference(Section):
     """Tokens one seat uses a working day (cloud deployments are billed for them)."""
 
     active_days_per_month: Annotated[float, Field(ge=0, le=31)]
@@ -77,7 +77,7 @@ class SeatInference(_Section):
     output_tokens_per_seat_day: Tokens
 
 
-class KeepCurrent(_Section):
+class KeepCurrent(Section):
     """Updates that keep a customized or private deployment close to the vendor's online model."""
 
     updates_per_year: Annotated[float, Field(ge=0, le=52)] = Field(
@@ -88,7 +88,7 @@ class KeepCurrent(_Section):
     )
 
 
-class Deal(_Section):
+class Deal(Section):
     """One ToB deal and the pipeline that wins it (docs/model.md, ToB).
 
     The cost side has no defaults: delivery, day rate, deployment, keep-current service, sales cost,
@@ -121,7 +121,7 @@ class Deal(_Section):
     )
 
 
-class Labor(_Section):
+class Labor(Section):
     """The human work a seat replaces, for the value ceiling of a seat (labor substitution)."""
 
     human_usd_per_agent_day: UsdPerUnit = Field(description="fully loaded cost of one agent-day")
@@ -141,7 +141,7 @@ class Labor(_Section):
     )
 
 
-class Maas(_Section):
+class Maas(Section):
     """A model-as-a-service vendor: tokens sold at a price per 1M, with a free tier."""
 
     price_model: str | None = Field(
@@ -183,7 +183,7 @@ def check_tob_relations(s: Scenario, fail: Fail) -> None:
         for key in ("usage", "retention"):
             if getattr(s, key) is None:
                 fail(
-                    key, _MISSING,
+                    key, MISSING,
                     "required key is missing: a consumer product, or a ToB subscription without a deal or maas "
                     "section, needs usage and retention",
                 )

@@ -37,9 +37,9 @@ from typing import Any, Literal
 import numpy as np
 
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.core.yamlio import _provenance, deep_merge, display_path, read_tree, read_yaml
+from tcpmf.core.yamlio import deep_merge, display_path, key_provenance, read_tree, read_yaml
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
-from tcpmf.schema.scenario import Scenario, _validate, load, looks_like_portfolio
+from tcpmf.schema.scenario import Scenario, load, looks_like_portfolio, validate_tree
 
 __all__ = ["Portfolio", "Product", "as_portfolio", "load_portfolio"]
 
@@ -140,7 +140,7 @@ def _scenario_tree(spec: Any, portfolio: Path, where: str) -> tuple[dict[str, An
             merged = deep_merge(merged, tree)
             origins.update(prov)
     merged = deep_merge(merged, data)
-    origins.update(_provenance(data, f"{name} ({where})"))
+    origins.update(key_provenance(data, f"{name} ({where})"))
     return merged, origins, f"{name} ({where})"
 
 
@@ -301,7 +301,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
         for key in uncertain:
             provenance[str(key)] = name
         try:
-            scenario = _validate(raw, origin, provenance)
+            scenario = validate_tree(raw, origin, provenance)
         except AssumptionError as exc:
             raise _blame_uncertain(exc, uncertain, name, where) from None
         product_name = item.get("name", scenario.name)

@@ -196,7 +196,7 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write *data* to a hidden temporary file beside *path*, flush it to disk, rename it."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
@@ -269,7 +269,7 @@ def _prepare(out: Path, manifest: dict[str, Any]) -> None:
             if _is_temporary(path):
                 path.unlink(missing_ok=True)
     if not (out / MANIFEST).is_file():
-        _write_atomic(out / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+        write_atomic(out / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 @contextmanager
@@ -583,7 +583,7 @@ def run(
         try:
             for p, c, data in results:
                 try:
-                    _write_atomic(chunks / chunk_name(p, c), data)
+                    write_atomic(chunks / chunk_name(p, c), data)
                 except OSError as exc:
                     raise TcpmfError(
                         f"cannot write {display_path(chunks / chunk_name(p, c))} ({exc.strerror}); the chunks written so "
@@ -641,7 +641,7 @@ def run_status(out: str | Path) -> RunStatus:
     return RunStatus(manifest, sum(per_product), manifest["chunks"], per_product)
 
 
-def _complete_or_partial(out: Path, partial: bool) -> RunStatus:
+def complete_or_partial(out: Path, partial: bool) -> RunStatus:
     status = run_status(out)
     if not status.complete and not partial:
         raise TcpmfError(
@@ -681,7 +681,7 @@ def read_run(out: str | Path, columns: Sequence[str] | None = None, *, products:
     raises :class:`TcpmfError` unless *partial* is true; a damaged chunk file names itself.
     """
     out = Path(out)
-    status = _complete_or_partial(out, partial)
+    status = complete_or_partial(out, partial)
     names = status.manifest["products"]
     wanted = _product_indices(names, products, out)
     files = _files(out, status.manifest)
@@ -739,7 +739,7 @@ def run_summary(out: str | Path, *, partial: bool = False) -> pd.DataFrame:
     Reads only the five columns it needs, one product at a time, so memory holds one product's
     outcomes.  An incomplete run raises :class:`TcpmfError` unless *partial* is true.
     """
-    status = _complete_or_partial(Path(out), partial)
+    status = complete_or_partial(Path(out), partial)
     tables = [summarize(read_run(out, SUMMARIZED_COLUMNS, products=[p], partial=partial))
               for p, n in enumerate(status.done_per_product) if n]
     return pd.concat(tables, ignore_index=True)
