@@ -34,6 +34,7 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_VAR = "TCPMF_SAME_WORK_BENCH"
+sys.path.insert(0, str(ROOT))  # this checkout's tcpmf, whichever is installed
 
 
 def find_bench_dir(given: str | None) -> Path:
