@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -73,7 +74,7 @@ def write_portfolio(folder: Path, target: Path) -> Path:
     return path
 
 
-def best_of(repeats: int, work) -> float:  # type: ignore[no-untyped-def]
+def best_of(repeats: int, work: Callable[[], object]) -> float:
     """Smallest wall time of *repeats* calls (the machine is shared: the least disturbed run)."""
     times = []
     for _ in range(repeats):
