@@ -48,7 +48,14 @@ def plateau(r1: ArrayLike, floor: ArrayLike, tau: ArrayLike, months: int) -> NDA
     r"""Exponential decay to a plateau: :math:`r(k) = f + (r_1 - f) e^{-(k-1)/\tau}` for k ≥ 1."""
     k = np.maximum(_ages(months), 1.0)
     f = np.asarray(floor, float)
-    out = f + (np.asarray(r1, float) - f) * np.exp(-(k - 1.0) / np.asarray(tau, float))
+    # f + (r1 − f)·exp(−(k − 1)/tau), operation by operation in one buffer (the same bits, no
+    # (T, N) temporaries): the plateau is the costliest part of a batch's retention matrix
+    r1, tau = np.asarray(r1, float), np.asarray(tau, float)
+    out = np.empty(np.broadcast_shapes(k.shape, f.shape, r1.shape, tau.shape))
+    np.divide(-(k - 1.0), tau, out=out)
+    np.exp(out, out=out)
+    out *= r1 - f
+    out += f
     out[0] = 1.0
     return out
 
@@ -185,14 +192,20 @@ def retention_matrix(
         rows = np.flatnonzero(curve == code)
         if rows.size == 0:
             continue
-        p = {k: v[rows] for k, v in params.items()}
-        if name == "power_law":
-            out[:, rows] = power_law(p["r1"], p["beta"], months)
-        elif name == "plateau":
-            out[:, rows] = plateau(p["r1"], p["floor"], p["tau"], months)
-        elif name == "sbg":
-            out[:, rows] = sbg(p["alpha"], p["beta"], months)
+        if rows.size == n and name != "table":  # one family for all (a batch): no gather, no scatter
+            return _family(name, params, months)
+        if name != "table":
+            out[:, rows] = _family(name, {k: v[rows] for k, v in params.items()}, months)
         else:
             for row in rows:
                 out[:, row] = table((tables or {})[int(row)], months)
     return out
+
+
+def _family(name: str, p: Mapping[str, NDArray[np.float64]], months: int) -> NDArray[np.float64]:
+    """The retention matrix of one parametric family for every scenario of *p*."""
+    if name == "power_law":
+        return power_law(p["r1"], p["beta"], months)
+    if name == "plateau":
+        return plateau(p["r1"], p["floor"], p["tau"], months)
+    return sbg(p["alpha"], p["beta"], months)

@@ -211,6 +211,10 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
         for group, s in enumerate(groups):
             _check_rows(s, inputs.iloc[rows_of[group]], untrusted, numeric)
     base = from_scenarios(groups)
+    months = base.months
+    shape_keys = [k for k in numeric if k in RETENTION_KEYS]
+    if shape_keys:  # the drawn retention replaces the groups' own: do not copy it to every row first
+        base = replace(base, retention=base.retention[:1])
     a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}
     for key in numeric:
@@ -226,9 +230,8 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     prices = [k for k in numeric if k in PRICE_KEYS]
     if prices:
         update.update(_api_prices(groups, codes, {k: inputs[k].to_numpy(float) for k in prices}))
-    shape_keys = [k for k in numeric if k in RETENTION_KEYS]
     if shape_keys:
-        update["retention"] = _retention(groups, codes, {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys}, a.months)
+        update["retention"] = _retention(groups, codes, {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys}, months)
     a = replace(a, **update)
     try:
         summary = evaluate_summary(a)
