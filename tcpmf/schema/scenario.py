@@ -526,7 +526,7 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
         for path in currency_paths:
             amount = _get(plain, path)
             if isinstance(amount, (int, float)) and not isinstance(amount, bool):
-                _set(plain, path, amount / rate)
+                _set(plain, path, _cny_to_usd(amount, rate, file_of(path), path))
             if path in distributions:
                 distributions[path] = distributions[path].scaled(1.0 / rate)
     try:
@@ -540,6 +540,14 @@ def _validate(raw: dict[str, Any], file: str, provenance: Mapping[str, str]) -> 
     scenario._provenance = dict(provenance)
     scenario._distributions = distributions
     return scenario
+
+
+def _cny_to_usd(amount: float, rate: float, file: str, path: str) -> float:
+    """*amount* CNY in USD at *rate* CNY per USD; refuses a number too large for a float."""
+    try:
+        return amount / rate
+    except OverflowError:
+        raise AssumptionError(file, path, "a finite amount of CNY (at most about 1.8e308)", amount) from None
 
 
 def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
