@@ -235,6 +235,25 @@ def test_integer_too_long_to_read_in_yaml_gives_a_short_message(
     assert len(str(err)) < 600, len(str(err))
 
 
+@pytest.mark.parametrize(("spec", "drawn"), [
+    ({"dist": "uniform", "low": -1, "high": 2}, "it can draw -1"),
+    ({"dist": "normal", "mean": 0.5, "sd": 0.1}, "it can draw -inf"),
+    ({"dist": "choice", "options": [0.1, 1.5]}, "it can draw option 1.5"),
+])
+def test_a_distribution_reaching_outside_its_keys_range_is_refused_at_load(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any], spec: dict[str, Any], drawn: str
+) -> None:
+    # issue 15: validate/load/evaluate accepted it and only monte_carlo refused it (docs/model.md 8.1)
+    path = write_with(yaml_writer, valid_scenario_dict, "usage.dau_per_mau", spec)
+    err = load_error(path)
+    check(err, file="scenario.yaml", key_path="usage.dau_per_mau", value=spec,
+          allowed="a distribution that draws only allowed values")
+    assert drawn in str(err) and "must be a number in [0, 1]" in str(err)
+    valid_scenario_dict["usage"]["dau_per_mau"] = {"dist": "uniform", "low": 0.1, "high": 0.2}
+    assert tcpmf.load(write_with(yaml_writer, valid_scenario_dict, "usage.dau_per_mau",
+                                 {"dist": "uniform", "low": 0.1, "high": 0.2})).usage.dau_per_mau == pytest.approx(0.15)
+
+
 def test_bad_key_of_retention_table(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     valid_scenario_dict["retention"] = {"curve": "table", "points": {1: 0.5, 700: 0.2}}
     path = yaml_writer("scenario.yaml", valid_scenario_dict)
