@@ -205,6 +205,17 @@ def _refuse_text_cells(cells: pd.DataFrame, numbers: pd.DataFrame, source: str, 
                     "a finite number (or an empty cell for an age not yet observed)", cells.iloc[i, j])
 
 
+def _read_csv(path: Path, source: str, wide: bool) -> pd.DataFrame:
+    """The CSV at *path*; a wide table's empty cells are ages not yet observed, so there "n/a",
+    "NA" … stay text (and are refused) rather than being read as missing."""
+    try:
+        if wide:
+            return pd.read_csv(path, skipinitialspace=True, keep_default_na=False, na_values=[""])
+        return pd.read_csv(path, skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TcpmfError(f"{source}: cannot read the cohort table as CSV ({exc})") from None
+
+
 def read_cohorts(
     cohorts: pd.DataFrame | str | Path,
     cohort_size: float | Mapping[str, float] | None = None,
@@ -244,14 +255,7 @@ def read_cohorts(
     else:
         path = Path(cohorts)
         source = display_path(path)
-        try:
-            # a wide table's empty cells are ages not yet observed; "n/a", "NA" … are text, refused
-            if wide:
-                frame = pd.read_csv(path, skipinitialspace=True, keep_default_na=False, na_values=[""])
-            else:
-                frame = pd.read_csv(path, skipinitialspace=True)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise TcpmfError(f"{source}: cannot read the cohort table as CSV ({exc})") from None
+        frame = _read_csv(path, source, wide)
         first_line = 2  # line 1 is the header
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if wide:
