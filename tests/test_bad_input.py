@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import tcpmf
 from tcpmf.core.yamlio import assumptions_dir
@@ -198,6 +199,59 @@ def test_integer_too_large_for_a_float(yaml_writer: Writer, valid_scenario_dict:
     err = load_error(path)
     check(err, file="scenario.yaml", key_path="costs.fixed_usd_per_month", value=10**400,
           shown=repr(10**400)[:77] + "...", allowed="must be a number in [0, 1e+12]")
+
+
+def test_cny_integer_too_large_for_a_float(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+    # issue 15: the currency conversion raised OverflowError (a traceback from `tcpmf validate`)
+    big = {"value": 10**400, "currency": "CNY", "assumed": "fuzz"}
+    path = write_with(yaml_writer, valid_scenario_dict, "costs.fixed_usd_per_month", big)
+    check(load_error(path), file="scenario.yaml", key_path="costs.fixed_usd_per_month", value=10**400,
+          shown=repr(10**400)[:77] + "...", allowed="a finite amount of CNY")
+
+
+@pytest.mark.parametrize("dotted", ["costs.fixed_usd_per_month", "usage.dau_per_mau"])
+@pytest.mark.parametrize("currency", [None, "CNY"])
+def test_integer_too_long_to_print_is_refused_naming_its_key(
+    valid_scenario_file: Path, dotted: str, currency: str | None
+) -> None:
+    # issue 15: an integer of more than 4,300 digits made the error message itself fail (repr)
+    value: Any = 10**5000
+    if currency and "usd" in dotted:
+        value = {"value": value, "currency": currency, "assumed": "fuzz"}
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        tcpmf.load(valid_scenario_file).override({dotted: value})
+    err = info.value
+    assert err.key_path == dotted
+    assert f"{dotted} = an integer of about 5,001 digits: " in str(err), str(err)
+
+
+def test_integer_too_long_to_read_in_yaml_gives_a_short_message(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
+    text = yaml.safe_dump(valid_scenario_dict, sort_keys=False)
+    text = re.sub(r"(?m)^  fixed_usd_per_month: .*$", "  fixed_usd_per_month: 1" + "0" * 5000, text)
+    err = load_error(yaml_writer("scenario.yaml", text))
+    assert "is not valid YAML" in str(err) and "5,001 characters" in str(err)
+    assert len(str(err)) < 600, len(str(err))
+
+
+@pytest.mark.parametrize(("spec", "drawn"), [
+    ({"dist": "uniform", "low": -1, "high": 2}, "it can draw -1"),
+    ({"dist": "normal", "mean": 0.5, "sd": 0.1}, "it can draw -inf"),
+    ({"dist": "choice", "options": [0.1, 1.5]}, "it can draw option 1.5"),
+])
+def test_a_distribution_reaching_outside_its_keys_range_is_refused_at_load(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any], spec: dict[str, Any], drawn: str
+) -> None:
+    # issue 15: validate/load/evaluate accepted it and only monte_carlo refused it (docs/model.md 8.1)
+    path = write_with(yaml_writer, valid_scenario_dict, "usage.dau_per_mau", spec)
+    err = load_error(path)
+    check(err, file="scenario.yaml", key_path="usage.dau_per_mau", value=spec,
+          allowed="a distribution that draws only allowed values")
+    assert drawn in str(err) and "must be a number in [0, 1]" in str(err)
+    valid_scenario_dict["usage"]["dau_per_mau"] = {"dist": "uniform", "low": 0.1, "high": 0.2}
+    assert tcpmf.load(write_with(yaml_writer, valid_scenario_dict, "usage.dau_per_mau",
+                                 {"dist": "uniform", "low": 0.1, "high": 0.2})).usage.dau_per_mau == pytest.approx(0.15)
 
 
 def test_bad_key_of_retention_table(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:

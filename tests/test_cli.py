@@ -80,6 +80,19 @@ def test_validate_reports_each_file_and_fails_on_a_bad_one(valid_scenario_file: 
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("command", ["validate", "breakeven"])
+def test_a_cny_amount_too_large_for_a_float_is_refused_without_traceback(command: str, valid_scenario_dict: dict, yaml_writer) -> None:  # type: ignore[no-untyped-def]
+    valid_scenario_dict["costs"]["fixed_usd_per_month"] = {"value": 10**400, "currency": "CNY", "assumed": "x"}
+    path = yaml_writer("huge.yaml", valid_scenario_dict)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tcpmf", command, str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "huge.yaml: costs.fixed_usd_per_month = 1000" in proc.stderr
+    assert "a finite amount of CNY" in proc.stderr
+
+
 @pytest.mark.parametrize("command", ["breakeven", "show"])
 def test_a_bad_file_exits_nonzero_with_one_clean_message(command: str, valid_scenario_dict: dict, yaml_writer) -> None:  # type: ignore[no-untyped-def]
     valid_scenario_dict["usage"]["dau_per_mau"] = 1.4

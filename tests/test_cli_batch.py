@@ -186,6 +186,38 @@ def test_report_json_is_the_summary_of_the_same_draws(complete_run: Path, portfo
     assert "PARTIAL" not in result.stderr
 
 
+def test_report_json_in_a_read_only_folder_prints_the_json_and_warns(
+    complete_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 15: the JSON was lost because report.html could not be written (root ignores chmod,
+    # so the write itself is made to fail as a read-only folder fails it)
+    import tcpmf.outputs.report as report_module
+
+    def refuse(path: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(report_module, "_write_atomic", refuse)
+    (complete_run / "report.html").unlink(missing_ok=True)
+    result = _invoke("report", complete_run, "--json")
+    assert result.exit_code == 0, result.output
+    assert [row["product"] for row in json.loads(result.stdout)] == ["Writer", "Answers"]
+    assert "warning:" in result.stderr and "report.html" in result.stderr and "Permission denied" in result.stderr
+    assert not (complete_run / "report.html").exists()
+
+
+def test_cannot_write_the_output_names_the_path(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import tcpmf.cli.main as cli_main
+
+    def full_disk(**_: object) -> None:
+        raise OSError(28, "No space left on device", "summary.csv")
+
+    monkeypatch.setattr(cli_main, "app", full_disk)
+    with pytest.raises(SystemExit):
+        cli_main.main(["export"])
+    err_text = capsys.readouterr().err
+    assert "cannot write the output to summary.csv (No space left on device)" in err_text
+
+
 def test_report_csv_has_the_same_numbers(complete_run: Path, portfolio_file: Path) -> None:
     result = _invoke("report", complete_run, "--csv")
     assert result.exit_code == 0, result.output

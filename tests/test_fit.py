@@ -348,6 +348,34 @@ def test_wide_tables_are_read_with_wide_and_refused_with_a_hint_without(tmp_path
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("cell", ["x", "n/a", '"1,200"', "12%", "inf"])
+def test_wide_tables_refuse_text_cells_naming_line_and_column(tmp_path: Path, cell: str) -> None:
+    # issue 15: the wide format dropped such cells silently and fitted from the rest (exit 0)
+    wide = _write(tmp_path, f"cohort,month_0,month_1,month_2,month_3\na,1000,869,743,653\nb,1000,{cell},740,\n")
+    with pytest.raises(AssumptionError) as info:
+        read_cohorts(wide, wide=True)
+    assert info.value.key_path == "line 3, column month_1", str(info.value)
+    assert "a finite number" in str(info.value)
+    result = runner.invoke(app, ["fit-retention", str(wide), "--wide", "--json"])
+    assert result.exit_code == 1
+    assert "line 3, column month_1" in result.stderr and "Traceback" not in result.output
+    frame = pd.read_csv(wide, keep_default_na=False, na_values=[""])
+    with pytest.raises(AssumptionError, match=r"row 1, column month_1"):
+        read_cohorts(frame, wide=True)
+
+
+def test_cli_json_with_an_infinite_fit_is_valid_json(tmp_path: Path) -> None:
+    # issue 15: counts near the float limit make the likelihood infinite; --json raised
+    # "Out of range float values are not JSON compliant" (a traceback)
+    path = _write(tmp_path, "cohort,age_months,active_users\na,0,1e308\na,1,5e307\na,2,4e307\na,3,3.5e307\n")
+    result = runner.invoke(app, ["fit-retention", str(path), "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    data = json.loads(result.stdout)
+    assert any(value is None for row in data["quality"] for value in row.values())
+    assert all(not isinstance(v, float) or math.isfinite(v) for row in data["quality"] for v in row.values())
+
+
 def test_semicolon_separated_files_get_a_hint(tmp_path: Path) -> None:
     path = _write(tmp_path, "cohort;age_months;active_users\na;0;1000\na;1;800\n")
     with pytest.raises(AssumptionError, match="semicolons"):

@@ -85,6 +85,17 @@ def test_quantile_function_is_monotone_and_nominal_is_the_median(dist: Any) -> N
         assert dist.nominal() == pytest.approx(float(dist.ppf(np.array([0.5]))[0]))
 
 
+@pytest.mark.parametrize("low", [505285.7972524963, 505295.0394367329 - 1e-3, 505295.0394367329 - 2000.0])
+def test_normal_with_only_a_lower_bound_has_a_finite_quantile_next_to_one(low: float) -> None:
+    # issue 15: scipy's truncnorm.ppf gave NaN at u = 1 - 2**-53 for this one (a flaky property test)
+    dist = Normal(dist="normal", mean=505295.0394367329, sd=806.2884639028251, low=low)
+    u = np.array([0.5, 1 - 1e-12, 1 - 2.0**-52, 1 - 2.0**-53])
+    values = dist.ppf(u)
+    assert np.isfinite(values).all(), values
+    assert (np.diff(values) > 0).all(), values
+    assert values[-1] < dist.mean + 9 * dist.sd
+
+
 def test_lognormal_is_given_by_its_90_percent_interval() -> None:
     d = parse_distribution({"dist": "lognormal", "p05": 0.8, "p95": 3.0}, "f.yaml", "usage.sessions_per_day")
     x = draw_inputs({"k": d}, 40_000, 7, "lhs")["k"].to_numpy()

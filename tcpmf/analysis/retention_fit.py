@@ -168,8 +168,11 @@ def _age_columns(columns: Iterable[Any]) -> dict[str, int]:
     return out
 
 
-def _from_wide(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """A wide table (one row per cohort, a column per age) as a long one; empty cells are unobserved."""
+def _from_wide(frame: pd.DataFrame, source: str, first_line: int | None = None) -> pd.DataFrame:
+    """A wide table (one row per cohort, a column per age) as a long one; empty cells are unobserved.
+
+    A cell that holds text which is not a number ("x", "n/a", "1,200", "12%") is refused naming its
+    line (or row) and column, as in the long format; only empty cells mean "not observed"."""
     ages = _age_columns(frame.columns)
     others = [c for c in frame.columns if c not in ages]
     if len(ages) < 2 or len(others) > 1:
@@ -178,6 +181,7 @@ def _from_wide(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     labels = frame[others[0]].astype(str).str.strip() if others else pd.Series(
         [f"row {i + 1}" for i in range(len(frame))], index=frame.index)
     values = frame[list(ages)].apply(pd.to_numeric, errors="coerce")
+    _refuse_text_cells(frame[list(ages)], values, source, first_line)
     shares = bool((values.stack() <= 1).all())
     rows = []
     for i in range(len(frame)):
@@ -187,6 +191,29 @@ def _from_wide(frame: pd.DataFrame, source: str) -> pd.DataFrame:
                 rows.append({"cohort": labels.iloc[i], "age_months": age,
                              ("share" if shares else "active_users"): value})
     return pd.DataFrame(rows, columns=["cohort", "age_months", "share" if shares else "active_users"])
+
+
+def _refuse_text_cells(cells: pd.DataFrame, numbers: pd.DataFrame, source: str, first_line: int | None) -> None:
+    """Refuse the first cell of a wide table that is not empty but did not read as a finite number."""
+    empty = cells.isna() | cells.astype(str).apply(lambda column: column.str.strip() == "")
+    bad = ~empty & ~np.isfinite(numbers.to_numpy(float))
+    rows, cols = np.nonzero(bad.to_numpy())
+    if rows.size:
+        i, j = int(rows[0]), int(cols[0])
+        row = f"line {i + first_line}" if first_line is not None else f"row {_py(cells.index[i])!r}"
+        raise _fail(source, f"{row}, column {cells.columns[j]}",
+                    "a finite number (or an empty cell for an age not yet observed)", cells.iloc[i, j])
+
+
+def _read_csv(path: Path, source: str, wide: bool) -> pd.DataFrame:
+    """The CSV at *path*; a wide table's empty cells are ages not yet observed, so there "n/a",
+    "NA" … stay text (and are refused) rather than being read as missing."""
+    try:
+        if wide:
+            return pd.read_csv(path, skipinitialspace=True, keep_default_na=False, na_values=[""])
+        return pd.read_csv(path, skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise TcpmfError(f"{source}: cannot read the cohort table as CSV ({exc})") from None
 
 
 def read_cohorts(
@@ -228,14 +255,11 @@ def read_cohorts(
     else:
         path = Path(cohorts)
         source = display_path(path)
-        try:
-            frame = pd.read_csv(path, skipinitialspace=True)
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise TcpmfError(f"{source}: cannot read the cohort table as CSV ({exc})") from None
+        frame = _read_csv(path, source, wide)
         first_line = 2  # line 1 is the header
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if wide:
-        frame = _from_wide(frame, source)
+        frame = _from_wide(frame, source, first_line)
         first_line = None  # rows are now (cohort, age) pairs; name them by row
     found = {name: next((a for a in aliases if a in frame.columns), None) for name, aliases in ALIASES.items()}
     if found["age_months"] is None or (found["active_users"] is None and found["share"] is None):

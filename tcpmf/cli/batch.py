@@ -132,18 +132,26 @@ def report(
     csv: CsvOpt = False,
 ) -> None:
     """Per product: P(clears break-even), P10/P50/P90 of payback, peak funding and TC-PMF month; writes DIR/report.html."""
-    from tcpmf.outputs.report import write_report
+    from tcpmf.outputs.report import collect, write_report_html
 
     fmt = output_format(json_, csv)
     with clean_errors():
-        rep, path = write_report(out, partial=partial)
+        rep = collect(out, partial=partial)
+        try:
+            path: Path | None = write_report_html(rep, out)
+            unwritten = ""
+        except TcpmfError as exc:  # e.g. a read-only folder: the table is still printed
+            path, unwritten = None, str(exc)
         if rep.partial:
             err.print(f"[bold yellow]warning:[/] PARTIAL results: {rep.status.describe()}; missing draws are not counted. "
                       f"Resume with: {rep.status.resume_command(out)}", highlight=False)
         emit(_for_terminal(rep.table) if fmt == "table" else rep.table, fmt, rep.title())
         if fmt == "table":
             err.print("Months count from each product's start month; — = not within the horizon", highlight=False)
-        err.print(f"wrote {display_path(path)}", highlight=False)
+        if path is not None:
+            err.print(f"wrote {display_path(path)}", highlight=False)
+        else:
+            err.print(f"[bold yellow]warning:[/] {unwritten}; the table above is complete", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

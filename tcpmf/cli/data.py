@@ -52,7 +52,7 @@ def fit_retention(
             if best is not None:
                 std_errors = {k: (v if math.isfinite(v) else None) for k, v in best.std_errors.items()}
                 out["best"] = {"curve": best.curve, "params": best.params, "std_errors": std_errors}
-            sys.stdout.write(json.dumps(out, indent=2, allow_nan=False) + "\n")
+            sys.stdout.write(json.dumps(_finite_or_null(out), indent=2, allow_nan=False) + "\n")
         else:
             emit(result.quality.drop(columns=["n_params", "converged"]), "table",
                   f"Retention fits to {display_path(file)} (lower AIC is better; only identified fits can be best)")
@@ -74,6 +74,18 @@ def fit_retention(
             except OSError as exc:
                 raise TcpmfError(f"{display_path(chart)}: cannot write the chart ({exc.strerror})") from None
             err.print(f"wrote {display_path(chart)}")
+
+
+def _finite_or_null(tree: Any) -> Any:
+    """*tree* with every infinite or NaN float replaced by None (JSON has no inf: an unbounded
+    likelihood or standard error is reported as null)."""
+    if isinstance(tree, dict):
+        return {key: _finite_or_null(value) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [_finite_or_null(value) for value in tree]
+    if isinstance(tree, float) and not math.isfinite(tree):
+        return None
+    return tree
 
 
 @catalog_app.command("import")

@@ -186,5 +186,6 @@ def main(argv: Sequence[str] | None = None) -> Callable[..., Any] | None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
     except OSError as exc:  # stdout cannot be written (disk full, closed)
-        err.print(f"[bold red]error:[/] cannot write the output ({exc.strerror})", highlight=False)
+        where = display_path(Path(exc.filename)) if exc.filename else "standard output"
+        err.print(f"[bold red]error:[/] cannot write the output to {where} ({exc.strerror})", highlight=False)
         sys.exit(1)

@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["AssumptionError", "TcpmfError"]
+__all__ = ["AssumptionError", "TcpmfError", "describe_long_integer"]
 
 MISSING = object()
 
@@ -21,8 +21,17 @@ class TcpmfError(Exception):
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer longer than Python's limit on integer-to-text conversion
+        return describe_long_integer(value) if isinstance(value, int) else f"a {type(value).__name__} too large to show"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def describe_long_integer(value: int) -> str:
+    """Words for an integer too long to print, e.g. ``"an integer of about 5,001 digits"``."""
+    digits = int(abs(value).bit_length() * 0.30103) + 1
+    return f"{'a negative' if value < 0 else 'an'} integer of about {digits:,} digits"
 
 
 @dataclass(eq=False)

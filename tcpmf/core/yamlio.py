@@ -84,7 +84,11 @@ class _Loader(yaml.SafeLoader):
         except Exception as exc:
             tag = str(node.tag).rsplit(":", 1)[-1]
             shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
+            if len(shown) > 80:
+                shown = f"{shown[:40]}... ({len(node.value):,} characters)"
             detail = f": {exc}" if isinstance(exc, ValueError) else ""
+            if len(detail) > 200:
+                detail = detail[:197] + "..."
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read {shown} as a {tag}{detail}", node.start_mark
             ) from None

@@ -40,7 +40,7 @@ from tcpmf.outputs.charts import NEUTRAL, POSITIVE, inline_values
 from tcpmf.uncertainty.batch import SUMMARIZED_COLUMNS, summarize
 from tcpmf.uncertainty.runner import RunStatus, complete_or_partial, read_run, write_atomic
 
-__all__ = ["RunReport", "collect", "report_chart", "report_html", "write_report"]
+__all__ = ["RunReport", "collect", "report_chart", "report_html", "write_report", "write_report_html"]
 
 REPORT = "report.html"
 MONTH_OUTCOMES = {"payback_month": "payback", "tcpmf_month": "TC-PMF"}
@@ -242,9 +242,14 @@ def report_html(rep: RunReport) -> str:
 def write_report(out: str | Path, *, partial: bool = False) -> tuple[RunReport, Path]:
     """Collect the run in *out* and write ``out/report.html``; returns the report and the page's path."""
     rep = collect(out, partial=partial)
+    return rep, write_report_html(rep, out)
+
+
+def write_report_html(rep: RunReport, out: str | Path) -> Path:
+    """Write *rep* as ``out/report.html``; returns its path (:class:`TcpmfError` naming it if it cannot)."""
     path = Path(out) / REPORT
     try:
         write_atomic(path, report_html(rep).encode("utf-8"))
     except OSError as exc:
         raise TcpmfError(f"cannot write {display_path(path)} ({exc.strerror})") from None
-    return rep, path
+    return path

@@ -222,7 +222,15 @@ class Normal(_Base):
         return _stats().truncnorm(a, b, loc=self.mean, scale=self.sd)
 
     def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
-        return self._frozen().ppf(u)  # type: ignore[no-any-return]
+        # scipy's truncnorm.ppf loses its precision next to u = 1 (NaN or inf at 1 - 2**-53 with only a
+        # lower bound); the upper half is read from the survival function at 1 - u (exact for u >= 0.5)
+        frozen = self._frozen()
+        u = np.asarray(u, dtype=float)
+        upper = u > 0.5
+        out = np.empty_like(u)
+        out[~upper] = frozen.ppf(u[~upper])
+        out[upper] = frozen.isf(1.0 - u[upper])
+        return out
 
     def low_bound(self) -> float:
         return -math.inf if self.low is None else self.low

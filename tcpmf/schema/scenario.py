@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import copy
 import datetime
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeAlias
 
+import numpy as np
 from pydantic import (
     BeforeValidator,
     Field,
@@ -32,7 +34,7 @@ from tcpmf.core.errors import AssumptionError, TcpmfError
 from tcpmf.core.months import MONTH_PATTERN, is_month
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
-from tcpmf.schema.distributions import Distribution, parse_distribution
+from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
 from tcpmf.schema.tob import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relations
 
 __all__ = [
@@ -526,7 +528,7 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
         for path in currency_paths:
             amount = _get(plain, path)
             if isinstance(amount, (int, float)) and not isinstance(amount, bool):
-                _set(plain, path, amount / rate)
+                _set(plain, path, _cny_to_usd(amount, rate, file_of(path), path))
             if path in distributions:
                 distributions[path] = distributions[path].scaled(1.0 / rate)
     try:
@@ -534,12 +536,57 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
     except ValidationError as exc:
         raise validation_error(exc, file, plain, Scenario, provenance) from None
     _check_relations(scenario, file_of, file)
+    _check_reach(plain, distributions, file, file_of, provenance, raw)
     scenario._file = file
     scenario._sources = sources
     scenario._raw = raw
     scenario._provenance = dict(provenance)
     scenario._distributions = distributions
     return scenario
+
+
+#: The smallest and largest uniform the sampler uses (``tcpmf.uncertainty.sampling.U_LOW, U_HIGH``).
+_SAMPLER_U = (0.0, 1.0 - 2.0**-53)
+
+
+def _check_reach(
+    plain: dict[str, Any], distributions: Mapping[str, Distribution], file: str, file_of: Any,
+    provenance: Mapping[str, str], raw: Mapping[str, Any],
+) -> None:
+    """Refuse a distribution that can draw a value its key does not allow (the schema's bounds),
+    at load as ``monte_carlo`` does: its quantiles at the sampler's extreme uniforms, or each option."""
+    for path, dist in distributions.items():
+        if isinstance(dist, Choice):
+            values: list[Any] = [o for o in dist.options if isinstance(o, (int, float)) and not isinstance(o, bool)]
+        else:
+            values = [float(v) for v in dist.ppf(np.array(_SAMPLER_U))]
+        for value in values:
+            probe = value
+            if isinstance(value, float):  # whole numbers as ints (strict int keys), infinities as huge
+                probe = math.copysign(1e300, value) if math.isinf(value) else int(value) if value.is_integer() else value
+            trial = copy.deepcopy(plain)
+            _set(trial, path, probe)
+            try:
+                Scenario.model_validate(trial)
+            except ValidationError as exc:
+                refused = validation_error(exc, file, trial, Scenario, provenance)
+                rule = refused.allowed.removeprefix("must be ")
+                because = f"{path} must be {rule}" if refused.key_path == path else f"with it, {refused.key_path}: {refused.allowed}"
+                what = f"option {value!r}" if isinstance(dist, Choice) else f"{value:g}"
+                hint = "" if isinstance(dist, Choice) else " (give low/high bounds)"
+                raise AssumptionError(
+                    file_of(path), path,
+                    f"a distribution that draws only allowed values: it can draw {what}, and {because}{hint}",
+                    _get_or_none(dict(raw), path),
+                ) from None
+
+
+def _cny_to_usd(amount: float, rate: float, file: str, path: str) -> float:
+    """*amount* CNY in USD at *rate* CNY per USD; refuses a number too large for a float."""
+    try:
+        return amount / rate
+    except OverflowError:
+        raise AssumptionError(file, path, "a finite amount of CNY (at most about 1.8e308)", amount) from None
 
 
 def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
