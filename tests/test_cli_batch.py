@@ -196,7 +196,7 @@ def test_report_json_in_a_read_only_folder_prints_the_json_and_warns(
     def refuse(path: Path, data: bytes) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(report_module, "_write_atomic", refuse)
+    monkeypatch.setattr(report_module, "write_atomic", refuse)
     (complete_run / "report.html").unlink(missing_ok=True)
     result = _invoke("report", complete_run, "--json")
     assert result.exit_code == 0, result.output

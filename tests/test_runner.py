@@ -238,7 +238,7 @@ def test_killing_a_processes_run_leaves_no_worker_and_no_lock_behind(tmp_path: P
 
 def test_ctrl_c_stops_the_run_with_exit_130_and_says_how_far_it_got(tmp_path: Path, portfolio_file: Path) -> None:
     out = tmp_path / "interrupted"
-    command = tcpmf_command("run", portfolio_file, "--samples", 60, "--seed", 1, "--chunk-size", 1, "--out", out)
+    command = tcpmf_command("run", portfolio_file, "--samples", 2000, "--seed", 1, "--chunk-size", 1, "--out", out)
     proc = subprocess.Popen(command, cwd=tmp_path, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
     try:
