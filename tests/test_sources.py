@@ -29,11 +29,7 @@ def dangling_citations(text: str, anchors: set[str], repo: Path = REPO) -> list[
     bad: list[str] = []
     for match in _DOCUMENT.finditer(text):
         document, anchor = match.group(1), match.group(2)
-        if document.endswith("sources.md") and document != "docs/sources.md":
-            bad.append(match.group(0))
-        elif not (repo / document).is_file():
-            bad.append(match.group(0))
-        elif anchor is not None and (document != "docs/sources.md" or anchor not in anchors):
+        if document.endswith("sources.md") and document != "docs/sources.md" or not (repo / document).is_file() or anchor is not None and (document != "docs/sources.md" or anchor not in anchors):
             bad.append(match.group(0))
     bad.extend(phrase for phrase in _VAGUE if phrase in text.lower())
     return bad
