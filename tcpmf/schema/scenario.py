@@ -232,6 +232,8 @@ class PowerLaw(_Section):
     """``r(k) = r1 · k^(−beta)`` for k ≥ 1."""
 
     curve: Literal["power_law"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     r1: Share
     beta: Annotated[float, Field(ge=0, le=20)]
 
@@ -240,15 +242,19 @@ class Plateau(_Section):
     """``r(k) = floor + (r1 − floor) · exp(−(k − 1)/tau)`` for k ≥ 1."""
 
     curve: Literal["plateau"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     r1: Share
     floor: Share
-    tau: Annotated[float, Field(gt=0, le=1e4)] = Field(description="decay time, months")
+    tau: Annotated[float, Field(gt=0, le=1e4)] = Field(description="decay time, in periods (months by default)")
 
 
 class ShiftedBetaGeometric(_Section):
     """``S(k) = B(alpha, beta + k) / B(alpha, beta)`` (Fader & Hardie 2007)."""
 
     curve: Literal["sbg"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     alpha: Annotated[float, Field(gt=0, le=1e4)]
     beta: Annotated[float, Field(gt=0, le=1e4)]
 
@@ -257,6 +263,8 @@ class TableRetention(_Section):
     """Observed retention at some ages, interpolated linearly and held flat after the last."""
 
     curve: Literal["table"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     points: dict[Annotated[int, Field(ge=1, le=600)], Share] = Field(min_length=1)
 
 
