@@ -94,3 +94,15 @@ def test_bundled_retention_defaults_state_their_period() -> None:
         text = path.read_text(encoding="utf-8")
         if "\n  curve:" in text:
             assert "\n  period: " in text, path.name
+
+
+def test_fit_retention_block_states_the_age_unit_and_loads(tmp_path: Any) -> None:
+    from tcpmf.analysis.retention_fit import fit_retention, simulate_cohorts
+
+    survival = retention.sbg([0.704], [1.182], 8)[:, 0]  # annual renewals, ages in years
+    table = simulate_cohorts(survival, sizes=[5000, 5000, 5000], ages_observed=list(range(7)), seed=1)
+    fit = fit_retention(table, curves=["sbg"], period="year")
+    block = fit.to_yaml()
+    assert "\n  period: year\n" in block
+    with pytest.raises(tcpmf.TcpmfError, match="age unit"):
+        fit_retention(table, curves=["sbg"], period="fortnight")
