@@ -1,4 +1,4 @@
-"""Retention curves and the cohort convolution (MODEL.md §4).
+"""Retention curves and the cohort convolution (docs/model.md §4).
 
 Curves return the share ``r(k)`` of a cohort still active at age ``k`` months, with ``r(0) = 1``.
 A curve's parameters may be stated in another age unit (its *period*: day, week, month or year);
@@ -103,7 +103,7 @@ def sbg(alpha: ArrayLike, beta: ArrayLike, months: int, months_per_period: Array
         return np.exp(betaln(a, b + x) - betaln(a, b)) * np.ones((months,) + np.broadcast(a, b, mpp).shape)
     j = np.arange(1, months, dtype=float)[:, None]
     ratios = (b + j - 1.0) / (a + b + j - 1.0)
-    return np.concatenate([np.ones((1,) + np.broadcast(a, b).shape), np.cumprod(ratios, axis=0)])
+    return np.concatenate([np.ones((1, *np.broadcast(a, b).shape)), np.cumprod(ratios, axis=0)])
 
 
 def table(points: Mapping[int, float], months: int, months_per_period: float = 1.0) -> NDArray[np.float64]:
