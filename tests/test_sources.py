@@ -29,7 +29,10 @@ def dangling_citations(text: str, anchors: set[str], repo: Path = REPO) -> list[
     bad: list[str] = []
     for match in _DOCUMENT.finditer(text):
         document, anchor = match.group(1), match.group(2)
-        if document.endswith("sources.md") and document != "docs/sources.md" or not (repo / document).is_file() or anchor is not None and (document != "docs/sources.md" or anchor not in anchors):
+        misnamed_sheet = document.endswith("sources.md") and document != "docs/sources.md"
+        missing_file = not (repo / document).is_file()
+        missing_anchor = anchor is not None and (document != "docs/sources.md" or anchor not in anchors)
+        if misnamed_sheet or missing_file or missing_anchor:
             bad.append(match.group(0))
     bad.extend(phrase for phrase in _VAGUE if phrase in text.lower())
     return bad

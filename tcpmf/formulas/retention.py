@@ -100,7 +100,7 @@ def sbg(alpha: ArrayLike, beta: ArrayLike, months: int, months_per_period: Array
     mpp = np.asarray(months_per_period, float)
     if np.any(mpp != 1.0):
         x = _periods(months, mpp)
-        return np.exp(betaln(a, b + x) - betaln(a, b)) * np.ones((months,) + np.broadcast(a, b, mpp).shape)
+        return np.exp(betaln(a, b + x) - betaln(a, b)) * np.ones((months, *np.broadcast(a, b, mpp).shape))
     j = np.arange(1, months, dtype=float)[:, None]
     ratios = (b + j - 1.0) / (a + b + j - 1.0)
     return np.concatenate([np.ones((1, *np.broadcast(a, b).shape)), np.cumprod(ratios, axis=0)])
