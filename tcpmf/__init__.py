@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tcpmf.analysis.levers import what_it_takes
     from tcpmf.analysis.retention_fit import fit_retention
     from tcpmf.analysis.timeline import timeline
+    from tcpmf.analysis.verdict_notes import verdict_notes
     from tcpmf.core.errors import AssumptionError, TcpmfError
     from tcpmf.model.engine import Result, evaluate
     from tcpmf.schema.scenario import Scenario, from_dict, load
@@ -69,6 +70,7 @@ _HOMES = {
     "sweep": "tcpmf.uncertainty.sensitivity",
     "timeline": "tcpmf.analysis.timeline",
     "tornado": "tcpmf.uncertainty.sensitivity",
+    "verdict_notes": "tcpmf.analysis.verdict_notes",
     "what_it_takes": "tcpmf.analysis.levers",
 }
 
@@ -95,6 +97,7 @@ __all__ = [
     "sweep",
     "timeline",
     "tornado",
+    "verdict_notes",
     "what_it_takes",
 ]
 

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 
 from tcpmf.core.errors import TcpmfError
-from tcpmf.formulas.retention import plateau, power_law, sbg
+from tcpmf.formulas.retention import MONTHS_PER_PERIOD, plateau, power_law, sbg
 from tcpmf.model.arrays import ScenarioArrays, from_scenarios
 from tcpmf.model.engine import evaluate_arrays
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric
@@ -190,12 +190,13 @@ def apply_lever(a: ScenarioArrays, scenario: Scenario, lever: str, values: Any) 
                 change[name] = np.where(demand, column * scale, column)
     elif lever == "retention_r1":
         r = scenario.retention
+        per_period = MONTHS_PER_PERIOD[r.period]  # r1 is the share at age one period
         if isinstance(r, PowerLaw):
-            change["retention"] = power_law(x, np.full(a.size, r.beta), a.months)
+            change["retention"] = power_law(x, np.full(a.size, r.beta), a.months, per_period)
         elif isinstance(r, Plateau):
-            change["retention"] = plateau(x, np.full(a.size, r.floor), np.full(a.size, r.tau), a.months)
+            change["retention"] = plateau(x, np.full(a.size, r.floor), np.full(a.size, r.tau), a.months, per_period)
         elif isinstance(r, ShiftedBetaGeometric):
-            change["retention"] = sbg(np.full(a.size, r.alpha), _sbg_beta(r.alpha, x), a.months)
+            change["retention"] = sbg(np.full(a.size, r.alpha), _sbg_beta(r.alpha, x), a.months, per_period)
         else:
             raise ValueError(f"retention curve {r.curve!r} has no r1")
     else:

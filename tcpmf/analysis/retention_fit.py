@@ -49,6 +49,7 @@ from tcpmf.core.errors import AssumptionError, TcpmfError
 from tcpmf.core.extras import import_optional
 from tcpmf.core.yamlio import display_path
 from tcpmf.formulas import retention
+from tcpmf.formulas.retention import MONTHS_PER_PERIOD
 
 if TYPE_CHECKING:  # pragma: no cover
     import_optional("altair", "the retention chart")
@@ -518,12 +519,16 @@ class RetentionFit:
         Whether cohort sizes were known (counts, or shares with ``cohort_size``).
     source
         Where the table came from, for the ``source`` of the YAML block.
+    period
+        The age unit of the table (day, week, month or year): the fitted parameters are per
+        period, and the YAML block states it so that the engine converts it to months.
     """
 
     fits: tuple[CurveFit, ...]
     data: pd.DataFrame = field(repr=False)
     has_sizes: bool
     source: str
+    period: str = "month"
 
     @property
     def curves(self) -> list[str]:
@@ -628,9 +633,9 @@ class RetentionFit:
         if not f.identified:
             raise TcpmfError(f"the {f.curve} fit is not identified by the data ({f.note}); no retention block")
         n_cohorts = self.data["cohort"].nunique()
-        ages = f"ages 0-{int(self.data['age_months'].max())}"
+        ages = f"ages 0-{int(self.data['age_months'].max())} {self.period}s"
         what = "pooled cohorts" if f.cohort == "pooled" else f"cohort {f.cohort}"
-        lines = ["retention:", f"  curve: {f.curve}"]
+        lines = ["retention:", f"  curve: {f.curve}", f"  period: {self.period}"]
         for name, value in f.params.items():
             se = f.std_errors[name]
             se_text = f", standard error {se:.{digits}g}" if math.isfinite(se) else ""
@@ -671,6 +676,7 @@ def fit_retention(
     by_cohort: bool = False,
     cohort_size: float | Mapping[str, float] | None = None,
     wide: bool = False,
+    period: str = "month",
 ) -> RetentionFit:
     r"""Fit retention curves to cohort data by maximum likelihood.
 
@@ -686,6 +692,9 @@ def fit_retention(
         Cohort sizes when the table gives shares only; needed for standard errors and AIC.
     wide
         The table is wide: one row per cohort, one column per age (see :func:`read_cohorts`).
+    period
+        The unit of the table's ages (``day``, ``week``, ``month``, ``year``); the fit is made in
+        that unit and its YAML block carries ``period`` (charts and projections count ages in it).
 
     Returns
     -------
@@ -708,6 +717,8 @@ def fit_retention(
     if unknown or not names:
         raise TcpmfError(f"unknown curve {unknown[0] if unknown else '(none)'!r}; "
                          f"allowed: {', '.join(FIT_CURVES)}")
+    if period not in MONTHS_PER_PERIOD:
+        raise TcpmfError(f"unknown age unit {period!r}; allowed: {', '.join(MONTHS_PER_PERIOD)}")
     source = "<DataFrame>" if isinstance(cohorts, pd.DataFrame) else Path(cohorts).name
     table = read_cohorts(cohorts, cohort_size, wide=wide)
     has_sizes = bool(np.isfinite(table["active_users"]).all())
@@ -723,7 +734,7 @@ def fit_retention(
         data = _Data.of(group, w)
         s1 = float(np.clip(np.mean(data.obs_share[data.obs_age == data.obs_age.min()]), 0.02, 0.98))
         fits.extend(_fit_one(curve, data, label, has_sizes, s1) for curve in names)
-    return RetentionFit(fits=tuple(fits), data=table, has_sizes=has_sizes, source=source)
+    return RetentionFit(fits=tuple(fits), data=table, has_sizes=has_sizes, source=source, period=period)
 
 
 def simulate_cohorts(

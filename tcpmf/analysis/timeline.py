@@ -1,6 +1,6 @@
 """The TC-PMF timeline: when each consumer category's default product reaches TC-PMF.
 
-Kai-Fu Lee's prediction (May 2024) is that consumer LLM apps arrive in stages as inference gets
+Kai-Fu Lee's prediction (BAAI Conference, June 2024) is that consumer LLM apps arrive in stages as inference gets
 cheaper: productivity, then entertainment, then search, then e-commerce, then social and short
 video.  :func:`timeline` evaluates the default product of each category (the files in
 ``assumptions/categories/``) as its token prices fall and reports the month its contribution per

@@ -37,13 +37,16 @@ def fit_retention(
     ] = None,
     chart: Annotated[Path | None, typer.Option(help="Write an HTML chart of observed vs fitted here.")] = None,
     months: Annotated[int, typer.Option(min=2, max=600, help="Months the chart projects.")] = 36,
+    period: Annotated[
+        str, typer.Option(help="Unit of the table's ages: day, week, month or year (the block states it).")
+    ] = "month",
     json_: JsonOpt = False,
 ) -> None:
     """Fit retention curves to cohort data; print the fits and a ready-to-paste retention: block."""
     from tcpmf.analysis.retention_fit import fit_retention as fit
 
     with clean_errors():
-        result = fit(file, curves=curve, by_cohort=by_cohort, cohort_size=cohort_size, wide=wide)
+        result = fit(file, curves=curve, by_cohort=by_cohort, cohort_size=cohort_size, wide=wide, period=period)
         best = result.best() if result.identified else None
         block = result.to_yaml() if best is not None else None
         if json_:

@@ -18,6 +18,7 @@ import pandas as pd
 import typer
 
 from tcpmf.analysis.timeline import timeline as build_timeline
+from tcpmf.analysis.verdict_notes import verdict_notes
 from tcpmf.catalog.prices import validate_file as validate_catalog_file
 from tcpmf.cli.common import (
     CsvOpt,
@@ -77,12 +78,15 @@ def breakeven(
             }
         )
         frame = pd.concat([head, summary.drop(columns="scenario")], axis=1)[list(BREAKEVEN_KEYS)]
+        frame["verdict_note"] = verdict_notes(scenarios, summary)
         if fmt == "table":
             shown = ["product", "model", "contribution_usd_per_mau_m0", "gross_margin_m0",
                      "usd_per_mtok_blended_m0", "max_affordable_usd_per_mtok", "tcpmf_calendar_month",
                      "breakeven_month", "payback_month", "peak_funding_usd", "ltv_to_cac", "clears_break_even"]
             if frame["deal_margin_usd"].notna().any():  # deal-based ToB rows: what one deal earns
                 shown[-1:-1] = ["deal_margin_usd", "deals_to_break_even"]
+            if frame["verdict_note"].astype(bool).any():  # a verdict that hangs on the horizon or on free users
+                shown.append("verdict_note")
             emit(frame[shown], fmt, "TC-PMF at today's token prices (month 0 = each product's start_month)")
             err.print("All columns: tcpmf breakeven --json   ·   months count from each product's start_month")
         else:

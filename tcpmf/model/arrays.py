@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tcpmf.core.months import month_index
-from tcpmf.formulas.retention import CURVES, retention_matrix
+from tcpmf.formulas.retention import CURVES, MONTHS_PER_PERIOD, retention_matrix
 from tcpmf.model.routing import rent_factor_path, route_prices_m0
 from tcpmf.schema.scenario import (
     Plateau,
@@ -124,6 +124,7 @@ def retention_shape(r: Retention) -> dict[str, float]:
         "floor": r.floor if isinstance(r, Plateau) else 0.0,
         "tau": r.tau if isinstance(r, Plateau) else 1.0,
         "alpha": r.alpha if isinstance(r, ShiftedBetaGeometric) else 1.0,
+        "months_per_period": MONTHS_PER_PERIOD[r.period],
     }
 
 
@@ -142,7 +143,7 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         raise ValueError("evaluate needs at least one scenario")
     rows: dict[str, list[float]] = {f.name: [] for f in fields(ScenarioArrays)}
     curve: list[int] = []
-    shape = {"r1": [], "beta": [], "floor": [], "tau": [], "alpha": []}  # type: dict[str, list[float]]
+    shape = {"r1": [], "beta": [], "floor": [], "tau": [], "alpha": [], "months_per_period": []}  # type: dict[str, list[float]]
     tables = {}
     for position, s in enumerate(scenarios):
         route = route_prices_m0(s)

@@ -234,6 +234,8 @@ class PowerLaw(Section):
     """``r(k) = r1 · k^(−beta)`` for k ≥ 1."""
 
     curve: Literal["power_law"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     r1: Share
     beta: Annotated[float, Field(ge=0, le=20)]
 
@@ -242,15 +244,19 @@ class Plateau(Section):
     """``r(k) = floor + (r1 − floor) · exp(−(k − 1)/tau)`` for k ≥ 1."""
 
     curve: Literal["plateau"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     r1: Share
     floor: Share
-    tau: Annotated[float, Field(gt=0, le=1e4)] = Field(description="decay time, months")
+    tau: Annotated[float, Field(gt=0, le=1e4)] = Field(description="decay time, in periods (months by default)")
 
 
 class ShiftedBetaGeometric(Section):
     """``S(k) = B(alpha, beta + k) / B(alpha, beta)`` (Fader & Hardie 2007)."""
 
     curve: Literal["sbg"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     alpha: Annotated[float, Field(gt=0, le=1e4)]
     beta: Annotated[float, Field(gt=0, le=1e4)]
 
@@ -259,6 +265,8 @@ class TableRetention(Section):
     """Observed retention at some ages, interpolated linearly and held flat after the last."""
 
     curve: Literal["table"]
+    period: Literal["day", "week", "month", "year"] = Field(
+        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
     points: dict[Annotated[int, Field(ge=1, le=600)], Share] = Field(min_length=1)
 
 

@@ -286,7 +286,9 @@ def _retention(groups: list[Scenario], codes: NDArray[np.int64], values: Mapping
     curve = np.asarray([CURVES[s.retention.curve] for s in groups])[codes]
     if ((params["floor"] > params["r1"]) & (curve == CURVES["plateau"])).any():
         raise AssumptionError("<inputs>", "retention.floor", "a floor no higher than r1 in every row")
-    return retention_matrix(curve, params["r1"], params["beta"], params["floor"], params["tau"], params["alpha"], months=months)
+    per_period = np.asarray([sh["months_per_period"] for sh in shapes])[codes]
+    return retention_matrix(curve, params["r1"], params["beta"], params["floor"], params["tau"], params["alpha"], months=months,
+                            months_per_period=per_period)
 
 
 def _outcomes_frame(summary: Mapping[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], n: int, index: pd.Index) -> pd.DataFrame:
