@@ -23,8 +23,9 @@ from tcpmf.formulas.retention import CURVES, plateau, power_law, retention_matri
 from tcpmf.uncertainty import batch
 
 
-def old_plateau(r1, floor, tau, months):  # type: ignore[no-untyped-def]
-    """The plateau as it was: one expression, (T, N) temporaries."""
+def old_plateau(r1, floor, tau, months, months_per_period=1.0):  # type: ignore[no-untyped-def]
+    """The plateau as it was: one expression, (T, N) temporaries (monthly curves only)."""
+    assert np.all(np.asarray(months_per_period) == 1.0)
     k = np.maximum(np.arange(months, dtype=float)[:, None], 1.0)
     f = np.asarray(floor, float)
     out = f + (np.asarray(r1, float) - f) * np.exp(-(k - 1.0) / np.asarray(tau, float))
@@ -33,8 +34,9 @@ def old_plateau(r1, floor, tau, months):  # type: ignore[no-untyped-def]
 
 
 def old_retention_matrix(curve, r1, beta, floor, tau, alpha, months,  # type: ignore[no-untyped-def]
-                         tables: Mapping[int, Mapping[int, float]] | None = None):
-    """The retention matrix as it was: every family gathered and scattered by row."""
+                         tables: Mapping[int, Mapping[int, float]] | None = None, months_per_period=1.0):
+    """The retention matrix as it was: every family gathered and scattered by row (monthly curves only)."""
+    assert np.all(np.asarray(months_per_period) == 1.0)
     curve = np.asarray(curve)
     n = curve.shape[0]
     params = {name: np.broadcast_to(np.asarray(v, float), (n,)) for name, v in
