@@ -106,3 +106,61 @@ def test_a_bad_monetization_names_the_key(valid_scenario_dict: dict[str, Any]) -
     d["revenue"] = {"ads": {"impressions_per_session": 4, "rpm_usd": 3.0, "monetization": {"ramp_months": -1}}}
     with pytest.raises(AssumptionError, match="revenue.ads.monetization.ramp_months"):
         tcpmf.from_dict(d)
+
+
+# -- the timeline that explains itself ----------------------------------------------------------
+
+CONTRACT_KEYS = ("category", "stage", "capability_floor", "model_by_month", "revenue_usd_per_mau", "tokens_per_mau",
+                 "affordable_usd_per_mtok", "tcpmf_month", "company_tcpmf_month", "binding_constraint")
+
+
+def test_lee_view_reproduces_his_order_with_one_model_for_all() -> None:
+    frame = tcpmf.timeline(view="lee")
+    assert frame["model"].nunique() == 1
+    months = dict(zip(frame["category"], frame["tcpmf_month"]))
+    order = ["productivity", "entertainment", "search", "ecommerce"]
+    assert all(not pd.isna(m) for m in months.values())
+    assert [months[c] for c in order] == sorted(months[c] for c in order)
+    assert len({months[c] for c in order}) == 4  # each stage strictly later than the one before
+    assert months["social"] > months["ecommerce"] and months["short_video"] > months["ecommerce"]
+    tokens = dict(zip(frame["category"], frame["tokens_per_mau"]))
+    assert [tokens[c] for c in [*order, "social"]] == sorted(tokens[c] for c in [*order, "social"])  # intensity rises
+
+
+def test_lee_view_numbers_are_all_assumed_with_the_reason_from_lee() -> None:
+    from tcpmf.core.yamlio import assumptions_dir
+
+    for path in sorted((assumptions_dir() / "views" / "lee").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        body = [line for line in text.splitlines() if "{value:" in line]
+        assert body and all("assumed:" in line and "Lee 2024-06" in line or "as input_tokens_per_call" in line for line in body), path
+
+
+def test_the_binding_constraint_names_monetization_when_revenue_waits() -> None:
+    frame = tcpmf.timeline(view="lee").set_index("category")
+    late = frame.loc["social"]
+    assert late["full_revenue_tcpmf_month"] < late["tcpmf_month"]
+    assert late["binding_constraint"].startswith("monetization")
+    assert frame.loc["productivity", "binding_constraint"].startswith("token price")
+
+
+def test_timeline_json_keeps_the_contract_keys_in_both_views() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from tcpmf.cli.main import app
+
+    for view in ("data", "lee"):
+        result = CliRunner().invoke(app, ["timeline", "--view", view, "--json"])
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        assert [r["category"] for r in rows][:2] == ["productivity", "entertainment"]
+        for row in rows:
+            assert set(CONTRACT_KEYS) <= set(row)
+            assert isinstance(row["binding_constraint"], str) and row["binding_constraint"].endswith(".")
+            assert isinstance(row["model_by_month"], dict)
+    bad = CliRunner().invoke(app, ["timeline", "--view", "nope"])
+    assert bad.exit_code != 0
+    with pytest.raises(tcpmf.TcpmfError, match="view"):
+        tcpmf.timeline(view="nope")

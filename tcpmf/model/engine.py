@@ -175,8 +175,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> _Computed:
     # A product without revenue never reaches TC-PMF, whatever its costs.
     reaches_target = (contribution >= a.target_margin * arpu) & (arpu > 0)
     tcpmf, tcpmf_found = first_month(reaches_target, window)
-    # Company TC-PMF: unit TC-PMF reached and the cash spent so far, users-first phase included, paid back.
-    company, company_found = first_month((cash >= 0) & np.maximum.accumulate(reaches_target, axis=0), window)
+    company, company_found = _company_tcpmf_month(cash, tcpmf, tcpmf_found, payback, payback_found, window)
 
     summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {
         "arpu_usd_m0": (arpu0, None),
@@ -229,6 +228,23 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> _Computed:
         "gpu_utilization": host.utilization if host is not None else nan,
     }
     return _Computed(monthly=table, in_horizon=in_horizon, summary=summary)
+
+
+def _company_tcpmf_month(
+    cash: F, tcpmf: NDArray[np.int64], tcpmf_found: NDArray[np.bool_],
+    payback: NDArray[np.int64], payback_found: NDArray[np.bool_], window: NDArray[np.bool_] | None,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Company TC-PMF: the first month at or after ``tcpmf_month`` with ``cash ≥ 0`` (unit TC-PMF
+    reached and everything spent so far, users-first phase included, paid back).  It is the payback
+    month wherever that comes no earlier than unit TC-PMF; only the other columns are searched."""
+    month = np.where(payback >= tcpmf, payback, 0)
+    found = payback_found & tcpmf_found & (payback >= tcpmf)
+    search = np.flatnonzero(payback_found & tcpmf_found & (payback < tcpmf))
+    if search.size:
+        t = np.arange(cash.shape[0])[:, None]
+        hit = (cash[:, search] >= 0) & (t >= tcpmf[search])
+        month[search], found[search] = first_month(hit, None if window is None else window[:, search])
+    return month, found
 
 
 def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) -> F:
