@@ -229,7 +229,7 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         for key, value in rows.items()
         if key not in ("names", "retention", "rent_factor")
     }
-    if not any(np.any(columns[key]) for key in _MONETIZATION_COLUMNS):  # type: ignore[arg-type]
+    if not any(bool(np.any(np.asarray(rows[key]))) for key in _MONETIZATION_COLUMNS):
         for key in _MONETIZATION_COLUMNS:  # every stream at full value from month 0: the engine's fast path
             columns[key] = None
     columns["names"] = _unique([s.name for s in scenarios])
