@@ -68,7 +68,7 @@ def sbg(alpha: ArrayLike, beta: ArrayLike, months: int) -> NDArray[np.float64]:
     b = np.asarray(beta, float)
     j = np.arange(1, months, dtype=float)[:, None]
     ratios = (b + j - 1.0) / (a + b + j - 1.0)
-    return np.concatenate([np.ones((1,) + np.broadcast(a, b).shape), np.cumprod(ratios, axis=0)])
+    return np.concatenate([np.ones((1, *np.broadcast(a, b).shape)), np.cumprod(ratios, axis=0)])
 
 
 def table(points: Mapping[int, float], months: int) -> NDArray[np.float64]:

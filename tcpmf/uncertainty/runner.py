@@ -342,7 +342,7 @@ def _init_worker(portfolio: Portfolio, parent: int) -> None:
     """Process-pool initializer: receive the portfolio once, leave Ctrl-C to the parent, let go of
     the run lock a fork copied, and end with the parent (a killed ``tcpmf run`` leaves no worker
     behind, computing for nobody)."""
-    global _WORKER_PORTFOLIO
+    global _WORKER_PORTFOLIO  # noqa: PLW0603 - one portfolio per worker process, set once here
     _WORKER_PORTFOLIO = portfolio
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's stop-between-chunks handler

@@ -10,7 +10,7 @@ can check each number.
 Examples
 --------
 >>> import tcpmf
->>> from tcpmf.outputs.export import to_excel
+>>> from tcpmf.model.export import to_excel
 >>> result = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
 >>> to_excel(result, "writing_assistant.xlsx")  # doctest: +SKIP
 """
