@@ -104,7 +104,7 @@ def test_a_late_ads_stream_earns_nothing_before_it_starts(valid_scenario_dict: d
 def test_a_bad_monetization_names_the_key(valid_scenario_dict: dict[str, Any]) -> None:
     d = copy.deepcopy(valid_scenario_dict)
     d["revenue"] = {"ads": {"impressions_per_session": 4, "rpm_usd": 3.0, "monetization": {"ramp_months": -1}}}
-    with pytest.raises(AssumptionError, match="revenue.ads.monetization.ramp_months"):
+    with pytest.raises(AssumptionError, match=r"revenue\.ads\.monetization\.ramp_months"):
         tcpmf.from_dict(d)
 
 
@@ -133,7 +133,7 @@ def test_lee_view_numbers_are_all_assumed_with_the_reason_from_lee() -> None:
     for path in sorted((assumptions_dir() / "views" / "lee").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         body = [line for line in text.splitlines() if "{value:" in line]
-        assert body and all("assumed:" in line and "Lee 2024-06" in line or "as input_tokens_per_call" in line for line in body), path
+        assert body and all(("assumed:" in line and "Lee 2024-06" in line) or "as input_tokens_per_call" in line for line in body), path
 
 
 def test_the_binding_constraint_names_monetization_when_revenue_waits() -> None:
