@@ -212,7 +212,8 @@ def _components(a: ScenarioArrays) -> tuple[F, F, F]:
     m = computed.monthly
     contribution0, arpu0 = m["contribution_usd_per_mau"][0], m["arpu_usd"][0]
     unit = contribution0 - a.target_margin * arpu0
-    net0 = m["active_users"] * contribution0 - m["marketing_usd"] - m["fixed_cost_usd"]
+    # month-0 token prices, the month's ARPU (a stream that starts late earns nothing before it does)
+    net0 = m["active_users"] * (m["arpu_usd"] - arpu0 + contribution0) - m["marketing_usd"] - m["fixed_cost_usd"]
     cash0 = np.where(computed.in_horizon, np.cumsum(net0, axis=0), -np.inf)
     return unit, arpu0, cash0
 

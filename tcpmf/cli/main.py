@@ -7,6 +7,7 @@ is allowed.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
+from tcpmf.analysis.timeline import TIMELINE_VIEWS
 from tcpmf.analysis.timeline import timeline as build_timeline
 from tcpmf.analysis.verdict_notes import verdict_notes
 from tcpmf.catalog.prices import validate_file as validate_catalog_file
@@ -102,14 +104,22 @@ def timeline(
     model: Annotated[
         str | None, typer.Option(help="Put every category on this catalog model (e.g. gpt-4o).")
     ] = None,
+    view: Annotated[
+        str, typer.Option(help="Assumption set: data (the sourced category defaults) or lee (Kai-Fu Lee's argument).")
+    ] = "data",
 ) -> None:
-    """The month each consumer category's default product reaches TC-PMF, side by side."""
+    """The month each consumer category reaches TC-PMF (unit and company), side by side, and why."""
     fmt = output_format(json_, csv)
     with clean_errors():
-        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model)
+        if view not in TIMELINE_VIEWS:
+            raise typer.BadParameter(f"--view must be one of {', '.join(TIMELINE_VIEWS)}, not {view!r}")
+        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model, view=view)
         if fmt == "table":
-            frame = frame.drop(columns=["scenario", "tcpmf_month"])
-        emit(frame, fmt, "TC-PMF timeline of the consumer categories")
+            frame = frame[["category", "stage", "model", "revenue_usd_per_mau", "tokens_per_mau", "usd_per_mtok_blended_m0",
+                           "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month", "binding_constraint"]]
+        elif fmt == "csv":
+            frame = frame.assign(model_by_month=[json.dumps(m) for m in frame["model_by_month"]])
+        emit(frame, fmt, f"TC-PMF timeline of the consumer categories ({view} view)")
 
 
 @app.command()

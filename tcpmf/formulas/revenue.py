@@ -11,6 +11,7 @@ __all__ = [
     "ads_usd_per_mau",
     "commerce_usd_per_mau",
     "elastic_paid_share",
+    "monetization_factor",
     "subscription_usd_per_mau",
     "usage_based_usd_per_mau",
 ]
@@ -83,3 +84,34 @@ def usage_based_usd_per_mau(
 def commerce_usd_per_mau(gmv_usd_per_mau: ArrayLike, take_rate: ArrayLike) -> NDArray[np.float64]:
     """``gmv · take_rate``."""
     return np.asarray(gmv_usd_per_mau, float) * np.asarray(take_rate, float)
+
+
+def monetization_factor(
+    active_users: ArrayLike, from_month: ArrayLike, from_mau: ArrayLike, ramp_months: ArrayLike
+) -> NDArray[np.float64]:
+    r"""Share of a revenue stream's full value earned each month: users first, money later.
+
+    With ``active_users`` a ``(T, N)`` array and the other arguments ``(N,)`` columns, the stream
+    starts in the first month ``t0`` that is at least ``from_month`` and in which (or after which)
+    MAU has reached ``from_mau``, then rises linearly to full over ``ramp_months``:
+
+    .. math:: f(t) = \operatorname{clip}\left(\frac{t - t_0 + 1}{\max(R, 1)},\ 0,\ 1\right)
+
+    A threshold never reached gives 0 in every month.  ``from_month = from_mau = ramp_months = 0``
+    gives 1 in every month.
+
+    Examples
+    --------
+    >>> users = np.array([[10.0], [20.0], [30.0], [40.0], [50.0]])
+    >>> monetization_factor(users, [1.0], [25.0], [2.0]).ravel().tolist()
+    [0.0, 0.0, 0.5, 1.0, 1.0]
+    """
+    active = np.asarray(active_users, float)
+    t = np.arange(active.shape[0], dtype=float)[:, None]
+    reached = np.maximum.accumulate(active >= np.asarray(from_mau, float), axis=0)
+    # first month with MAU at the threshold; +inf where it never comes within the months evaluated
+    t_mau = np.where(reached.any(axis=0), reached.argmax(axis=0), np.inf)
+    t0 = np.maximum(np.ceil(np.asarray(from_month, float)), t_mau)
+    with np.errstate(invalid="ignore"):
+        factor = (t - t0 + 1.0) / np.maximum(np.asarray(ramp_months, float), 1.0)
+    return np.asarray(np.clip(np.nan_to_num(factor, nan=0.0, neginf=0.0), 0.0, 1.0), dtype=float)

@@ -26,7 +26,12 @@ from tcpmf.schema.scenario import (
     TableRetention,
 )
 
-__all__ = ["ScenarioArrays", "from_scenarios", "retention_shape"]
+__all__ = ["MONETIZED_STREAMS", "ScenarioArrays", "from_scenarios", "retention_shape"]
+
+#: Revenue streams that may start late and ramp (``revenue.<stream>.monetization``), in the order
+#: of their ``<stream>_from_month``, ``<stream>_from_mau`` and ``<stream>_ramp_months`` columns.
+MONETIZED_STREAMS = ("subscription", "ads", "usage", "commerce")
+_MONETIZATION_COLUMNS = tuple(f"{s}_{k}" for s in MONETIZED_STREAMS for k in ("from_month", "from_mau", "ramp_months"))
 
 F = NDArray[np.float64]
 
@@ -82,6 +87,20 @@ class ScenarioArrays:
     peak_to_average: F | None = None
     min_replicas: F | None = None
     rent_factor: F | None = None  # (T, N): rent in force ÷ start-month rent
+    # users-first monetization of each revenue stream (MONETIZED_STREAMS); None (no scenario has
+    # one, or built directly) means every stream earns its full value from month 0
+    subscription_from_month: F | None = None
+    subscription_from_mau: F | None = None
+    subscription_ramp_months: F | None = None
+    ads_from_month: F | None = None
+    ads_from_mau: F | None = None
+    ads_ramp_months: F | None = None
+    usage_from_month: F | None = None
+    usage_from_mau: F | None = None
+    usage_ramp_months: F | None = None
+    commerce_from_month: F | None = None
+    commerce_from_mau: F | None = None
+    commerce_ramp_months: F | None = None
 
     @property
     def size(self) -> int:
@@ -192,6 +211,11 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
             "target_margin": s.target_margin,
             "discount_rate_annual": s.finance.discount_rate_annual,
         }
+        for stream, section in zip(MONETIZED_STREAMS, (sub, ads, usage, commerce)):
+            m = section.monetization if section is not None else None
+            values[f"{stream}_from_month"] = m.from_month if m else 0.0
+            values[f"{stream}_from_mau"] = m.from_mau if m else 0.0
+            values[f"{stream}_ramp_months"] = m.ramp_months if m else 0.0
         for key, value in values.items():
             rows[key].append(value)
         curve.append(CURVES[r.curve])
@@ -206,6 +230,9 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         for key, value in rows.items()
         if key not in ("names", "retention", "rent_factor")
     }
+    if not any(bool(np.any(np.asarray(rows[key]))) for key in _MONETIZATION_COLUMNS):
+        for key in _MONETIZATION_COLUMNS:  # every stream at full value from month 0: the engine's fast path
+            columns[key] = None
     columns["names"] = unique_names([s.name for s in scenarios])
     rent = np.ones((months, len(scenarios)))
     for column in np.flatnonzero(np.asarray(rows["self_host_usd_per_replica_hour_m0"]) > 0):

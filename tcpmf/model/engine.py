@@ -30,7 +30,7 @@ from tcpmf.formulas.economics import (
     peak_funding_usd,
 )
 from tcpmf.formulas.retention import active_users_growing
-from tcpmf.model.arrays import ScenarioArrays, from_scenarios
+from tcpmf.model.arrays import MONETIZED_STREAMS, ScenarioArrays, from_scenarios
 from tcpmf.model.capacity import demand_driven_host
 from tcpmf.schema.scenario import Scenario, load
 
@@ -88,6 +88,7 @@ SUMMARY_COLUMNS = (
     "max_affordable_usd_per_mtok",
     "tcpmf_month",
     "tcpmf_calendar_month",
+    "company_tcpmf_month",
     "clears_break_even",
 )
 
@@ -125,20 +126,23 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         calls, a.input_tokens_per_call, a.output_tokens_per_call, paid_share, a.paid_usage_multiplier
     )
     inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
-    arpu = (
-        revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee)
-        + revenue.ads_usd_per_mau(
+    streams = (
+        revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee),
+        revenue.ads_usd_per_mau(
             a.dau_per_mau, a.sessions_per_day, a.impressions_per_session, a.rpm_usd, paid_share, a.ads_free_tier_only
-        )
-        + revenue.usage_based_usd_per_mau(tokens_in, tokens_out, a.usage_usd_per_mtok_in, a.usage_usd_per_mtok_out)
-        + revenue.commerce_usd_per_mau(a.gmv_usd_per_mau, a.take_rate)
+        ),
+        revenue.usage_based_usd_per_mau(tokens_in, tokens_out, a.usage_usd_per_mtok_in, a.usage_usd_per_mtok_out),
+        revenue.commerce_usd_per_mau(a.gmv_usd_per_mau, a.take_rate),
     )
+    # ARPU at full monetization, (N,); the month's ARPU is (T, N) only when a stream starts late
+    arpu_full = streams[0] + streams[1] + streams[2] + streams[3]
     paid_new = np.divide(
         a.paid_budget_usd_per_month, a.cac_usd,
         out=np.zeros(a.size), where=a.paid_budget_usd_per_month > 0,
     )
     # U(t) = Σ A(s) r(t−s) for A(s) = organic·(1+g)^s + paid, in O(T) steps
     active = active_users_growing(a.organic_new_users_per_month, a.monthly_growth, paid_new, a.retention)
+    arpu = arpu_full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
     # A self-host route whose replicas follow demand costs per user what the month's load makes it.
     host = demand_driven_host(a, active, tokens_in, tokens_out, price_factor)
     if host is not None:
@@ -154,7 +158,8 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
     tokens = tokens_in + tokens_out
     has_cac = a.cac_usd > 0
     blended = np.divide(inference[0] * 1e6, tokens, out=np.zeros(a.size), where=tokens > 0)
-    margin = np.divide(contribution[0], arpu, out=np.zeros(a.size), where=arpu > 0)
+    arpu0 = arpu if arpu.ndim == 1 else arpu[0]
+    margin = np.divide(contribution[0], arpu0, out=np.zeros(a.size), where=arpu0 > 0)
     # None when every scenario runs the whole T months (a batch): no masking pass per quantity
     window = None if (a.horizon_months >= months).all() else in_horizon
     ltv = ltv_usd(contribution, a.retention, a.discount_rate_annual, window)
@@ -163,20 +168,22 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
     breakeven, breakeven_found = first_month(net >= 0, window)
     payback, payback_found = first_month(cash >= 0, window)
     # The same cash curve with token prices frozen at month 0: "clears at today's prices".
-    cash_m0_prices = cumulative_over_months(active * contribution[0] - spend)
+    contribution_m0_prices = contribution[0] if arpu.ndim == 1 else arpu - inference[0] - a.other_variable_usd_per_mau
+    cash_m0_prices = cumulative_over_months(active * contribution_m0_prices - spend)
     payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, window)
-    affordable, affordable_found = max_affordable_usd_per_mtok(arpu, a.other_variable_usd_per_mau, a.target_margin, tokens)
+    affordable, affordable_found = max_affordable_usd_per_mtok(arpu_full, a.other_variable_usd_per_mau, a.target_margin, tokens)
     # A product without revenue never reaches TC-PMF, whatever its costs.
     reaches_target = (contribution >= a.target_margin * arpu) & (arpu > 0)
     tcpmf, tcpmf_found = first_month(reaches_target, window)
+    company, company_found = _company_tcpmf_month(cash, tcpmf, tcpmf_found, payback, payback_found, window)
 
     summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {
-        "arpu_usd_m0": (arpu, None),
+        "arpu_usd_m0": (arpu0, None),
         "inference_cost_usd_per_mau_m0": (inference[0], None),
         "usd_per_mtok_blended_m0": (blended, tokens > 0),
         "tokens_per_mau": (tokens, None),
         "contribution_usd_per_mau_m0": (contribution[0], None),
-        "gross_margin_m0": (margin, arpu > 0),
+        "gross_margin_m0": (margin, arpu0 > 0),
         "ltv_usd": (ltv, None),
         "ltv_to_cac": (np.divide(ltv, a.cac_usd, out=np.zeros(a.size), where=has_cac), has_cac),
         "cac_payback_month": (cac_payback, cac_found & has_cac),
@@ -186,6 +193,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         "peak_funding_usd": (peak_funding_usd(cash, window), None),
         "max_affordable_usd_per_mtok": (affordable, affordable_found),
         "tcpmf_month": (tcpmf, tcpmf_found),
+        "company_tcpmf_month": (company, company_found),
         "clears_break_even": ((tcpmf == 0) & tcpmf_found & payback_m0_found, None),
     }
     columns = {"active_users": active, "contribution_usd_per_mau": contribution, "cash_usd": cash}
@@ -204,7 +212,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         "new_users": new_users(a.organic_new_users_per_month, a.monthly_growth, paid_new, months),
         "paid_new_users": np.broadcast_to(paid_new, (months, a.size)),
         "active_users": active,
-        "arpu_usd": np.broadcast_to(arpu, (months, a.size)),
+        "arpu_usd": np.broadcast_to(arpu, (months, a.size)),  # already (T, N) with a late stream
         "usd_per_mtok_in": c_in,
         "usd_per_mtok_out": c_out,
         "inference_cost_usd_per_mau": inference,
@@ -220,6 +228,34 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         "gpu_utilization": host.utilization if host is not None else nan,
     }
     return Computed(monthly=table, in_horizon=in_horizon, summary=summary)
+
+
+def _company_tcpmf_month(
+    cash: F, tcpmf: NDArray[np.int64], tcpmf_found: NDArray[np.bool_],
+    payback: NDArray[np.int64], payback_found: NDArray[np.bool_], window: NDArray[np.bool_] | None,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Company TC-PMF: the first month at or after ``tcpmf_month`` with ``cash ≥ 0`` (unit TC-PMF
+    reached and everything spent so far, users-first phase included, paid back).  It is the payback
+    month wherever that comes no earlier than unit TC-PMF; only the other columns are searched."""
+    month = np.where(payback >= tcpmf, payback, 0)
+    found = payback_found & tcpmf_found & (payback >= tcpmf)
+    search = np.flatnonzero(payback_found & tcpmf_found & (payback < tcpmf))
+    if search.size:
+        t = np.arange(cash.shape[0])[:, None]
+        hit = (cash[:, search] >= 0) & (t >= tcpmf[search])
+        month[search], found[search] = first_month(hit, None if window is None else window[:, search])
+    return month, found
+
+
+def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) -> F:
+    """``(T, N)`` ARPU: each stream's full value times its monetization factor (docs/model.md §3)."""
+    total = np.zeros_like(active)
+    for stream, full in zip(MONETIZED_STREAMS, streams):
+        factor = revenue.monetization_factor(
+            active, getattr(a, f"{stream}_from_month"), getattr(a, f"{stream}_from_mau"), getattr(a, f"{stream}_ramp_months")
+        )
+        total += factor * full
+    return total
 
 
 #: Scenarios per engine pass in :func:`evaluate_summary`: small enough that a pass's ``(T, N)``

@@ -44,6 +44,7 @@ __all__ = [
     "Finance",
     "Growth",
     "ModelChoice",
+    "Monetization",
     "Plateau",
     "PowerLaw",
     "Revenue",
@@ -191,6 +192,23 @@ class Usage(Section):
     )
 
 
+class Monetization(Section):
+    """When a revenue stream starts earning, and how fast it ramps (docs/model.md §3).
+
+    The stream earns nothing before month ``t0 = max(⌈from_month⌉, first month with MAU ≥ from_mau)``
+    and ``min(1, (t − t0 + 1) / max(ramp_months, 1))`` of its full value from ``t0`` on
+    ("pile up users first, then find monetization").  Absent: full value from month 0.
+    """
+
+    from_month: Annotated[float, Field(ge=0, le=600)] = Field(
+        0.0, description="months after start_month before the stream earns anything; 0 = from the start"
+    )
+    from_mau: Users = Field(0.0, description="monthly active users the product must reach before the stream earns; 0 = none")
+    ramp_months: Annotated[float, Field(ge=0, le=600)] = Field(
+        0.0, description="months over which the stream rises linearly to its full value once started; 0 = at once"
+    )
+
+
 class Subscription(Section):
     """``paid_share(p) = min(1, paid_share · (p / p_ref)^(−price_elasticity))`` (docs/model.md §3)."""
 
@@ -203,12 +221,14 @@ class Subscription(Section):
     reference_price_usd_per_month: UsdPerUnit | None = Field(
         None, description="price at which paid_share was observed; default: the file's price (kept on override)"
     )
+    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
 
 
 class Ads(Section):
     impressions_per_session: Count
     rpm_usd: UsdPerUnit = Field(description="ad revenue per 1,000 impressions, USD")
     free_tier_only: bool = Field(True, description="paying subscribers see no ads")
+    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
 
 
 class UsageBased(Section):
@@ -216,11 +236,13 @@ class UsageBased(Section):
 
     usd_per_mtok_in: UsdPerUnit
     usd_per_mtok_out: UsdPerUnit
+    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
 
 
 class Commerce(Section):
     gmv_usd_per_mau: UsdPerUnit
     take_rate: Share
+    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
 
 
 class Revenue(Section):
