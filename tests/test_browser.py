@@ -153,7 +153,9 @@ def test_batch_report_draws_its_charts_with_the_network_cut_off(page, tmp_path: 
     page.wait_for_timeout(500)
     marks = page.locator(".vega-embed svg .mark-rect path, .vega-embed svg .mark-line path")
     assert marks.count() > 0  # bars and curves, not an empty frame
-    assert "Writing assistant" in page.locator("table").inner_text()
+    assert "Writing assistant" in page.locator("table").first.inner_text()
+    assert page.locator(".vega-embed svg g.role-legend").count() == 3  # one under each chart with curves
+    assert page.locator("table.inputs svg").count() > 0  # the inputs' densities
     assert fetched == []
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
 
@@ -177,5 +179,5 @@ def test_compare_page_shows_its_table_and_chart_with_the_network_cut_off(page, t
     page.route("http*://**/*", refuse)
     page.goto(path.as_uri())
     assert page.locator("svg circle").count() == 5  # one difference per product
-    assert "Writing assistant" in page.locator("table").inner_text()
+    assert "Writing assistant" in page.locator("table").first.inner_text()
     assert fetched == []

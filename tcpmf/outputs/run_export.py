@@ -38,7 +38,7 @@ from tcpmf.core.errors import TcpmfError
 from tcpmf.schema.distributions import Distribution, parse_distribution
 from tcpmf.uncertainty.runner import read_first_draws, read_manifest, run_status, run_summary
 
-__all__ = ["SAMPLE_DRAWS", "correlations_table", "inputs_table", "manifest_table", "run_tables", "run_to_excel",
+__all__ = ["SAMPLE_DRAWS", "correlations_table", "input_distributions", "inputs_table", "manifest_table", "run_tables", "run_to_excel",
            "summary_table"]
 
 #: Draws per product in the ``draws sample`` sheet by default.
@@ -57,7 +57,7 @@ def summary_table(out: str | Path, *, partial: bool = False) -> pd.DataFrame:
     return table
 
 
-def _distributions(manifest: dict[str, Any]) -> list[tuple[str, dict[str, Distribution], list[Any], bool]]:
+def input_distributions(manifest: dict[str, Any]) -> list[tuple[str, dict[str, Distribution], list[Any], bool]]:
     """Per product: name, distributions, correlations, and whether the sources are known."""
     from tcpmf.uncertainty.portfolio import load_portfolio
 
@@ -84,7 +84,7 @@ def inputs_table(out: str | Path) -> pd.DataFrame:
     ``distribution``, ``parameters``, ``value_p05``, ``value_p50``, ``value_p95`` (empty for a
     choice of names) and ``source``."""
     rows = []
-    for product, dists, _, known in _distributions(read_manifest(out)):
+    for product, dists, _, known in input_distributions(read_manifest(out)):
         for key, dist in dists.items():
             quantiles: list[Any] = [None] * 3
             if dist.numeric:
@@ -99,7 +99,7 @@ def inputs_table(out: str | Path) -> pd.DataFrame:
 def correlations_table(out: str | Path) -> pd.DataFrame:
     """One row per rank correlation: ``product``, ``input_a``, ``input_b``, ``rank_correlation`` (Spearman)."""
     rows = [{"product": product, "input_a": a, "input_b": b, "rank_correlation": float(rho)}
-            for product, _, correlations, _ in _distributions(read_manifest(out)) for a, b, rho in correlations]
+            for product, _, correlations, _ in input_distributions(read_manifest(out)) for a, b, rho in correlations]
     return pd.DataFrame(rows, columns=["product", "input_a", "input_b", "rank_correlation"])
 
 
