@@ -1,4 +1,4 @@
-"""Export of results and batch summaries to CSV and Excel (tcpmf.outputs.export)."""
+"""Export of results and batch summaries to CSV and Excel (tcpmf.model.export)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from tcpmf.cli.main import app
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model.engine import MONTHLY_COLUMNS, SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS
-from tcpmf.outputs.export import PRICE_COLUMNS, assumptions_table, to_csv, to_excel
-from tcpmf.outputs.workbook import column_names, header_label
+from tcpmf.model.export import PRICE_COLUMNS, assumptions_table, to_csv, to_excel
+from tcpmf.model.workbook import column_names, header_label
 
 runner = CliRunner()
 PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]

@@ -56,7 +56,7 @@ def test_the_page_shows_each_input_with_its_source_density_and_correlations(page
             assert f"<code>{key}</code>" in inputs
             assert (dist.reason() or "").replace("&", "&amp;").replace("'", "&#x27;").replace('"', "&quot;") in inputs
         if product.correlations:
-            a, b, rho = product.correlations[0]
+            rho = product.correlations[0][2]
             assert f"<td class=n>{rho:.2f}</td>" in inputs
     assert inputs.count("<polyline") + inputs.count("<rect") >= sum(len(p.uncertainties) for p in load_portfolio(PORTFOLIO).products)
 

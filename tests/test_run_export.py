@@ -14,8 +14,8 @@ import tcpmf
 from tcpmf.cli.main import app
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.model.workbook import column_names
 from tcpmf.outputs.run_export import NOT_RECORDED, run_tables, run_to_excel
-from tcpmf.outputs.workbook import column_names
 from tcpmf.uncertainty.portfolio import load_portfolio
 from tcpmf.uncertainty.runner import read_run, run
 

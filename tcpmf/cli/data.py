@@ -147,7 +147,7 @@ def _batch_source(paths: list[Path]) -> str | None:
 
 
 def _export_run(run_dir: Path, excel: Path | None, csv: Path | None, sample_draws: int) -> None:
-    from tcpmf.outputs.export import to_csv, to_excel
+    from tcpmf.model.export import to_csv, to_excel
     from tcpmf.outputs.run_export import run_tables
 
     tables = run_tables(run_dir, sample_draws=sample_draws)
@@ -175,7 +175,7 @@ def export(
     import tempfile
 
     from tcpmf.model.engine import evaluate
-    from tcpmf.outputs.export import to_csv, to_excel
+    from tcpmf.model.export import to_csv, to_excel
 
     if excel is None and csv is None:
         raise typer.BadParameter("give --excel FILE or --csv DIR (or both)")

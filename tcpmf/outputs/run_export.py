@@ -133,7 +133,7 @@ def run_tables(out: str | Path, *, sample_draws: int = SAMPLE_DRAWS, partial: bo
 def run_to_excel(out: str | Path, path: str | os.PathLike[str], *, sample_draws: int = SAMPLE_DRAWS,
                  partial: bool = False) -> Path:
     """Write :func:`run_tables` of the run in *out* to the workbook *path*, formatted like every
-    tcpmf workbook (:mod:`tcpmf.outputs.workbook`)."""
-    from tcpmf.outputs.export import to_excel
+    tcpmf workbook (:mod:`tcpmf.model.workbook`)."""
+    from tcpmf.model.export import to_excel
 
     return to_excel(run_tables(out, sample_draws=sample_draws, partial=partial), path)

@@ -1,6 +1,6 @@
 """How tcpmf's Excel sheets look: plain-language headers, number formats, column widths, a frozen header.
 
-Every workbook tcpmf writes (:func:`tcpmf.outputs.export.to_excel` for scenarios,
+Every workbook tcpmf writes (:func:`tcpmf.model.export.to_excel` for scenarios,
 :func:`tcpmf.outputs.run_export.run_to_excel` for a batch run) goes through :func:`format_sheet`.
 Cells keep their exact values (a user count of 1234.56 stays 1234.56); only the display changes:
 
@@ -160,7 +160,7 @@ def format_sheet(ws: Worksheet, columns: list[str], *, formats: Mapping[str, str
         for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
             if cell.value == "":  # pandas writes a missing value as empty text: make it an empty cell
                 cell.value = None
-            if fmt and (cell.value is None or isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)):
+            if fmt and (cell.value is None or (isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool))):
                 cell.number_format = fmt
             widest = max(widest, _shown_width(cell.value, fmt))
         header_width = min(len(header.value), 24)  # long headers wrap rather than widen the column
