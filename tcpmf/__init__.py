@@ -18,6 +18,7 @@ Uncertainty (inputs given as distributions; see :mod:`tcpmf.schema.distributions
     tcpmf.sobol(product, outcome="peak_funding_usd")
     tcpmf.discover(draws, outcome="clears_break_even")
     tcpmf.read_run("runs/stages")               # the draws a `tcpmf run` wrote
+    tcpmf.compare_runs("runs/base", "runs/variant")  # B - A per product, paired intervals
 
 Every public name is imported on first use, so ``import tcpmf`` is quick and a name that needs an
 optional extra (SALib for ``sobol``, pyarrow for ``read_run``) asks for it only when called.
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tcpmf.model.engine import Result, evaluate
     from tcpmf.schema.scenario import Scenario, from_dict, load
     from tcpmf.uncertainty.batch import monte_carlo, summarize
+    from tcpmf.uncertainty.compare import compare_runs
     from tcpmf.uncertainty.discovery import discover
     from tcpmf.uncertainty.portfolio import Portfolio, Product, load_portfolio
     from tcpmf.uncertainty.runner import read_run
@@ -55,6 +57,7 @@ _HOMES = {
     "Result": "tcpmf.model.engine",
     "Scenario": "tcpmf.schema.scenario",
     "TcpmfError": "tcpmf.core.errors",
+    "compare_runs": "tcpmf.uncertainty.compare",
     "crossover": "tcpmf.analysis.crossover",
     "crossover_chart": "tcpmf.analysis.crossover",
     "discover": "tcpmf.uncertainty.discovery",
@@ -82,6 +85,7 @@ __all__ = [
     "Scenario",
     "TcpmfError",
     "__version__",
+    "compare_runs",
     "crossover",
     "crossover_chart",
     "discover",

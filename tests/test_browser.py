@@ -153,6 +153,31 @@ def test_batch_report_draws_its_charts_with_the_network_cut_off(page, tmp_path: 
     page.wait_for_timeout(500)
     marks = page.locator(".vega-embed svg .mark-rect path, .vega-embed svg .mark-line path")
     assert marks.count() > 0  # bars and curves, not an empty frame
-    assert "Writing assistant" in page.locator("table").inner_text()
+    assert "Writing assistant" in page.locator("table").first.inner_text()
+    assert page.locator(".vega-embed svg g.role-legend").count() == 3  # one under each chart with curves
+    assert page.locator("table.inputs svg").count() > 0  # the inputs' densities
     assert fetched == []
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+
+
+def test_compare_page_shows_its_table_and_chart_with_the_network_cut_off(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`tcpmf compare`'s page loads nothing: the table and the inline chart are in the file."""
+    from tcpmf.core.yamlio import assumptions_dir
+    from tcpmf.outputs.compare_report import compare_html
+    from tcpmf.uncertainty.compare import compare_runs
+    from tcpmf.uncertainty.runner import run
+
+    out = run(assumptions_dir() / "portfolios" / "consumer_stages.yaml", 100, 1, tmp_path / "run", chunk_size=100)
+    path = tmp_path / "compare.html"
+    path.write_text(compare_html(compare_runs(out, out), "A", "B"), encoding="utf-8")
+    fetched: list[str] = []
+
+    def refuse(route) -> None:  # type: ignore[no-untyped-def]
+        fetched.append(route.request.url)
+        route.abort()
+
+    page.route("http*://**/*", refuse)
+    page.goto(path.as_uri())
+    assert page.locator("svg circle").count() == 5  # one difference per product
+    assert "Writing assistant" in page.locator("table").first.inner_text()
+    assert fetched == []

@@ -13,10 +13,25 @@ import tcpmf
 from tcpmf.cli.main import app
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir
-from tcpmf.model.export import assumptions_table, to_csv, to_excel
+from tcpmf.model.engine import MONTHLY_COLUMNS, SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS
+from tcpmf.model.export import PRICE_COLUMNS, assumptions_table, to_csv, to_excel
+from tcpmf.model.workbook import column_names, header_label
 
 runner = CliRunner()
 PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]
+
+
+#: Every column these tests write; a sheet's plain-language headers are read back as these names.
+KNOWN = ["scenario", "month", "calendar_month", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS, *MONTHLY_COLUMNS, *PRICE_COLUMNS, "file", "key", "value", "original_value",
+         "original_currency", "price", "margin"]
+
+
+def _read_excel(path: Path, sheet_name: str | None = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    """A workbook read back, its headers turned back into column names."""
+    sheets = pd.read_excel(path, sheet_name=sheet_name)
+    if isinstance(sheets, dict):
+        return {n: f.rename(columns=column_names(f.columns, KNOWN)) for n, f in sheets.items()}
+    return sheets.rename(columns=column_names(sheets.columns, KNOWN))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +55,7 @@ def _same_table(written: pd.DataFrame, original: pd.DataFrame) -> None:
 
 def test_excel_round_trips(result: tcpmf.Result, tmp_path: Path) -> None:
     path = result.to_excel(tmp_path / "out.xlsx")
-    sheets = pd.read_excel(path, sheet_name=None)
+    sheets = _read_excel(path, sheet_name=None)
     assert list(sheets) == ["summary", "monthly", "assumptions", "prices"]
     _same_table(sheets["summary"], result.summary)
     _same_table(sheets["monthly"], result.monthly)
@@ -50,7 +65,7 @@ def test_excel_round_trips(result: tcpmf.Result, tmp_path: Path) -> None:
 
 
 def test_assumptions_sheet_lists_inputs_with_their_sources(result: tcpmf.Result, tmp_path: Path) -> None:
-    sheet = pd.read_excel(to_excel(result, tmp_path / "a.xlsx"), sheet_name="assumptions").astype(object).fillna("")
+    sheet = _read_excel(to_excel(result, tmp_path / "a.xlsx"), sheet_name="assumptions").astype(object).fillna("")
     assert list(sheet.columns) == ["scenario", "file", "key", "value", "original_value", "original_currency",
                                    "source"]
     for scenario in result.scenarios:
@@ -75,7 +90,7 @@ def test_batch_summary_and_extra_tables(tmp_path: Path) -> None:
                           "tcpmf_month": pd.array([3, None, 7], dtype="Int64")})
     extra = {"sweep": pd.DataFrame({"price": [10, 20], "margin": [0.1, 0.4]})}
     path = to_excel(batch, tmp_path / "batch.xlsx", extra=extra)
-    sheets = pd.read_excel(path, sheet_name=None)
+    sheets = _read_excel(path, sheet_name=None)
     assert list(sheets) == ["summary", "sweep"]
     _same_table(sheets["summary"], batch)
     pd.testing.assert_frame_equal(sheets["sweep"], extra["sweep"])
@@ -99,7 +114,7 @@ def test_cli_export(tmp_path: Path) -> None:
     xlsx, folder = tmp_path / "out.xlsx", tmp_path / "csv"
     result = runner.invoke(app, ["export", *map(str, PRODUCTS), "--excel", str(xlsx), "--csv", str(folder)])
     assert result.exit_code == 0, result.output
-    assert pd.read_excel(xlsx, sheet_name="summary").shape[0] == len(PRODUCTS)
+    assert _read_excel(xlsx, sheet_name="summary").shape[0] == len(PRODUCTS)
     assert (folder / "monthly.csv").is_file()
     missing = runner.invoke(app, ["export", str(PRODUCTS[0])])
     assert missing.exit_code != 0
@@ -110,7 +125,7 @@ def test_prices_sheet_names_the_catalog_prices_gpu_rent_and_exchange_rate(tmp_pa
     chosen = [products / "writing_assistant.yaml", products / "ai_friends_selfhosted.yaml",
               products / "smb_customer_service_subscription.yaml"]
     result = tcpmf.evaluate(chosen)
-    prices = pd.read_excel(to_excel(result, tmp_path / "p.xlsx"), sheet_name="prices")
+    prices = _read_excel(to_excel(result, tmp_path / "p.xlsx"), sheet_name="prices")
     writing, friends, smb = (s.name for s in result.scenarios)
     gpt = prices[(prices["scenario"] == writing) & (prices["kind"] == "api price")].iloc[0]
     expected = tcpmf.catalog.prices.model_price("gpt-4o", result.scenarios[0].start_month)
@@ -130,10 +145,36 @@ def test_prices_sheet_names_the_catalog_prices_gpu_rent_and_exchange_rate(tmp_pa
 def test_assumptions_show_cny_inputs_as_written_and_the_file_that_set_each_value(tmp_path: Path) -> None:
     path = assumptions_dir() / "products" / "tob_price_war_bid.yaml"
     result = tcpmf.evaluate([path])
-    sheet = pd.read_excel(to_excel(result, tmp_path / "c.xlsx"), sheet_name="assumptions")
+    sheet = _read_excel(to_excel(result, tmp_path / "c.xlsx"), sheet_name="assumptions")
     cny = sheet[sheet["original_currency"] == "CNY"]
     assert len(cny) > 0
     rate = tcpmf.catalog.prices.cny_per_usd(result.scenarios[0].start_month)
     np.testing.assert_allclose(cny["value"].astype(float), cny["original_value"].astype(float) / rate)
     files = set(sheet["file"])
     assert any("categories" in f for f in files) and any("products" in f for f in files)
+
+
+def test_scenario_workbook_is_formatted_like_a_run(result: tcpmf.Result, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(result.to_excel(tmp_path / "f.xlsx"))
+    assert all(ws.freeze_panes == "A2" for ws in book.worksheets)
+    monthly = book["monthly"]
+    headers = {c.value: j for j, c in enumerate(monthly[1], start=1)}
+    assert "active_users" not in headers and "Active users" in headers  # plain-language headers
+    fmt = {h: monthly.cell(row=2, column=j).number_format for h, j in headers.items()}
+    assert fmt["Active users"] == "#,##0"  # fractional users shown whole, the value kept exact
+    assert fmt["Cash (USD)"] == '"$"#,##0'
+    assert fmt["ARPU (USD per user-month)"] == '"$"#,##0.00'
+    assert fmt["Month"] == "0"
+    summary = book["summary"]
+    shown = {c.value: summary.cell(row=2, column=j).number_format for j, c in enumerate(summary[1], start=1)}
+    assert shown["Gross margin, month 0"] == "0.0%"
+    assert shown["Payback (month)"] == "0"
+    assert all(summary.column_dimensions[c.column_letter].width >= 8 for c in summary[1])
+
+
+def test_headers_are_distinct_and_read_back() -> None:
+    labels = [header_label(c) for c in dict.fromkeys(KNOWN)]
+    assert len(set(labels)) == len(labels)
+    assert column_names(labels, KNOWN) == {header_label(c): c for c in dict.fromkeys(KNOWN)}

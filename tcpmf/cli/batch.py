@@ -1,4 +1,4 @@
-"""Commands ``tcpmf run PORTFOLIO --samples N --seed S --out DIR`` and ``tcpmf report DIR``.
+"""Commands ``tcpmf run PORTFOLIO --samples N --seed S --out DIR``, ``tcpmf report DIR`` and ``tcpmf compare A B``.
 
 Registered by :mod:`tcpmf.cli.main` (feature ``batch``).  ``run`` writes a resumable Parquet
 dataset (:mod:`tcpmf.uncertainty.runner`) and draws a progress bar on stderr; ``report`` prints the
@@ -154,7 +154,43 @@ def report(
             err.print(f"[bold yellow]warning:[/] {unwritten}; the table above is complete", highlight=False)
 
 
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run A: the --out folder of a `tcpmf run` (the baseline).")],
+    run_b: Annotated[Path, typer.Argument(help="Run B: a variant run with the same --seed, --samples and --chunk-size.")],
+    html_out: Annotated[Path | None, typer.Option("--html", help="Write the comparison page here "
+                                                  "(default: RUN_B/compare.html).", show_default=False)] = None,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Of the paired intervals.")] = 0.95,
+    json_: JsonOpt = False,
+    csv: CsvOpt = False,
+) -> None:
+    """Per product, B − A in P(clears break-even), median payback and median peak funding, with paired intervals."""
+    from tcpmf.outputs.compare_report import OUTCOMES, compare_html, format_cell, format_interval
+    from tcpmf.uncertainty.compare import compare_runs
+    from tcpmf.uncertainty.runner import write_atomic
+
+    fmt = output_format(json_, csv)
+    with clean_errors():
+        table = compare_runs(run_a, run_b, confidence=confidence)
+        page = html_out if html_out is not None else run_b / "compare.html"
+        try:
+            write_atomic(page, compare_html(table, display_path(run_a), display_path(run_b),
+                                             confidence=confidence).encode("utf-8"))
+        except OSError as exc:
+            raise TcpmfError(f"cannot write {display_path(page)} ({exc.strerror})") from None
+        if fmt == "table":
+            shown = pd.DataFrame({"product": table["product"]})
+            for outcome, label in OUTCOMES.items():
+                shown[f"{label} B − A"] = [format_cell(outcome, v, signed=True) for v in table[f"{outcome}_difference"]]
+                shown[f"{label} interval"] = [format_interval(outcome, lo, hi) for lo, hi in
+                                              zip(table[f"{outcome}_difference_low"], table[f"{outcome}_difference_high"])]
+            emit(shown, fmt, f"B − A: {display_path(run_b)} vs {display_path(run_a)}")
+        else:
+            emit(table, fmt, "compare")
+        err.print(f"wrote {display_path(page)}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``run`` and ``report`` to the ``tcpmf`` command."""
+    """Add ``run``, ``report`` and ``compare`` to the ``tcpmf`` command."""
     app.command(name="run")(run)
     app.command(name="report")(report)
+    app.command(name="compare")(compare)

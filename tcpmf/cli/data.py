@@ -144,18 +144,70 @@ def catalog_import(
             err.print(f"skipped {count}: {why} (see the note column)")
 
 
+def _batch_source(paths: list[Path]) -> str | None:
+    """``"run"`` for a run folder, ``"portfolio"`` for a portfolio file, ``None`` for scenario files."""
+    from tcpmf.core.yamlio import read_yaml
+
+    kinds = []
+    for path in paths:
+        if path.is_dir():
+            kinds.append("run")
+        elif path.suffix in (".yaml", ".yml") and path.is_file() and "products" in read_yaml(path):
+            kinds.append("portfolio")
+        else:
+            kinds.append("scenario")
+    if len(paths) > 1 and set(kinds) != {"scenario"}:
+        raise TcpmfError("give one run folder or one portfolio file, or any number of scenario files; not a mix")
+    return None if kinds == ["scenario"] or not kinds else kinds[0]
+
+
+def _export_run(run_dir: Path, excel: Path | None, csv: Path | None, sample_draws: int) -> None:
+    from tcpmf.model.export import to_csv, to_excel
+    from tcpmf.outputs.run_export import run_tables
+
+    tables = run_tables(run_dir, sample_draws=sample_draws)
+    if excel is not None:
+        err.print(f"wrote {display_path(to_excel(tables, excel))}")
+    if csv is not None:
+        for path in to_csv({name.replace(" ", "_"): frame for name, frame in tables.items()}, csv):
+            err.print(f"wrote {display_path(path)}")
+
+
 def export(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files to evaluate and export.")],
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files to evaluate and export; or one run folder "
+                                                     "(`tcpmf run --out`); or one portfolio file, which is run first.")],
     excel: Annotated[Path | None, typer.Option(help="Write an Excel workbook (.xlsx) here.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write one CSV per table into this folder.")] = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Draws per product (a portfolio file).")] = 10_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed (a portfolio file).")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Keep the run of a portfolio file in this folder "
+                                                                 "(default: a temporary one).", show_default=False)] = None,
+    sample_draws: Annotated[int, typer.Option("--sample-draws", min=0,
+                                              help="Draws per product in the sheet of sample draws (a run).")] = 1000,
 ) -> None:
-    """Evaluate scenarios and export summary, monthly and assumptions (with sources) to Excel or CSV."""
+    """Export to Excel or CSV: scenarios (summary, monthly, assumptions with sources, prices) or a batch run
+    (summary with Monte Carlo error, inputs with sources, correlations, sample draws, manifest)."""
+    import tempfile
+
     from tcpmf.model.engine import evaluate
     from tcpmf.model.export import to_csv, to_excel
 
     if excel is None and csv is None:
         raise typer.BadParameter("give --excel FILE or --csv DIR (or both)")
     with clean_errors():
+        kind = _batch_source(paths)
+        if kind == "run":
+            _export_run(paths[0], excel, csv, sample_draws)
+            return
+        if kind == "portfolio":
+            from tcpmf.uncertainty.runner import run as run_batch
+
+            with tempfile.TemporaryDirectory(prefix="tcpmf-export-") as scratch:
+                folder = out if out is not None else Path(scratch) / "run"
+                err.print(f"running {display_path(paths[0])}: {samples:,} draws per product, seed {seed}")
+                run_batch(paths[0], samples, seed, folder)
+                _export_run(folder, excel, csv, sample_draws)
+            return
         result = evaluate(paths)
         if excel is not None:
             err.print(f"wrote {display_path(to_excel(result, excel))}")

@@ -210,10 +210,17 @@ def to_csv(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], folder: s
     return written
 
 
+#: Columns that hold values of many units: shown as written, not in the format their name suggests.
+_MIXED: dict[str, dict[str, str | None]] = {"assumptions": {"value": None, "original_value": None}}
+
+
 def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: str | os.PathLike[str],
              extra: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write an Excel workbook: one sheet per table, then ``assumptions`` (inputs and sources) and
     ``prices`` (catalog prices, GPU rents and exchange rate used).
+
+    Headers are plain language (:func:`tcpmf.model.workbook.header_label`) and frozen; money,
+    percentages, months and counts have number formats; the cells keep their exact values.
 
     Examples
     --------
@@ -231,10 +238,13 @@ def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: s
     if long:
         raise TcpmfError(f"sheet name {long[0]!r}: at most 31 characters and none of []:*?/\\")
     import_optional("openpyxl", "writing an Excel workbook")
+    from tcpmf.model.workbook import format_sheet  # openpyxl: the 'excel' extra
+
     try:
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in named.items():
                 _plain(frame).to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
+                format_sheet(writer.sheets[name], [str(c) for c in frame.columns], formats=_MIXED.get(name))
     except OSError as exc:
         raise TcpmfError(f"{display_path(path)}: cannot write the workbook ({exc.strerror})") from None
     return path

@@ -37,6 +37,7 @@ import pandas as pd
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import display_path
 from tcpmf.outputs.charts import NEUTRAL, POSITIVE, inline_values
+from tcpmf.outputs.report_inputs import inputs_section, probability_text
 from tcpmf.uncertainty.batch import SUMMARIZED_COLUMNS, summarize
 from tcpmf.uncertainty.runner import RunStatus, complete_or_partial, read_run, write_atomic
 
@@ -121,12 +122,22 @@ def _color(names: list[str]) -> alt.Color:
                      legend=alt.Legend(orient="bottom", columns=1, labelLimit=600, title=None))
 
 
+#: Dash patterns, so that curves on top of each other (all draws at 100%) stay told apart.
+DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4], [1, 5], [16, 6]]
+
+
+def _dash(names: list[str]) -> alt.StrokeDash:
+    return alt.StrokeDash("product:N", sort=names, legend=alt.Legend(orient="bottom", columns=1, labelLimit=600, title=None,
+                                                                     symbolStrokeWidth=2, symbolSize=300),
+                          scale=alt.Scale(domain=names, range=[DASHES[i % len(DASHES)] for i in range(len(names))]))
+
+
 def report_chart(rep: RunReport) -> alt.VConcatChart:
     """The report's charts, one under the other, data inlined (a few hundred rows per product)."""
     names = list(rep.status.manifest["products"])
     color = _color(names)
     clears = rep.table[["product", "p_clears_break_even", "draws"]].astype(object)
-    clears["label"] = [f"{v:.0%}" for v in rep.table["p_clears_break_even"]]
+    clears["label"] = [probability_text(float(p), int(n)) for p, n in zip(rep.table["p_clears_break_even"], rep.table["draws"])]
     y = alt.Y("product:N", sort=names, title=None, axis=alt.Axis(labelLimit=320))
     bars = alt.Chart().mark_bar(color=POSITIVE).encode(
         x=alt.X("p_clears_break_even:Q", title="P(clears break-even)", scale=alt.Scale(domain=[0, 1]),
@@ -148,7 +159,7 @@ def report_chart(rep: RunReport) -> alt.VConcatChart:
             x=alt.X("month:Q", title="months since the product's start month"),
             y=alt.Y("share:Q", title=f"share of draws with {outcome} by then", scale=alt.Scale(domain=[0, 1]),
                     axis=alt.Axis(format="%")),
-            color=color,
+            color=color, strokeDash=_dash(names),
             tooltip=[alt.Tooltip("product:N"), alt.Tooltip("month:Q"), alt.Tooltip("share:Q", format=".1%")],
         ).properties(width=WIDTH, height=HEIGHT, title=alt.TitleParams(
             f"{outcome.capitalize() if outcome == 'payback' else outcome} month: when the draws get there",
@@ -156,12 +167,12 @@ def report_chart(rep: RunReport) -> alt.VConcatChart:
     charts.append(alt.Chart(inline_values(rep.funding)).transform_flatten(["percentile", "usd"]).mark_line(strokeWidth=2).encode(
         x=alt.X("usd:Q", title="peak funding need, USD", axis=alt.Axis(format="$~s")),
         y=alt.Y("percentile:Q", title="percentile of draws", scale=alt.Scale(domain=[0, 100])),
-        color=color,
+        color=color, strokeDash=_dash(names),
         tooltip=[alt.Tooltip("product:N"), alt.Tooltip("percentile:Q", title="P"), alt.Tooltip("usd:Q", format="$,.0f")],
     ).properties(width=WIDTH, height=HEIGHT, title=alt.TitleParams(
         "Peak funding: the deepest cumulative cash hole", subtitle="P1–P99 of each product's draws")))
     return alt.vconcat(*charts, title=alt.TitleParams(rep.title(), fontSize=15, anchor="start"),
-                       spacing=28).resolve_scale(color="shared")
+                       spacing=28).resolve_scale(color="independent", strokeDash="independent")  # a legend under each chart
 
 
 def _fmt(column: str, value: Any) -> str:
@@ -170,7 +181,7 @@ def _fmt(column: str, value: Any) -> str:
     if column == "draws":
         return f"{int(value):,}"
     if column == "p_clears_break_even":
-        return f"{float(value):.1%}"
+        return html.escape(value) if isinstance(value, str) else f"{float(value):.1%}"
     if column.startswith("peak_funding"):
         return f"${float(value):,.0f}"
     if isinstance(value, float) and value.is_integer():
@@ -193,6 +204,8 @@ STYLE = """<style>
   td.n { text-align: right; font-variant-numeric: tabular-nums; }
   .partial { background: #fff3e0; border: 2px solid #e65100; padding: .6em 1em; font-weight: 600; }
   .meta { color: #546e7a; font-size: 12px; }
+  td.small { font-size: 11px; max-width: 28em; }
+  table.corr td, table.corr th { font-size: 11px; }
 </style>"""
 
 
@@ -205,9 +218,12 @@ def _header(rep: RunReport) -> str:
             "Products and draws still missing are not counted; resume the run for the full numbers:<br>"
             f"<code>{html.escape(rep.status.resume_command(rep.out))}</code></p>")
     head = "".join(f"<th>{html.escape(HEADERS.get(c, c))}</th>" for c in rep.table.columns)
+    shown = rep.table.astype(object)
+    shown["p_clears_break_even"] = [probability_text(float(p), int(n))  # "2 in 100,000", not 0.0%
+                                    for p, n in zip(rep.table["p_clears_break_even"], rep.table["draws"])]
     body = "".join(
         "<tr>" + "".join(f'<td{"" if c == "product" else " class=n"}>{_fmt(c, v)}</td>' for c, v in zip(rep.table.columns, row))
-        + "</tr>" for row in rep.table.astype(object).itertuples(index=False))
+        + "</tr>" for row in shown.itertuples(index=False))
     parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     parts.append(
         '<p class="meta">Months count from each product\'s start month; a percentile that falls among draws '
@@ -236,7 +252,11 @@ def report_html(rep: RunReport) -> str:
         raise RuntimeError("unexpected HTML from altair: no </head> before <body>")
     body += len("<body>")
     title = f"  <title>{html.escape(rep.title())}</title>\n"
-    return page[:head] + title + page[head:body] + "\n" + _header(rep) + page[body:]
+    end = page.rfind("</body>")
+    if end < body:  # pragma: no cover - altair's page template always has it
+        raise RuntimeError("unexpected HTML from altair: no </body> after <body>")
+    return (page[:head] + title + page[head:body] + "\n" + _header(rep) + page[body:end]
+            + inputs_section(rep.out) + "\n" + page[end:])
 
 
 def write_report(out: str | Path, *, partial: bool = False) -> tuple[RunReport, Path]:

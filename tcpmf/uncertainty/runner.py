@@ -72,6 +72,7 @@ __all__ = [
     "EXECUTORS",
     "MANIFEST",
     "RunStatus",
+    "read_first_draws",
     "read_manifest",
     "read_run",
     "run",
@@ -743,3 +744,29 @@ def run_summary(out: str | Path, *, partial: bool = False) -> pd.DataFrame:
     tables = [summarize(read_run(out, SUMMARIZED_COLUMNS, products=[p], partial=partial))
               for p, n in enumerate(status.done_per_product) if n]
     return pd.concat(tables, ignore_index=True)
+
+
+def read_first_draws(out: str | Path, draws_per_product: int, *, partial: bool = False) -> pd.DataFrame:
+    """The first *draws_per_product* draws of each product of the run in *out*, every column.
+
+    Reads chunk files in draw order and stops at the first that reaches the count, so a sample of a
+    run of millions of draws costs one chunk per product.
+    """
+    if isinstance(draws_per_product, bool) or not isinstance(draws_per_product, int) or draws_per_product < 0:
+        raise TcpmfError(f"draws per product must be a whole number of at least 0 (got {draws_per_product!r})")
+    out = Path(out)
+    status = complete_or_partial(out, partial)
+    names = status.manifest["products"]
+    tables = []
+    for files in _files(out, status.manifest):
+        rows = 0
+        for path in files:
+            if rows >= draws_per_product:
+                break
+            table = _read_chunk(path, None)
+            tables.append(table.slice(0, draws_per_product - rows))
+            rows += min(table.num_rows, draws_per_product - rows)
+    known = ["product", "draw", *status.manifest["input_columns"], *status.manifest["outcome_columns"]]
+    frame = pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame({c: [] for c in known})
+    frame["product"] = pd.Categorical(frame["product"].astype(str), categories=names)
+    return frame.reset_index(drop=True)
