@@ -180,3 +180,14 @@ def test_token_price_slider_of_a_demand_driven_host_starts_at_the_effective_pric
 
 def test_levers_table_notes_a_far_price_answer_under_low_elasticity(app: FounderApp) -> None:
     assert "check the elasticity" in app.levers.value
+
+
+def test_verdict_shows_the_short_headline_first_and_the_details_under_it(app: FounderApp) -> None:
+    from tcpmf.analysis.levers import what_it_takes
+    from tcpmf.app.widgets import verdict_headline
+
+    assert app.result is not None
+    headline = html.escape(verdict_headline(app.result, what_it_takes(app.scenario, arrays=app.result.arrays)))
+    details = html.escape(verdict_text(app.result))
+    assert headline.startswith("Doesn") and "needs token price ≤ $" in headline
+    assert app.verdict.value.index(headline) < app.verdict.value.index(details)

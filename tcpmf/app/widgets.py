@@ -43,8 +43,8 @@ from tcpmf.model.engine import Result, evaluate_arrays
 from tcpmf.outputs import charts
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
 
-__all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "model_label", "slider_range",
-           "verdict_text"]
+__all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "lever_answer_text", "model_label",
+           "plain_number", "slider_range", "verdict_headline", "verdict_text"]
 
 SELF_HOSTED = "(self-hosted, as in the file)"
 
@@ -184,7 +184,6 @@ def verdict_text(result: Result, row: int = 0) -> str:
     breakeven, payback, tcpmf_month = month("breakeven_month"), month("payback_month"), month("tcpmf_month")
     horizon = int(a.horizon_months[row])
     values, found = summary["max_affordable_usd_per_mtok"]
-    affordable_text = _money(float(values[row])) if found is not None and found[row] else "none"
     blended = float(summary["usd_per_mtok_blended_m0"][0][row])
     head = "Clears break-even" if clears else "Does not clear break-even"
     parts = [
@@ -196,10 +195,69 @@ def verdict_text(result: Result, row: int = 0) -> str:
         today = month("payback_month_m0_prices")
         parts.append(f"at today's token prices payback month {today}" if today is not None
                      else "no payback at today's token prices")
-    parts.append(f"max affordable {affordable_text} per 1M tokens (now {_money(blended)})")
+    parts.append(f"max affordable {_money(float(values[row]))} per 1M tokens (now {_money(blended)})"
+                 if found is not None and found[row] else f"no token price affords it (now {_money(blended)} per 1M tokens)")
     if not clears and tcpmf_month is not None and tcpmf_month > 0:
         parts.append(f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall")
     return " · ".join(parts)
+
+
+def plain_number(x: float, digits: int = 3) -> str:
+    """*x* in plain digits, never scientific notation: thousands separated, ``digits`` significant
+    figures below 1,000 (``20000 → "20,000"``, ``0.00217 → "0.00217"``, ``3.8477 → "3.85"``)."""
+    if not math.isfinite(x):
+        return "—"
+    if x == 0:
+        return "0"
+    magnitude = abs(x)
+    if magnitude >= 10 ** (digits - 1):
+        return f"{x:,.0f}"
+    decimals = digits - 1 - math.floor(math.log10(magnitude))
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: How the headline states a lever's answer: USD amounts, shares as percent, or plain numbers.
+_LEVER_MONEY = frozenset({"price_usd_per_month", "usd_per_mtok", "rpm_usd", "cac_usd"})
+_LEVER_SHARE = frozenset({"paid_share", "retention_r1"})
+#: The levers the headline names first, when they can clear it.
+_HEADLINE_LEVERS = ("usd_per_mtok", "paid_share")
+
+
+def lever_answer_text(lever: str, label: str, direction: str, value: float) -> str:
+    """``"token price ≤ $1.17"``, ``"paid share ≥ 6.1%"``, ``"sessions per day ≤ 0.456"``."""
+    sign = {">=": "≥", "<=": "≤"}.get(direction, direction)
+    if lever in _LEVER_MONEY:
+        amount = _money(value)
+    elif lever in _LEVER_SHARE:
+        amount = f"{plain_number(100 * value, 2 if value < 0.1 else 3)}%"
+    else:
+        amount = plain_number(value)
+    return f"{label} {sign} {amount}"
+
+
+def verdict_headline(result: Result, levers: pd.DataFrame | None = None, row: int = 0) -> str:
+    """The short verdict: ``"Clears — contribution is $1.20 per user"``, or ``"Doesn't clear —
+    contribution is $0.0022 per user; needs token price ≤ $1.17 or paid share ≥ 6.1%"``.
+
+    *levers* is :func:`tcpmf.what_it_takes` of the same scenario: the token price and the paid share
+    are named when either can clear it alone, else the first two levers that can.
+    """
+    summary = result.computed.summary
+    clears = bool(summary["clears_break_even"][0][row])
+    contribution = float(summary["contribution_usd_per_mau_m0"][0][row])
+    head = ("Clears" if clears else "Doesn't clear") + f" — contribution is {_money(contribution)} per user"
+    if clears or levers is None:
+        return head
+    needs = levers[levers["status"] == "needs"]
+    first = needs[needs["lever"].isin(_HEADLINE_LEVERS)]
+    chosen = first if len(first) else needs.head(2)
+    order = {name: i for i, name in enumerate(_HEADLINE_LEVERS)}
+    answers = [lever_answer_text(str(r.lever), str(r.label), str(r.direction), float(r.value))
+               for r in sorted(chosen.itertuples(index=False), key=lambda r: order.get(str(r.lever), len(order)))]
+    if not answers:
+        return head + "; no single lever in range clears it"
+    return head + "; needs " + " or ".join(answers)
 
 
 def _levers_html(frame: pd.DataFrame) -> str:
@@ -387,9 +445,11 @@ class FounderApp:
         self.error = None
         self.result = result
         self.scenario = result.scenarios[0]
-        text = verdict_text(result)
-        color = "#2e7d32" if text.startswith("Clears") else "#c62828"
-        self.verdict.value = f"<b style='color:{color}'>{html.escape(text)}</b>"
+        levers = what_it_takes(self.scenario, arrays=result.arrays) if self.show_levers else None
+        headline = verdict_headline(result, levers)
+        color = "#2e7d32" if headline.startswith("Clears") else "#c62828"
+        self.verdict.value = (f"<b class='tcpmf-headline' style='color:{color};font-size:1.25em'>{html.escape(headline)}</b>"
+                              f"<div class='tcpmf-details' style='color:#444;font-size:0.9em'>{html.escape(verdict_text(result))}</div>")
         for name, chart in self.chart_specs(result).items():
             if name in self.charts:
                 # the spec alone, unvalidated: the chart functions' output is fixed and tested, and
@@ -398,8 +458,8 @@ class FounderApp:
             else:
                 self.charts[name] = alt.JupyterChart(chart)
                 self.charts[name].add_class(f"tcpmf-chart-{name}")
-        if self.show_levers:
-            self.levers.value = _levers_html(what_it_takes(self.scenario, arrays=result.arrays))
+        if levers is not None:
+            self.levers.value = _levers_html(levers)
 
     def _show_error(self, message: str) -> None:
         self.error = message
