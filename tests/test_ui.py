@@ -191,3 +191,48 @@ def test_verdict_shows_the_short_headline_first_and_the_details_under_it(app: Fo
     details = html.escape(verdict_text(app.result))
     assert headline.startswith("Doesn") and "needs token price ≤ $" in headline
     assert app.verdict.value.index(headline) < app.verdict.value.index(details)
+
+
+@pytest.mark.parametrize(("name", "key", "value"), [
+    ("fixed_usd_per_month", "costs.fixed_usd_per_month", 1_250_000.0),
+    ("monthly_growth", "growth.monthly_growth", 0.08),
+    ("paid_budget_usd_per_month", "growth.paid_budget_usd_per_month", 250_000.0),
+    ("dau_per_mau", "usage.dau_per_mau", 0.4),
+    ("horizon_months", "horizon_months", 60),
+])
+def test_driver_sliders_move_the_model_as_an_override_does(app: FounderApp, name: str, key: str, value: float) -> None:
+    app.sliders[name].value = value
+    expected = tcpmf.evaluate(app.base.override({key: value}))
+    assert app.scenario == app.base.override({key: value})
+    cash = [r["cash_usd"] for r in rows(app.charts["cash"].spec, "cash_usd")]
+    np.testing.assert_allclose(cash, expected.monthly["cash_usd"].to_numpy())
+    assert app.typed[name].value.replace(",", "") in {f"{value:g}", f"{value:.0f}"}
+
+
+def test_typed_values_beyond_the_slider_are_taken_and_bad_ones_refused_with_a_message(app: FounderApp) -> None:
+    price = app.sliders["price_usd_per_month"]
+    app.type_value("price_usd_per_month", "1,500")  # beyond the slider's range, within the schema's
+    assert price.value == 1500.0 and price.max >= 1500.0 and app.message.value == ""
+    assert app.scenario.revenue.subscription is not None
+    assert app.scenario.revenue.subscription.price_usd_per_month == 1500.0
+    for text in ("abc", "-5", "2e7"):  # not a number; below 0; above the schema's 1e6
+        verdict = app.verdict.value
+        app.type_value("price_usd_per_month", text)
+        assert price.value == 1500.0, text  # never clamped or zeroed
+        assert "⚠" in app.message.value and "kept 1,500" in app.message.value, text
+        assert app.verdict.value == verdict
+        assert app.typed["price_usd_per_month"].value == "1,500"  # the box shows the value in effect
+    app.type_value("paid_share", "6.5%")
+    assert app.sliders["paid_share"].value == pytest.approx(0.065) and app.message.value == ""
+
+
+def test_every_lever_answer_lies_on_its_slider(app: FounderApp) -> None:
+    from tcpmf.analysis.levers import what_it_takes
+
+    levers = what_it_takes(app.scenario, arrays=app.result.arrays if app.result else None)
+    needed = levers[levers["status"] == "needs"]
+    assert len(needed) >= 3
+    for r in needed.itertuples(index=False):
+        if r.lever in app.sliders:
+            slider = app.sliders[r.lever]
+            assert slider.min <= float(r.value) <= slider.max, r.lever

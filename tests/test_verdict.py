@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 import tcpmf
 from tcpmf.analysis.levers import apply_lever, what_it_takes
-from tcpmf.app.widgets import lever_answer_text, plain_number, verdict_headline
+from tcpmf.app.widgets import (
+    Control,
+    lever_answer_text,
+    parse_typed,
+    plain_number,
+    verdict_headline,
+)
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model.arrays import from_scenarios
 from tcpmf.model.engine import evaluate_arrays
@@ -81,3 +87,29 @@ def test_headline_of_the_writing_assistant_names_token_price_then_paid_share() -
     share_at = text.index("paid share ≥")
     assert price_at < share_at
     assert f"{100 * float(needs.loc['paid_share', 'value']):.1f}%" in text
+
+
+PAID_SHARE = Control("paid_share", "paid share", "revenue.subscription.paid_share", 0.035, 0.0, 0.2, allowed_high=1.0)
+HORIZON = Control("horizon_months", "horizon", "horizon_months", 36, 1, 200, allowed_low=1, allowed_high=240, integer=True)
+
+
+@given(x=st.floats(-10, 10, allow_nan=False))
+def test_a_typed_number_is_taken_exactly_or_refused_never_clamped(x: float) -> None:
+    value, problem = parse_typed(PAID_SHARE, repr(x), current=0.05)
+    if 0.0 <= x <= 1.0:
+        assert value == x and problem is None
+    else:
+        assert value is None and problem is not None and "kept 0.05" in problem and "outside" in problem
+
+
+@pytest.mark.parametrize("text", ["abc", "", "nan", "inf", "0.3.1"])
+def test_text_that_is_not_a_finite_number_is_refused(text: str) -> None:
+    value, problem = parse_typed(PAID_SHARE, text)
+    assert value is None and problem is not None and problem.startswith("paid share:")
+
+
+def test_whole_number_keys_refuse_fractions_and_shares_read_percent() -> None:
+    assert parse_typed(HORIZON, "60") == (60.0, None)
+    assert parse_typed(HORIZON, "60.5")[0] is None
+    assert parse_typed(HORIZON, "0")[0] is None
+    assert parse_typed(PAID_SHARE, "6.5%") == (pytest.approx(0.065), None)

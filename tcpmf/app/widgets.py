@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import typing
@@ -44,7 +45,7 @@ from tcpmf.outputs import charts
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
 
 __all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "lever_answer_text", "model_label",
-           "plain_number", "slider_range", "verdict_headline", "verdict_text"]
+           "parse_typed", "plain_number", "slider_range", "verdict_headline", "verdict_text"]
 
 SELF_HOSTED = "(self-hosted, as in the file)"
 
@@ -60,6 +61,10 @@ class Control:
     low: float
     high: float
     log: bool = False
+    #: the values a typed entry may take (the schema's bounds); the slider's range is narrower
+    allowed_low: float = 0.0
+    allowed_high: float = math.inf
+    integer: bool = False
 
 
 def _nice_ceiling(x: float) -> float:
@@ -105,7 +110,8 @@ def _field_bounds(section: Any, name: str) -> tuple[float, float]:
     return low, high
 
 
-def _key_control(s: Scenario, name: str, label: str, key: str, span: float = 4.0, fallback: float = 1.0) -> Control:
+def _key_control(s: Scenario, name: str, label: str, key: str, span: float = 4.0, fallback: float = 1.0,
+                 integer: bool = False) -> Control:
     node: Any = s
     parts = key.split(".")
     for part in parts[:-1]:
@@ -115,7 +121,7 @@ def _key_control(s: Scenario, name: str, label: str, key: str, span: float = 4.0
     if name == "retention_r1" and isinstance(s.retention, Plateau):
         low = s.retention.floor
     lo, hi = slider_range(value, low, high, span, fallback)
-    return Control(name, label, key, value, lo, hi)
+    return Control(name, label, key, value, lo, hi, allowed_low=low, allowed_high=high, integer=integer)
 
 
 def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Control]:
@@ -132,12 +138,14 @@ def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Cont
     out.append(_key_control(s, "sessions_per_day", "sessions/day", "usage.sessions_per_day", fallback=5.0))
     tokens = lever_value(a, s, "tokens_per_call")
     if tokens > 0:
-        out.append(Control("tokens_per_call", "tokens/call", None, tokens, 0.0, slider_range(tokens, 0.0, 1e8)[1]))
+        out.append(Control("tokens_per_call", "tokens/call", None, tokens, 0.0, slider_range(tokens, 0.0, 1e8)[1],
+                           allowed_high=1e8))
     out.append(_key_control(s, "calls_per_request", "calls/request", "usage.calls_per_request", fallback=5.0))
     price = lever_value(a, s, "usd_per_mtok")
     # the effective month-0 price; with a demand-driven self-host route moving it scales the GPU rent
     demand = a.self_host_usd_per_replica_hour_m0 is not None and bool((a.self_host_usd_per_replica_hour_m0 > 0).any())
-    out.append(Control("usd_per_mtok", "token $/1M (GPU rent)" if demand else "token $/1M", None, price, 0.0, slider_range(price, 0.0, 1e6, fallback=10.0)[1]))
+    out.append(Control("usd_per_mtok", "token $/1M (GPU rent)" if demand else "token $/1M", None, price, 0.0,
+                       slider_range(price, 0.0, 1e6, fallback=10.0)[1], allowed_high=1e6))
     out.append(_key_control(s, "annual_cost_decline", "cost decline ×/yr", "model.annual_cost_decline", span=3.0, fallback=10.0))
     if isinstance(s.retention, (PowerLaw, Plateau)):
         out.append(_key_control(s, "retention_r1", "retention r1", "retention.r1", span=2.0))
@@ -146,10 +154,52 @@ def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Cont
         alpha, r1 = s.retention.alpha, lever_value(a, s, "retention_r1")
         top = 1e4 / (alpha + 1e4)  # beta within the schema's 1e4
         out.append(Control("retention_r1", "retention r1 (sBG)", "retention.beta", r1, min(0.01, r1 / 2),
-                           min(top, slider_range(r1, 0.0, 1.0, span=2.0)[1])))
+                           min(top, slider_range(r1, 0.0, 1.0, span=2.0)[1]), allowed_low=1e-6, allowed_high=top))
     if s.growth.cac_usd is not None:
         out.append(_key_control(s, "cac_usd", "CAC $", "growth.cac_usd", fallback=5.0))
+        out.append(_key_control(s, "paid_budget_usd_per_month", "paid budget $/month", "growth.paid_budget_usd_per_month",
+                                fallback=100_000.0))
+    out.append(_key_control(s, "fixed_usd_per_month", "fixed cost $/month", "costs.fixed_usd_per_month", fallback=100_000.0))
+    growth = _key_control(s, "monthly_growth", "organic growth /month", "growth.monthly_growth", fallback=0.1)
+    out.append(dataclasses.replace(growth, low=max(growth.low, -0.2)))  # typed entries may go down to −1
+    out.append(_key_control(s, "dau_per_mau", "DAU/MAU", "usage.dau_per_mau", fallback=0.5))
+    out.append(_key_control(s, "horizon_months", "horizon months", "horizon_months", span=3.0, fallback=36.0, integer=True))
     return out
+
+
+def parse_typed(control: Control, text: str, current: float | None = None) -> tuple[float | None, str | None]:
+    """A typed entry for *control*: ``(value, None)``, or ``(None, message)`` saying what is allowed.
+
+    Never clamps or zeroes: a number outside the schema's bounds, a whole-number key given a fraction
+    and text that is not a number are refused with a message; ``"25%"`` on a share reads as 0.25,
+    thousands separators and a leading ``$`` are accepted.
+
+    Examples
+    --------
+    >>> c = Control("paid_share", "paid share", "revenue.subscription.paid_share", 0.035, 0.0, 0.2, allowed_high=1.0)
+    >>> parse_typed(c, "6.1%")
+    (0.061, None)
+    >>> parse_typed(c, "abc")[1]
+    "paid share: 'abc' is not a number; kept 0.035"
+    """
+    kept = plain_number(control.value if current is None else current)
+    cleaned = text.strip().replace(",", "").replace("_", "").removeprefix("$").strip()
+    percent = cleaned.endswith("%")
+    try:
+        value = float(cleaned.removesuffix("%"))
+    except ValueError:
+        return None, f"{control.label}: {text.strip()!r} is not a number; kept {kept}"
+    if percent:
+        value /= 100.0
+    if not math.isfinite(value):
+        return None, f"{control.label}: {text.strip()!r} is not a finite number; kept {kept}"
+    if value < control.allowed_low or value > control.allowed_high:
+        top = "no upper limit" if math.isinf(control.allowed_high) else plain_number(control.allowed_high)
+        return None, (f"{control.label}: {plain_number(value)} is outside the allowed "
+                      f"{plain_number(control.allowed_low)} to {top}; kept {kept}")
+    if control.integer and not value.is_integer():
+        return None, f"{control.label}: {plain_number(value)} is not a whole number; kept {kept}"
+    return value, None
 
 
 def model_label(s: Scenario) -> str:
@@ -280,6 +330,14 @@ def _levers_html(frame: pd.DataFrame) -> str:
             + "".join(rows) + "</table>")
 
 
+def _widen(slider: widgets.FloatSlider, value: float) -> None:
+    """Extend *slider*'s range (to a nice number) so that it holds *value*; never narrows it."""
+    if value > slider.max:
+        slider.max = _nice_ceiling(value)
+    if value < slider.min:
+        slider.min = -_nice_ceiling(-value) if value < 0 else 0.0
+
+
 def enable_offline() -> None:
     """Render every chart with the JavaScript shipped in the installed packages (no network):
     persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook too."""
@@ -315,11 +373,14 @@ class FounderApp:
                                         description="product", layout=widgets.Layout(width="480px"))
         self.model = widgets.Dropdown(description="model", layout=widgets.Layout(width="480px"))
         self.sliders: dict[str, widgets.FloatSlider] = {}
+        self.typed: dict[str, widgets.Text] = {}
         self.controls: dict[str, Control] = {}
-        self.slider_box = widgets.VBox()
+        self.slider_box = widgets.VBox(layout=widgets.Layout(flex="0 0 auto"))
+        self.message = widgets.HTML()
+        self.message.add_class("tcpmf-message")
         self.verdict = widgets.HTML()
         self.verdict.add_class("tcpmf-verdict")
-        self.levers = widgets.HTML()
+        self.levers = widgets.HTML(layout=widgets.Layout(flex="1 1 380px", min_width="0", overflow="auto"))
         self.levers.add_class("tcpmf-levers")
         self.charts: dict[str, alt.JupyterChart] = {}
         self.result: Result | None = None
@@ -333,7 +394,9 @@ class FounderApp:
         self.widget = widgets.VBox([
             widgets.HBox([self.product, self.model]),
             self.verdict,
-            widgets.HBox([self.slider_box, self.levers]),
+            self.message,
+            # side by side when there is room, the lever table below the sliders when there is not
+            widgets.HBox([self.slider_box, self.levers], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
             chart_box,
         ])
         self.widget.add_class("tcpmf-app")
@@ -361,23 +424,62 @@ class FounderApp:
         self._base_arrays = from_scenarios([s])
         self.controls = {c.name: c for c in controls_for(s, self._base_arrays)}
         self.sliders = {}
+        self.typed = {}
+        rows = []
         for c in self.controls.values():
-            step = (c.high - c.low) / 200 or 0.01
+            step = 1.0 if c.integer else (c.high - c.low) / 200 or 0.01
+            # no readout: a value is typed in the box beside the slider, which validates it (a
+            # slider's own readout silently clamps a typed value to the slider's range)
             slider = widgets.FloatSlider(value=c.value, min=c.low, max=c.high, step=step, description=c.label,
-                                         continuous_update=False, readout_format=".4g",
-                                         style={"description_width": "130px"}, layout=widgets.Layout(width="440px"))
+                                         continuous_update=False, readout=False,
+                                         style={"description_width": "150px"}, layout=widgets.Layout(width="340px"))
             slider.add_class(f"tcpmf-slider-{c.name}")
             slider.observe(self._on_slider, names="value")
+            box = widgets.Text(value=plain_number(c.value, 4), continuous_update=False, layout=widgets.Layout(width="110px"))
+            box.add_class(f"tcpmf-typed-{c.name}")
+            box.observe(lambda change, name=c.name: self._on_typed(name, change["new"]), names="value")
             self.sliders[c.name] = slider
+            self.typed[c.name] = box
+            rows.append(widgets.HBox([slider, box]))
         # a slider rounds its value to its step: a value still at its start means "as in the file"
         self._start = {name: slider.value for name, slider in self.sliders.items()}
-        self.slider_box.children = tuple(self.sliders.values())
+        self.slider_box.children = tuple(rows)
 
     # -- events -----------------------------------------------------------------------------------
 
     def _on_slider(self, change: dict[str, Any]) -> None:
         if not self._quiet:
+            self.message.value = ""
             self.update()
+
+    def _show_values(self) -> None:
+        """Each slider's value in its box (plain digits)."""
+        quiet, self._quiet = self._quiet, True
+        for name, slider in self.sliders.items():
+            text = plain_number(slider.value, 4)
+            if self.typed[name].value != text:
+                self.typed[name].value = text
+        self._quiet = quiet
+
+    def type_value(self, name: str, text: str) -> None:
+        """Enter *text* for slider *name*, as typed in its box (see :func:`parse_typed`)."""
+        self.typed[name].value = text
+
+    def _on_typed(self, name: str, text: str) -> None:
+        if self._quiet:
+            return
+        slider, control = self.sliders[name], self.controls[name]
+        value, problem = parse_typed(control, text, slider.value)
+        if value is None:
+            self.message.value = f"<b style='color:#c62828'>⚠ {html.escape(problem or '')}</b>"
+            self._show_values()
+            return
+        self.message.value = ""
+        self._quiet = True
+        _widen(slider, value)
+        slider.value = value
+        self._quiet = False
+        self.update()
 
     def _on_product(self, change: dict[str, Any]) -> None:
         path = self._paths.get(change["new"])
@@ -409,8 +511,9 @@ class FounderApp:
     def current(self) -> tuple[Scenario, ScenarioArrays]:
         """The scenario and columns the sliders describe now."""
         moved = {name for name, slider in self.sliders.items() if slider.value != self._start[name]}
-        overrides = {c.key: float(self.sliders[name].value) for name, c in self.controls.items()
-                     if c.key is not None and name in moved}
+        overrides: dict[str, float | int] = {
+            c.key: round(self.sliders[name].value) if c.integer else float(self.sliders[name].value)
+            for name, c in self.controls.items() if c.key is not None and name in moved}
         r = self._model_scenario.retention
         if "retention.beta" in overrides and isinstance(r, ShiftedBetaGeometric):  # the slider is r1
             r1 = overrides["retention.beta"]
@@ -437,6 +540,7 @@ class FounderApp:
 
     def update(self) -> None:
         """Recompute, then update the verdict, the levers and each chart in place."""
+        self._show_values()
         try:
             result = self.recompute()
         except TcpmfError as exc:
@@ -460,6 +564,16 @@ class FounderApp:
                 self.charts[name].add_class(f"tcpmf-chart-{name}")
         if levers is not None:
             self.levers.value = _levers_html(levers)
+            self._cover_lever_answers(levers)
+
+    def _cover_lever_answers(self, levers: pd.DataFrame) -> None:
+        """Widen each slider so that the value its lever needs to clear lies on it."""
+        quiet, self._quiet = self._quiet, True
+        for r in levers[levers["status"].isin(["needs", "clears"])].itertuples(index=False):
+            slider = self.sliders.get(str(r.lever))
+            if slider is not None and not pd.isna(r.value):
+                _widen(slider, float(r.value) * (1.25 if r.direction == ">=" else 1.0))
+        self._quiet = quiet
 
     def _show_error(self, message: str) -> None:
         self.error = message
