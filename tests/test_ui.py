@@ -236,3 +236,28 @@ def test_every_lever_answer_lies_on_its_slider(app: FounderApp) -> None:
         if r.lever in app.sliders:
             slider = app.sliders[r.lever]
             assert slider.min <= float(r.value) <= slider.max, r.lever
+
+
+def frontier_marker(app: FounderApp) -> dict[str, Any]:
+    return rows(app.charts["frontier"].spec, "label")[0]
+
+
+def test_titles_and_frontier_follow_the_product_the_model_and_the_sliders(app: FounderApp) -> None:
+    from tcpmf.outputs import charts
+
+    coding = next(name for name in app.product.options if name.startswith("Coding helper"))
+    app.product.value = coding
+    for name, chart in app.charts.items():
+        assert coding in str(chart.spec["title"]), name
+    expected = charts.breakeven_frontier(app.scenario, points=31).to_dict(validate=False)
+    assert rows(app.charts["frontier"].spec, "contribution") == rows(expected, "contribution")
+    app.model.value = "gpt-4o-mini"
+    for name, chart in app.charts.items():
+        assert "gpt-4o-mini" in str(chart.spec["title"]), name
+    assert app.scenario.model.name == "gpt-4o-mini"
+    before = frontier_marker(app)["x"]
+    app.sliders["usd_per_mtok"].value = app.sliders["usd_per_mtok"].value * 2
+    after = rows(app.charts["frontier"].spec, "contribution")
+    step = after[1]["x"] - after[0]["x"]
+    assert frontier_marker(app)["x"] == pytest.approx(app.sliders["usd_per_mtok"].value + step / 2)
+    assert frontier_marker(app)["x"] != before

@@ -390,7 +390,10 @@ class FounderApp:
         self.product.observe(self._on_product, names="value")
         self.model.observe(self._on_model, names="value")
         self._build(self.base)
-        chart_box = widgets.VBox([self.charts["cash"], widgets.HBox([self.charts["users"], self.charts["unit"]])])
+        chart_box = widgets.VBox([self.charts["cash"],
+                                  widgets.HBox([self.charts["users"], self.charts["unit"]],
+                                               layout=widgets.Layout(flex_flow="row wrap")),
+                                  self.charts["frontier"]])
         self.widget = widgets.VBox([
             widgets.HBox([self.product, self.model]),
             self.verdict,
@@ -491,7 +494,8 @@ class FounderApp:
             return
         name = change["new"]
         try:
-            s = self.base if name == self._as_in_file else charts.on_model(self.base, name, name=self.base.name)
+            # renamed, so that every chart title and a saved file say which model serves it
+            s = self.base if name == self._as_in_file else charts.on_model(self.base, name, name=f"{self.base.name} → {name}")
         except TcpmfError as exc:
             self._show_error(str(exc))
             return
@@ -536,6 +540,9 @@ class FounderApp:
             "cash": charts.cash_curve(result, width=760, height=220),
             "users": charts.cohort_users(result, width=330, height=200),
             "unit": charts.unit_waterfall(result, width=330, height=200),
+            # the product and model in effect, every slider included (the token price slider too)
+            "frontier": charts.breakeven_frontier(result.scenarios[0], arrays=result.arrays, points=31,
+                                                  width=640, height=220),
         }
 
     def update(self) -> None:
