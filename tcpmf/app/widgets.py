@@ -315,8 +315,8 @@ def _levers_html(frame: pd.DataFrame) -> str:
     for r in frame.itertuples(index=False):
         if r.status == "n/a":
             continue
-        value = "—" if pd.isna(r.value) else f"{float(r.value):,.4g}"
-        current = "—" if pd.isna(r.current) else f"{float(r.current):,.4g}"
+        value = "—" if pd.isna(r.value) else plain_number(float(r.value), 4)
+        current = "—" if pd.isna(r.current) else plain_number(float(r.current), 4)
         meaning = {
             "needs": f"clears at {r.direction} {value}",
             "clears": f"clears now; keeps clearing while {r.direction} {value}",
