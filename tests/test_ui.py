@@ -261,3 +261,33 @@ def test_titles_and_frontier_follow_the_product_the_model_and_the_sliders(app: F
     step = after[1]["x"] - after[0]["x"]
     assert frontier_marker(app)["x"] == pytest.approx(app.sliders["usd_per_mtok"].value + step / 2)
     assert frontier_marker(app)["x"] != before
+
+
+def test_open_move_save_reopen_gives_the_same_verdict_and_reset_goes_back(app: FounderApp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app.open(str(PRODUCTS / "coding_helper.yaml"))
+    assert app.product.value.startswith("Coding helper") and "opened" in app.message.value
+    start = dict(app._start)
+    app.sliders["price_usd_per_month"].value = 40.0
+    app.sliders["fixed_usd_per_month"].value = 50_000.0
+    app.model.value = "gpt-4o-mini"
+    verdict, scenario = app.verdict.value, app.scenario
+    saved = app.save(str(tmp_path / "mine.yaml"))
+    assert saved is not None and "saved to" in app.message.value and "⚠" not in app.message.value
+    assert tcpmf.load(saved) == scenario
+    app.open(str(saved))
+    assert app.scenario == scenario and app.verdict.value == verdict
+    app.reset()  # back to the saved file: nothing moved
+    assert app.scenario == scenario
+    app.open(str(PRODUCTS / "coding_helper.yaml"))
+    app.sliders["price_usd_per_month"].value = 40.0
+    app.reset()
+    assert {n: s.value for n, s in app.sliders.items()} == start
+    assert app.scenario == tcpmf.load(PRODUCTS / "coding_helper.yaml")
+
+
+def test_save_says_when_a_column_level_slider_is_not_in_the_file(app: FounderApp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app.sliders["usd_per_mtok"].value = 1.0
+    app.save(str(tmp_path / "x.yaml"))
+    assert "⚠" in app.message.value and "not saved: token $/1M" in app.message.value
+    app.open(str(tmp_path / "missing.yaml"))
+    assert "⚠" in app.message.value and "missing.yaml" in app.message.value

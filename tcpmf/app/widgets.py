@@ -387,6 +387,15 @@ class FounderApp:
         self.scenario: Scenario = self.base
         self.error: str | None = None
         self._quiet = False
+        self.path = widgets.Text(placeholder="path of a scenario YAML file", description="file",
+                                 style={"description_width": "40px"}, layout=widgets.Layout(width="420px"))
+        self.path.add_class("tcpmf-path")
+        self.open_button = widgets.Button(description="open")
+        self.save_button = widgets.Button(description="save")
+        self.reset_button = widgets.Button(description="reset to file")
+        self.open_button.on_click(lambda _: self.open(self.path.value))
+        self.save_button.on_click(lambda _: self.save(self.path.value))
+        self.reset_button.on_click(lambda _: self.reset())
         self.product.observe(self._on_product, names="value")
         self.model.observe(self._on_model, names="value")
         self._build(self.base)
@@ -395,7 +404,9 @@ class FounderApp:
                                                layout=widgets.Layout(flex_flow="row wrap")),
                                   self.charts["frontier"]])
         self.widget = widgets.VBox([
-            widgets.HBox([self.product, self.model]),
+            widgets.HBox([self.product, self.model], layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([self.path, self.open_button, self.save_button, self.reset_button],
+                         layout=widgets.Layout(flex_flow="row wrap")),
             self.verdict,
             self.message,
             # side by side when there is room, the lever table below the sliders when there is not
@@ -409,6 +420,7 @@ class FounderApp:
     def _build(self, s: Scenario) -> None:
         """Sliders, model options and charts for a new product."""
         self._quiet = True
+        self._file_scenario = s
         self.base = s
         names = model_names()
         self._as_in_file = model_label(s)
@@ -474,7 +486,7 @@ class FounderApp:
         slider, control = self.sliders[name], self.controls[name]
         value, problem = parse_typed(control, text, slider.value)
         if value is None:
-            self.message.value = f"<b style='color:#c62828'>⚠ {html.escape(problem or '')}</b>"
+            self._say(problem or "")
             self._show_values()
             return
         self.message.value = ""
@@ -484,7 +496,54 @@ class FounderApp:
         self._quiet = False
         self.update()
 
+    def open(self, path: str | Path) -> None:
+        """Load the scenario file at *path* and show it (a bad file: the message says why)."""
+        try:
+            s = load(Path(str(path).strip()))
+        except TcpmfError as exc:
+            self._say(str(exc))
+            return
+        if s.kind != "consumer":
+            self._say(f"{path}: a {s.kind} scenario; the app shows per-user (consumer) scenarios")
+            return
+        self._paths[s.name] = str(path).strip()
+        self._quiet = True
+        if s.name not in self.product.options:
+            self.product.options = [*self.product.options, s.name]
+        self.product.value = s.name
+        self._quiet = False
+        self._build(s)
+        self._say(f"opened {path}", error=False)
+
+    def save(self, path: str | Path) -> Path | None:
+        """Save the current state as a scenario file at *path* (see :meth:`tcpmf.Scenario.save`)."""
+        target = str(path).strip()
+        if not target:
+            self._say("type the path of the file to save in the file box")
+            return None
+        moved = [self.controls[n].label for n in ("tokens_per_call", "usd_per_mtok")
+                 if n in self.sliders and self.sliders[n].value != self._start[n]]
+        try:
+            saved = self.scenario.save(target)
+        except OSError as exc:
+            self._say(f"cannot save to {target}: {exc.strerror}")
+            return None
+        note = (f" — not saved: {', '.join(moved)} (they move computed columns, not a key of the file)" if moved else "")
+        self._say(f"saved to {target}{note}", error=bool(moved))
+        return saved
+
+    def reset(self) -> None:
+        """Every slider and the model back to the file's values."""
+        self._build(self._file_scenario)
+        self.message.value = ""
+
+    def _say(self, text: str, error: bool = True) -> None:
+        color = "#c62828" if error else "#2e7d32"
+        self.message.value = f"<b style='color:{color}'>{'⚠ ' if error else ''}{html.escape(text)}</b>"
+
     def _on_product(self, change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
         path = self._paths.get(change["new"])
         if path:
             self._build(load(path))
