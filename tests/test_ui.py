@@ -291,3 +291,20 @@ def test_save_says_when_a_column_level_slider_is_not_in_the_file(app: FounderApp
     assert "⚠" in app.message.value and "not saved: token $/1M" in app.message.value
     app.open(str(tmp_path / "missing.yaml"))
     assert "⚠" in app.message.value and "missing.yaml" in app.message.value
+
+
+def test_pinned_state_is_compared_with_the_current_one(app: FounderApp) -> None:
+    assert app.compare.value == ""
+    pinned = app.scenario
+    app.pin()
+    app.sliders["price_usd_per_month"].value = 40.0
+    now = app.scenario
+    table = app.compare.value
+    assert "pinned" in table and "now" in table
+    for s in (pinned, now):
+        row = tcpmf.evaluate(s).summary.iloc[0]
+        assert str(int(row["payback_month"])) in table
+    cash = rows(app.charts["cash"].spec, "cash_usd")
+    for label, s in (("pinned", pinned), ("now", now)):
+        np.testing.assert_allclose([r["cash_usd"] for r in cash if r["state"] == label],
+                                   tcpmf.evaluate(s).monthly["cash_usd"].to_numpy())

@@ -393,6 +393,11 @@ class FounderApp:
         self.open_button = widgets.Button(description="open")
         self.save_button = widgets.Button(description="save")
         self.reset_button = widgets.Button(description="reset to file")
+        self.pin_button = widgets.Button(description="pin to compare")
+        self.pin_button.on_click(lambda _: self.pin())
+        self.compare = widgets.HTML()
+        self.compare.add_class("tcpmf-compare")
+        self.pinned: tuple[str, Result] | None = None
         self.open_button.on_click(lambda _: self.open(self.path.value))
         self.save_button.on_click(lambda _: self.save(self.path.value))
         self.reset_button.on_click(lambda _: self.reset())
@@ -405,10 +410,11 @@ class FounderApp:
                                   self.charts["frontier"]])
         self.widget = widgets.VBox([
             widgets.HBox([self.product, self.model], layout=widgets.Layout(flex_flow="row wrap")),
-            widgets.HBox([self.path, self.open_button, self.save_button, self.reset_button],
+            widgets.HBox([self.path, self.open_button, self.save_button, self.reset_button, self.pin_button],
                          layout=widgets.Layout(flex_flow="row wrap")),
             self.verdict,
             self.message,
+            self.compare,
             # side by side when there is room, the lever table below the sliders when there is not
             widgets.HBox([self.slider_box, self.levers], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
             chart_box,
@@ -537,6 +543,44 @@ class FounderApp:
         self._build(self._file_scenario)
         self.message.value = ""
 
+    def pin(self) -> None:
+        """Keep the current state to compare with: its verdict and key metrics beside the current
+        ones, and both cash curves on the cash chart."""
+        if self.result is None:
+            return
+        levers = what_it_takes(self.scenario, arrays=self.result.arrays) if self.show_levers else None
+        self.pinned = (verdict_headline(self.result, levers), self.result)
+        self.update()
+
+    def _compare_html(self, headline: str, result: Result) -> str:
+        if self.pinned is None:
+            return ""
+        cells = []
+        for label, (text, r) in (("pinned", self.pinned), ("now", (headline, result))):
+            row = r.summary.iloc[0]
+
+            def month(key: str, row: Any = row) -> str:
+                return "—" if pd.isna(row[key]) else str(int(row[key]))
+
+            cells.append(
+                f"<tr><td><b>{label}</b></td><td>{html.escape(text)}</td>"
+                f"<td style='text-align:right'>{_money(float(row['contribution_usd_per_mau_m0']))}</td>"
+                f"<td style='text-align:right'>{month('breakeven_month')}</td><td style='text-align:right'>{month('payback_month')}</td>"
+                f"<td style='text-align:right'>{_money(float(row['peak_funding_usd']))}</td></tr>")
+        return ("<table class='tcpmf-compare-table'><tr><th></th><th>verdict</th><th>contribution $/user, m0</th>"
+                "<th>break-even month</th><th>payback month</th><th>peak funding</th></tr>" + "".join(cells) + "</table>")
+
+    def _compare_cash(self, result: Result) -> alt.Chart:
+        assert self.pinned is not None
+        frames = [r.monthly[["month", "cash_usd"]].assign(state=label)
+                  for label, r in (("pinned", self.pinned[1]), ("now", result))]
+        return alt.Chart(pd.concat(frames, ignore_index=True), width=760, height=220,
+                         title="Cash J-curve — pinned vs now").mark_line().encode(
+            x=alt.X("month:Q", title="month"),
+            y=alt.Y("cash_usd:Q", title="cumulative cash, USD", axis=alt.Axis(format="~s")),
+            color=alt.Color("state:N", sort=["pinned", "now"], legend=alt.Legend(orient="bottom", title=None)),
+            strokeDash=alt.StrokeDash("state:N", sort=["pinned", "now"], legend=None))
+
     def _say(self, text: str, error: bool = True) -> None:
         color = "#c62828" if error else "#2e7d32"
         self.message.value = f"<b style='color:{color}'>{'⚠ ' if error else ''}{html.escape(text)}</b>"
@@ -620,7 +664,11 @@ class FounderApp:
         color = "#2e7d32" if headline.startswith("Clears") else "#c62828"
         self.verdict.value = (f"<b class='tcpmf-headline' style='color:{color};font-size:1.25em'>{html.escape(headline)}</b>"
                               f"<div class='tcpmf-details' style='color:#444;font-size:0.9em'>{html.escape(verdict_text(result))}</div>")
-        for name, chart in self.chart_specs(result).items():
+        specs = self.chart_specs(result)
+        self.compare.value = self._compare_html(headline, result)
+        if self.pinned is not None:
+            specs["cash"] = self._compare_cash(result)
+        for name, chart in specs.items():
             if name in self.charts:
                 # the spec alone, unvalidated: the chart functions' output is fixed and tested, and
                 # schema validation would triple the cost of a redraw
