@@ -308,3 +308,17 @@ def test_pinned_state_is_compared_with_the_current_one(app: FounderApp) -> None:
     for label, s in (("pinned", pinned), ("now", now)):
         np.testing.assert_allclose([r["cash_usd"] for r in cash if r["state"] == label],
                                    tcpmf.evaluate(s).monthly["cash_usd"].to_numpy())
+
+
+@pytest.mark.parametrize("price", [10.0, 20.0, 30.0, 80.0])
+def test_paid_share_note_states_the_share_in_effect(app: FounderApp, price: float) -> None:
+    from tcpmf.app.widgets import plain_number
+
+    app.sliders["price_usd_per_month"].value = price
+    sub = app.base.revenue.subscription
+    assert sub is not None and sub.price_elasticity > 0
+    expected = min(1.0, sub.paid_share * (price / sub.price_usd_per_month) ** -sub.price_elasticity)
+    assert f"paid share in effect {plain_number(100 * expected)}%" in app.paid_note.value
+    assert ("elasticity acts once the price moves" in app.paid_note.value) == (price == sub.price_usd_per_month)
+    app.sliders["price_elasticity"].value = 0.0
+    assert app.paid_note.value == ""

@@ -39,13 +39,14 @@ from tcpmf.catalog.prices import model_names
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.months import month_label
 from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.formulas.revenue import elastic_paid_share
 from tcpmf.model.arrays import ScenarioArrays, from_scenarios
 from tcpmf.model.engine import Result, evaluate_arrays
 from tcpmf.outputs import charts
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
 
 __all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "lever_answer_text", "model_label",
-           "parse_typed", "plain_number", "slider_range", "verdict_headline", "verdict_text"]
+           "paid_share_note", "parse_typed", "plain_number", "slider_range", "verdict_headline", "verdict_text"]
 
 SELF_HOSTED = "(self-hosted, as in the file)"
 
@@ -310,6 +311,24 @@ def verdict_headline(result: Result, levers: pd.DataFrame | None = None, row: in
     return head + "; needs " + " or ".join(answers)
 
 
+def paid_share_note(a: ScenarioArrays, row: int = 0) -> str:
+    """The paid share in effect, when price elasticity makes it differ from the paid-share slider's
+    (which is the share at the reference price): e.g. ``"paid share in effect 2.9% at $30/month
+    (3.5% at the reference $20/month, elasticity 0.8)"``; empty without a subscription or elasticity."""
+    if a.price_elasticity is None or a.reference_price_usd_per_month is None:
+        return ""
+    elasticity = float(a.price_elasticity[row])
+    if elasticity <= 0 or float(a.price_usd_per_month[row]) <= 0:
+        return ""
+    price, reference = float(a.price_usd_per_month[row]), float(a.reference_price_usd_per_month[row])
+    share = float(elastic_paid_share(a.paid_share[row:row + 1], a.price_usd_per_month[row:row + 1],
+                                     a.reference_price_usd_per_month[row:row + 1], a.price_elasticity[row:row + 1])[0])
+    text = (f"paid share in effect {plain_number(100 * share)}% at {_money(price)}/month "
+            f"({plain_number(100 * float(a.paid_share[row]))}% at the reference {_money(reference)}/month, "
+            f"elasticity {plain_number(elasticity)})")
+    return text if price != reference else text + "; elasticity acts once the price moves from the reference"
+
+
 def _levers_html(frame: pd.DataFrame) -> str:
     rows = []
     for r in frame.itertuples(index=False):
@@ -377,6 +396,8 @@ class FounderApp:
         self.controls: dict[str, Control] = {}
         self.slider_box = widgets.VBox(layout=widgets.Layout(flex="0 0 auto"))
         self.message = widgets.HTML()
+        self.paid_note = widgets.HTML()
+        self.paid_note.add_class("tcpmf-paid-note")
         self.message.add_class("tcpmf-message")
         self.verdict = widgets.HTML()
         self.verdict.add_class("tcpmf-verdict")
@@ -414,6 +435,7 @@ class FounderApp:
                          layout=widgets.Layout(flex_flow="row wrap")),
             self.verdict,
             self.message,
+            self.paid_note,
             self.compare,
             # side by side when there is room, the lever table below the sliders when there is not
             widgets.HBox([self.slider_box, self.levers], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
@@ -666,6 +688,8 @@ class FounderApp:
                               f"<div class='tcpmf-details' style='color:#444;font-size:0.9em'>{html.escape(verdict_text(result))}</div>")
         specs = self.chart_specs(result)
         self.compare.value = self._compare_html(headline, result)
+        note = paid_share_note(result.arrays)
+        self.paid_note.value = f"<i>{html.escape(note)}</i>" if note else ""
         if self.pinned is not None:
             specs["cash"] = self._compare_cash(result)
         for name, chart in specs.items():
