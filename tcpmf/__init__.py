@@ -26,7 +26,6 @@ The layers behind these names, and what may import what, are in ``docs/architect
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from tcpmf.core.version import package_version
@@ -102,7 +101,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _HOMES:
-        value = getattr(import_module(_HOMES[name]), name)
+        from tcpmf.core.extras import import_optional
+
+        value = getattr(import_optional(_HOMES[name], f"tcpmf.{name}"), name)
         globals()[name] = value  # imported once
         return value
     raise AttributeError(f"module 'tcpmf' has no attribute {name!r}")

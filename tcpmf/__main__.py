@@ -1,5 +1,5 @@
 """``python -m tcpmf`` runs the command line."""
 
-from tcpmf.cli.main import main
+from tcpmf.cli import main
 
 main()

@@ -262,7 +262,7 @@ def retention(curve: Any, k: int) -> float:
             survival *= (curve.beta + j - 1) / (curve.alpha + curve.beta + j - 1)
         return survival
     if curve.curve == "table":
-        ages = [0] + sorted(curve.points)
+        ages = [0, *sorted(curve.points)]
         shares = [1.0] + [curve.points[a] for a in sorted(curve.points)]
         if k >= ages[-1]:
             return shares[-1]

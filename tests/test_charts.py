@@ -155,7 +155,7 @@ def test_waterfall_never_labels_a_zero_cost_minus_zero(scenario: tcpmf.Scenario)
     labels = {r["step"]: r["label"] for r in next(d for d in datasets(charts.unit_waterfall(tcpmf.evaluate(free)))
                                                   if d and "label" in d[0])}
     assert labels["other variable"] == "0"
-    assert all("−0" != v and "-0" != v for v in labels.values())
+    assert all(v != "−0" and v != "-0" for v in labels.values())
 
 
 # --- charts of uncertainty results (tcpmf.outputs.uncertainty_charts) ----------------------------------

@@ -1,4 +1,4 @@
-"""Export of results and batch summaries to CSV and Excel (tcpmf.outputs.export)."""
+"""Export of results and batch summaries to CSV and Excel (tcpmf.model.export)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tcpmf
 from tcpmf.cli.main import app
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir
-from tcpmf.outputs.export import assumptions_table, to_csv, to_excel
+from tcpmf.model.export import assumptions_table, to_csv, to_excel
 
 runner = CliRunner()
 PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]

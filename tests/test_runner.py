@@ -288,8 +288,8 @@ def test_killed_between_write_and_rename_leaves_a_temporary_file_that_never_coun
     try:
         # stuck for good once the temporary file is whole (it ends with Parquet's closing magic):
         # until then the child may still be writing it
-        wait_until(lambda: (out / "chunks").is_dir() and len(chunk_names(out)) == done
-                   and len(temporaries(out)) == 1 and temporaries(out)[0].read_bytes().endswith(b"PAR1")
+        wait_until(lambda: ((out / "chunks").is_dir() and len(chunk_names(out)) == done
+                   and len(temporaries(out)) == 1 and temporaries(out)[0].read_bytes().endswith(b"PAR1"))
                    or proc.poll() is not None, 60, "the stuck run")
         assert proc.poll() is None, "the stuck run ended by itself"
 

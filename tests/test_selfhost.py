@@ -426,7 +426,7 @@ def test_two_point_decline_has_no_fake_spread() -> None:
     assert len(two) > 0
     assert two["annual_cost_decline_low"].isna().all() and two["log_slope_standard_error"].isna().all()
     assert two["note"].str.contains("undefined").all()
-    assert not table.loc["gpt-4-class", "log_slope_standard_error"] is pd.NA
+    assert table.loc["gpt-4-class", "log_slope_standard_error"] is not pd.NA
     rows = json.loads(CliRunner().invoke(app, ["decline", "--json"]).stdout)
     assert all(r["annual_cost_decline_high"] is None for r in rows if r["points"] == 2)
 

@@ -1,4 +1,4 @@
-r"""Self-host or API? The monthly token volume above which rented GPUs are cheaper (MODEL.md §1).
+r"""Self-host or API? The monthly token volume above which rented GPUs are cheaper (docs/model.md §1).
 
 At a monthly volume ``V`` of the scenario's token mix (share ``f_in`` input, ``f_out`` output) the
 API bill is ``a·V`` with ``a`` the API price per token: the scenario's API routes blended by share,
@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from tcpmf.catalog.prices import gpu_rent
 from tcpmf.core.errors import TcpmfError
+from tcpmf.core.extras import import_optional
 from tcpmf.model.capacity import HOURS_PER_MONTH
 from tcpmf.model.engine import evaluate
 from tcpmf.model.routing import api_route_prices_m0, self_host_throughput
@@ -190,6 +191,7 @@ def crossover_chart(scenario: Scenario, api_model: str = DEFAULT_API_MODEL, self
 
     The self-host line is the sawtooth ``R(V)·K / V``; a rule marks the crossover.
     """
+    import_optional("altair", "the crossover chart")
     import altair as alt
 
     p = _parts(scenario, api_model, self_host)

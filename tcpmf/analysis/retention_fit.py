@@ -1,4 +1,4 @@
-"""Retention curves fitted to cohort data by maximum likelihood (MODEL.md §4).
+"""Retention curves fitted to cohort data by maximum likelihood (docs/model.md §4).
 
 A cohort table has one row per cohort and age: ``cohort``, ``age_months`` and either the number
 of the cohort's users still active (``active_users``) or their share (``share``).  Each cohort
@@ -46,10 +46,12 @@ from scipy.optimize import minimize
 from scipy.special import expit, logit, xlogy
 
 from tcpmf.core.errors import AssumptionError, TcpmfError
+from tcpmf.core.extras import import_optional
 from tcpmf.core.yamlio import display_path
 from tcpmf.formulas import retention
 
 if TYPE_CHECKING:  # pragma: no cover
+    import_optional("altair", "the retention chart")
     import altair as alt
 
 __all__ = [
@@ -615,6 +617,7 @@ class RetentionFit:
 
     def chart(self, months: int | None = None) -> alt.LayerChart:
         """An Altair chart of observed shares (points, one colour per cohort) and fitted curves (lines)."""
+        import_optional("altair", "the retention chart")
         import altair as alt
 
         table = self.fitted(months)

@@ -36,7 +36,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from tcpmf.catalog import prices as catalog
-from tcpmf.core.errors import _MISSING, AssumptionError, TcpmfError
+from tcpmf.core.errors import _MISSING, AssumptionError, TcpmfError, close_matches
 from tcpmf.core.months import is_month, month_index
 from tcpmf.core.yamlio import assumptions_dir, display_path
 
@@ -245,7 +245,7 @@ def import_prices(
     if wanted is not None and (missing := sorted(wanted - set(entries))):
         raise AssumptionError(display_path(Path(price_map)), missing[0], "a model named in the price map "
                               f"({len(entries)} models; close matches: "
-                              f"{', '.join(catalog.close_matches(missing[0], list(entries))) or 'none'})")
+                              f"{', '.join(close_matches(missing[0], list(entries))) or 'none'})")
     only = {p.lower() for p in providers} if providers is not None else None
     source = f"{Path(price_map).name}, imported {date.today():%Y-%m-%d} (LiteLLM-style price map; per token x 1e6)"
     report = ImportReport(catalog=path, month=month, source=source)
@@ -287,8 +287,8 @@ def import_prices(
             continue
         report.records[name] = record
         new = CommentedMap([("date", DoubleQuotedScalarString(month))])
-        for key, value in record.items():
-            new[key] = value
+        for entry_key, value in record.items():
+            new[entry_key] = value
         new["source"] = DoubleQuotedScalarString(source)
         if name in known:
             prices = known[name]["prices"]

@@ -8,7 +8,6 @@ the exchange rate in force at the record's date (``fx.yaml``).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tcpmf.catalog.serving import ArchitecturesFile, ServingCalibrationFile
-from tcpmf.core.errors import AssumptionError
+from tcpmf.core.errors import AssumptionError, close_matches
 from tcpmf.core.months import MONTH_PATTERN, month_index
 from tcpmf.core.yamlio import (
     assumptions_dir,
@@ -219,14 +218,6 @@ def _in_force(records: list[Any], month: str) -> Any | None:
         if month_index(record.date) <= month_index(month):
             chosen = record
     return chosen
-
-
-def close_matches(name: str, names: list[str]) -> list[str]:
-    """Up to five catalog names that look like *name*."""
-    lowered = {n.lower(): n for n in names}
-    hits = difflib.get_close_matches(name.lower(), list(lowered), n=5, cutoff=0.5)
-    hits += [n for n in lowered if name.lower() in n and n not in hits][: 5 - len(hits)]
-    return [lowered[h] for h in hits]
 
 
 def model_names(directory: Path | None = None) -> list[str]:

@@ -1,4 +1,4 @@
-r"""Roofline throughput of a model served on GPUs (MODEL.md §1).
+r"""Roofline throughput of a model served on GPUs (docs/model.md §1).
 
 A replica of ``G`` GPUs serving a model of ``P`` parameters (``P_active`` per token for a
 mixture-of-experts), ``b`` bytes per parameter, at a batch of ``B`` sequences of ``L`` tokens of

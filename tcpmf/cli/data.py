@@ -136,7 +136,7 @@ def export(
 ) -> None:
     """Evaluate scenarios and export summary, monthly and assumptions (with sources) to Excel or CSV."""
     from tcpmf.model.engine import evaluate
-    from tcpmf.outputs.export import to_csv, to_excel
+    from tcpmf.model.export import to_csv, to_excel
 
     if excel is None and csv is None:
         raise typer.BadParameter("give --excel FILE or --csv DIR (or both)")

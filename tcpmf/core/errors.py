@@ -7,6 +7,7 @@ exits non-zero; library callers can catch it and read the parts as attributes.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,3 +58,11 @@ class AssumptionError(TcpmfError):
 
     def __str__(self) -> str:
         return self.message
+
+
+def close_matches(name: str, names: list[str]) -> list[str]:
+    """Up to five of *names* (catalog entries, schema keys) that look like *name*."""
+    lowered = {n.lower(): n for n in names}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=5, cutoff=0.5)
+    hits += [n for n in lowered if name.lower() in n and n not in hits][: 5 - len(hits)]
+    return [lowered[h] for h in hits]

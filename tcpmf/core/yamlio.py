@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from tcpmf.core.errors import AssumptionError
+from tcpmf.core.errors import AssumptionError, close_matches
 from tcpmf.core.months import MONTH_PATTERN
 
 __all__ = ["assumptions_dir", "deep_merge", "read_tree", "read_yaml", "validation_error"]
@@ -81,7 +81,7 @@ class _Loader(yaml.SafeLoader):
             return super().construct_object(node, deep=deep)
         except yaml.YAMLError:
             raise
-        except Exception as exc:  # noqa: BLE001 - PyYAML lets ValueError, KeyError... out (2024-13-01)
+        except Exception as exc:
             tag = str(node.tag).rsplit(":", 1)[-1]
             shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
             detail = f": {exc}" if isinstance(exc, ValueError) else ""
@@ -316,7 +316,10 @@ def _range_text(info: Any) -> str:
             else:
                 high, high_open = value, is_open
     kind = "a whole number" if info.annotation is int else "a number"
-    fmt = lambda v: f"{v:g}"
+
+    def fmt(v: float) -> str:
+        return f"{v:g}"
+
     if low is not None and high is not None:
         return f"{kind} in {'(' if low_open else '['}{fmt(low)}, {fmt(high)}{')' if high_open else ']'}"
     if low is not None:
@@ -331,8 +334,6 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
     if kind == "extra_forbidden":
         if model is None:
             return "unknown key"
-        from tcpmf.catalog.prices import close_matches
-
         fields = sorted(model.model_fields)
         near = close_matches(key, fields)
         hint = f"did you mean {', '.join(near)}? " if near else ""

@@ -1,4 +1,4 @@
-"""Inference cost: USD per 1M tokens by route, and its decline over time (MODEL.md §1).
+"""Inference cost: USD per 1M tokens by route, and its decline over time (docs/model.md §1).
 
 Functions are ufunc-like: arrays in (any broadcastable shapes), arrays out.
 """

@@ -1,4 +1,4 @@
-"""Unit economics, cash and the summary metrics (MODEL.md §5).
+"""Unit economics, cash and the summary metrics (docs/model.md §5).
 
 All arrays are time-major, shape ``(T, N)``, with a boolean ``in_horizon`` of the same shape
 marking the months each scenario actually has.

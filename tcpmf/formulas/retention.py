@@ -1,4 +1,4 @@
-"""Retention curves and the cohort convolution (MODEL.md §4).
+"""Retention curves and the cohort convolution (docs/model.md §4).
 
 Curves return the share ``r(k)`` of a cohort still active at age ``k`` months, with ``r(0) = 1``.
 Arrays are time-major inside the engine: shape ``(T, N)`` for T months and N scenarios.
@@ -68,7 +68,7 @@ def sbg(alpha: ArrayLike, beta: ArrayLike, months: int) -> NDArray[np.float64]:
     b = np.asarray(beta, float)
     j = np.arange(1, months, dtype=float)[:, None]
     ratios = (b + j - 1.0) / (a + b + j - 1.0)
-    return np.concatenate([np.ones((1,) + np.broadcast(a, b).shape), np.cumprod(ratios, axis=0)])
+    return np.concatenate([np.ones((1, *np.broadcast(a, b).shape)), np.cumprod(ratios, axis=0)])
 
 
 def table(points: Mapping[int, float], months: int) -> NDArray[np.float64]:

@@ -1,4 +1,4 @@
-"""Revenue per MAU a month (MODEL.md §3): subscription, ads, usage-based and commerce."""
+"""Revenue per MAU a month (docs/model.md §3): subscription, ads, usage-based and commerce."""
 
 from __future__ import annotations
 

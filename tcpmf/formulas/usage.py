@@ -1,4 +1,4 @@
-"""Usage per monthly active user: calls and tokens (MODEL.md §2)."""
+"""Usage per monthly active user: calls and tokens (docs/model.md §2)."""
 
 from __future__ import annotations
 

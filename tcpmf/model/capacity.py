@@ -1,4 +1,4 @@
-r"""Self-hosted capacity that follows demand: replicas, utilization and the GPU bill (MODEL.md §1).
+r"""Self-hosted capacity that follows demand: replicas, utilization and the GPU bill (docs/model.md §1).
 
 A replica of ``G`` GPUs rented at ``g`` USD per GPU-hour serves ``θ_in`` prompt and ``θ_out``
 output tokens per second.  A month's token demand keeps replicas busy for

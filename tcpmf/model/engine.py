@@ -341,13 +341,13 @@ class Result:
 
     def to_excel(self, path: str | os.PathLike[str]) -> Path:
         """Write summary, monthly and the assumptions with their sources to an Excel workbook."""
-        from tcpmf.outputs.export import to_excel
+        from tcpmf.model.export import to_excel
 
         return to_excel(self, path)
 
     def to_csv(self, folder: str | os.PathLike[str]) -> list[Path]:
         """Write summary.csv, monthly.csv and assumptions.csv into *folder*."""
-        from tcpmf.outputs.export import to_csv
+        from tcpmf.model.export import to_csv
 
         return to_csv(self, folder)
 

@@ -68,7 +68,7 @@ Users = Annotated[float, Field(ge=0, le=1e10)]
 
 
 class SelfHost(_Section):
-    """Serving on rented GPUs (MODEL.md §1): ``c = g·G / (3600·θ·u) · 1e6`` USD per 1M tokens.
+    """Serving on rented GPUs (docs/model.md §1): ``c = g·G / (3600·θ·u) · 1e6`` USD per 1M tokens.
 
     Throughput is given (``*_tokens_per_s_per_replica``) or estimated by the roofline from an
     ``architecture`` (:mod:`tcpmf.catalog.roofline`).  Utilization is given (``utilization``, a fixed
@@ -176,7 +176,7 @@ class ModelChoice(_Section):
 
 
 class Usage(_Section):
-    """Usage per monthly active user (MODEL.md §2)."""
+    """Usage per monthly active user (docs/model.md §2)."""
 
     dau_per_mau: Share
     sessions_per_day: Count

@@ -176,8 +176,8 @@ def _with_file_base(spec: Any, dist: Distribution, written: Any) -> Any:
 def _blame_uncertain(exc: AssumptionError, uncertain: Mapping[str, Any], file: str, where: str) -> AssumptionError:
     """A scenario error caused by one of a product's ``uncertain`` entries, told at that entry, with
     the distribution as written (the scenario saw only its nominal value)."""
-    for key, spec in uncertain.items():
-        key = str(key)
+    for raw_key, spec in uncertain.items():
+        key = str(raw_key)
         if exc.key_path == key or exc.key_path.startswith(f"{key}.") or key.startswith(f"{exc.key_path}."):
             allowed = exc.allowed
             if exc.key_path != key:

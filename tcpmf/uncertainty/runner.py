@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tcpmf.core.errors import TcpmfError
+from tcpmf.core.extras import import_optional
 from tcpmf.core.version import package_version
 from tcpmf.core.yamlio import assumptions_dir, display_path
 from tcpmf.schema.scenario import Scenario
@@ -342,7 +343,7 @@ def _init_worker(portfolio: Portfolio, parent: int) -> None:
     """Process-pool initializer: receive the portfolio once, leave Ctrl-C to the parent, let go of
     the run lock a fork copied, and end with the parent (a killed ``tcpmf run`` leaves no worker
     behind, computing for nobody)."""
-    global _WORKER_PORTFOLIO
+    global _WORKER_PORTFOLIO  # noqa: PLW0603 - one portfolio per worker process, set once here
     _WORKER_PORTFOLIO = portfolio
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's stop-between-chunks handler
@@ -420,6 +421,7 @@ def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
           scheduler: str | None) -> Iterator[Done]:
     from concurrent.futures import CancelledError
 
+    import_optional("distributed", "the dask executor")
     from distributed import Client, KilledWorker, LocalCluster, as_completed
     from distributed.comm import CommClosedError
 

@@ -43,6 +43,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from tcpmf.core.errors import AssumptionError, TcpmfError
+from tcpmf.core.extras import import_optional
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
 from tcpmf.schema.scenario import Scenario
 from tcpmf.uncertainty.batch import DEFAULT_CHUNK_SIZE, OUTCOME_COLUMNS, evaluate_inputs
@@ -383,6 +384,7 @@ def sobol(
     --------
     >>> tcpmf.sobol("assumptions/portfolios/consumer_stages.yaml", outcome="clears_break_even", n=512)  # doctest: +SKIP
     """
+    import_optional("SALib", "tcpmf.sobol")
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 

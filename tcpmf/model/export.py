@@ -10,7 +10,7 @@ can check each number.
 Examples
 --------
 >>> import tcpmf
->>> from tcpmf.outputs.export import to_excel
+>>> from tcpmf.model.export import to_excel
 >>> result = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
 >>> to_excel(result, "writing_assistant.xlsx")  # doctest: +SKIP
 """
@@ -26,6 +26,7 @@ import pandas as pd
 
 from tcpmf.catalog import prices as catalog
 from tcpmf.core.errors import TcpmfError
+from tcpmf.core.extras import import_optional
 from tcpmf.core.yamlio import assumptions_dir, display_path, origin_file
 from tcpmf.schema.scenario import Scenario
 
@@ -229,6 +230,7 @@ def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: s
     long = [n for n in named if len(n) > 31 or any(c in n for c in "[]:*?/\\")]
     if long:
         raise TcpmfError(f"sheet name {long[0]!r}: at most 31 characters and none of []:*?/\\")
+    import_optional("openpyxl", "writing an Excel workbook")
     try:
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in named.items():
