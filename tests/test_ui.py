@@ -180,3 +180,145 @@ def test_token_price_slider_of_a_demand_driven_host_starts_at_the_effective_pric
 
 def test_levers_table_notes_a_far_price_answer_under_low_elasticity(app: FounderApp) -> None:
     assert "check the elasticity" in app.levers.value
+
+
+def test_verdict_shows_the_short_headline_first_and_the_details_under_it(app: FounderApp) -> None:
+    from tcpmf.analysis.levers import what_it_takes
+    from tcpmf.app.widgets import verdict_headline
+
+    assert app.result is not None
+    headline = html.escape(verdict_headline(app.result, what_it_takes(app.scenario, arrays=app.result.arrays)))
+    details = html.escape(verdict_text(app.result))
+    assert headline.startswith("Doesn") and "needs token price ≤ $" in headline
+    assert app.verdict.value.index(headline) < app.verdict.value.index(details)
+
+
+@pytest.mark.parametrize(("name", "key", "value"), [
+    ("fixed_usd_per_month", "costs.fixed_usd_per_month", 1_250_000.0),
+    ("monthly_growth", "growth.monthly_growth", 0.08),
+    ("paid_budget_usd_per_month", "growth.paid_budget_usd_per_month", 250_000.0),
+    ("dau_per_mau", "usage.dau_per_mau", 0.4),
+    ("horizon_months", "horizon_months", 60),
+])
+def test_driver_sliders_move_the_model_as_an_override_does(app: FounderApp, name: str, key: str, value: float) -> None:
+    app.sliders[name].value = value
+    expected = tcpmf.evaluate(app.base.override({key: value}))
+    assert app.scenario == app.base.override({key: value})
+    cash = [r["cash_usd"] for r in rows(app.charts["cash"].spec, "cash_usd")]
+    np.testing.assert_allclose(cash, expected.monthly["cash_usd"].to_numpy())
+    assert app.typed[name].value.replace(",", "") in {f"{value:g}", f"{value:.0f}"}
+
+
+def test_typed_values_beyond_the_slider_are_taken_and_bad_ones_refused_with_a_message(app: FounderApp) -> None:
+    price = app.sliders["price_usd_per_month"]
+    app.type_value("price_usd_per_month", "1,500")  # beyond the slider's range, within the schema's
+    assert price.value == 1500.0 and price.max >= 1500.0 and app.message.value == ""
+    assert app.scenario.revenue.subscription is not None
+    assert app.scenario.revenue.subscription.price_usd_per_month == 1500.0
+    for text in ("abc", "-5", "2e7"):  # not a number; below 0; above the schema's 1e6
+        verdict = app.verdict.value
+        app.type_value("price_usd_per_month", text)
+        assert price.value == 1500.0, text  # never clamped or zeroed
+        assert "⚠" in app.message.value and "kept 1,500" in app.message.value, text
+        assert app.verdict.value == verdict
+        assert app.typed["price_usd_per_month"].value == "1,500"  # the box shows the value in effect
+    app.type_value("paid_share", "6.5%")
+    assert app.sliders["paid_share"].value == pytest.approx(0.065) and app.message.value == ""
+
+
+def test_every_lever_answer_lies_on_its_slider(app: FounderApp) -> None:
+    from tcpmf.analysis.levers import what_it_takes
+
+    levers = what_it_takes(app.scenario, arrays=app.result.arrays if app.result else None)
+    needed = levers[levers["status"] == "needs"]
+    assert len(needed) >= 3
+    for r in needed.itertuples(index=False):
+        if r.lever in app.sliders:
+            slider = app.sliders[r.lever]
+            assert slider.min <= float(r.value) <= slider.max, r.lever
+
+
+def frontier_marker(app: FounderApp) -> dict[str, Any]:
+    return rows(app.charts["frontier"].spec, "label")[0]
+
+
+def test_titles_and_frontier_follow_the_product_the_model_and_the_sliders(app: FounderApp) -> None:
+    from tcpmf.outputs import charts
+
+    coding = next(name for name in app.product.options if name.startswith("Coding helper"))
+    app.product.value = coding
+    for name, chart in app.charts.items():
+        assert coding in str(chart.spec["title"]), name
+    expected = charts.breakeven_frontier(app.scenario, points=31).to_dict(validate=False)
+    assert rows(app.charts["frontier"].spec, "contribution") == rows(expected, "contribution")
+    app.model.value = "gpt-4o-mini"
+    for name, chart in app.charts.items():
+        assert "gpt-4o-mini" in str(chart.spec["title"]), name
+    assert app.scenario.model.name == "gpt-4o-mini"
+    before = frontier_marker(app)["x"]
+    app.sliders["usd_per_mtok"].value = app.sliders["usd_per_mtok"].value * 2
+    after = rows(app.charts["frontier"].spec, "contribution")
+    step = after[1]["x"] - after[0]["x"]
+    assert frontier_marker(app)["x"] == pytest.approx(app.sliders["usd_per_mtok"].value + step / 2)
+    assert frontier_marker(app)["x"] != before
+
+
+def test_open_move_save_reopen_gives_the_same_verdict_and_reset_goes_back(app: FounderApp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app.open(str(PRODUCTS / "coding_helper.yaml"))
+    assert app.product.value.startswith("Coding helper") and "opened" in app.message.value
+    start = dict(app._start)
+    app.sliders["price_usd_per_month"].value = 40.0
+    app.sliders["fixed_usd_per_month"].value = 50_000.0
+    app.model.value = "gpt-4o-mini"
+    verdict, scenario = app.verdict.value, app.scenario
+    saved = app.save(str(tmp_path / "mine.yaml"))
+    assert saved is not None and "saved to" in app.message.value and "⚠" not in app.message.value
+    assert tcpmf.load(saved) == scenario
+    app.open(str(saved))
+    assert app.scenario == scenario and app.verdict.value == verdict
+    app.reset()  # back to the saved file: nothing moved
+    assert app.scenario == scenario
+    app.open(str(PRODUCTS / "coding_helper.yaml"))
+    app.sliders["price_usd_per_month"].value = 40.0
+    app.reset()
+    assert {n: s.value for n, s in app.sliders.items()} == start
+    assert app.scenario == tcpmf.load(PRODUCTS / "coding_helper.yaml")
+
+
+def test_save_says_when_a_column_level_slider_is_not_in_the_file(app: FounderApp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app.sliders["usd_per_mtok"].value = 1.0
+    app.save(str(tmp_path / "x.yaml"))
+    assert "⚠" in app.message.value and "not saved: token $/1M" in app.message.value
+    app.open(str(tmp_path / "missing.yaml"))
+    assert "⚠" in app.message.value and "missing.yaml" in app.message.value
+
+
+def test_pinned_state_is_compared_with_the_current_one(app: FounderApp) -> None:
+    assert app.compare.value == ""
+    pinned = app.scenario
+    app.pin()
+    app.sliders["price_usd_per_month"].value = 40.0
+    now = app.scenario
+    table = app.compare.value
+    assert "pinned" in table and "now" in table
+    for s in (pinned, now):
+        row = tcpmf.evaluate(s).summary.iloc[0]
+        assert str(int(row["payback_month"])) in table
+    cash = rows(app.charts["cash"].spec, "cash_usd")
+    for label, s in (("pinned", pinned), ("now", now)):
+        np.testing.assert_allclose([r["cash_usd"] for r in cash if r["state"] == label],
+                                   tcpmf.evaluate(s).monthly["cash_usd"].to_numpy())
+
+
+@pytest.mark.parametrize("price", [10.0, 20.0, 30.0, 80.0])
+def test_paid_share_note_states_the_share_in_effect(app: FounderApp, price: float) -> None:
+    from tcpmf.app.widgets import plain_number
+
+    app.sliders["price_usd_per_month"].value = price
+    sub = app.base.revenue.subscription
+    assert sub is not None and sub.price_elasticity > 0
+    expected = min(1.0, sub.paid_share * (price / sub.price_usd_per_month) ** -sub.price_elasticity)
+    assert f"paid share in effect {plain_number(100 * expected)}%" in app.paid_note.value
+    assert ("elasticity acts once the price moves" in app.paid_note.value) == (price == sub.price_usd_per_month)
+    app.sliders["price_elasticity"].value = 0.0
+    assert app.paid_note.value == ""

@@ -28,7 +28,7 @@ import pandas as pd
 from tcpmf.analysis.levers import LEVERS, apply_lever, lever_value, repeat
 from tcpmf.catalog.prices import model_price
 from tcpmf.formulas.retention import cohort_users as cohort_matrix
-from tcpmf.model.arrays import from_scenarios
+from tcpmf.model.arrays import ScenarioArrays, from_scenarios
 from tcpmf.model.engine import Result, evaluate, evaluate_arrays
 from tcpmf.schema.scenario import ModelChoice, Scenario
 
@@ -235,18 +235,21 @@ def _axis_values(scenario: Scenario, lever: str, current: float, points: int) ->
 
 def breakeven_frontier(scenario: Scenario, x: str = "usd_per_mtok", y: str = "paid_share",
                        x_values: Sequence[float] | None = None, y_values: Sequence[float] | None = None,
-                       points: int = 41, width: int = WIDTH, height: int = HEIGHT) -> alt.LayerChart:
+                       points: int = 41, width: int = WIDTH, height: int = HEIGHT,
+                       arrays: ScenarioArrays | None = None) -> alt.LayerChart:
     """Month-0 contribution per MAU over a grid of two levers, with the zero-contribution line.
 
     The whole grid is one vectorized engine call on ``len(x_values) · len(y_values)`` columns.
     *x* and *y* are lever names from :data:`tcpmf.analysis.levers.LEVERS` (default: token price × paid
     share); their values default to ``0 … 3 ×`` the scenario's own.  The line joins, row by row,
     the *x* at which contribution crosses zero (linear interpolation between grid columns).
+    *arrays*: the scenario's columns with column-level levers already moved (as the app's token
+    price slider does); default ``from_scenarios([scenario])``.
     """
     for lever in (x, y):
         if lever not in LEVERS:
             raise KeyError(f"unknown lever {lever!r}; choose from {', '.join(LEVERS)}")
-    base = from_scenarios([scenario])
+    base = from_scenarios([scenario]) if arrays is None else arrays
     x0, y0 = lever_value(base, scenario, x), lever_value(base, scenario, y)
     xs = np.asarray(x_values if x_values is not None else _axis_values(scenario, x, x0, points), float)
     ys = np.asarray(y_values if y_values is not None else _axis_values(scenario, y, y0, points), float)

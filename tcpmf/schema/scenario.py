@@ -387,6 +387,33 @@ class Scenario(Section):
         the scenario itself holds each one's nominal value (:mod:`tcpmf.schema.distributions`)."""
         return dict(self._distributions)
 
+    def __eq__(self, other: object) -> bool:
+        """Same assumptions: the same values, sources and uncertainties, wherever each was read from."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return (
+            self.__dict__ == other.__dict__
+            and self._sources == other._sources
+            and self._distributions == other._distributions
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.start_month, self.category))
+
+    def to_yaml(self) -> str:
+        """This scenario as the text of a self-contained scenario file (no ``extends``).
+
+        Sources, ``assumed`` reasons, CNY amounts and distributions are written as they were given;
+        ``load`` of the text gives an equal scenario (``load(path) == s`` after :meth:`save`).
+        """
+        return scenario_yaml(self)
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_yaml` to *path* (UTF-8) and return the path."""
+        target = Path(path)
+        target.write_text(self.to_yaml(), encoding="utf-8")
+        return target
+
     def override(self, values: Mapping[str, Any]) -> Scenario:
         """A validated copy with dotted keys replaced: ``s.override({"usage.sessions_per_day": 4})``.
 
@@ -420,6 +447,29 @@ class Scenario(Section):
             provenance[str(dotted)] = "<override>"
         _pin_reference_price(self, raw, values)
         return validate_tree(raw, self._file, provenance)
+
+
+def _plain(tree: Any) -> Any:
+    """A YAML-safe copy: mappings, lists, text, bool, int and float (numpy scalars unwrapped)."""
+    if isinstance(tree, Mapping):
+        return {key: _plain(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_plain(item) for item in tree]
+    if tree is None or isinstance(tree, (str, bool, int, float)):
+        return tree
+    item = getattr(tree, "item", None)  # a numpy scalar
+    return item() if callable(item) else tree
+
+
+def scenario_yaml(s: Scenario) -> str:
+    """The text of a scenario file that loads back to *s* (see :meth:`Scenario.to_yaml`)."""
+    import yaml
+
+    from tcpmf.core.version import package_version
+
+    tree = _plain(s._raw) if s._raw else s.model_dump(mode="json", exclude_none=True)
+    header = f"# A tcpmf scenario (saved by tcpmf {package_version()} from {s.file}); money in USD unless a value says currency: CNY\n"
+    return header + yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
 
 
 def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, Any]) -> None:
