@@ -322,3 +322,43 @@ def test_paid_share_note_states_the_share_in_effect(app: FounderApp, price: floa
     assert ("elasticity acts once the price moves" in app.paid_note.value) == (price == sub.price_usd_per_month)
     app.sliders["price_elasticity"].value = 0.0
     assert app.paid_note.value == ""
+
+
+def test_a_cny_file_is_shown_in_cny_and_the_toggle_changes_only_the_display() -> None:
+    """Money stays USD inside: the toggle changes the boxes, labels and verdict text, never the result."""
+    from tcpmf.app.widgets import USD, display_currency
+    from tcpmf.catalog.prices import cny_per_usd
+
+    app = FounderApp(PRODUCTS / "smb_customer_service_subscription.yaml")
+    rate = cny_per_usd(app.base.start_month)
+    assert app.currency.code == "CNY" and app.currency.per_usd == rate
+    assert app.currency_toggle.value == "CNY"
+    assert float(app.typed["price_usd_per_month"].value.replace(",", "")) == pytest.approx(199, rel=1e-3)  # as the file says
+    assert "¥" in app.sliders["price_usd_per_month"].description and "¥" in app.verdict.value and "$" not in app.verdict.value
+    assert app.result is not None
+    summary_cny = app.result.summary.copy()
+
+    app.set_currency("USD")
+    assert app.currency == USD and "$" in app.verdict.value and "¥" not in app.verdict.value
+    assert app.result.summary.equals(summary_cny)
+    assert float(app.typed["price_usd_per_month"].value) == pytest.approx(199 / rate, rel=1e-3)
+
+    app.currency_toggle.value = "CNY"  # the toggle itself
+    app.type_value("price_usd_per_month", "299")  # typed in CNY: the USD inside is 299 / rate
+    assert app.sliders["price_usd_per_month"].value == pytest.approx(299 / rate, rel=1e-12)
+    expected = tcpmf.evaluate(app.base.override({"revenue.subscription.price_usd_per_month": 299 / rate})).summary.iloc[0]
+    assert app.result.summary.iloc[0]["contribution_usd_per_mau_m0"] == pytest.approx(expected["contribution_usd_per_mau_m0"])
+    app.type_value("price_usd_per_month", str(2e6 * rate))  # beyond the schema's USD bound, said in CNY
+    assert "¥" in app.message.value and "outside the allowed" in app.message.value
+    assert display_currency(tcpmf.load(PRODUCTS / "writing_assistant.yaml")) == USD
+
+
+def test_a_usd_file_can_be_shown_in_cny_at_the_catalog_rate(app: FounderApp) -> None:
+    from tcpmf.catalog.prices import cny_per_usd
+
+    assert app.currency.code == "USD"
+    usd_box = float(app.typed["fixed_usd_per_month"].value.replace(",", ""))
+    app.set_currency("CNY")
+    rate = cny_per_usd(app.base.start_month)
+    assert float(app.typed["fixed_usd_per_month"].value.replace(",", "")) == pytest.approx(usd_box * rate, rel=1e-3)
+    assert "rate" in app.currency_note.value and "¥" in app.levers.value + app.verdict.value

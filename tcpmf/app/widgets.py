@@ -35,7 +35,7 @@ import pandas as pd
 
 from tcpmf.analysis.levers import apply_lever, lever_value, what_it_takes
 from tcpmf.analysis.timeline import timeline
-from tcpmf.catalog.prices import model_names
+from tcpmf.catalog.prices import cny_per_usd, model_names
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.months import month_label
 from tcpmf.core.yamlio import assumptions_dir
@@ -45,8 +45,9 @@ from tcpmf.model.engine import Result, evaluate_arrays
 from tcpmf.outputs import charts
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
 
-__all__ = ["Control", "FounderApp", "TimelineView", "controls_for", "enable_offline", "lever_answer_text", "model_label",
-           "paid_share_note", "parse_typed", "plain_number", "slider_range", "verdict_headline", "verdict_text"]
+__all__ = ["MONEY_CONTROLS", "USD", "Control", "Currency", "FounderApp", "TimelineView", "controls_for", "display_currency",
+           "enable_offline", "lever_answer_text", "model_label", "paid_share_note", "parse_typed", "plain_number",
+           "slider_range", "verdict_headline", "verdict_text"]
 
 SELF_HOSTED = "(self-hosted, as in the file)"
 
@@ -216,13 +217,54 @@ def model_label(s: Scenario) -> str:
     return SELF_HOSTED if m.route == "self_host" else m.name
 
 
-def _money(x: float) -> str:
-    sign, x = ("−" if x < 0 else ""), abs(x)
-    return sign + (f"${x:,.0f}" if x >= 100 else f"${x:,.3g}" if x >= 0.01 else f"${x:,.2g}")
+@dataclass(frozen=True)
+class Currency:
+    """How money is shown: its code, symbol and units per USD (money stays USD inside)."""
+
+    code: str
+    symbol: str
+    per_usd: float
+
+    def label(self, text: str) -> str:
+        """*text* (a slider or lever label) with ``$`` as this currency's symbol."""
+        return text if self.code == "USD" else text.replace("$", self.symbol)
 
 
-def verdict_text(result: Result, row: int = 0) -> str:
-    """One line: clears or not, break-even and payback months, max affordable USD per 1M tokens."""
+USD = Currency("USD", "$", 1.0)
+
+#: The sliders that hold money (USD inside; their boxes show the display currency).
+MONEY_CONTROLS = frozenset({"price_usd_per_month", "rpm_usd", "usd_per_mtok", "cac_usd", "paid_budget_usd_per_month",
+                            "fixed_usd_per_month"})
+
+
+def display_currency(s: Scenario, code: str | None = None) -> Currency:
+    """USD, or CNY at the catalog's CNY/USD rate in force at *s*'s start month (``catalog/fx.yaml``).
+
+    *code* ``None``: CNY when the file gives any money in CNY (``currency: CNY``), else USD.
+
+    Examples
+    --------
+    >>> s = load(assumptions_dir() / "products" / "smb_customer_service_subscription.yaml")
+    >>> display_currency(s)
+    Currency(code='CNY', symbol='¥', per_usd=7.19)
+    """
+    code = code or ("CNY" if s.cny_keys else "USD")
+    if code == "USD":
+        return USD
+    if code != "CNY":
+        raise ValueError(f"display currency {code!r}: choose USD or CNY")
+    return Currency("CNY", "¥", cny_per_usd(s.start_month))
+
+
+def _money(x: float, currency: Currency = USD) -> str:
+    x *= currency.per_usd
+    sign, x, sym = ("−" if x < 0 else ""), abs(x), currency.symbol
+    return sign + (f"{sym}{x:,.0f}" if x >= 100 else f"{sym}{plain_number(x)}" if x >= 0.01 else f"{sym}{plain_number(x, 2)}")
+
+
+def verdict_text(result: Result, row: int = 0, currency: Currency = USD) -> str:
+    """One line: clears or not, break-even and payback months, max affordable price per 1M tokens
+    (money in *currency*)."""
     summary = result.computed.summary
     a = result.arrays
 
@@ -238,7 +280,7 @@ def verdict_text(result: Result, row: int = 0) -> str:
     blended = float(summary["usd_per_mtok_blended_m0"][0][row])
     head = "Clears break-even" if clears else "Does not clear break-even"
     parts = [
-        f"{head}: contribution {_money(contribution)} per MAU at month 0",
+        f"{head}: contribution {_money(contribution, currency)} per MAU at month 0",
         f"break-even month {breakeven}" if breakeven is not None else f"no break-even within {horizon} months",
         f"payback month {payback}" if payback is not None else f"no payback within {horizon} months",
     ]
@@ -246,8 +288,9 @@ def verdict_text(result: Result, row: int = 0) -> str:
         today = month("payback_month_m0_prices")
         parts.append(f"at today's token prices payback month {today}" if today is not None
                      else "no payback at today's token prices")
-    parts.append(f"max affordable {_money(float(values[row]))} per 1M tokens (now {_money(blended)})"
-                 if found is not None and found[row] else f"no token price affords it (now {_money(blended)} per 1M tokens)")
+    parts.append(f"max affordable {_money(float(values[row]), currency)} per 1M tokens (now {_money(blended, currency)})"
+                 if found is not None and found[row]
+                 else f"no token price affords it (now {_money(blended, currency)} per 1M tokens)")
     if not clears and tcpmf_month is not None and tcpmf_month > 0:
         parts.append(f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall")
     return " · ".join(parts)
@@ -275,11 +318,11 @@ _LEVER_SHARE = frozenset({"paid_share", "retention_r1"})
 _HEADLINE_LEVERS = ("usd_per_mtok", "paid_share")
 
 
-def lever_answer_text(lever: str, label: str, direction: str, value: float) -> str:
+def lever_answer_text(lever: str, label: str, direction: str, value: float, currency: Currency = USD) -> str:
     """``"token price ≤ $1.17"``, ``"paid share ≥ 6.1%"``, ``"sessions per day ≤ 0.456"``."""
     sign = {">=": "≥", "<=": "≤"}.get(direction, direction)
     if lever in _LEVER_MONEY:
-        amount = _money(value)
+        amount = _money(value, currency)
     elif lever in _LEVER_SHARE:
         amount = f"{plain_number(100 * value, 2 if value < 0.1 else 3)}%"
     else:
@@ -287,7 +330,7 @@ def lever_answer_text(lever: str, label: str, direction: str, value: float) -> s
     return f"{label} {sign} {amount}"
 
 
-def verdict_headline(result: Result, levers: pd.DataFrame | None = None, row: int = 0) -> str:
+def verdict_headline(result: Result, levers: pd.DataFrame | None = None, row: int = 0, currency: Currency = USD) -> str:
     """The short verdict: ``"Clears — contribution is $1.20 per user"``, or ``"Doesn't clear —
     contribution is $0.0022 per user; needs token price ≤ $1.17 or paid share ≥ 6.1%"``.
 
@@ -297,21 +340,21 @@ def verdict_headline(result: Result, levers: pd.DataFrame | None = None, row: in
     summary = result.computed.summary
     clears = bool(summary["clears_break_even"][0][row])
     contribution = float(summary["contribution_usd_per_mau_m0"][0][row])
-    head = ("Clears" if clears else "Doesn't clear") + f" — contribution is {_money(contribution)} per user"
+    head = ("Clears" if clears else "Doesn't clear") + f" — contribution is {_money(contribution, currency)} per user"
     if clears or levers is None:
         return head
     needs = levers[levers["status"] == "needs"]
     first = needs[needs["lever"].isin(_HEADLINE_LEVERS)]
     chosen = first if len(first) else needs.head(2)
     order = {name: i for i, name in enumerate(_HEADLINE_LEVERS)}
-    answers = [lever_answer_text(str(r.lever), str(r.label), str(r.direction), float(r.value))
+    answers = [lever_answer_text(str(r.lever), str(r.label), str(r.direction), float(r.value), currency)
                for r in sorted(chosen.itertuples(index=False), key=lambda r: order.get(str(r.lever), len(order)))]
     if not answers:
         return head + "; no single lever in range clears it"
     return head + "; needs " + " or ".join(answers)
 
 
-def paid_share_note(a: ScenarioArrays, row: int = 0) -> str:
+def paid_share_note(a: ScenarioArrays, row: int = 0, currency: Currency = USD) -> str:
     """The paid share in effect, when price elasticity makes it differ from the paid-share slider's
     (which is the share at the reference price): e.g. ``"paid share in effect 2.9% at $30/month
     (3.5% at the reference $20/month, elasticity 0.8)"``; empty without a subscription or elasticity."""
@@ -323,19 +366,24 @@ def paid_share_note(a: ScenarioArrays, row: int = 0) -> str:
     price, reference = float(a.price_usd_per_month[row]), float(a.reference_price_usd_per_month[row])
     share = float(elastic_paid_share(a.paid_share[row:row + 1], a.price_usd_per_month[row:row + 1],
                                      a.reference_price_usd_per_month[row:row + 1], a.price_elasticity[row:row + 1])[0])
-    text = (f"paid share in effect {plain_number(100 * share)}% at {_money(price)}/month "
-            f"({plain_number(100 * float(a.paid_share[row]))}% at the reference {_money(reference)}/month, "
+    text = (f"paid share in effect {plain_number(100 * share)}% at {_money(price, currency)}/month "
+            f"({plain_number(100 * float(a.paid_share[row]))}% at the reference {_money(reference, currency)}/month, "
             f"elasticity {plain_number(elasticity)})")
     return text if price != reference else text + "; elasticity acts once the price moves from the reference"
 
 
-def _levers_html(frame: pd.DataFrame) -> str:
+def _levers_html(frame: pd.DataFrame, currency: Currency = USD) -> str:
     rows = []
     for r in frame.itertuples(index=False):
         if r.status == "n/a":
             continue
-        value = "—" if pd.isna(r.value) else plain_number(float(r.value), 4)
-        current = "—" if pd.isna(r.current) else plain_number(float(r.current), 4)
+
+        def shown(x: Any, lever: str = str(r.lever)) -> str:
+            if pd.isna(x):
+                return "—"
+            return _money(float(x), currency) if lever in _LEVER_MONEY else plain_number(float(x), 4)
+
+        value, current = shown(r.value), shown(r.current)
         meaning = {
             "needs": f"clears at {r.direction} {value}",
             "clears": f"clears now; keeps clearing while {r.direction} {value}",
@@ -391,6 +439,13 @@ class FounderApp:
         self.product = widgets.Dropdown(options=[name for name, _ in options], value=self.base.name,
                                         description="product", layout=widgets.Layout(width="480px"))
         self.model = widgets.Dropdown(description="model", layout=widgets.Layout(width="480px"))
+        # money is USD inside; the toggle changes only how amounts are shown (and typed)
+        self.currency_toggle = widgets.ToggleButtons(options=["USD", "CNY"], value="USD", description="show money in",
+                                                     style={"button_width": "60px", "description_width": "100px"})
+        self.currency_toggle.add_class("tcpmf-currency")
+        self.currency_note = widgets.HTML()
+        self.currency_note.add_class("tcpmf-currency-note")
+        self.currency: Currency = USD
         self.sliders: dict[str, widgets.FloatSlider] = {}
         self.typed: dict[str, widgets.Text] = {}
         self.controls: dict[str, Control] = {}
@@ -418,19 +473,21 @@ class FounderApp:
         self.pin_button.on_click(lambda _: self.pin())
         self.compare = widgets.HTML()
         self.compare.add_class("tcpmf-compare")
-        self.pinned: tuple[str, Result] | None = None
+        self.pinned: tuple[pd.DataFrame | None, Result] | None = None
         self.open_button.on_click(lambda _: self.open(self.path.value))
         self.save_button.on_click(lambda _: self.save(self.path.value))
         self.reset_button.on_click(lambda _: self.reset())
         self.product.observe(self._on_product, names="value")
         self.model.observe(self._on_model, names="value")
+        self.currency_toggle.observe(self._on_currency, names="value")
         self._build(self.base)
         chart_box = widgets.VBox([self.charts["cash"],
                                   widgets.HBox([self.charts["users"], self.charts["unit"]],
                                                layout=widgets.Layout(flex_flow="row wrap")),
                                   self.charts["frontier"]])
         self.widget = widgets.VBox([
-            widgets.HBox([self.product, self.model], layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([self.product, self.model, self.currency_toggle, self.currency_note],
+                         layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
             widgets.HBox([self.path, self.open_button, self.save_button, self.reset_button, self.pin_button],
                          layout=widgets.Layout(flex_flow="row wrap")),
             self.verdict,
@@ -450,6 +507,9 @@ class FounderApp:
         self._quiet = True
         self._file_scenario = s
         self.base = s
+        self.currency = display_currency(s)  # CNY for a file that states its money in CNY
+        self.currency_toggle.value = self.currency.code
+        self._show_currency_note()
         names = model_names()
         self._as_in_file = model_label(s)
         if self._as_in_file != s.model.name:  # a mix of routes or a self-hosted model: as in the file
@@ -473,12 +533,14 @@ class FounderApp:
             step = 1.0 if c.integer else (c.high - c.low) / 200 or 0.01
             # no readout: a value is typed in the box beside the slider, which validates it (a
             # slider's own readout silently clamps a typed value to the slider's range)
-            slider = widgets.FloatSlider(value=c.value, min=c.low, max=c.high, step=step, description=c.label,
+            slider = widgets.FloatSlider(value=c.value, min=c.low, max=c.high, step=step,
+                                         description=self.currency.label(c.label),
                                          continuous_update=False, readout=False,
                                          style={"description_width": "150px"}, layout=widgets.Layout(width="340px"))
             slider.add_class(f"tcpmf-slider-{c.name}")
             slider.observe(self._on_slider, names="value")
-            box = widgets.Text(value=plain_number(c.value, 4), continuous_update=False, layout=widgets.Layout(width="110px"))
+            box = widgets.Text(value=plain_number(self._shown(c.name, c.value), 4), continuous_update=False,
+                               layout=widgets.Layout(width="110px"))
             box.add_class(f"tcpmf-typed-{c.name}")
             box.observe(lambda change, name=c.name: self._on_typed(name, change["new"]), names="value")
             self.sliders[c.name] = slider
@@ -495,11 +557,15 @@ class FounderApp:
             self.message.value = ""
             self.update()
 
+    def _shown(self, name: str, usd_or_other: float) -> float:
+        """A slider's value as its box shows it: money in the display currency."""
+        return usd_or_other * self.currency.per_usd if name in MONEY_CONTROLS else usd_or_other
+
     def _show_values(self) -> None:
-        """Each slider's value in its box (plain digits)."""
+        """Each slider's value in its box (plain digits; money in the display currency)."""
         quiet, self._quiet = self._quiet, True
         for name, slider in self.sliders.items():
-            text = plain_number(slider.value, 4)
+            text = plain_number(self._shown(name, slider.value), 4)
             if self.typed[name].value != text:
                 self.typed[name].value = text
         self._quiet = quiet
@@ -512,7 +578,13 @@ class FounderApp:
         if self._quiet:
             return
         slider, control = self.sliders[name], self.controls[name]
-        value, problem = parse_typed(control, text, slider.value)
+        rate = self.currency.per_usd if name in MONEY_CONTROLS else 1.0
+        if rate != 1.0:  # typed in the display currency: bounds and message in it too
+            control = dataclasses.replace(control, label=self.currency.label(control.label), value=control.value * rate,
+                                          allowed_low=control.allowed_low * rate, allowed_high=control.allowed_high * rate)
+        value, problem = parse_typed(control, text, slider.value * rate)
+        if value is not None:
+            value /= rate
         if value is None:
             self._say(problem or "")
             self._show_values()
@@ -571,14 +643,15 @@ class FounderApp:
         if self.result is None:
             return
         levers = what_it_takes(self.scenario, arrays=self.result.arrays) if self.show_levers else None
-        self.pinned = (verdict_headline(self.result, levers), self.result)
+        self.pinned = (levers, self.result)
         self.update()
 
     def _compare_html(self, headline: str, result: Result) -> str:
         if self.pinned is None:
             return ""
         cells = []
-        for label, (text, r) in (("pinned", self.pinned), ("now", (headline, result))):
+        pinned_headline = verdict_headline(self.pinned[1], self.pinned[0], currency=self.currency)
+        for label, (text, r) in (("pinned", (pinned_headline, self.pinned[1])), ("now", (headline, result))):
             row = r.summary.iloc[0]
 
             def month(key: str, row: Any = row) -> str:
@@ -586,10 +659,11 @@ class FounderApp:
 
             cells.append(
                 f"<tr><td><b>{label}</b></td><td>{html.escape(text)}</td>"
-                f"<td style='text-align:right'>{_money(float(row['contribution_usd_per_mau_m0']))}</td>"
+                f"<td style='text-align:right'>{_money(float(row['contribution_usd_per_mau_m0']), self.currency)}</td>"
                 f"<td style='text-align:right'>{month('breakeven_month')}</td><td style='text-align:right'>{month('payback_month')}</td>"
-                f"<td style='text-align:right'>{_money(float(row['peak_funding_usd']))}</td></tr>")
-        return ("<table class='tcpmf-compare-table'><tr><th></th><th>verdict</th><th>contribution $/user, m0</th>"
+                f"<td style='text-align:right'>{_money(float(row['peak_funding_usd']), self.currency)}</td></tr>")
+        return ("<table class='tcpmf-compare-table'><tr><th></th><th>verdict</th>"
+                f"<th>contribution {self.currency.symbol}/user, m0</th>"
                 "<th>break-even month</th><th>payback month</th><th>peak funding</th></tr>" + "".join(cells) + "</table>")
 
     def _compare_cash(self, result: Result) -> alt.Chart:
@@ -602,6 +676,29 @@ class FounderApp:
             y=alt.Y("cash_usd:Q", title="cumulative cash, USD", axis=alt.Axis(format="~s")),
             color=alt.Color("state:N", sort=["pinned", "now"], legend=alt.Legend(orient="bottom", title=None)),
             strokeDash=alt.StrokeDash("state:N", sort=["pinned", "now"], legend=None))
+
+    def _on_currency(self, change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        self.set_currency(change["new"])
+
+    def set_currency(self, code: str) -> None:
+        """Show money in *code* (``"USD"`` or ``"CNY"``); every amount inside stays USD."""
+        self.currency = display_currency(self._file_scenario, code)
+        quiet, self._quiet = self._quiet, True
+        self.currency_toggle.value = self.currency.code
+        for name, slider in self.sliders.items():
+            slider.description = self.currency.label(self.controls[name].label)
+        self._quiet = quiet
+        self._show_currency_note()
+        self.update()
+
+    def _show_currency_note(self) -> None:
+        if self.currency.code == "USD":
+            self.currency_note.value = ""
+            return
+        self.currency_note.value = (f"<span style='color:#555'>¥{plain_number(self.currency.per_usd)} per $1 (catalog rate "
+                                    f"in force at {self._file_scenario.start_month}); charts stay in USD</span>")
 
     def _say(self, text: str, error: bool = True) -> None:
         color = "#c62828" if error else "#2e7d32"
@@ -682,13 +779,14 @@ class FounderApp:
         self.result = result
         self.scenario = result.scenarios[0]
         levers = what_it_takes(self.scenario, arrays=result.arrays) if self.show_levers else None
-        headline = verdict_headline(result, levers)
+        headline = verdict_headline(result, levers, currency=self.currency)
         color = "#2e7d32" if headline.startswith("Clears") else "#c62828"
         self.verdict.value = (f"<b class='tcpmf-headline' style='color:{color};font-size:1.25em'>{html.escape(headline)}</b>"
-                              f"<div class='tcpmf-details' style='color:#444;font-size:0.9em'>{html.escape(verdict_text(result))}</div>")
+                              f"<div class='tcpmf-details' style='color:#444;font-size:0.9em'>"
+                              f"{html.escape(verdict_text(result, currency=self.currency))}</div>")
         specs = self.chart_specs(result)
         self.compare.value = self._compare_html(headline, result)
-        note = paid_share_note(result.arrays)
+        note = paid_share_note(result.arrays, currency=self.currency)
         self.paid_note.value = f"<i>{html.escape(note)}</i>" if note else ""
         if self.pinned is not None:
             specs["cash"] = self._compare_cash(result)
@@ -701,7 +799,7 @@ class FounderApp:
                 self.charts[name] = alt.JupyterChart(chart)
                 self.charts[name].add_class(f"tcpmf-chart-{name}")
         if levers is not None:
-            self.levers.value = _levers_html(levers)
+            self.levers.value = _levers_html(levers, self.currency)
             self._cover_lever_answers(levers)
 
     def _cover_lever_answers(self, levers: pd.DataFrame) -> None:

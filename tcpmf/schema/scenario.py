@@ -382,6 +382,22 @@ class Scenario(Section):
         return dict(self._sources)
 
     @property
+    def cny_keys(self) -> list[str]:
+        """Dotted key paths the file gave in CNY (``currency: CNY``); the values here are USD."""
+        found: list[str] = []
+
+        def walk(tree: Any, path: str) -> None:
+            if isinstance(tree, dict):
+                if tree.get("currency") == "CNY" and ("value" in tree or "dist" in tree):
+                    found.append(path)
+                    return
+                for key, value in tree.items():
+                    walk(value, f"{path}.{key}" if path else str(key))
+
+        walk(self._raw, "")
+        return found
+
+    @property
     def uncertainties(self) -> dict[str, Distribution]:
         """The distributions given in place of values, by dotted key path (CNY converted to USD);
         the scenario itself holds each one's nominal value (:mod:`tcpmf.schema.distributions`)."""
