@@ -45,3 +45,17 @@ def ports(app: Path, *args: str, env: dict[str, str] | None = None) -> list[str]
 ])
 def test_voila_gets_one_port(app_copy: Path, args: tuple[str, ...], env: dict[str, str], expected: list[str]) -> None:
     assert ports(app_copy, *args, env=env) == expected
+
+
+def test_the_app_uses_the_offline_template_and_a_preheated_kernel(app_copy: Path) -> None:
+    """The page template that fetches nothing from outside 127.0.0.1 is found, and a kernel is pre-heated."""
+    voila = app_copy.parent.parent / ".venv" / "bin" / "voila"
+    voila.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\necho "JUPYTER_PATH=$JUPYTER_PATH"\n')
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH"}
+    lines = subprocess.run(["bash", str(app_copy)], capture_output=True, text=True, check=True, env=env).stdout.splitlines()
+    assert "--template=tcpmf" in lines and "--preheat_kernel=True" in lines
+    [jupyter_path] = [line.removeprefix("JUPYTER_PATH=") for line in lines if line.startswith("JUPYTER_PATH=")]
+    assert Path(jupyter_path) == app_copy.parent.parent / "notebooks" / "jupyter"
+    template = ROOT / "notebooks" / "jupyter" / "voila" / "templates" / "tcpmf" / "index.html.j2"
+    assert template.is_file() and "https://" not in template.read_text(encoding="utf-8").replace(
+        "https://cdn.jsdelivr.net/npm/@fortawesome", "")  # the only URLs in it are the CDN links it removes

@@ -362,3 +362,44 @@ def test_a_usd_file_can_be_shown_in_cny_at_the_catalog_rate(app: FounderApp) -> 
     rate = cny_per_usd(app.base.start_month)
     assert float(app.typed["fixed_usd_per_month"].value.replace(",", "")) == pytest.approx(usd_box * rate, rel=1e-3)
     assert "rate" in app.currency_note.value and "¥" in app.levers.value + app.verdict.value
+
+
+@pytest.mark.parametrize("path", sorted(PRODUCTS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_quick_product_list_reads_what_load_reads(path) -> None:  # type: ignore[no-untyped-def]
+    """The dropdown's names and kinds come from a quick read (a cold start's cost); they match load's."""
+    from tcpmf.app.widgets import _name_and_kind
+
+    s = tcpmf.load(path)
+    assert _name_and_kind(path)[:2] == (s.name, s.kind)
+
+
+def test_offline_chart_bundle_is_cached_between_processes_and_equals_altairs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The second process reads the bundle vl-convert built in the first (half of a cold app start),
+    and it is the very bundle altair builds."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    probe = (
+        "import hashlib, sys, altair as alt, vl_convert\n"
+        "from tcpmf.app.widgets import enable_offline\n"
+        "if sys.argv[1] == 'cached':\n"
+        "    def refuse(*a, **k): raise AssertionError('built again')\n"
+        "    vl_convert.javascript_bundle = refuse\n"
+        "enable_offline()\n"
+        "print(hashlib.sha256(alt.JupyterChart._esm.encode()).hexdigest())\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+
+    def run(mode: str) -> str:
+        out = subprocess.run([sys.executable, "-c", probe, mode], env=env, capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    built = run("build")
+    [cached_file] = (tmp_path / "tcpmf").glob("jupyterchart-*.js")
+    assert hashlib.sha256(cached_file.read_bytes()).hexdigest() == built
+    assert run("cached") == built

@@ -20,8 +20,10 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
 import math
+import os
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ import altair as alt
 import annotated_types
 import ipywidgets as widgets
 import pandas as pd
+import yaml
 
 from tcpmf.analysis.levers import apply_lever, lever_value, what_it_takes
 from tcpmf.analysis.timeline import timeline
@@ -405,10 +408,78 @@ def _widen(slider: widgets.FloatSlider, value: float) -> None:
         slider.min = -_nice_ceiling(-value) if value < 0 else 0.0
 
 
+def _name_and_kind(path: Path) -> tuple[str, str, Path]:
+    """A product file's ``name`` and kind (``consumer``, ``deal`` or ``maas``), read quickly: its
+    YAML and what it ``extends``, unvalidated; anything unusual is read by :func:`load` instead."""
+    name: Any = None
+    keys: set[str] = set()
+    try:
+        todo, seen = [path], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                raise ValueError("extends cycle")
+            seen.add(current)
+            tree = yaml.load(current.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+            if not isinstance(tree, dict):
+                raise ValueError("not a mapping")
+            keys.update(k for k in ("deal", "maas") if tree.get(k) is not None)
+            name = tree.get("name") if name is None else name  # the file's own name wins over its parents'
+            parents = tree.get("extends") or []
+            todo += [current.parent / p for p in ([parents] if isinstance(parents, str) else parents)]
+        if not isinstance(name, str):
+            raise ValueError("no plain name")
+    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        s = load(path)
+        return s.name, s.kind, path
+    return name, "deal" if "deal" in keys else "maas" if "maas" in keys else "consumer", path
+
+
+def offline_bundle_cache() -> Path:
+    """Where :func:`enable_offline` keeps the charts' bundled JavaScript between processes:
+    ``$XDG_CACHE_HOME/tcpmf`` (default ``~/.cache/tcpmf``), one file per altair and vl-convert version."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "tcpmf"
+
+
+def _enable_offline_cached() -> None:
+    """``alt.JupyterChart.enable_offline()``, its bundle read from the cache when built before.
+
+    Altair builds the widget's self-contained JavaScript with vl-convert on every process start
+    (about half of the app's cold start); the bundle depends only on the altair and vl-convert
+    versions and altair's widget source, which name the cache file.  Anything unexpected falls back
+    to altair's own call.
+    """
+    chart_class: Any = alt.JupyterChart
+    if getattr(chart_class, "_is_offline", False):
+        return
+    try:
+        from importlib.metadata import version
+
+        from altair.jupyter.jupyter_chart import load_js_src
+        from altair.utils._importers import vl_version_for_vl_convert
+
+        key = hashlib.sha256("\n".join([alt.__version__, version("vl-convert-python"), vl_version_for_vl_convert(),
+                                         load_js_src()]).encode()).hexdigest()[:16]
+        path = offline_bundle_cache() / f"jupyterchart-{key}.js"
+        if path.is_file():
+            chart_class._esm = path.read_text(encoding="utf-8")
+            chart_class._is_offline = True
+            return
+        alt.JupyterChart.enable_offline()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(chart_class._esm, encoding="utf-8")
+        partial.replace(path)
+    except (ImportError, AttributeError, OSError, ValueError):  # importlib.metadata's PackageNotFoundError is an ImportError
+        alt.JupyterChart.enable_offline()
+
+
 def enable_offline() -> None:
     """Render every chart with the JavaScript shipped in the installed packages (no network):
-    persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook too."""
-    alt.JupyterChart.enable_offline()
+    persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook too.
+    The bundled JavaScript is cached on disk (:func:`offline_bundle_cache`)."""
+    _enable_offline_cached()
     alt.renderers.enable("jupyter", offline=True)
 
 
@@ -431,8 +502,8 @@ class FounderApp:
         self.show_levers = show_levers
         bundled = sorted((assumptions_dir() / "products").glob("*.yaml")) if products is None else [Path(p) for p in products]
         self.base = scenario if isinstance(scenario, Scenario) else load(scenario)
-        loaded = [(load(p), p) for p in bundled]
-        options = [(s.name, str(p)) for s, p in loaded if getattr(s, "kind", "consumer") == "consumer"]
+        # the dropdown needs only names: a quick read, not a validation of every file (most of a cold start)
+        options = [(name, str(p)) for name, kind, p in map(_name_and_kind, bundled) if kind == "consumer"]
         if self.base.name not in [name for name, _ in options]:
             options.insert(0, (self.base.name, ""))
         self._paths = {name: path for name, path in options}
