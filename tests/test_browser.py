@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = ROOT / "notebooks" / "01_founder_break_even.ipynb"
 START_TIMEOUT_S = 120.0
+#: What scripts/app gives voila besides the port: the page template that fetches nothing from
+#: outside 127.0.0.1 (found through JUPYTER_PATH) and a pre-heated kernel.
+APP_ARGS = ["--template=tcpmf", "--preheat_kernel=True"]
+JUPYTER_PATH = ROOT / "notebooks" / "jupyter"
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and os.environ.get("CI") != "true",
@@ -44,10 +48,11 @@ def voila_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", f"--port={port}",
-             "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"],
+             "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", *APP_ARGS],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             # the kernel imports this checkout's tcpmf, whichever one the environment has installed
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+                 "JUPYTER_PATH": os.pathsep.join(filter(None, [str(JUPYTER_PATH), os.environ.get("JUPYTER_PATH")]))},
         )
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -87,6 +92,85 @@ def browser_type_launch_args() -> dict[str, object]:
 @pytest.fixture(scope="session")
 def browser_context_args() -> dict[str, object]:
     return {"viewport": {"width": 1400, "height": 1300}}
+
+
+def _outside(url: str) -> bool:
+    return not url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:"))
+
+
+def test_cold_load_shows_a_loading_note_and_asks_nothing_outside_127_0_0_1(voila_url: str, page) -> None:  # type: ignore[no-untyped-def]
+    """The first page of a fresh server: a loading note until the first verdict, then the app, and
+    not one request outside 127.0.0.1 (no CDN for fonts, icons, widgets or charts).  The time to the
+    first verdict is printed (benchmarks/bench_app_load.py compares it with Voila's defaults)."""
+    external: list[str] = []
+    page.on("request", lambda request: external.append(request.url) if _outside(request.url) else None)
+    page.on("websocket", lambda ws: external.append(ws.url) if _outside(ws.url) else None)
+    timeout_ms = START_TIMEOUT_S * 1000
+    started = time.perf_counter()
+    page.goto(voila_url, timeout=timeout_ms, wait_until="commit")
+    page.wait_for_selector("#tcpmf-loading", state="visible", timeout=timeout_ms)
+    note = page.locator("#tcpmf-loading").inner_text()
+    page.wait_for_function("(document.querySelector('.tcpmf-headline') || {}).innerText", timeout=timeout_ms)
+    first_verdict_s = time.perf_counter() - started
+    page.wait_for_selector("#tcpmf-loading", state="detached", timeout=5_000)  # gone with the first verdict
+    page.wait_for_selector(".tcpmf-chart-cash canvas, .tcpmf-chart-cash svg", timeout=timeout_ms)
+    page.wait_for_timeout(1000)  # whatever the charts and fonts ask for late
+    assert "Computing the break-even verdict" in note
+    assert page.locator(".tcpmf-headline").inner_text().startswith(("Clears", "Doesn't clear"))
+    assert external == []
+    print(f"\ncold load (fresh server, pre-heated kernel): first verdict {first_verdict_s:.1f} s after navigation")
+
+
+def test_open_move_save_reopen_gives_the_same_verdict_and_compare_shows_both(voila_url: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As a founder would: open a file by its path, move a slider, save, pin, then open the saved
+    file: the same verdict; the compare view shows the pinned and the current state."""
+    timeout_ms = START_TIMEOUT_S * 1000
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(voila_url, timeout=timeout_ms)
+    page.wait_for_function("(document.querySelector('.tcpmf-headline') || {}).innerText", timeout=timeout_ms)
+    path_box = page.locator(".tcpmf-path input")
+    message = page.locator(".tcpmf-message")
+
+    def press(button: str, expect: str) -> None:
+        page.get_by_role("button", name=button, exact=True).click()
+        page.wait_for_function("([want]) => ((document.querySelector('.tcpmf-message') || {}).innerText || '').includes(want)",
+                               arg=[expect], timeout=60_000)
+
+    bundled = str(ROOT / "assumptions" / "products" / "writing_assistant.yaml")
+    path_box.fill(bundled)
+    press("open", f"opened {bundled}")
+    opened = page.locator(".tcpmf-headline").inner_text()
+    handle = page.locator(".tcpmf-slider-price_usd_per_month .noUi-handle")
+    handle.focus()
+    for _ in range(12):  # the price up by 6 USD a month
+        handle.press("ArrowRight")
+    page.wait_for_function("([old]) => document.querySelector('.tcpmf-headline').innerText !== old", arg=[opened],
+                           timeout=60_000)
+    page.wait_for_timeout(1500)  # every key press has been computed
+    moved_headline = page.locator(".tcpmf-headline").inner_text()
+    moved_details = page.locator(".tcpmf-details").inner_text()
+    saved = tmp_path / "my_product.yaml"
+    path_box.fill(str(saved))
+    press("save", "saved to")
+    assert saved.is_file() and "not saved" not in message.inner_text()
+
+    page.get_by_role("button", name="pin to compare", exact=True).click()
+    compare = page.locator(".tcpmf-compare-table")
+    compare.wait_for(state="visible", timeout=60_000)
+    assert [r.strip().split()[0] for r in compare.locator("tr").all_inner_texts()[1:]] == ["pinned", "now"]
+    page.wait_for_function("document.querySelector('.tcpmf-chart-cash').innerText.includes('pinned')"
+                           " || !!document.querySelector('.tcpmf-chart-cash svg, .tcpmf-chart-cash canvas')",
+                           timeout=60_000)
+
+    page.get_by_role("button", name="reset to file", exact=True).click()  # back to the file: another verdict
+    page.wait_for_function("([old]) => document.querySelector('.tcpmf-headline').innerText === old", arg=[opened],
+                           timeout=60_000)
+    assert opened != moved_headline
+    path_box.fill(str(saved))
+    press("open", f"opened {saved}")
+    assert page.locator(".tcpmf-headline").inner_text() == moved_headline
+    assert page.locator(".tcpmf-details").inner_text() == moved_details
+    page.screenshot(path=str(tmp_path / "reopened.png"), full_page=True)
 
 
 def test_price_slider_updates_verdict_and_chart(voila_url: str, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -235,3 +319,25 @@ def test_compare_page_shows_its_table_and_chart_with_the_network_cut_off(page, t
     assert page.locator("svg circle").count() == 5  # one difference per product
     assert "Writing assistant" in page.locator("table").first.inner_text()
     assert fetched == []
+
+
+EXPORTED = sorted((ROOT / "notebooks").glob("0[2-7]_*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", EXPORTED, ids=[p.stem for p in EXPORTED])
+def test_exported_notebook_html_draws_its_charts_with_the_network_cut_off(notebook: Path, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`jupyter nbconvert --to html --execute` of a notebook: every chart in the page draws with all
+    http(s) requests refused (the Vega scripts are inline; a widget, which needs a kernel, is not a chart here)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute", str(notebook),
+                    "--output-dir", str(tmp_path), "--ExecutePreprocessor.timeout=600"],
+                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
+    html = tmp_path / f"{notebook.stem}.html"
+    page.route("http*://**/*", lambda route: route.abort())
+    page.goto(html.as_uri())
+    charts = page.locator(".tcpmf-vega")
+    assert charts.count() >= 1
+    page.wait_for_function(
+        "[...document.querySelectorAll('.tcpmf-vega')].every(el => el.querySelector('svg, canvas'))", timeout=60_000)
+    assert page.locator(".tcpmf-vega .mark-line path, .tcpmf-vega .mark-rect path, .tcpmf-vega .mark-symbol path,"
+                        " .tcpmf-vega canvas").count() > 0

@@ -58,6 +58,19 @@ def test_cash_curve_carries_the_cash_and_the_marked_months(scenario: tcpmf.Scena
     assert events.get("break-even") == summary["breakeven_month"]
 
 
+def test_cash_curve_labels_of_close_months_do_not_overprint(scenario: tcpmf.Scenario) -> None:
+    """Break-even and payback a month or two apart: their labels sit on different lines."""
+    result = tcpmf.evaluate(scenario.override({"revenue.subscription.price_usd_per_month": 60.0,
+                                               "costs.fixed_usd_per_month": 1000.0}))
+    summary = result.summary.iloc[0]
+    assert abs(summary["payback_month"] - summary["breakeven_month"]) <= 3  # close enough to collide
+    spec = charts.cash_curve(result).to_dict()
+    [text] = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "text"]
+    assert text["encoding"]["y"] == {"field": "label_px", "type": "quantitative", "scale": None}
+    events = [r for d in datasets(charts.cash_curve(result)) if d and "event" in d[0] for r in d]
+    assert len({r["label_px"] for r in events}) == len(events) == 2
+
+
 def test_waterfall_steps_add_up(scenario: tcpmf.Scenario) -> None:
     result = tcpmf.evaluate(scenario.override({"costs.other_variable_usd_per_mau": 0.05}))
     steps = {r["step"]: r for d in datasets(charts.unit_waterfall(result)) if d and "step" in d[0] for r in d}

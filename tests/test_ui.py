@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tcpmf
 from tcpmf.analysis.levers import lever_value
@@ -403,3 +405,26 @@ def test_offline_chart_bundle_is_cached_between_processes_and_equals_altairs(tmp
     [cached_file] = (tmp_path / "tcpmf").glob("jupyterchart-*.js")
     assert hashlib.sha256(cached_file.read_bytes()).hexdigest() == built
     assert run("cached") == built
+
+
+@settings(max_examples=40, deadline=None)
+@given(price=st.floats(0.0, 500.0), tokens_scale=st.floats(0.0, 50.0), fixed=st.floats(0.0, 5e6),
+       cny=st.booleans())
+def test_verdict_text_is_plain_words_and_digits_whatever_the_inputs(price: float, tokens_scale: float, fixed: float,
+                                                                     cny: bool) -> None:
+    """No "nan", "none", "inf" or scientific notation; a max affordable price is positive, else
+    the text says no token price affords it."""
+    from tcpmf.app.widgets import USD, display_currency, verdict_headline
+
+    s = tcpmf.load(PRODUCTS / "writing_assistant.yaml")
+    s = s.override({"revenue.subscription.price_usd_per_month": price, "costs.fixed_usd_per_month": fixed,
+                    "usage.input_tokens_per_call": s.usage.input_tokens_per_call * tokens_scale,
+                    "usage.output_tokens_per_call": s.usage.output_tokens_per_call * tokens_scale})
+    result = tcpmf.evaluate(s)
+    currency = display_currency(s, "CNY") if cny else USD
+    text = verdict_text(result, currency=currency) + " " + verdict_headline(result, tcpmf.what_it_takes(s), currency=currency)
+    lowered = text.lower()
+    assert not any(word in lowered for word in ("nan", "none", "inf ", "e+", "e-0"))
+    if "max affordable" in text:
+        amount = text.split("max affordable ")[1].split(" per 1M")[0]
+        assert not amount.startswith("−") and amount.strip("$¥0.,") != ""

@@ -22,9 +22,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import json
 import math
 import os
 import typing
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +51,8 @@ from tcpmf.outputs import charts
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
 
 __all__ = ["MONEY_CONTROLS", "USD", "Control", "Currency", "FounderApp", "TimelineView", "controls_for", "display_currency",
-           "enable_offline", "lever_answer_text", "model_label", "paid_share_note", "parse_typed", "plain_number",
+           "enable_offline", "inline_chart_html", "lever_answer_text", "model_label", "offline_bundle_cache",
+           "paid_share_note", "parse_typed", "plain_number",
            "slider_range", "verdict_headline", "verdict_text"]
 
 SELF_HOSTED = "(self-hosted, as in the file)"
@@ -291,8 +294,10 @@ def verdict_text(result: Result, row: int = 0, currency: Currency = USD) -> str:
         today = month("payback_month_m0_prices")
         parts.append(f"at today's token prices payback month {today}" if today is not None
                      else "no payback at today's token prices")
-    parts.append(f"max affordable {_money(float(values[row]), currency)} per 1M tokens (now {_money(blended, currency)})"
-                 if found is not None and found[row]
+    affordable = float(values[row]) if found is None or found[row] else math.nan
+    # a price of zero or less (or none) affords nothing: said so, never "max affordable $0" or "none"
+    parts.append(f"max affordable {_money(affordable, currency)} per 1M tokens (now {_money(blended, currency)})"
+                 if math.isfinite(affordable) and affordable > 0
                  else f"no token price affords it (now {_money(blended, currency)} per 1M tokens)")
     if not clears and tcpmf_month is not None and tcpmf_month > 0:
         parts.append(f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall")
@@ -442,45 +447,92 @@ def offline_bundle_cache() -> Path:
     return Path(root) / "tcpmf"
 
 
+def _cached_bundle(kind: str, build: typing.Callable[[], str]) -> str:
+    """The JavaScript *build* makes, kept in :func:`offline_bundle_cache`: it depends only on the
+    altair and vl-convert versions and altair's widget source, which name the file (with *kind*)."""
+    from importlib.metadata import version
+
+    from altair.jupyter.jupyter_chart import load_js_src
+    from altair.utils._importers import vl_version_for_vl_convert
+
+    key = hashlib.sha256("\n".join([kind, alt.__version__, version("vl-convert-python"), vl_version_for_vl_convert(),
+                                     load_js_src()]).encode()).hexdigest()[:16]
+    path = offline_bundle_cache() / f"{kind}-{key}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    text = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError:
+        pass  # no cache: built again next time
+    return text
+
+
 def _enable_offline_cached() -> None:
     """``alt.JupyterChart.enable_offline()``, its bundle read from the cache when built before.
 
     Altair builds the widget's self-contained JavaScript with vl-convert on every process start
-    (about half of the app's cold start); the bundle depends only on the altair and vl-convert
-    versions and altair's widget source, which name the cache file.  Anything unexpected falls back
-    to altair's own call.
+    (about half of the app's cold start).  Anything unexpected falls back to altair's own call.
     """
     chart_class: Any = alt.JupyterChart
     if getattr(chart_class, "_is_offline", False):
         return
-    try:
-        from importlib.metadata import version
 
-        from altair.jupyter.jupyter_chart import load_js_src
+    def build() -> str:
+        alt.JupyterChart.enable_offline()
+        return str(chart_class._esm)
+
+    try:
+        chart_class._esm = _cached_bundle("jupyterchart", build)
+        chart_class._is_offline = True
+    except (ImportError, AttributeError, ValueError):  # importlib.metadata's PackageNotFoundError is an ImportError
+        alt.JupyterChart.enable_offline()
+
+
+def _vega_embed_bundle() -> str:
+    """vega, vega-lite and vega-embed in one script (vl-convert's bundle; it sets ``window.vegaEmbed``)."""
+    def build() -> str:
+        import vl_convert
         from altair.utils._importers import vl_version_for_vl_convert
 
-        key = hashlib.sha256("\n".join([alt.__version__, version("vl-convert-python"), vl_version_for_vl_convert(),
-                                         load_js_src()]).encode()).hexdigest()[:16]
-        path = offline_bundle_cache() / f"jupyterchart-{key}.js"
-        if path.is_file():
-            chart_class._esm = path.read_text(encoding="utf-8")
-            chart_class._is_offline = True
-            return
-        alt.JupyterChart.enable_offline()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(chart_class._esm, encoding="utf-8")
-        partial.replace(path)
-    except (ImportError, AttributeError, OSError, ValueError):  # importlib.metadata's PackageNotFoundError is an ImportError
-        alt.JupyterChart.enable_offline()
+        # altair calls it so for its inline HTML; the type stubs ask for a snippet
+        return str(vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert()))  # type: ignore[call-arg]
+
+    return _cached_bundle("vega-embed", build)
+
+
+def inline_chart_html(spec: dict[str, Any], embed_options: dict[str, Any] | None = None) -> str:
+    """A chart as HTML that draws itself with no network and no kernel: the Vega scripts inline
+    (evaluated once per page), then ``vegaEmbed`` of *spec*.  Shown in JupyterLab, Voila and in a
+    notebook exported by nbconvert alike."""
+    div = f"tcpmf-vega-{uuid.uuid4().hex}"
+    bundle = _vega_embed_bundle().replace("</script", "<\\/script")
+    spec_json = json.dumps(spec).replace("</", "<\\/")
+    options = json.dumps({"mode": "vega-lite", **(embed_options or {})})
+    return (f'<div class="tcpmf-vega" id="{div}"></div>\n<script type="text/javascript">\n(function () {{\n'
+            f"  if (!window.vegaEmbed) {{ (function () {{\n{bundle}\n  }})(); }}\n"
+            f"  window.vegaEmbed(document.getElementById('{div}'), {spec_json}, {options}).catch(console.error);\n"
+            "})();\n</script>")
+
+
+def _inline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    return {"text/html": inline_chart_html(spec, metadata.get("embed_options")), "text/plain": "<tcpmf chart>"}
 
 
 def enable_offline() -> None:
     """Render every chart with the JavaScript shipped in the installed packages (no network):
-    persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook too.
-    The bundled JavaScript is cached on disk (:func:`offline_bundle_cache`)."""
+    persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook as inline
+    HTML (:func:`inline_chart_html`; drawn in an exported notebook too).  The bundled JavaScript is
+    cached on disk (:func:`offline_bundle_cache`)."""
     _enable_offline_cached()
-    alt.renderers.enable("jupyter", offline=True)
+    # plain charts: inline HTML, which an exported notebook shows too (a widget needs a CDN there)
+    alt.renderers.register("tcpmf-inline", _inline_renderer)
+    alt.renderers.enable("tcpmf-inline")
 
 
 class FounderApp:

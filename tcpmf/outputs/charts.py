@@ -122,11 +122,12 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
         "net_usd": c.monthly["net_usd"][keep],
     })
     marks = []
-    for label, key in (("break-even", "breakeven_month"), ("payback", "payback_month")):
+    # each event's label on its own line (pixels from the top), so close months never overprint
+    for (label, key), label_px in zip((("break-even", "breakeven_month"), ("payback", "payback_month")), (10, 24)):
         month, found = c.summary[key]
         for row in np.flatnonzero(found if found is not None else np.ones(a.size, bool)):
             marks.append({"scenario": names[row], "month": int(month[row]), "event": label,
-                          "text": f"{label} m{int(month[row])}"})
+                          "text": f"{label} m{int(month[row])}", "label_px": label_px})
     several = a.size > 1
     color = alt.Color("scenario:N", legend=alt.Legend(orient="bottom", title=None))
     line = alt.Chart().mark_line(strokeWidth=2.5, color="#1565c0").encode(
@@ -149,7 +150,7 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
         parts.append((rule.encode(color=color) if several else rule, events))
         if not several:  # labels would collide for several scenarios; their tooltips say it
             parts.append((alt.Chart().mark_text(align="left", dx=3, dy=-4, fontSize=11, color=NEUTRAL).encode(
-                x=alt.X("month:Q"), y=alt.YValue(10), text=alt.Text("text:N")), events))
+                x=alt.X("month:Q"), y=alt.Y("label_px:Q", scale=None), text=alt.Text("text:N")), events))
     if title is None:
         title = "Cash J-curve" if several else f"Cash J-curve — {a.names[0]}"
     return layer_charts(*parts, width=width, height=height, title=title)
