@@ -428,3 +428,23 @@ def test_verdict_text_is_plain_words_and_digits_whatever_the_inputs(price: float
     if "max affordable" in text:
         amount = text.split("max affordable ")[1].split(" per 1M")[0]
         assert not amount.startswith("−") and amount.strip("$¥0.,") != ""
+
+
+def test_only_the_first_chart_after_enable_offline_carries_the_vega_scripts() -> None:
+    """One copy of the 900 kB scripts per page (a large output inside an interactive widget holds
+    nbconvert up until its timeout); each notebook's enable_offline() starts a new page's copy."""
+    import altair as alt
+    import pandas as pd
+
+    from tcpmf.app.widgets import enable_offline
+
+    chart = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [1, 2]})).mark_line().encode(x="x", y="y")
+    def html_size() -> int:
+        bundle = chart._repr_mimebundle_()
+        return len((bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"])
+
+    enable_offline()
+    sizes = [html_size() for _ in range(3)]
+    enable_offline()
+    again = html_size()
+    assert sizes[0] > 100_000 and sizes[1] < 10_000 and sizes[2] < 10_000 and again > 100_000

@@ -506,22 +506,40 @@ def _vega_embed_bundle() -> str:
     return _cached_bundle("vega-embed", build)
 
 
-def inline_chart_html(spec: dict[str, Any], embed_options: dict[str, Any] | None = None) -> str:
-    """A chart as HTML that draws itself with no network and no kernel: the Vega scripts inline
-    (evaluated once per page), then ``vegaEmbed`` of *spec*.  Shown in JupyterLab, Voila and in a
-    notebook exported by nbconvert alike."""
+#: Whether this process has shown the Vega scripts since :func:`enable_offline` (one copy per page).
+_vega_scripts = {"shown": False}
+
+
+def inline_chart_html(spec: dict[str, Any], embed_options: dict[str, Any] | None = None,
+                      with_scripts: bool = True) -> str:
+    """A chart as HTML that draws itself with no network and no kernel: ``vegaEmbed`` of *spec*,
+    with the Vega scripts inline when *with_scripts* (evaluated once per page; a chart without them
+    waits for an earlier one's).  Shown in JupyterLab, Voila and a notebook exported by nbconvert alike."""
     div = f"tcpmf-vega-{uuid.uuid4().hex}"
-    bundle = _vega_embed_bundle().replace("</script", "<\\/script")
     spec_json = json.dumps(spec).replace("</", "<\\/")
     options = json.dumps({"mode": "vega-lite", **(embed_options or {})})
-    return (f'<div class="tcpmf-vega" id="{div}"></div>\n<script type="text/javascript">\n(function () {{\n'
-            f"  if (!window.vegaEmbed) {{ (function () {{\n{bundle}\n  }})(); }}\n"
-            f"  window.vegaEmbed(document.getElementById('{div}'), {spec_json}, {options}).catch(console.error);\n"
+    scripts = ""
+    if with_scripts:
+        bundle = _vega_embed_bundle().replace("</script", "<\\/script")
+        scripts = f"  if (!window.vegaEmbed) {{ (function () {{\n{bundle}\n  }})(); }}\n"
+    return (f'<div class="tcpmf-vega" id="{div}"></div>\n<script type="text/javascript">\n(function () {{\n{scripts}'
+            f"  var el = document.getElementById('{div}'), tries = 0;\n"
+            f"  function draw() {{ window.vegaEmbed(el, {spec_json}, {options}).catch(console.error); }}\n"
+            "  if (window.vegaEmbed) { draw(); return; }\n"
+            "  var timer = setInterval(function () {\n"
+            "    if (window.vegaEmbed) { clearInterval(timer); draw(); }\n"
+            "    else if (++tries > 200) { clearInterval(timer);"
+            " el.innerText = 'chart not drawn: run the notebook from its first cell (enable_offline()) again'; }\n"
+            "  }, 50);\n"
             "})();\n</script>")
 
 
 def _inline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
-    return {"text/html": inline_chart_html(spec, metadata.get("embed_options")), "text/plain": "<tcpmf chart>"}
+    """The first chart after :func:`enable_offline` carries the Vega scripts (900 kB), later ones
+    only their spec: a page holds one copy, and nbconvert is not held up by large outputs."""
+    html_text = inline_chart_html(spec, metadata.get("embed_options"), with_scripts=not _vega_scripts["shown"])
+    _vega_scripts["shown"] = True
+    return {"text/html": html_text, "text/plain": "<tcpmf chart>"}
 
 
 def enable_offline() -> None:
@@ -529,6 +547,7 @@ def enable_offline() -> None:
     persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook as inline
     HTML (:func:`inline_chart_html`; drawn in an exported notebook too).  The bundled JavaScript is
     cached on disk (:func:`offline_bundle_cache`)."""
+    _vega_scripts["shown"] = False  # a notebook's first cell calls this: its first chart carries the scripts
     _enable_offline_cached()
     # plain charts: inline HTML, which an exported notebook shows too (a widget needs a CDN there)
     alt.renderers.register("tcpmf-inline", _inline_renderer)
