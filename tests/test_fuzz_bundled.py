@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tcpmf
+from tcpmf.core.sections import SMALLEST_NONZERO
 from tcpmf.core.yamlio import assumptions_dir
 
 PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))
@@ -41,8 +42,8 @@ _KEYS = {name: _numeric_keys(s._raw) for name, s in _LOADED.items()}
 hostile = st.one_of(
     st.sampled_from([math.nan, math.inf, -math.inf, -1, 0, 10**400, 10**5000, -(10**5000), 1e308, "x", "1,200",
                      "12%", None, True, [], {}, [1, 2], {"a": 1}]),
-    # tiny positive numbers (5e-324, 1e-300) are issue 15 item 3, not yet fixed: see the xfail test below
-    st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not 0 < abs(v) < 1e-100),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([5e-324, -5e-324, 1e-300, 1e-200, 1e-100, 9.99e-101, 1e-30]),
     st.integers(-(10**30), 10**30),
     st.builds(lambda v: {"value": v, "currency": "CNY", "assumed": "fuzz"},
               st.one_of(st.floats(-1e30, 1e30), st.integers(-(10**400), 10**400))),
@@ -78,15 +79,41 @@ def test_every_bundled_file_offers_keys_to_fuzz(name: str) -> None:
     assert len(_KEYS[name]) >= 5
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 item 3: a tiny positive price overflows the engine (numpy RuntimeWarning, "
-                   "then a refusal naming no key); the schema should bound it or the engine name the input")
-def test_a_tiny_positive_price_is_refused_naming_its_key_or_gives_finite_results() -> None:
+@pytest.mark.parametrize(
+    ("name", "key", "value"),
+    [
+        ("ai_companion.yaml", "revenue.subscription.price_usd_per_month", 5e-324),
+        ("ai_companion.yaml", "usage.sessions_per_day", 5e-324),
+        ("ai_friends_selfhosted.yaml", "model.self_host.output_tokens_per_s_per_replica", 1e-300),
+        ("ai_friends_selfhosted.yaml", "model.self_host.input_tokens_per_s_per_replica", 5e-324),
+        ("tob_price_war_bid.yaml", "deal.seat_price_usd_per_month", 5e-324),
+        ("tob_private_coding_assistant.yaml", "deal.win_rate", 5e-324),
+    ],
+)
+def test_a_vanishing_positive_number_is_refused_naming_its_key_and_what_is_allowed(
+    name: str, key: str, value: float
+) -> None:
+    """Issue 15 item 3: these passed validation, then overflowed in evaluate (numpy RuntimeWarning,
+    then a refusal naming no key)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        try:
-            scenario = _LOADED["ai_companion.yaml"].override({"revenue.subscription.price_usd_per_month": 5e-324})
-            summary = tcpmf.evaluate(scenario).summary
-        except tcpmf.AssumptionError as exc:
-            assert exc.key_path == "revenue.subscription.price_usd_per_month", str(exc)
-            return
-    assert np.isfinite(summary.select_dtypes("number").to_numpy(float)[~summary.select_dtypes("number").isna().to_numpy()]).all()
+        with pytest.raises(tcpmf.AssumptionError) as info:
+            _LOADED[name].override({key: value})
+    assert info.value.key_path == key, str(info.value)
+    assert f"at least {SMALLEST_NONZERO:g}" in info.value.allowed and "write 0" in info.value.allowed
+
+
+@pytest.mark.parametrize("value", [0.0, SMALLEST_NONZERO])
+def test_zero_and_the_smallest_allowed_number_evaluate_to_finite_results(value: float) -> None:
+    key = "revenue.subscription.price_usd_per_month"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = tcpmf.evaluate(_LOADED["ai_companion.yaml"].override({key: value})).summary
+    numbers = summary.select_dtypes("number").to_numpy(float)
+    assert np.isfinite(numbers[~np.isnan(numbers)]).all()
+
+
+def test_a_distribution_reaching_a_vanishing_number_is_refused_at_load() -> None:
+    with pytest.raises(tcpmf.AssumptionError, match="it can draw 1e-310") as info:
+        _LOADED["ai_companion.yaml"].override({"usage.sessions_per_day": {"dist": "uniform", "low": 1e-310, "high": 1}})
+    assert info.value.key_path == "usage.sessions_per_day"
