@@ -462,9 +462,34 @@ def test_alias_bomb(yaml_writer: Writer) -> None:
     check(load_error(path), file="scenario.yaml", key_path="", allowed="alias")
 
 
-def test_deep_nesting(yaml_writer: Writer) -> None:
-    path = yaml_writer("scenario.yaml", "name: x\nusage: " + "[" * 5000 + "]" * 5000 + "\n")
-    check(load_error(path), file="scenario.yaml", key_path="", allowed="nest")
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("name: x\nusage: " + "[" * 5000 + "]" * 5000 + "\n", 2),
+        ("name: x\nusage: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", 2),
+        ("name: x\nusage:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400)) + "  " * 401 + "v: 1\n", 101),
+    ],
+    ids=["flow-lists", "flow-mappings", "block-mappings"],
+)
+def test_deep_nesting_is_refused_with_its_line(yaml_writer: Writer, text: str, line: int) -> None:
+    from tcpmf.core.yamlio import MAX_YAML_NESTING
+
+    err = load_error(yaml_writer("scenario.yaml", text))
+    check(err, file="scenario.yaml", key_path="", allowed=f"nested more than {MAX_YAML_NESTING} levels deep")
+    assert f"at line {line}, column" in err.allowed, err.allowed
+
+
+def test_nesting_just_within_the_limit_is_read(yaml_writer: Writer) -> None:
+    from tcpmf.core.yamlio import MAX_YAML_NESTING, read_yaml
+
+    depth = MAX_YAML_NESTING - 1  # the top-level mapping is one level
+    node: Any = read_yaml(yaml_writer("scenario.yaml", "a: " + "[" * depth + "]" * depth + "\n"))["a"]
+    levels = 1
+    while node:
+        node, levels = node[0], levels + 1
+    assert levels == depth
+    with pytest.raises(tcpmf.AssumptionError, match="levels deep at line 1"):
+        read_yaml(yaml_writer("deeper.yaml", "a: " + "[" * (depth + 1) + "]" * (depth + 1) + "\n"))
 
 
 # --- extends -------------------------------------------------------------------------------------
