@@ -231,7 +231,8 @@ def test_integer_too_long_to_read_in_yaml_gives_a_short_message(
     text = yaml.safe_dump(valid_scenario_dict, sort_keys=False)
     text = re.sub(r"(?m)^  fixed_usd_per_month: .*$", "  fixed_usd_per_month: 1" + "0" * 5000, text)
     err = load_error(yaml_writer("scenario.yaml", text))
-    assert "is not valid YAML" in str(err) and "5,001 characters" in str(err)
+    assert "is not valid YAML" in str(err) and "an integer of 5,001 digits" in str(err)
+    assert "set_int_max_str_digits" not in str(err) and re.search(r"at line \d+, column \d+\)$", str(err))
     assert len(str(err)) < 600, len(str(err))
 
 

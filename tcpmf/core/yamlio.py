@@ -102,6 +102,12 @@ class _Loader(yaml.SafeLoader):
             raise
         except Exception as exc:
             tag = str(node.tag).rsplit(":", 1)[-1]
+            if tag == "int" and isinstance(node, yaml.ScalarNode) and isinstance(exc, ValueError):
+                digits = sum(c.isdigit() for c in str(node.value))
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"cannot read an integer of {digits:,} digits (numbers up to about 1.8e308 "
+                    "are read, and every key allows far less)", node.start_mark,
+                ) from None
             shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
             if len(shown) > 80:
                 shown = f"{shown[:40]}... ({len(node.value):,} characters)"
