@@ -376,6 +376,19 @@ def test_cli_json_with_an_infinite_fit_is_valid_json(tmp_path: Path) -> None:
     assert all(not isinstance(v, float) or math.isfinite(v) for row in data["quality"] for v in row.values())
 
 
+def test_an_overflowing_fit_warns_nothing_and_is_not_identified(tmp_path: Path) -> None:
+    """Issue 15: numpy's overflow warnings leaked to the terminal before the clean refusal."""
+    import warnings
+
+    path = _write(tmp_path, "cohort,age_months,active_users\na,0,1e308\na,1,5e307\na,2,4e307\na,3,3.5e307\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = tcpmf.fit_retention(path)
+    assert not fit.identified
+    result = runner.invoke(app, ["fit-retention", str(path)])
+    assert result.exit_code == 1 and "Warning" not in result.output, result.output
+
+
 def test_semicolon_separated_files_get_a_hint(tmp_path: Path) -> None:
     path = _write(tmp_path, "cohort;age_months;active_users\na;0;1000\na;1;800\n")
     with pytest.raises(AssumptionError, match="semicolons"):

@@ -828,10 +828,13 @@ def fit_retention(
             if (group["age_months"] > 0).any():
                 sets.append((str(label), group, weights[i:i + 1]))
     fits: list[CurveFit] = []
-    for label, group, w in sets:
-        data = _Data.of(group, w)
-        s1 = float(np.clip(np.mean(data.obs_share[data.obs_age == data.obs_age.min()]), 0.02, 0.98))
-        fits.extend(_fit_one(curve, data, label, has_sizes, s1) for curve in names)
+    # counts near the float limit overflow ℓ and its Hessian; such fits come out not identified
+    # (their note says why), so numpy's warnings would only repeat it on the terminal
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for label, group, w in sets:
+            data = _Data.of(group, w)
+            s1 = float(np.clip(np.mean(data.obs_share[data.obs_age == data.obs_age.min()]), 0.02, 0.98))
+            fits.extend(_fit_one(curve, data, label, has_sizes, s1) for curve in names)
     return RetentionFit(fits=tuple(fits), data=table, has_sizes=has_sizes, source=source, period=period)
 
 
