@@ -188,7 +188,7 @@ def cli_outcome(command: str, path: Path) -> tuple[str, str]:
 
 #: ``error: FILE.yaml: key.path = value: allowed`` (or ``key.path: allowed``), one message; or a
 #: file that is not valid YAML, refused at its line and column.
-_REFUSAL = re.compile(r"^error: \S+\.yaml: ([A-Za-z_][\w.\[\]'-]*( = |: )|is not valid YAML \(.* at line \d+, column \d+\)$)",
+_REFUSAL = re.compile(r"^error: \S+\.yaml: (\w[\w.\[\]'-]*( = |: )|is not valid YAML \(.* at line \d+, column \d+\)$)",
                       re.DOTALL)
 
 
