@@ -178,7 +178,7 @@ def test_tornado_keeps_an_undefined_outcome_missing_not_nan(scenario: tcpmf.Scen
 
 @PROPERTY
 @given(S.scenarios(), st.sampled_from(["costs.fixed_usd_per_month", "costs.other_variable_usd_per_mau"]),
-       st.floats(0, 1e6), st.floats(0, 1e6))
+       st.floats(0, 1e6).map(S._no_dust), st.floats(0, 1e6).map(S._no_dust))
 def test_higher_costs_never_lower_peak_funding_nor_bring_payback_earlier(
     d: dict[str, Any], key: str, a: float, b: float
 ) -> None:
