@@ -26,6 +26,7 @@ __all__ = [
     "capability_catalog",
     "capability_score",
     "capability_tier_names",
+    "change_months",
     "cheapest_meeting",
     "resolve_floor",
 ]
@@ -100,10 +101,13 @@ class MeetingModel:
     usd_per_mtok_blended: float
 
 
-def cheapest_meeting(floor: CapabilityFloor, month: str, directory: Path | None = None) -> MeetingModel | None:
+def cheapest_meeting(floor: CapabilityFloor, month: str, directory: Path | None = None,
+                     input_share: float = INPUT_WEIGHT) -> MeetingModel | None:
     """The cheapest model priced and scored at least ``floor.min_score`` at *month* (None if none).
 
-    Ties go to the model first in name order, so the answer is deterministic.
+    Cheapest by list price blended ``input_share·p_in + (1 − input_share)·p_out`` (default 3:1, the
+    fit's blend; a product passes its own share of input tokens).  Ties go to the model first in
+    name order, so the answer is deterministic.
     """
     directory = directory or assumptions_dir()
     priced = models_catalog(directory).models
@@ -114,7 +118,8 @@ def cheapest_meeting(floor: CapabilityFloor, month: str, directory: Path | None 
         score = capability_score(model, month, floor.benchmark, directory)
         if score is None or score < floor.min_score:
             continue
-        blended = blended_usd_per_mtok(model, month, directory)
+        p = model_price(model, month, directory)
+        blended = input_share * p.usd_per_mtok_in + (1 - input_share) * p.usd_per_mtok_out
         if blended > 0 and (best is None or blended < best.usd_per_mtok_blended):
             best = MeetingModel(month, model, score, blended)
     return best

@@ -30,6 +30,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from tcpmf.catalog.capability import (
+    CapabilityFloor,
     capability_catalog,
     change_months,
     cheapest_meeting,
@@ -40,7 +41,7 @@ from tcpmf.core.months import month_index
 from tcpmf.core.yamlio import assumptions_dir
 
 __all__ = [
-    "DeclineFit", "decline_table", "fit_decline", "fitted_decline", "threshold_series", "tier_definition",
+    "DeclineFit", "decline_table", "fit_decline", "fitted_decline", "floor_decline", "threshold_series", "tier_definition",
     "tier_names", "tier_series",
 ]
 
@@ -100,13 +101,14 @@ def tier_definition(tier: str, directory: Path | None = None) -> str:
     return "hand-tagged in models.yaml (legacy; no capability threshold)"
 
 
-def threshold_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
-    """The cheapest blended price of a model meeting *tier*'s threshold, where it changes.
+def threshold_series(tier: str | float | CapabilityFloor, directory: Path | None = None) -> pd.DataFrame:
+    """The cheapest blended price of a model meeting *tier*'s threshold (a tier name, a minimum
+    score or a :class:`CapabilityFloor`), where it changes.
 
     Returns a frame with ``month``, ``model``, ``score`` and ``usd_per_mtok_blended``.
     """
     directory = directory or assumptions_dir()
-    floor = resolve_floor(tier, directory)
+    floor = tier if isinstance(tier, CapabilityFloor) else resolve_floor(tier, directory)
     rows: list[dict[str, object]] = []
     for month in change_months(directory):
         best = cheapest_meeting(floor, month, directory)
@@ -180,6 +182,19 @@ def fitted_decline(tier: str, directory: Path | None = None) -> float:
     except ValueError as exc:
         raise ValueError(f"fitted:{tier}: {exc}") from None
     return min(max(fit.annual_cost_decline, 0.1), 1000.0)
+
+
+@lru_cache(maxsize=64)
+def floor_decline(floor: CapabilityFloor, directory: Path | None = None) -> float:
+    """The annual decline fitted to the cheapest model meeting *floor* (clipped to [0.1, 1000]);
+    :class:`ValueError` when fewer than two dated points meet it."""
+    directory = directory or assumptions_dir()
+    series = threshold_series(floor, directory)
+    if len(series) < 2:
+        raise ValueError(f"a capability floor met at two or more catalog dates; {floor.label} is met at {len(series)}")
+    index = np.asarray([month_index(m) for m in series["month"]])
+    d, _ = fit_decline(index, series["usd_per_mtok_blended"].to_numpy(float))
+    return min(max(d, 0.1), 1000.0)
 
 
 def decline_table(directory: Path | None = None) -> pd.DataFrame:
