@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -174,3 +175,30 @@ def test_a_floor_declines_by_its_fitted_decline_unless_the_file_says() -> None:
     t = build(name=None, capability="gpt-4-class", annual_cost_decline=None, price_path="projected")
     f = tcpmf.evaluate([t]).monthly["usd_per_mtok_in"].to_numpy()
     assert f[12] == pytest.approx(f[0] / t.model.annual_cost_decline)  # projected: smooth from start_month
+
+
+# -- the timeline on capability floors ------------------------------------------------------------
+
+
+def test_data_view_puts_every_category_on_one_floor_and_lists_its_models() -> None:
+    from tcpmf.analysis.timeline import DATA_VIEW_FLOOR
+
+    frame = tcpmf.timeline(view="data", horizon_months=36)
+    assert (frame["capability_floor"] == DATA_VIEW_FLOOR).all()
+    for row in frame.itertuples():
+        months = [int(k) for k in row.model_by_month]
+        assert months[0] == 0 and months == sorted(months)
+        assert row.model_by_month["0"] == row.model
+        names = list(row.model_by_month.values())
+        assert all(a != b for a, b in itertools.pairwise(names))  # listed only where the model changes
+    named = tcpmf.timeline(view="data", model="gpt-4o", horizon_months=36)
+    assert (named["capability_floor"] == "gpt-4o").all()
+    assert all(m == {"0": "gpt-4o"} for m in named["model_by_month"])
+
+
+@pytest.mark.parametrize(("low", "high"), [(1100.0, 1210.0), (1210.0, 1300.0), ("gpt-3.5-class", "gpt-4-class")])
+def test_a_higher_timeline_floor_never_brings_a_category_earlier(low: Any, high: Any) -> None:
+    a = tcpmf.timeline(view="data", capability=low, horizon_months=60, annual_cost_decline=5)
+    b = tcpmf.timeline(view="data", capability=high, horizon_months=60, annual_cost_decline=5)
+    for column in ("tcpmf_month", "company_tcpmf_month"):
+        assert all(y >= x for x, y in zip(months_or_never(a, column), months_or_never(b, column)))

@@ -13,12 +13,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from tcpmf.catalog.capability import resolve_floor
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model.engine import evaluate
+from tcpmf.model.price_path import api_model_path
 from tcpmf.schema.scenario import TOC_CATEGORIES, Scenario, load
 
-__all__ = ["PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults", "timeline"]
+__all__ = ["DATA_VIEW_FLOOR", "PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults", "timeline"]
+
+#: The capability floor of every category in the ``data`` view: the tier of GPT-4o, the model of the
+#: productivity default and of Lee's talk month, so categories differ only in what they need of it.
+DATA_VIEW_FLOOR = "gpt-4-class"
 
 #: Assumption sets of :func:`timeline`: ``data`` the sourced category defaults
 #: (``assumptions/categories``), ``lee`` Kai-Fu Lee's argument (``assumptions/views/lee``: one model
@@ -50,6 +56,7 @@ def timeline(
     model: str | None = None,
     directory: str | Path | None = None,
     view: str = "data",
+    capability: str | float | None = None,
 ) -> pd.DataFrame:
     """TC-PMF month of each consumer category's default product, side by side, explained.
 
@@ -68,6 +75,12 @@ def timeline(
     view
         ``"data"`` (the sourced category defaults) or ``"lee"`` (Kai-Fu Lee's argument as an
         assumption set: ``assumptions/views/lee``).
+    capability
+        Put every category on this capability floor (a tier of ``catalog/capability.yaml`` or a
+        minimum score): the cheapest catalog model meeting it each month (``price_path:
+        hindsight``).  Default: :data:`DATA_VIEW_FLOOR` in the ``data`` view, so categories are
+        compared like for like; none in the ``lee`` view (its files name one model for all).
+        Ignored when *model* is given.
 
     Returns
     -------
@@ -91,9 +104,16 @@ def timeline(
     overrides: dict[str, object] = {"horizon_months": horizon_months}
     if annual_cost_decline is not None:
         overrides["model.annual_cost_decline"] = annual_cost_decline
+    if capability is None and model is None and view == "data":
+        capability = DATA_VIEW_FLOOR
     if model is not None:
         overrides.update({"model.route": "api", "model.name": model, "model.self_host": None,
-                          "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None, "model.routes": None})
+                          "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None, "model.routes": None,
+                          "model.capability": None})
+    elif capability is not None:
+        overrides.update({"model.route": "api", "model.name": None, "model.capability": capability,
+                          "model.self_host": None, "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None,
+                          "model.routes": None})
     scenarios = [s.override(overrides) for s in category_defaults(directory)]
     result = evaluate(scenarios)
     summary = result.summary
@@ -102,8 +122,8 @@ def timeline(
         {
             "category": [s.category for s in scenarios],
             "stage": [PREDICTED_STAGE[s.category] for s in scenarios],
-            "capability_floor": [_model_label(s) for s in scenarios],
-            "model_by_month": [{"0": _model_label(s)} for s in scenarios],
+            "capability_floor": [_floor_label(s) for s in scenarios],
+            "model_by_month": [_model_by_month(s) for s in scenarios],
             "revenue_usd_per_mau": full["arpu_usd_m0"],
             "tokens_per_mau": summary["tokens_per_mau"],
             "affordable_usd_per_mtok": summary["max_affordable_usd_per_mtok"],
@@ -135,6 +155,24 @@ def timeline(
     return frame
 
 
+def _floor_label(s: Scenario) -> str:
+    """The capability floor: its tier or minimum score, else the named model that sets it."""
+    if s.model.capability is not None:
+        return resolve_floor(s.model.capability).label
+    return _model_label(s)
+
+
+def _model_by_month(s: Scenario) -> dict[str, str]:
+    """``{month: model}`` at month 0 and at each month the model meeting the floor changes."""
+    if s.model.capability is None or s.model.price_path != "hindsight":
+        return {"0": _model_label(s)}
+    out: dict[str, str] = {}
+    for t, name in enumerate(api_model_path(s, s.horizon_months)):
+        if not out or list(out.values())[-1] != name:
+            out[str(t)] = name
+    return out
+
+
 def _model_label(s: Scenario) -> str:
     if s.model.routes:
         return " + ".join(f"{r.share:.0%} {r.name or 'self-host'}" for r in s.model.routes)
@@ -162,9 +200,10 @@ def _binding_constraint(s: Scenario, row: pd.Series, full: pd.Series, decline: f
         text = (f"revenue: ${revenue:.2f} per MAU a month does not meet the target margin even with free tokens "
                 f"({tokens / 1e3:,.0f}k tokens per MAU)")
     elif pd.isna(unit_full):
+        path = "along the dated catalog, then " if s.model.price_path == "hindsight" else "at "
         text = (f"token price: {model} at ${price:.2f} per 1M tokens does not fall to the affordable "
                 f"${afford:.2f} (${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens) within {horizon} months "
-                f"at {decline:g}x cheaper a year")
+                f"{path}{decline:g}x cheaper a year")
     elif pd.isna(unit):
         text = (f"monetization: at full revenue tokens would be affordable from month {unit_full}, but the "
                 f"delayed revenue does not reach the target within {horizon} months")
@@ -175,6 +214,11 @@ def _binding_constraint(s: Scenario, row: pd.Series, full: pd.Series, decline: f
     elif unit == 0:
         text = (f"none at the unit level: {model} at ${price:.2f} per 1M tokens is already below the affordable "
                 f"${afford:.2f} (${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens)")
+    elif s.model.price_path == "hindsight":
+        then = api_model_path(s, int(unit) + 1)[int(unit)]
+        text = (f"token price: {model} at ${price:.2f} per 1M tokens must fall to the affordable ${afford:.2f} "
+                f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which the dated catalog reaches in "
+                f"month {unit} ({then} for {_floor_label(s)}; {decline:g}x cheaper a year after the catalog)")
     else:
         text = (f"token price: {model} at ${price:.2f} per 1M tokens must fall to the affordable ${afford:.2f} "
                 f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which takes {unit} months at "
