@@ -202,3 +202,24 @@ def test_a_higher_timeline_floor_never_brings_a_category_earlier(low: Any, high:
     b = tcpmf.timeline(view="data", capability=high, horizon_months=60, annual_cost_decline=5)
     for column in ("tcpmf_month", "company_tcpmf_month"):
         assert all(y >= x for x, y in zip(months_or_never(a, column), months_or_never(b, column)))
+
+
+def test_compare_views_names_both_months_and_the_furthest_input() -> None:
+    from tcpmf.analysis.timeline import compare_views
+
+    frame = compare_views(horizon_months=60)
+    lee = tcpmf.timeline(view="lee", horizon_months=60).set_index("category")
+    data = tcpmf.timeline(view="data", horizon_months=60).set_index("category")
+    for row in frame.itertuples():
+        assert row.lee_tcpmf_month == lee.loc[row.category, "tcpmf_month"]
+        assert row.data_tcpmf_month == data.loc[row.category, "tcpmf_month"]
+        assert row.tokens_per_mau_ratio == pytest.approx(data.loc[row.category, "tokens_per_mau"] / lee.loc[row.category, "tokens_per_mau"])
+        text = row.disagreement
+        assert text.startswith(row.category) and text.endswith(".")
+        if row.lee_tcpmf_month != row.data_tcpmf_month:
+            ratios = {k: abs(np.log(getattr(row, f"{k}_ratio"))) for k in
+                      ("usd_per_mtok_blended_m0", "tokens_per_mau", "revenue_usd_per_mau")}
+            furthest = max(ratios, key=ratios.__getitem__)
+            word = {"usd_per_mtok_blended_m0": "start price", "tokens_per_mau": "tokens per MAU",
+                    "revenue_usd_per_mau": "revenue per MAU"}[furthest]
+            assert word in text or ratios[furthest] < np.log(1.05)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tcpmf.catalog.capability import resolve_floor
@@ -20,7 +21,7 @@ from tcpmf.model.engine import evaluate
 from tcpmf.model.price_path import api_model_path
 from tcpmf.schema.scenario import TOC_CATEGORIES, Scenario, load
 
-__all__ = ["DATA_VIEW_FLOOR", "PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults", "timeline"]
+__all__ = ["DATA_VIEW_FLOOR", "PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults", "compare_views", "timeline"]
 
 #: The capability floor of every category in the ``data`` view: the tier of GPT-4o, the model of the
 #: productivity default and of Lee's talk month, so categories differ only in what they need of it.
@@ -229,3 +230,76 @@ def _binding_constraint(s: Scenario, row: pd.Series, full: pd.Series, decline: f
     else:
         text += f"; cash pays back in month {company}"
     return text + "."
+
+
+#: Inputs :func:`compare_views` weighs: the timeline column and how it reads in a sentence.
+_VIEW_INPUTS = {
+    "usd_per_mtok_blended_m0": "the start price per 1M tokens",
+    "tokens_per_mau": "tokens per MAU",
+    "revenue_usd_per_mau": "revenue per MAU",
+}
+
+
+def compare_views(horizon_months: int = 120, annual_cost_decline: float | None = None) -> pd.DataFrame:
+    """The ``lee`` and ``data`` timelines side by side, one row per category, with the input that
+    makes them differ most.
+
+    Columns: ``category``, ``stage``, ``lee_tcpmf_month``, ``data_tcpmf_month``,
+    ``lee_company_tcpmf_month``, ``data_company_tcpmf_month``, for each input of the comparison
+    (start price, tokens per MAU, revenue per MAU) its value in both views and ``<input>_ratio``
+    (data ÷ lee), ``lee_monetization_delay_months`` and ``data_monetization_delay_months`` (unit
+    TC-PMF month minus the month at full revenue from month 0), and ``disagreement`` (a sentence:
+    where the views disagree and the input that moves furthest apart, by the size of its log ratio,
+    or the monetization delay when that alone separates them).
+    """
+    lee = timeline(annual_cost_decline, horizon_months, view="lee").set_index("category")
+    data = timeline(annual_cost_decline, horizon_months, view="data").set_index("category")
+    rows = []
+    for category in lee.index:
+        a, b = lee.loc[category], data.loc[category]
+        row: dict[str, object] = {"category": category, "stage": int(a["stage"])}
+        for key in ("tcpmf_month", "company_tcpmf_month"):
+            row[f"lee_{key}"], row[f"data_{key}"] = a[key], b[key]
+        for column in _VIEW_INPUTS:
+            row[f"lee_{column}"], row[f"data_{column}"] = float(a[column]), float(b[column])
+            row[f"{column}_ratio"] = float(b[column]) / float(a[column]) if float(a[column]) > 0 else float("nan")
+        for name, frame_row in (("lee", a), ("data", b)):
+            unit, full = frame_row["tcpmf_month"], frame_row["full_revenue_tcpmf_month"]
+            row[f"{name}_monetization_delay_months"] = (
+                pd.NA if pd.isna(unit) or pd.isna(full) else int(unit) - int(full)
+            )
+        row["disagreement"] = _disagreement(category, a, b, row)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in ("lee_tcpmf_month", "data_tcpmf_month", "lee_company_tcpmf_month", "data_company_tcpmf_month",
+                   "lee_monetization_delay_months", "data_monetization_delay_months"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _month_text(month: object) -> str:
+    return "never within the horizon" if pd.isna(month) else f"month {month}"
+
+
+def _disagreement(category: str, lee: pd.Series, data: pd.Series, row: dict[str, object]) -> str:
+    """One sentence: both unit TC-PMF months and the input that separates them most."""
+    head = (f"{category}: Lee's argument gives unit TC-PMF at {_month_text(lee['tcpmf_month'])}, today's data at "
+            f"{_month_text(data['tcpmf_month'])}")
+    if (pd.isna(lee["tcpmf_month"]) and pd.isna(data["tcpmf_month"])) or lee["tcpmf_month"] == data["tcpmf_month"]:
+        return head + " (they agree)."
+    ratios = {column: float(row[f"{column}_ratio"]) for column in _VIEW_INPUTS}
+    ratios = {k: v for k, v in ratios.items() if v > 0 and v == v}
+    delay_lee, delay_data = row["lee_monetization_delay_months"], row["data_monetization_delay_months"]
+    delays_differ = not pd.isna(delay_lee) and not pd.isna(delay_data) and delay_lee != delay_data
+    if not ratios or max(abs(np.log(v)) for v in ratios.values()) < np.log(1.05):
+        if delays_differ:
+            return head + f"; the inputs match within 5%, and the monetization delay differs ({delay_lee} vs {delay_data} months)."
+        return head + "; the inputs match within 5%: the price path (capability floor, dated catalog) separates them."
+    column = max(ratios, key=lambda k: abs(np.log(ratios[k])))
+    unit = "$" if column != "tokens_per_mau" else ""
+    text = (f"; the input furthest apart is {_VIEW_INPUTS[column]}: {unit}{float(row[f'lee_{column}']):,.4g} in Lee's "
+            f"argument ({lee['capability_floor']}) against {unit}{float(row[f'data_{column}']):,.4g} in the data "
+            f"({data['capability_floor']}), {ratios[column]:.3g}x")
+    if delays_differ:
+        text += f"; the monetization delay also differs ({delay_lee} vs {delay_data} months)"
+    return head + text + "."
