@@ -10,6 +10,7 @@ user reaches the target margin, next to the predicted stage.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -257,7 +258,7 @@ def compare_views(horizon_months: int = 120, annual_cost_decline: float | None =
     rows = []
     for category in lee.index:
         a, b = lee.loc[category], data.loc[category]
-        row: dict[str, object] = {"category": category, "stage": int(a["stage"])}
+        row: dict[str, Any] = {"category": category, "stage": int(a["stage"])}
         for key in ("tcpmf_month", "company_tcpmf_month"):
             row[f"lee_{key}"], row[f"data_{key}"] = a[key], b[key]
         for column in _VIEW_INPUTS:
@@ -281,7 +282,7 @@ def _month_text(month: object) -> str:
     return "never within the horizon" if pd.isna(month) else f"month {month}"
 
 
-def _disagreement(category: str, lee: pd.Series, data: pd.Series, row: dict[str, object]) -> str:
+def _disagreement(category: str, lee: pd.Series, data: pd.Series, row: dict[str, Any]) -> str:
     """One sentence: both unit TC-PMF months and the input that separates them most."""
     head = (f"{category}: Lee's argument gives unit TC-PMF at {_month_text(lee['tcpmf_month'])}, today's data at "
             f"{_month_text(data['tcpmf_month'])}")
