@@ -59,6 +59,7 @@ def timeline(
     directory: str | Path | None = None,
     view: str = "data",
     capability: str | float | None = None,
+    price_path: str | None = None,
 ) -> pd.DataFrame:
     """TC-PMF month of each consumer category's default product, side by side, explained.
 
@@ -83,6 +84,10 @@ def timeline(
         hindsight``).  Default: :data:`DATA_VIEW_FLOOR` in the ``data`` view, so categories are
         compared like for like; none in the ``lee`` view (its files name one model for all).
         Ignored when *model* is given.
+    price_path
+        ``"hindsight"`` (the default with a floor: the dated catalog, then the decline) or
+        ``"projected"`` (the start price falling by the decline from month 0); default: each
+        scenario's own (a named model's file keeps its path).
 
     Returns
     -------
@@ -116,6 +121,8 @@ def timeline(
         overrides.update({"model.route": "api", "model.name": None, "model.capability": capability,
                           "model.self_host": None, "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None,
                           "model.routes": None})
+    if price_path is not None:
+        overrides["model.price_path"] = price_path
     scenarios = [s.override(overrides) for s in category_defaults(directory)]
     result = evaluate(scenarios)
     summary = result.summary
