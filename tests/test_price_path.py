@@ -223,3 +223,11 @@ def test_compare_views_names_both_months_and_the_furthest_input() -> None:
             word = {"usd_per_mtok_blended_m0": "start price", "tokens_per_mau": "tokens per MAU",
                     "revenue_usd_per_mau": "revenue per MAU"}[furthest]
             assert word in text or ratios[furthest] < np.log(1.05)
+
+
+def test_a_floor_scenario_moves_to_a_named_model() -> None:
+    from tcpmf.outputs.charts import on_model
+
+    s = build(name=None, capability="gpt-4-class")
+    named = on_model(s, "gpt-4")
+    assert named.model.name == "gpt-4" and named.model.capability is None
