@@ -51,7 +51,6 @@ from tcpmf.core.errors import TcpmfError
 from tcpmf.core.extras import import_optional
 from tcpmf.core.version import package_version
 from tcpmf.core.yamlio import assumptions_dir, display_path
-from tcpmf.schema.scenario import Scenario
 from tcpmf.uncertainty.batch import (
     DEFAULT_CHUNK_SIZE,
     OUTCOME_COLUMNS,
@@ -63,7 +62,7 @@ from tcpmf.uncertainty.batch import (
     product_chunk,
     summarize,
 )
-from tcpmf.uncertainty.portfolio import Portfolio, Product, as_portfolio
+from tcpmf.uncertainty.portfolio import Analysable, Portfolio, Product, as_portfolio
 
 if sys.platform != "win32":
     import fcntl
@@ -507,7 +506,7 @@ def _check_arguments(samples: Any, seed: Any, chunk_size: Any, executor: str, sc
 
 
 def run(
-    portfolio: Portfolio | Product | Scenario | str | Path,
+    subject: Analysable,
     samples: int,
     seed: int,
     out: str | Path,
@@ -518,12 +517,13 @@ def run(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> Path:
-    """Run *samples* draws of every product of *portfolio* into the Parquet dataset *out*.
+    """Run *samples* draws of every product of *subject* into the Parquet dataset *out*.
 
     Parameters
     ----------
-    portfolio
-        A :class:`Portfolio`, or a portfolio / scenario file.
+    subject
+        What to analyse (:data:`~tcpmf.uncertainty.portfolio.Analysable`): a :class:`Portfolio`,
+        a product, a scenario whose file holds distributions, or a path to either kind of file.
     samples
         Draws per product.
     seed
@@ -551,7 +551,7 @@ def run(
     """
     _check_arguments(samples, seed, chunk_size, executor, scheduler, workers)
     samples, seed, chunk_size = int(samples), int(seed), int(chunk_size)  # numpy integers are not JSON
-    portfolio = as_portfolio(portfolio)
+    portfolio = as_portfolio(subject)
     out = Path(out)
     manifest = build_manifest(portfolio, samples, seed, chunk_size)
     fresh = not out.exists()
