@@ -417,41 +417,55 @@ def _fingerprint() -> tuple[str, str, str, str]:
     return _version(), code_hash(), catalog_hash(), json.dumps(library_versions(), sort_keys=True)
 
 
+def _dask_client(stack: ExitStack, workers: int | None, scheduler: str | None) -> Any:
+    """A client of a local cluster of *workers* processes (bound to 127.0.0.1), or of *scheduler*,
+    with at least one worker; closed with *stack*."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        cluster = stack.enter_context(LocalCluster(
+            n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+        ))
+        client = stack.enter_context(Client(cluster))
+    else:
+        try:
+            client = stack.enter_context(Client(scheduler, timeout=DASK_TIMEOUT_S))
+        except (OSError, TimeoutError) as exc:
+            raise TcpmfError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
+    try:
+        client.wait_for_workers(1, timeout=DASK_TIMEOUT_S)
+    except TimeoutError:
+        where = f"the dask scheduler at {scheduler}" if scheduler else "the local dask cluster"
+        raise TcpmfError(f"{where} has no workers (waited {DASK_TIMEOUT_S} s)") from None
+    return client
+
+
+def _check_same_workers(client: Any) -> None:
+    """Refuse workers that would compute with another tcpmf, catalog or numerical libraries."""
+    mine = _fingerprint()
+    others = {addr: fp for addr, fp in client.run(_fingerprint).items() if tuple(fp) != mine}
+    if others:
+        addr, theirs = next(iter(others.items()))
+        what = [label for label, a, b in zip(("tcpmf version", "tcpmf code", "price catalog", "numerical libraries"),
+                                             theirs, mine) if a != b]
+        raise TcpmfError(
+            f"{len(others)} dask worker(s) compute with another {', '.join(what)} (e.g. {addr}: tcpmf {theirs[0]}, "
+            f"libraries {theirs[3]}; here: tcpmf {mine[0]}, libraries {mine[3]}); install the same tcpmf and "
+            "libraries on every worker"
+        )
+
+
 def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int], workers: int | None,
           scheduler: str | None) -> Iterator[Done]:
     from concurrent.futures import CancelledError
 
     import_optional("distributed", "the dask executor")
-    from distributed import Client, KilledWorker, LocalCluster, as_completed
+    from distributed import KilledWorker, as_completed
     from distributed.comm import CommClosedError
 
     with ExitStack() as stack:
-        if scheduler is None:
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            ))
-            client = stack.enter_context(Client(cluster))
-        else:
-            try:
-                client = stack.enter_context(Client(scheduler, timeout=DASK_TIMEOUT_S))
-            except (OSError, TimeoutError) as exc:
-                raise TcpmfError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
-        try:
-            client.wait_for_workers(1, timeout=DASK_TIMEOUT_S)
-        except TimeoutError:
-            where = f"the dask scheduler at {scheduler}" if scheduler else "the local dask cluster"
-            raise TcpmfError(f"{where} has no workers (waited {DASK_TIMEOUT_S} s)") from None
-        mine = _fingerprint()
-        others = {addr: fp for addr, fp in client.run(_fingerprint).items() if tuple(fp) != mine}
-        if others:
-            addr, theirs = next(iter(others.items()))
-            what = [label for label, a, b in zip(("tcpmf version", "tcpmf code", "price catalog", "numerical libraries"),
-                                                 theirs, mine) if a != b]
-            raise TcpmfError(
-                f"{len(others)} dask worker(s) compute with another {', '.join(what)} (e.g. {addr}: tcpmf {theirs[0]}, "
-                f"libraries {theirs[3]}; here: tcpmf {mine[0]}, libraries {mine[3]}); install the same tcpmf and "
-                "libraries on every worker"
-            )
+        client = _dask_client(stack, workers, scheduler)
+        _check_same_workers(client)
         window = 2 * max(1, sum(client.nthreads().values()))
         shared = client.scatter(portfolio)  # sent once; tasks refer to it by key
         tasks = iter(todo)
