@@ -167,7 +167,7 @@ def crossover(
     Examples
     --------
     >>> import tcpmf
-    >>> tcpmf.crossover(tcpmf.load("assumptions/products/ai_friends_selfhosted.yaml"))  # doctest: +SKIP
+    >>> found = tcpmf.crossover(tcpmf.load("assumptions/products/ai_friends_selfhosted.yaml"))
     """
     items = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     rows = [_parts(s, api_model, self_host) for s in items]

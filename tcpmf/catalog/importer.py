@@ -13,8 +13,14 @@ trip).  The new file is validated as a catalog before it replaces the old one.
 
 Examples
 --------
->>> report = import_prices("model_prices.json", models=["gpt-4o"])  # doctest: +SKIP
->>> report.table()  # doctest: +SKIP
+>>> import json, shutil
+>>> _ = shutil.copytree("assumptions", "my_assumptions")  # a copy: the bundled catalog stays as it is
+>>> _ = open("model_prices.json", "w").write(json.dumps({"gpt-4o": {
+...     "litellm_provider": "openai", "input_cost_per_token": 2.0e-6, "output_cost_per_token": 8.0e-6}}))
+>>> report = import_prices("model_prices.json", "my_assumptions/catalog/models.yaml", month="2099-01",
+...                        models=["gpt-4o"])
+>>> report.updated, report.written
+(['gpt-4o'], True)
 """
 
 from __future__ import annotations

@@ -185,8 +185,8 @@ def estimate(
 
     Examples
     --------
-    >>> t = estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, context_tokens=2048)  # doctest: +SKIP
-    >>> int(t.max_batch_fitting_memory)  # doctest: +SKIP
+    >>> t = estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, context_tokens=2048)
+    >>> int(t.max_batch_fitting_memory)
     476
     """
     cal = calibration or serving_calibration()
@@ -248,8 +248,8 @@ def calibration_ratios(calibration: ServingCalibration | None = None) -> F:
 
     Examples
     --------
-    >>> r = calibration_ratios()  # doctest: +SKIP
-    >>> bool(((r > 0.5) & (r < 2)).all())  # doctest: +SKIP
+    >>> r = calibration_ratios()
+    >>> bool(((r > 0.5) & (r < 2)).all())
     True
     """
     cal = calibration or serving_calibration()
@@ -263,7 +263,9 @@ def calibrate(calibration: ServingCalibration | None = None) -> tuple[float, flo
 
     Examples
     --------
-    >>> eta_f, eta_bw = calibrate()  # doctest: +SKIP
+    >>> eta_f, eta_bw = calibrate()
+    >>> 0.05 <= eta_f <= 1 and 0.05 <= eta_bw <= 1
+    True
     """
     cal = calibration or serving_calibration()
     measured = np.log([m.output_tokens_per_s_per_replica for m in cal.measurements])

@@ -567,7 +567,9 @@ def deals(scenarios: Scenario | Iterable[Scenario]) -> pd.DataFrame:
     Examples
     --------
     >>> import tcpmf, tcpmf.model.deals
-    >>> tcpmf.model.deals.deals(tcpmf.load("assumptions/products/tob_price_war_bid.yaml"))  # doctest: +SKIP
+    >>> terms = tcpmf.model.deals.deals(tcpmf.load("assumptions/products/tob_price_war_bid.yaml"))
+    >>> bool((terms["deal_margin_usd"] < 0).all())  # the price-war bid loses money on every deal
+    True
     """
     items = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     chosen = [s for s in items if s.deal is not None]

@@ -834,8 +834,9 @@ def load(path: str | Path) -> Scenario:
     Examples
     --------
     >>> import tcpmf
-    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> s.override({"revenue.subscription.price_usd_per_month": 15}).usage.sessions_per_day  # doctest: +SKIP
+    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+    >>> s.override({"usage.sessions_per_day": 3}).usage.sessions_per_day
+    3.0
     """
     raw, provenance = read_tree(path)
     if looks_like_portfolio(raw):

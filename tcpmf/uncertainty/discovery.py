@@ -37,11 +37,14 @@ on the GPL ``platypus-opt``; tcpmf is BSD-3, so PRIM is implemented here with nu
 Examples
 --------
 >>> import tcpmf
->>> draws = tcpmf.monte_carlo("assumptions/portfolios/consumer_stages.yaml", n=10_000, seed=1)  # doctest: +SKIP
->>> found = tcpmf.discover(draws, outcome="clears_break_even")  # doctest: +SKIP
->>> found.boxes        # per product: coverage, density, mass, res_dim of the chosen box  # doctest: +SKIP
->>> found.limits       # per product and input: the box's range or kept options  # doctest: +SKIP
->>> found.trajectory   # per product and peeling step  # doctest: +SKIP
+>>> draws = tcpmf.monte_carlo("assumptions/portfolios/consumer_stages.yaml", n=2_000, seed=1)
+>>> found = tcpmf.discover(draws, outcome="clears_break_even")
+>>> found.boxes.columns[:5].tolist()  # per product: coverage, density, mass, res_dim of the chosen box
+['product', 'step', 'pasted', 'coverage', 'density']
+>>> found.limits.columns[:4].tolist()  # per product and input: the box's range or kept options
+['product', 'key', 'kind', 'low']
+>>> found.trajectory.columns[:3].tolist()  # per product and peeling step
+['product', 'step', 'coverage']
 """
 
 from __future__ import annotations
@@ -409,8 +412,10 @@ def discover(
 
     Examples
     --------
-    >>> found = tcpmf.discover(draws, outcome=draws["payback_month"].fillna(99) < 24)  # doctest: +SKIP
-    >>> found.limits[found.limits.restricted]  # doctest: +SKIP
+    >>> found = tcpmf.discover(draws, outcome=draws["payback_month"].fillna(99) < 24)
+    >>> restricted = found.limits[found.limits.restricted]  # the inputs the boxes narrow
+    >>> found.outcome  # a condition rather than a column of the results
+    'condition'
     """
     if not isinstance(results, pd.DataFrame):
         raise TypeError(f"discover takes a pandas DataFrame of results, not {type(results).__name__}")

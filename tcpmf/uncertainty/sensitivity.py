@@ -22,11 +22,13 @@ CAC, ...) stays ``<NA>`` in a tornado and is an error in Sobol analysis, never a
 Examples
 --------
 >>> import tcpmf
->>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
->>> tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "model.name": ["gpt-4o", "gpt-4.1-mini"]})  # doctest: +SKIP
->>> tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05)})  # doctest: +SKIP
->>> p = tcpmf.load_portfolio("assumptions/portfolios/consumer_stages.yaml").products[0]  # doctest: +SKIP
->>> tcpmf.sobol(p, outcome="peak_funding_usd", n=1024, seed=0)  # doctest: +SKIP
+>>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+>>> len(tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "model.name": ["gpt-4o", "gpt-4.1-mini"]}))
+6
+>>> tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05)})["key"].tolist()
+['revenue.subscription.paid_share']
+>>> p = tcpmf.load_portfolio("assumptions/portfolios/consumer_stages.yaml").products[0]
+>>> indices = tcpmf.sobol(p, outcome="peak_funding_usd", n=64, seed=0)  # doctest: +ELLIPSIS
 """
 
 from __future__ import annotations
@@ -163,7 +165,9 @@ def sweep(subject: Analysable, grid: Mapping[str, Sequence[Any]]) -> pd.DataFram
 
     Examples
     --------
-    >>> tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "costs.fixed_usd_per_month": [1e5, 3e5]})  # doctest: +SKIP
+    >>> grid = tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "costs.fixed_usd_per_month": [1e5, 3e5]})
+    >>> grid[["usage.sessions_per_day", "costs.fixed_usd_per_month"]].head(2).to_numpy().tolist()
+    [[1.0, 100000.0], [1.0, 300000.0]]
     """
     s = _single(subject, "sweep")
     if not isinstance(grid, Mapping) or not grid:
@@ -255,8 +259,10 @@ def tornado(
 
     Examples
     --------
-    >>> tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05),
-    ...                   "costs.fixed_usd_per_month": (2e5, 4e5)}, outcome="payback_month")  # doctest: +SKIP
+    >>> bars = tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05),
+    ...                          "costs.fixed_usd_per_month": (2e5, 4e5)}, outcome="payback_month")
+    >>> sorted(bars["key"])
+    ['costs.fixed_usd_per_month', 'revenue.subscription.paid_share']
     """
     _check_outcome(outcome)
     given = None if ranges is None else _given_values(ranges)
@@ -382,7 +388,9 @@ def sobol(
 
     Examples
     --------
-    >>> tcpmf.sobol("assumptions/portfolios/consumer_stages.yaml", outcome="clears_break_even", n=512)  # doctest: +SKIP
+    >>> indices = tcpmf.sobol(product, outcome="clears_break_even", n=64)
+    >>> {"S1", "ST"} <= set(indices.columns)
+    True
     """
     import_optional("SALib", "tcpmf.sobol")
     from SALib.analyze import sobol as sobol_analyze
