@@ -14,8 +14,10 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-def test_mypy_finds_no_type_errors() -> None:
-    proc = _run("mypy", "tcpmf")
+def test_mypy_finds_no_type_errors_in_package_and_tests() -> None:
+    proc = _run("mypy", "tcpmf", "tests")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _run("mypy", "conftest.py")  # apart: mypy takes one module named conftest per run
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
