@@ -103,3 +103,12 @@ def test_a_speed_no_batch_reaches_is_refused_naming_the_key() -> None:
         _friends(5000.0)
     assert info.value.key_path == "usage.output_tokens_per_s_per_user"
     assert "tokens/s" in str(info.value)
+
+
+def test_crossover_prices_the_default_self_host_at_the_users_speed() -> None:
+    from tcpmf.analysis.crossover import crossover
+
+    s = tcpmf.load("assumptions/products/ai_companion.yaml")  # entertainment: 3,000 in / 80 out, 20 tokens/s
+    capped = crossover(s)["self_host_usd_per_mtok_full"][0]
+    free = crossover(s.override({"usage.output_tokens_per_s_per_user": None}))["self_host_usd_per_mtok_full"][0]
+    assert capped > free
