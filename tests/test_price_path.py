@@ -231,3 +231,31 @@ def test_a_floor_scenario_moves_to_a_named_model() -> None:
     s = build(name=None, capability="gpt-4-class")
     named = on_model(s, "gpt-4")
     assert named.model.name == "gpt-4" and named.model.capability is None
+
+
+@SETTINGS
+@given(st.integers(0, 24), st.floats(1.0, 50.0))
+def test_hindsight_equals_projected_where_the_catalog_has_no_steps(after: int, decline: float) -> None:
+    start = month_label(month_index(LAST) + after)  # from the catalog's last change on, no record can step
+    projected = tcpmf.evaluate([build(start_month=start, annual_cost_decline=decline)]).monthly
+    hindsight = tcpmf.evaluate([build(start_month=start, annual_cost_decline=decline, price_path="hindsight")]).monthly
+    for column in ("usd_per_mtok_in", "usd_per_mtok_out", "inference_cost_usd_per_mau", "cash_usd"):
+        np.testing.assert_allclose(hindsight[column].to_numpy(float), projected[column].to_numpy(float), rtol=1e-9, atol=1e-6)
+
+
+def test_cli_timeline_takes_a_capability_and_decline_shows_definitions() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from tcpmf.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["timeline", "--capability", "1300", "--horizon-months", "36", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["capability_floor"] for r in rows} == {"lmarena_text_2025_08 >= 1300"}
+    bad = runner.invoke(app, ["timeline", "--capability", "gpt-9-class"])
+    assert bad.exit_code != 0 and "gpt-4-class" in bad.output
+    table = json.loads(runner.invoke(app, ["decline", "--json"]).stdout)
+    assert {r["tier"]: r["definition"] for r in table}["gpt-4-class"] == "lmarena_text_2025_08 >= 1210"
