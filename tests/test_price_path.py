@@ -243,6 +243,11 @@ def test_hindsight_equals_projected_where_the_catalog_has_no_steps(after: int, d
         np.testing.assert_allclose(hindsight[column].to_numpy(float), projected[column].to_numpy(float), rtol=1e-9, atol=1e-6)
 
 
+def test_a_floor_not_yet_met_says_when_it_will_be() -> None:
+    with pytest.raises(tcpmf.AssumptionError, match="first month one does is 2024-12"):
+        build(name=None, capability="frontier-reasoning", start_month="2024-05")
+
+
 def test_cli_timeline_takes_a_capability_and_decline_shows_definitions() -> None:
     import json
 

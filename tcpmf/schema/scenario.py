@@ -31,7 +31,7 @@ from pydantic import (
 
 from tcpmf.catalog.prices import cny_per_usd, gpu_rent, model_price
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.core.months import MONTH_PATTERN, is_month
+from tcpmf.core.months import MONTH_PATTERN, is_month, month_index
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
@@ -658,7 +658,7 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
     model = plain.get("model")
     if not isinstance(model, dict) or model.get("capability") is None:
         return
-    from tcpmf.catalog.capability import cheapest_meeting, resolve_floor
+    from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_floor
     from tcpmf.catalog.decline import floor_decline
 
     path = "model.capability"
@@ -683,7 +683,10 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
         raise AssumptionError(file_of("start_month"), "start_month", "a month YYYY-MM (needed to meet a capability floor)", month)
     best = cheapest_meeting(floor, month, input_share=_input_share(plain.get("usage")))
     if best is None:
-        fail(f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label})")
+        later = [m for m in change_months() if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None]
+        hint = (f"; the first month one does is {later[0]}: set start_month to it or later" if later
+                else "; no catalog model meets it at any date")
+        fail(f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})")
     assert best is not None
     model["name"] = best.model
     sources["model.name"] = f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
