@@ -61,7 +61,8 @@ def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(tier: str)
     series = threshold_series(tier)
     assert len(series) >= 2
     for row in series.itertuples():
-        assert capability_score(row.model, row.month, floor.benchmark) >= floor.min_score
+        score = capability_score(row.model, row.month, floor.benchmark)
+        assert score is not None and score >= floor.min_score
         # brute force over every priced model with a score in force at that month
         meeting = [
             blended(m, row.month) for m, e in models_catalog(ROOT).models.items()

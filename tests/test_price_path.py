@@ -114,7 +114,7 @@ def test_bad_floor_or_path_is_an_assumption_error(model: dict[str, Any], fragmen
 @given(st.floats(1100, 1400), st.floats(0, 150), st.sampled_from(["2023-06", "2024-03", "2024-09", "2025-03"]))
 def test_a_higher_floor_never_brings_tcpmf_earlier(low: float, extra: float, start: str) -> None:
     # a common decline beyond the catalog's last date, so only the floor differs
-    floors = []
+    floors: list[tcpmf.Scenario | None] = []
     for score in (low, low + extra):
         try:
             floors.append(build(name=None, capability=score, start_month=start, annual_cost_decline=3))
@@ -123,7 +123,7 @@ def test_a_higher_floor_never_brings_tcpmf_earlier(low: float, extra: float, sta
     if floors[1] is None:
         return
     assert floors[0] is not None
-    summary = tcpmf.evaluate(floors).summary
+    summary = tcpmf.evaluate([f for f in floors if f is not None]).summary
     for column in ("tcpmf_month", "company_tcpmf_month"):
         low_month, high_month = months_or_never(summary, column)
         assert high_month >= low_month
