@@ -31,7 +31,7 @@ from pydantic import (
 
 from tcpmf.catalog.prices import cny_per_usd, gpu_rent, model_price
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.core.months import MONTH_PATTERN, is_month
+from tcpmf.core.months import MONTH_PATTERN, is_month, month_index
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
@@ -176,6 +176,16 @@ class ModelChoice(Section):
     usd_per_mtok_in: UsdPerUnit | None = Field(None, description="input price override, USD per 1M")
     usd_per_mtok_out: UsdPerUnit | None = Field(None, description="output price override, USD per 1M")
     self_host: SelfHost | None = None
+    capability: str | Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None,
+        description="capability floor instead of a model name: a tier of catalog/capability.yaml "
+        "(e.g. gpt-4-class) or a minimum score; the model is the cheapest meeting it each month",
+    )
+    price_path: Literal["projected", "hindsight"] | None = Field(
+        None,
+        description="projected: the start_month price falling by annual_cost_decline (default for a named "
+        "model); hindsight: the dated catalog inside the horizon, then annual_cost_decline (default for a floor)",
+    )
 
 
 class Usage(Section):
@@ -189,6 +199,11 @@ class Usage(Section):
     output_tokens_per_call: Tokens
     paid_usage_multiplier: Annotated[float, Field(ge=0, le=100)] = Field(
         1.0, description="a paying user's usage relative to a free user's"
+    )
+    output_tokens_per_s_per_user: Annotated[float, Field(gt=0, le=10000)] | None = Field(
+        None,
+        description="output tokens/s each user must be served at (a reply of output_tokens_per_call takes "
+        "output_tokens_per_call / this seconds); caps the batch of a self-hosted architecture; absent: no cap",
     )
 
 
@@ -611,6 +626,7 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
                 _set(plain, path, _cny_to_usd(amount, rate, file_of(path), path))
             if path in distributions:
                 distributions[path] = distributions[path].scaled(1.0 / rate)
+    _resolve_capability(plain, sources, file_of)
     try:
         scenario = Scenario.model_validate(plain)
     except ValidationError as exc:
@@ -623,6 +639,65 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
     scenario._provenance = dict(provenance)
     scenario._distributions = distributions
     return scenario
+
+
+def _input_share(usage: Any) -> float:
+    """Share of a call's tokens that are input (3/4 when the file does not say): the blend by which a
+    capability floor picks its cheapest model."""
+    if isinstance(usage, dict):
+        tin, tout = usage.get("input_tokens_per_call"), usage.get("output_tokens_per_call")
+        if isinstance(tin, (int, float)) and isinstance(tout, (int, float)) and tin >= 0 and tout >= 0 and tin + tout > 0:
+            return float(tin) / float(tin + tout)
+    return 0.75
+
+
+def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of: Any) -> None:
+    """A capability floor (``model.capability``) names the model: the cheapest catalog model meeting
+    it at ``start_month``; ``annual_cost_decline`` defaults to the floor's fitted decline and
+    ``price_path`` to ``hindsight`` (the cheapest model meeting the floor each month)."""
+    model = plain.get("model")
+    if not isinstance(model, dict) or model.get("capability") is None:
+        return
+    from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_floor
+    from tcpmf.catalog.decline import floor_decline
+
+    path = "model.capability"
+    value = model["capability"]
+
+    def fail(allowed: str) -> None:
+        raise AssumptionError(file_of(path), path, allowed, value)
+
+    if model.get("name") is not None:
+        fail("model.name or model.capability, not both (set model.capability: null to use a named model, "
+             f"or drop model.name {model['name']!r})")
+    if model.get("routes") is not None or model.get("route", "api") != "api" or model.get("usd_per_mtok_in") is not None:
+        fail("a floor on a single API model: no model.routes, route self_host or explicit token prices")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fail("a capability tier name (e.g. gpt-4-class) or a minimum score")
+    try:
+        floor = resolve_floor(value if isinstance(value, str) else float(value))
+    except KeyError as exc:
+        fail(exc.args[0])
+    month = plain.get("start_month")
+    if not isinstance(month, str) or not is_month(month):
+        raise AssumptionError(file_of("start_month"), "start_month", "a month YYYY-MM (needed to meet a capability floor)", month)
+    best = cheapest_meeting(floor, month, input_share=_input_share(plain.get("usage")))
+    if best is None:
+        later = [m for m in change_months() if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None]
+        hint = (f"; the first month one does is {later[0]}: set start_month to it or later" if later
+                else "; no catalog model meets it at any date")
+        fail(f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})")
+    assert best is not None
+    model["name"] = best.model
+    sources["model.name"] = f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
+    if model.get("annual_cost_decline") is None:
+        try:
+            model["annual_cost_decline"] = floor_decline(floor)
+        except ValueError as exc:
+            fail(f"{exc.args[0]}; or set model.annual_cost_decline")
+        sources["model.annual_cost_decline"] = f"fitted: log-linear fit to the cheapest model meeting {floor.label} (tcpmf.catalog.decline)"
+    if model.get("price_path") is None:
+        model["price_path"] = "hindsight"
 
 
 #: The smallest and largest uniform the sampler uses (``tcpmf.uncertainty.sampling.U_LOW, U_HIGH``).
@@ -680,6 +755,7 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
         fail("category", s.category, f"a consumer category with segment toc ({', '.join(TOC_CATEGORIES)})")
     m = s.model
     _check_routes(s, fail)
+    _check_price_path(s, fail)
     hosts = m.route == "self_host" or any(r.route == "self_host" for r in m.routes or ())
     if hosts and m.self_host is None:
         for i, entry in enumerate(m.routes or ()):
@@ -751,6 +827,18 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
         fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
 
 
+def _check_price_path(s: Scenario, fail: Any) -> None:
+    """``price_path: hindsight`` follows one catalog API model, in a consumer scenario."""
+    m = s.model
+    if m.price_path != "hindsight":
+        return
+    if m.routes is not None or m.route != "api" or m.usd_per_mtok_in is not None:
+        fail("model.price_path", m.price_path,
+             "projected with model.routes, a self_host route or explicit token prices (hindsight follows one catalog model)")
+    if s.segment != "toc":
+        fail("model.price_path", m.price_path, "projected for a ToB scenario (its deals and MaaS price by annual_cost_decline)")
+
+
 def _check_routes(s: Scenario, fail: Any) -> None:
     m = s.model
     if m.routes is None:
@@ -816,6 +904,15 @@ def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
                 fail("model.self_host.gpus_per_replica", h.gpus_per_replica,
                      f"enough GPUs to hold {h.architecture}'s weights and one sequence of {context} tokens "
                      f"in {h.precision} (the largest batch that fits is 0): {exc}")
+            speed = usage.output_tokens_per_s_per_user
+            if speed is not None:
+                try:
+                    estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch,
+                             output_tokens_per_s_per_user=speed, input_tokens_per_call=usage.input_tokens_per_call,
+                             output_tokens_per_call=usage.output_tokens_per_call)
+                except TcpmfError as exc:
+                    fail("usage.output_tokens_per_s_per_user", speed,
+                         f"a speed the self-host set-up reaches for one request alone: {exc}")
 
 
 def looks_like_portfolio(data: Mapping[str, Any]) -> bool:
@@ -834,8 +931,9 @@ def load(path: str | Path) -> Scenario:
     Examples
     --------
     >>> import tcpmf
-    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> s.override({"revenue.subscription.price_usd_per_month": 15}).usage.sessions_per_day  # doctest: +SKIP
+    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+    >>> s.override({"usage.sessions_per_day": 3}).usage.sessions_per_day
+    3.0
     """
     raw, provenance = read_tree(path)
     if looks_like_portfolio(raw):
