@@ -81,7 +81,7 @@ def test_a_distribution_reaching_a_vanishing_number_is_refused_at_load() -> None
 
 
 # --------------------------------------------------------------------------- the same classes at the CLI
-_CLI_CASES = {
+_CLI_CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "vanishing seat price": ("tob_price_war_bid.yaml", {"deal.seat_price_usd_per_month": 5e-324}),
     "vanishing throughput": ("ai_friends_selfhosted.yaml", {"model.self_host.output_tokens_per_s_per_replica": 1e-300}),
     "vanishing sessions": ("ai_companion.yaml", {"usage.sessions_per_day": 5e-324}),
