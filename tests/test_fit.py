@@ -465,3 +465,19 @@ def test_many_cohorts_with_the_same_ages_fit_like_their_sum() -> None:
     for name in a.params:
         assert a.params[name] == pytest.approx(b.params[name], rel=1e-5)
     assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-9)
+
+
+def test_a_wide_table_of_shares_with_empty_cells_is_read_as_shares(tmp_path: Path) -> None:
+    """Empty cells (ages not yet observed) made every value look like a count of one user."""
+    path = _write(tmp_path, "cohort,0,1,2\na,1,0.6,0.4\nb,1,0.5,\n")
+    table = read_cohorts(path, wide=True)
+    assert table["active_users"].isna().all()
+    assert table["share"].tolist() == [1.0, 0.6, 0.4, 1.0, 0.5]
+    assert not tcpmf.fit_retention(path, wide=True, curves=["sbg"]).has_sizes
+
+
+def test_a_wide_table_reads_like_its_long_form_row_by_row() -> None:
+    grid = pd.DataFrame({"cohort": ["a", "b", "c"], "m0": [100, 80, 50], "m1": [60, 40, None], "m2": [30, None, None]})
+    long = pd.DataFrame({"cohort": ["a", "a", "a", "b", "b", "c"], "age_months": [0, 1, 2, 0, 1, 0],
+                         "active_users": [100, 60, 30, 80, 40, 50]})
+    pd.testing.assert_frame_equal(read_cohorts(grid, wide=True), read_cohorts(long), check_dtype=False)

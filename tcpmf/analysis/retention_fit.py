@@ -183,15 +183,11 @@ def _from_wide(frame: pd.DataFrame, source: str, first_line: int | None = None) 
         [f"row {i + 1}" for i in range(len(frame))], index=frame.index)
     values = frame[list(ages)].apply(pd.to_numeric, errors="coerce")
     _refuse_text_cells(frame[list(ages)], values, source, first_line)
-    shares = bool((values.stack() <= 1).all())
-    rows = []
-    for i in range(len(frame)):
-        for column, age in ages.items():
-            value = values.iloc[i][column]
-            if pd.notna(value):
-                rows.append({"cohort": labels.iloc[i], "age_months": age,
-                             ("share" if shares else "active_users"): value})
-    return pd.DataFrame(rows, columns=["cohort", "age_months", "share" if shares else "active_users"])
+    grid = values.to_numpy(float)
+    shares = bool((grid[~np.isnan(grid)] <= 1).all())
+    row, col = np.nonzero(~np.isnan(grid))  # row by row, ages in column order
+    return pd.DataFrame({"cohort": labels.to_numpy()[row], "age_months": np.array(list(ages.values()))[col],
+                         "share" if shares else "active_users": grid[row, col]})
 
 
 def _refuse_text_cells(cells: pd.DataFrame, numbers: pd.DataFrame, source: str, first_line: int | None) -> None:
