@@ -10,6 +10,10 @@ stay a few tens of kilobytes whether the run holds a thousand draws or ten milli
   never reaches 100 % did not get there within the horizon);
 - peak funding: the distribution of the deepest cumulative cash hole (P1–P99 as a curve).
 
+Below the charts: the inputs (:mod:`tcpmf.outputs.report_inputs`) and, when asked
+(``write_report(..., sensitivity=True)``, ``tcpmf report DIR --sensitivity``), the sensitivity
+section (:mod:`tcpmf.outputs.report_sensitivity`).
+
 The page is standalone: the Vega scripts are inlined (about 1 MB), so it needs no network.
 
 An incomplete run is refused unless asked for with ``partial=True``; a partial report says so in

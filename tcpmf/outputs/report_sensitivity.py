@@ -111,10 +111,11 @@ def _box_block(box: pd.DataFrame, limits: pd.DataFrame) -> str:
         else:
             kept = ", ".join(html.escape(str(c)) for c in (r.categories or ()))
             items.append(f"<li><code>{html.escape(r.key)}</code> one of {kept}</li>")
-    overall = int(b["hits"]) / int(b["draws"])
-    return (f"<p>PRIM box: inside these ranges the product clears in <b>{float(b['density']):.1%}</b> of the draws "
-            f"(overall {overall:.1%}); the box holds {float(b['mass']):.1%} of the draws and "
-            f"{float(b['coverage']):.1%} of those that clear.</p><ul class=sens-box>{''.join(items)}</ul>")
+    draws = int(b["draws"])
+    inside = round(float(b["mass"]) * draws)
+    return (f"<p>PRIM box: inside these ranges the product clears in <b>{_share(b['density'], inside)}</b> of the "
+            f"draws (overall {_share(int(b['hits']) / draws, draws)}); the box holds {_share(b['mass'], draws)} of the "
+            f"draws and {_share(b['coverage'], int(b['hits']))} of those that clear.</p><ul class=sens-box>{''.join(items)}</ul>")
 
 
 def _sobol_block(rows: pd.DataFrame) -> str:
