@@ -18,6 +18,7 @@ from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.outputs.report import collect, report_html
 from tcpmf.outputs.report_sensitivity import sensitivity_section
+from tcpmf.schema.distributions import Choice
 from tcpmf.uncertainty.portfolio import load_portfolio
 from tcpmf.uncertainty.run_sensitivity import RANK_COLUMNS, SOBOL_OUTCOMES, run_sensitivity
 from tcpmf.uncertainty.runner import read_run, run
@@ -91,9 +92,9 @@ def test_tornado_and_sobol_are_seeded_new_evaluations_of_the_portfolio(sens) -> 
                              ignore_index=True)
     pd.testing.assert_frame_equal(sens.sobol.reset_index(drop=True), expected, check_like=False)
     dims = [len(p.uncertainties) for p in portfolio.products]
-    tornado_runs = sum(1 + sum(  # a base run, then each input at P10 and P90 (or each option)
-        2 if d.numeric else len(d.options) for d in p.uncertainties.values())  # type: ignore[attr-defined]
-                       for p in portfolio.products)
+    # a base run, then each input at P10 and P90 (each option of a choice of names)
+    tornado_runs = sum(1 + sum(len(d.options) if isinstance(d, Choice) and not d.numeric else 2
+                               for d in p.uncertainties.values()) for p in portfolio.products)
     assert sens.evaluations == tornado_runs + len(SOBOL_OUTCOMES) * sum(SOBOL_N * (d + 2) for d in dims)
     assert sens.seed == SEED
     assert any("rank correlations" in n and "ignored" in n for n in sens.notes)  # said, not silently dropped

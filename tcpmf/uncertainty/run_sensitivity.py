@@ -26,8 +26,13 @@ price catalog still describe the run; otherwise they are left out and the page s
 
 Example
 -------
->>> sens = run_sensitivity("runs/stages")  # doctest: +SKIP
->>> sens.ranks.head()  # doctest: +SKIP
+>>> from tcpmf.uncertainty.runner import run
+>>> out = run("assumptions/portfolios/consumer_stages.yaml", 200, 1, "runs/stages")
+>>> sens = run_sensitivity(out, sobol_samples=8)
+>>> sens.ranks.columns[:4].tolist()
+['product', 'input', 'kind', 'rank_correlation_peak_funding']
+>>> sens.evaluations > 0, sens.seed
+(True, 1)
 """
 
 from __future__ import annotations
