@@ -148,3 +148,12 @@ def test_no_number_is_shown_raw_and_inputs_read_in_their_units(workbook: Path) -
     assert fmt["revenue.subscription.paid_share"] == "0.0%"
     assert fmt["revenue.ads.rpm_usd"] == '"$"#,##0.00'  # $2.40 per thousand impressions, not $2
     assert fmt["usage.sessions_per_day"] == "#,##0.00##"
+
+
+def test_an_empty_month_says_it_was_not_reached(workbook: Path) -> None:
+    ws = openpyxl.load_workbook(workbook)["summary"]
+    months = [c for c in ws[1] if "(month)" in str(c.value)]
+    blank = [c for c in months if any(ws.cell(row=r, column=c.column).value is None for r in range(2, ws.max_row + 1))]
+    assert blank  # the writing assistant's median payback is beyond the horizon
+    assert all(c.comment is not None and "not reached within the horizon" in c.comment.text for c in blank)
+    assert all(c.comment is None for c in months if c not in blank)

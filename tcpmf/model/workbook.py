@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -203,13 +204,18 @@ def format_sheet(ws: Worksheet, columns: list[str], *, formats: Mapping[str, str
         header.font = bold
         header.alignment = Alignment(wrap_text=True, vertical="top")
         widest = 0
+        blank = False
         for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
             if cell.value == "":  # pandas writes a missing value as empty text: make it an empty cell
                 cell.value = None
+            blank = blank or cell.value is None
             if fmt and (cell.value is None or (isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool))):
                 cell.number_format = fmt
             shown = fmt if fmt or cell.number_format == "General" else cell.number_format
             widest = max(widest, _shown_width(cell.value, shown))
+        if fmt == "0" and blank and "month" in column:  # an empty month is not a missing number
+            why = "no paid acquisition (no CAC), or not" if column.startswith("cac_payback") else "not"
+            header.comment = Comment(f"An empty cell: {why} reached within the horizon.", "tcpmf")
         header_width = min(len(header.value), 24)  # long headers wrap rather than widen the column
         ws.column_dimensions[get_column_letter(j)].width = min(max(widest, header_width, 6) + 2, max_width)
     ws.freeze_panes = "A2"
