@@ -64,6 +64,8 @@ def tile(arrays: ScenarioArrays, size: int) -> ScenarioArrays:
     columns = {}
     for f in fields(ScenarioArrays):
         value = getattr(arrays, f.name)
+        if value is None:  # an optional section no scenario has: the engine's fast path
+            continue
         if f.name == "names":
             columns[f.name] = [f"{n}#{k}" for k in range(reps) for n in value][:size]
         elif f.name in ("retention", "rent_factor"):  # (T, N) columns
