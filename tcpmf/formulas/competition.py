@@ -1,4 +1,4 @@
-"""An incumbent enters the market: its effects, the moat that offsets them (docs/model.md §6).
+"""An incumbent enters the market: its effects, the moat that offsets them (docs/model.md §6.2).
 
 Pure numpy.  Columns are ``(N,)``; monthly arrays are time-major ``(T, N)``.
 """

@@ -33,7 +33,7 @@ __all__ = ["COMPETITION_COLUMNS", "MONETIZED_STREAMS", "ScenarioArrays", "from_s
 MONETIZED_STREAMS = ("subscription", "ads", "usage", "commerce")
 _MONETIZATION_COLUMNS = tuple(f"{s}_{k}" for s in MONETIZED_STREAMS for k in ("from_month", "from_mau", "ramp_months"))
 
-#: Columns of the ``competition`` section (docs/model.md §6): all None when no scenario has one (the
+#: Columns of the ``competition`` section (docs/model.md §6.2): all None when no scenario has one (the
 #: engine's fast path); ``has_competition`` marks the scenarios that do.
 COMPETITION_COLUMNS = (
     "has_competition",

@@ -1,4 +1,4 @@
-"""An incumbent enters after the product's TC-PMF: two engine passes (docs/model.md §6).
+"""An incumbent enters after the product's TC-PMF: two engine passes (docs/model.md §6.2).
 
 The entry month may depend on the outcome (``entry_months_after_tcpmf`` counts from the TC-PMF
 month), so scenarios with a ``competition`` section are evaluated twice, each pass vectorized:

@@ -320,7 +320,7 @@ class Growth(Section):
 
 class Moat(Section):
     """What the startup built before the incumbent entered, and how much of each effect it offsets
-    (docs/model.md §6): ``offset = Σ weight_i · (1 − 2^(−built_i / half_i))``, each component half
+    (docs/model.md §6.2): ``offset = Σ weight_i · (1 − 2^(−built_i / half_i))``, each component half
     built at its ``half`` value.  Weights add up to at most 1 (a full moat offsets that share)."""
 
     active_users_half: Users = Field(0.0, description="active users at entry (scale, social graph) at which this component is half built; 0 = unused")
@@ -332,7 +332,7 @@ class Moat(Section):
 
 
 class Competition(Section):
-    """An incumbent enters and takes part of the market (docs/model.md §6).  Absent: the market stays
+    """An incumbent enters and takes part of the market (docs/model.md §6.2).  Absent: the market stays
     the product's for the whole horizon.
 
     The incumbent enters ``entry_months_after_tcpmf`` months after the product's TC-PMF month (as
