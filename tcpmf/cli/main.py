@@ -35,7 +35,7 @@ from tcpmf.cli.common import (
 )
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir, display_path, read_yaml
-from tcpmf.model.engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate
+from tcpmf.model.engine import COMPETITION_SUMMARY_COLUMNS, SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate
 from tcpmf.schema.scenario import load, looks_like_portfolio
 
 __all__ = ["app", "main"]
@@ -79,7 +79,11 @@ def breakeven(
                 "model": [s.model.name for s in scenarios],
             }
         )
-        frame = pd.concat([head, summary.drop(columns="scenario")], axis=1)[list(BREAKEVEN_KEYS)]
+        keys = list(BREAKEVEN_KEYS)
+        competing = "entry_month" in summary.columns  # some product has a competition section
+        if competing:
+            keys += COMPETITION_SUMMARY_COLUMNS
+        frame = pd.concat([head, summary.drop(columns="scenario")], axis=1)[keys]
         frame["verdict_note"] = verdict_notes(scenarios, summary)
         if fmt == "table":
             shown = ["product", "model", "contribution_usd_per_mau_m0", "gross_margin_m0",
@@ -87,6 +91,8 @@ def breakeven(
                      "breakeven_month", "payback_month", "peak_funding_usd", "ltv_to_cac", "clears_break_even"]
             if frame["deal_margin_usd"].notna().any():  # deal-based ToB rows: what one deal earns
                 shown[-1:-1] = ["deal_margin_usd", "deals_to_break_even"]
+            if competing:  # an incumbent enters: the window, and whether the product pays back after it
+                shown[-1:-1] = ["window_months", "active_users_at_entry", "cash_usd_at_entry", "survives_entry"]
             if frame["verdict_note"].astype(bool).any():  # a verdict that hangs on the horizon or on free users
                 shown.append("verdict_note")
             emit(frame[shown], fmt, "TC-PMF at today's token prices (month 0 = each product's start_month)")
