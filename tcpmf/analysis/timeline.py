@@ -18,12 +18,17 @@ from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model.engine import evaluate
 from tcpmf.schema.scenario import TOC_CATEGORIES, Scenario, load
 
-__all__ = ["PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults", "timeline"]
+__all__ = ["COMPETITION_TIMELINE_COLUMNS", "PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults", "timeline"]
 
 #: Assumption sets of :func:`timeline`: ``data`` the sourced category defaults
 #: (``assumptions/categories``), ``lee`` Kai-Fu Lee's argument (``assumptions/views/lee``: one model
-#: for every category, usage intensity and monetization delay rising by stage, every number assumed).
-TIMELINE_VIEWS = ("data", "lee")
+#: for every category, usage intensity and monetization delay rising by stage, every number assumed),
+#: ``competition`` the sourced defaults when an incumbent copies them after TC-PMF (``assumptions/competition``).
+TIMELINE_VIEWS = ("data", "lee", "competition")
+_VIEW_FOLDERS = {"data": "categories", "lee": "views/lee", "competition": "competition"}
+#: Columns a timeline gains when its category files have a ``competition`` section (docs/model.md §6.2).
+COMPETITION_TIMELINE_COLUMNS = ("entry_month", "window_months", "active_users_at_entry", "cash_usd_at_entry",
+                                "moat_offset", "survives_entry", "payback_month", "payback_month_without_competition")
 
 #: Stage of each consumer category in the six-stage prediction (social and short video share one).
 PREDICTED_STAGE = {
@@ -66,8 +71,11 @@ def timeline(
     directory
         A folder of category files named after the categories; default the folder of *view*.
     view
-        ``"data"`` (the sourced category defaults) or ``"lee"`` (Kai-Fu Lee's argument as an
-        assumption set: ``assumptions/views/lee``).
+        ``"data"`` (the sourced category defaults), ``"lee"`` (Kai-Fu Lee's argument as an
+        assumption set: ``assumptions/views/lee``) or ``"competition"`` (the category defaults
+        when an incumbent copies them after TC-PMF: ``assumptions/competition``; the frame then
+        also has :data:`COMPETITION_TIMELINE_COLUMNS`, with ``payback_month`` and
+        ``peak_funding_usd`` under competition).
 
     Returns
     -------
@@ -87,7 +95,7 @@ def timeline(
     if view not in TIMELINE_VIEWS:
         raise TcpmfError(f"timeline view {view!r} is unknown; choose one of {', '.join(TIMELINE_VIEWS)}")
     if directory is None:
-        directory = assumptions_dir() / ("categories" if view == "data" else "views/lee")
+        directory = assumptions_dir() / _VIEW_FOLDERS[view]
     overrides: dict[str, object] = {"horizon_months": horizon_months}
     if annual_cost_decline is not None:
         overrides["model.annual_cost_decline"] = annual_cost_decline
@@ -132,6 +140,8 @@ def timeline(
     frame = pd.concat([frame, summary[columns]], axis=1)
     frame["annual_cost_decline"] = result.arrays.annual_cost_decline
     frame["full_revenue_tcpmf_month"] = full["tcpmf_month"]
+    if "entry_month" in summary.columns:  # an incumbent enters: the window and whether the product survives it
+        frame = pd.concat([frame, summary[list(COMPETITION_TIMELINE_COLUMNS)]], axis=1)
     return frame
 
 

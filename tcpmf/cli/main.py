@@ -111,7 +111,8 @@ def timeline(
         str | None, typer.Option(help="Put every category on this catalog model (e.g. gpt-4o).")
     ] = None,
     view: Annotated[
-        str, typer.Option(help="Assumption set: data (the sourced category defaults) or lee (Kai-Fu Lee's argument).")
+        str, typer.Option(help="Assumption set: data (the sourced category defaults), lee (Kai-Fu Lee's argument) or "
+                          "competition (the defaults when an incumbent copies them after TC-PMF).")
     ] = "data",
 ) -> None:
     """The month each consumer category reaches TC-PMF (unit and company), side by side, and why."""
@@ -121,8 +122,11 @@ def timeline(
             raise typer.BadParameter(f"--view must be one of {', '.join(TIMELINE_VIEWS)}, not {view!r}")
         frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model, view=view)
         if fmt == "table":
-            frame = frame[["category", "stage", "model", "revenue_usd_per_mau", "tokens_per_mau", "usd_per_mtok_blended_m0",
-                           "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month", "binding_constraint"]]
+            shown = ["category", "stage", "model", "revenue_usd_per_mau", "tokens_per_mau", "usd_per_mtok_blended_m0",
+                     "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month", "binding_constraint"]
+            if "window_months" in frame.columns:  # the competition view: the window and its outcome
+                shown[-1:] = ["window_months", "active_users_at_entry", "survives_entry"]
+            frame = frame[shown]
         elif fmt == "csv":
             frame = frame.assign(model_by_month=[json.dumps(m) for m in frame["model_by_month"]])
         emit(frame, fmt, f"TC-PMF timeline of the consumer categories ({view} view)")
