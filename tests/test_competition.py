@@ -194,3 +194,43 @@ def test_the_moat_saturates_and_the_entry_ramps() -> None:
 def test_a_bad_competition_section_names_the_key(valid_scenario_dict: dict[str, Any], section: dict[str, Any], key: str) -> None:
     with pytest.raises(AssumptionError, match=key):
         tcpmf.from_dict(_with(valid_scenario_dict, section))
+
+
+# -- what it takes in time and scale -------------------------------------------------------------
+
+
+def _survives(s: tcpmf.Scenario) -> bool:
+    r = tcpmf.evaluate([s])
+    cash = r.monthly["cash_usd"].to_numpy(float)
+    return bool(cash[-1] >= 0)
+
+
+def test_the_entry_lever_is_the_earliest_entry_the_product_survives() -> None:
+    s = tcpmf.load("assumptions/competition/productivity.yaml").override(
+        {"competition.added_monthly_churn": 0.3, "competition.subscription_revenue_cut": 0.9, "competition.organic_new_users_cut": 0.9})
+    row = tcpmf.what_it_takes(s).set_index("lever").loc["entry_month"]
+    assert row["status"] == "needs" and row["direction"] == ">=" and row["value"] > row["current"]
+    month = int(row["value"])
+    assert _survives(s.override({"competition.entry_months_after_tcpmf": month}))
+    assert not _survives(s.override({"competition.entry_months_after_tcpmf": month - 1}))
+
+
+def test_the_mau_lever_is_the_scale_at_entry_that_pays_back() -> None:
+    s = tcpmf.load("assumptions/competition/search.yaml")
+    row = tcpmf.what_it_takes(s).set_index("lever").loc["active_users_at_entry"]
+    assert row["status"] == "needs" and row["value"] > row["current"]
+    k = float(row["value"] / row["current"])  # new users scale together at the same spend
+    g = s.growth
+
+    def scaled(f: float) -> tcpmf.Scenario:
+        return s.override({"growth.organic_new_users_per_month": g.organic_new_users_per_month * f,
+                           **({"growth.cac_usd": g.cac_usd / f} if g.cac_usd else {})})
+
+    assert _survives(scaled(k * 1.001)) and not _survives(scaled(k * 0.999))
+    users = tcpmf.evaluate([scaled(k)]).summary["active_users_at_entry"].iloc[0]
+    assert users == pytest.approx(row["value"], rel=1e-6)
+
+
+def test_levers_without_competition_are_todays() -> None:
+    s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+    assert "entry_month" not in set(tcpmf.what_it_takes(s)["lever"])

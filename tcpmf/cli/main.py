@@ -35,7 +35,12 @@ from tcpmf.cli.common import (
 )
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir, display_path, read_yaml
-from tcpmf.model.engine import COMPETITION_SUMMARY_COLUMNS, SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate
+from tcpmf.model.engine import (
+    COMPETITION_SUMMARY_COLUMNS,
+    SUMMARY_COLUMNS,
+    TOB_SUMMARY_COLUMNS,
+    evaluate,
+)
 from tcpmf.schema.scenario import load, looks_like_portfolio
 
 __all__ = ["app", "main"]
