@@ -234,3 +234,21 @@ def test_the_mau_lever_is_the_scale_at_entry_that_pays_back() -> None:
 def test_levers_without_competition_are_todays() -> None:
     s = tcpmf.load("assumptions/products/writing_assistant.yaml")
     assert "entry_month" not in set(tcpmf.what_it_takes(s)["lever"])
+
+
+def test_a_batch_draws_the_entry_month_as_the_point_path_evaluates_it() -> None:
+    from tcpmf.uncertainty.batch import evaluate_inputs, fast_keys
+
+    s = tcpmf.load("assumptions/competition/productivity.yaml")
+    assert {"competition.entry_months_after_tcpmf", "competition.added_monthly_churn"} <= fast_keys(s)
+    assert "competition.entry_month" not in fast_keys(s)  # the section counts from TC-PMF
+    rng = np.random.default_rng(7)
+    inputs = pd.DataFrame({"competition.entry_months_after_tcpmf": rng.uniform(0, 30, 40),
+                           "competition.added_monthly_churn": rng.uniform(0, 0.1, 40),
+                           "usage.sessions_per_day": rng.uniform(0.5, 3, 40)})
+    out = evaluate_inputs(s, inputs)
+    point = tcpmf.evaluate([s.override({k: float(v) for k, v in row.items()}) for _, row in inputs.iterrows()]).summary
+    for column in out.columns:
+        np.testing.assert_allclose(out[column].to_numpy(float, na_value=np.nan), point[column].to_numpy(float, na_value=np.nan),
+                                   rtol=1e-12, err_msg=column)
+    assert out["payback_month"].nunique() > 1  # the draws matter
