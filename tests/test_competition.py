@@ -252,3 +252,18 @@ def test_a_batch_draws_the_entry_month_as_the_point_path_evaluates_it() -> None:
         np.testing.assert_allclose(out[column].to_numpy(float, na_value=np.nan), point[column].to_numpy(float, na_value=np.nan),
                                    rtol=1e-12, err_msg=column)
     assert out["payback_month"].nunique() > 1  # the draws matter
+
+
+def test_the_founder_app_slides_the_entry_and_marks_it_on_the_cash_curve() -> None:
+    import json
+
+    from tcpmf.app.widgets import FounderApp
+
+    app = FounderApp("assumptions/competition/productivity.yaml")
+    assert app.controls["entry_month"].key == "competition.entry_months_after_tcpmf"
+    before = int(app.result.summary["entry_month"].iloc[0])
+    app.sliders["entry_month"].value = app.sliders["entry_month"].value + 10
+    assert int(app.result.summary["entry_month"].iloc[0]) == before + 10
+    assert "incumbent enters" in json.dumps(app.charts["cash"].spec)
+    assert "incumbent enters in month" in app.verdict.value
+    assert "entry_month" not in FounderApp("assumptions/products/writing_assistant.yaml").controls
