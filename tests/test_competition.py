@@ -267,3 +267,17 @@ def test_the_founder_app_slides_the_entry_and_marks_it_on_the_cash_curve() -> No
     assert "incumbent enters" in json.dumps(app.charts["cash"].spec)
     assert "incumbent enters in month" in app.verdict.value
     assert "entry_month" not in FounderApp("assumptions/products/writing_assistant.yaml").controls
+
+
+@pytest.mark.parametrize("category", S.CATEGORIES)
+def test_every_competition_default_carries_its_source_or_reason(category: str) -> None:
+    from tcpmf.core.yamlio import assumptions_dir
+
+    s = tcpmf.load(assumptions_dir() / "competition" / f"{category}.yaml")
+    assert s.category == category and s.competition is not None
+    section = s.competition.model_dump()
+    keys = [f"competition.{k}" for k, v in section.items() if k != "moat" and v is not None]
+    keys += [f"competition.moat.{k}" for k in section["moat"]]
+    for key in keys:
+        assert s.sources.get(key, "").startswith(("source: ", "assumed: ")), key
+    assert "docs/sources.md#launch-to-copy" in s.sources["competition.entry_months_after_tcpmf"]
