@@ -281,3 +281,23 @@ def test_every_competition_default_carries_its_source_or_reason(category: str) -
     for key in keys:
         assert s.sources.get(key, "").startswith(("source: ", "assumed: ")), key
     assert "docs/sources.md#launch-to-copy" in s.sources["competition.entry_months_after_tcpmf"]
+
+
+def test_a_portfolio_draws_the_entry_month(tmp_path: Any) -> None:
+    from tcpmf.core.yamlio import assumptions_dir
+
+    product = (assumptions_dir() / "competition" / "productivity.yaml").resolve()
+    portfolio = tmp_path / "window.yaml"
+    portfolio.write_text(
+        "name: window\nproducts:\n"
+        f"  - scenario: {product.as_posix()}\n"
+        "    uncertain:\n"
+        "      competition.entry_months_after_tcpmf: {dist: uniform, low: 0, high: 30, assumed: \"a test\"}\n",
+        encoding="utf-8",
+    )
+    draws = tcpmf.monte_carlo(portfolio, n=64, seed=3)
+    entry = draws["competition.entry_months_after_tcpmf"].to_numpy(float)
+    assert entry.min() < 5 and entry.max() > 25
+    point = tcpmf.evaluate([tcpmf.load(product).override({"competition.entry_months_after_tcpmf": float(x)}) for x in entry]).summary
+    np.testing.assert_array_equal(draws["payback_month"].to_numpy(float, na_value=np.nan), point["payback_month"].to_numpy(float, na_value=np.nan))
+    assert draws["payback_month"].nunique() > 1
