@@ -86,7 +86,7 @@ def _at_month_before(values: F, entry: F) -> F:
 def evaluate_competing(a: ScenarioArrays, monthly: bool, evaluate: Callable[..., Computed]) -> Computed:
     """:func:`tcpmf.model.engine.evaluate_arrays` for columns some of which have a competition section."""
     from tcpmf.model.arrays import COMPETITION_COLUMNS
-    from tcpmf.model.engine import Computed
+    from tcpmf.model.engine import Computed, NotFinite
 
     assert a.has_competition is not None
     without: dict[str, Any] = dict.fromkeys(COMPETITION_COLUMNS)
@@ -114,7 +114,10 @@ def evaluate_competing(a: ScenarioArrays, monthly: bool, evaluate: Callable[...,
         subscription_factor=1.0 - intensity * _column(sub, "subscription_revenue_cut"),
         ads_factor=1.0 - intensity * _column(sub, "ad_rpm_cut"),
     )
-    competing = evaluate(replace(sub, **without), True, market)
+    try:
+        competing = evaluate(replace(sub, **without), True, market)
+    except NotFinite as exc:  # the row in all of a, not among the competing ones
+        raise NotFinite(str(exc), int(rows[exc.row])) from None
     summary = _splice_summary(base.summary, competing.summary, rows, a.size)
     horizon = a.horizon_months[rows]
     entered = np.isfinite(entry) & (entry < horizon)
