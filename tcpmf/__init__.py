@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tcpmf.uncertainty.batch import monte_carlo, summarize
     from tcpmf.uncertainty.compare import compare_runs
     from tcpmf.uncertainty.discovery import discover
-    from tcpmf.uncertainty.portfolio import Portfolio, Product, load_portfolio
+    from tcpmf.uncertainty.portfolio import Analysable, Portfolio, Product, load_portfolio
     from tcpmf.uncertainty.runner import read_run
     from tcpmf.uncertainty.sensitivity import sobol, sweep, tornado
 
@@ -51,6 +51,7 @@ __version__ = package_version()
 
 #: public name -> the module that defines it
 _HOMES = {
+    "Analysable": "tcpmf.uncertainty.portfolio",
     "AssumptionError": "tcpmf.core.errors",
     "Portfolio": "tcpmf.uncertainty.portfolio",
     "Product": "tcpmf.uncertainty.portfolio",
@@ -78,6 +79,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "Analysable",
     "AssumptionError",
     "Portfolio",
     "Product",

@@ -57,6 +57,7 @@ def _writer() -> tcpmf.Product:
 @given(factor=st.floats(1.05, 3.0), seed=st.integers(0, 2**16))
 def test_raising_only_a_price_never_lowers_p_clears_beyond_its_error(factor: float, seed: int) -> None:
     product = _writer()
+    assert product.scenario.revenue.subscription is not None
     price = product.scenario.revenue.subscription.price_usd_per_month
     dearer = dataclasses.replace(product, scenario=product.scenario.override({PRICE: price * factor}))
     a = tcpmf.monte_carlo(Portfolio("a", (product,)), 150, seed=seed)

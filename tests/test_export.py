@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,12 @@ PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]
 #: Every column these tests write; a sheet's plain-language headers are read back as these names.
 KNOWN = ["scenario", "month", "calendar_month", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS, *MONTHLY_COLUMNS, *PRICE_COLUMNS, "file", "key", "value", "original_value",
          "original_currency", "price", "margin"]
+
+
+@overload
+def _read_excel(path: Path, sheet_name: str) -> pd.DataFrame: ...
+@overload
+def _read_excel(path: Path, sheet_name: None = None) -> dict[str, pd.DataFrame]: ...
 
 
 def _read_excel(path: Path, sheet_name: str | None = None) -> pd.DataFrame | dict[str, pd.DataFrame]:

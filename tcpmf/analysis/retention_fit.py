@@ -613,7 +613,9 @@ class RetentionFit:
 
         Examples
         --------
-        >>> fit.project(24)  # doctest: +SKIP
+        >>> fit = fit_retention("assumptions/examples/cohorts_example.csv")
+        >>> len(fit.project(24))
+        24
         """
         f = self.best(cohort) if curve is None else self.get(curve, cohort)
         return pd.DataFrame({"age_months": np.arange(months), "survival": f.survival(months),
@@ -624,10 +626,9 @@ class RetentionFit:
 
         Examples
         --------
-        >>> print(fit.to_yaml())  # doctest: +SKIP
-        retention:
-          curve: sbg
-          alpha: {value: 0.668, source: "..."}
+        >>> fit = fit_retention("assumptions/examples/cohorts_example.csv")
+        >>> fit.to_yaml().startswith("retention:")
+        True
         """
         f = self.best(cohort) if curve is None else self.get(curve, cohort)
         if not f.identified:
@@ -709,8 +710,9 @@ def fit_retention(
 
     Examples
     --------
-    >>> fit = fit_retention("assumptions/examples/cohorts_example.csv")  # doctest: +SKIP
-    >>> fit.quality; print(fit.to_yaml())  # doctest: +SKIP
+    >>> fit = fit_retention("assumptions/examples/cohorts_example.csv")
+    >>> fit.to_yaml().startswith("retention:")
+    True
     """
     names = list(FIT_CURVES if curves is None else curves)
     unknown = [c for c in names if c not in FAMILIES]

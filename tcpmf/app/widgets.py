@@ -12,9 +12,9 @@ with no network.
 Examples
 --------
 >>> from tcpmf.app.widgets import FounderApp
->>> app = FounderApp("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
+>>> app = FounderApp("assumptions/products/writing_assistant.yaml")
 >>> app  # in a notebook: the panel  # doctest: +SKIP
->>> app.sliders["price_usd_per_month"].value = 25  # the charts and the verdict follow  # doctest: +SKIP
+>>> app.sliders["price_usd_per_month"].value = 25  # the charts and the verdict follow
 """
 
 from __future__ import annotations
@@ -741,8 +741,8 @@ class TimelineView:
 
     Examples
     --------
-    >>> view = TimelineView(annual_cost_decline=10)  # doctest: +SKIP
-    >>> view.slider.value = 4  # a conservative 4× a year: every category arrives later  # doctest: +SKIP
+    >>> view = TimelineView(annual_cost_decline=10)
+    >>> view.slider.value = 4  # a conservative 4× a year: every category arrives later
     """
 
     def __init__(self, annual_cost_decline: float = 10.0, horizon_months: int = 120, model: str | None = None) -> None:

@@ -121,7 +121,7 @@ def fitted_decline(tier: str, directory: Path | None = None) -> float:
 
     Examples
     --------
-    >>> fitted_decline("gpt-4-class") > 1  # doctest: +SKIP
+    >>> fitted_decline("gpt-4-class") > 1
     True
     """
     directory = directory or assumptions_dir()

@@ -433,8 +433,9 @@ def evaluate(scenarios: ScenarioLike | Iterable[ScenarioLike]) -> Result:
     Examples
     --------
     >>> import tcpmf
-    >>> r = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> r.summary[["scenario", "clears_break_even", "tcpmf_month"]]  # doctest: +SKIP
+    >>> r = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")
+    >>> r.summary[["scenario", "clears_break_even", "tcpmf_month"]].columns.tolist()
+    ['scenario', 'clears_break_even', 'tcpmf_month']
     """
     if isinstance(scenarios, (Scenario, str, os.PathLike)):
         items: list[ScenarioLike] = [scenarios]

@@ -110,7 +110,7 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
 
     Examples
     --------
-    >>> cash_curve(tcpmf.evaluate("assumptions/products/writing_assistant.yaml"))  # doctest: +SKIP
+    >>> chart = cash_curve(tcpmf.evaluate("assumptions/products/writing_assistant.yaml"))
     """
     a, c = result.arrays, result.computed
     keep = c.in_horizon

@@ -17,8 +17,10 @@ its title, in the table's title and at the top of the page.
 
 Example
 -------
->>> rep, path = write_report("runs/stages")  # doctest: +SKIP
->>> rep.table  # doctest: +SKIP
+>>> from tcpmf.uncertainty.runner import run
+>>> rep, path = write_report(run("assumptions/portfolios/consumer_stages.yaml", 500, seed=1, out="runs/stages"))
+>>> path.name, rep.partial
+('report.html', False)
 """
 
 from __future__ import annotations

@@ -192,6 +192,11 @@ class Usage(Section):
     paid_usage_multiplier: Annotated[float, Field(ge=0, le=100)] = Field(
         1.0, description="a paying user's usage relative to a free user's"
     )
+    output_tokens_per_s_per_user: Annotated[float, Field(gt=0, le=10000)] | None = Field(
+        None,
+        description="output tokens/s each user must be served at (a reply of output_tokens_per_call takes "
+        "output_tokens_per_call / this seconds); caps the batch of a self-hosted architecture; absent: no cap",
+    )
 
 
 class Monetization(Section):
@@ -874,6 +879,15 @@ def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
                 fail("model.self_host.gpus_per_replica", h.gpus_per_replica,
                      f"enough GPUs to hold {h.architecture}'s weights and one sequence of {context} tokens "
                      f"in {h.precision} (the largest batch that fits is 0): {exc}")
+            speed = usage.output_tokens_per_s_per_user
+            if speed is not None:
+                try:
+                    estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch,
+                             output_tokens_per_s_per_user=speed, input_tokens_per_call=usage.input_tokens_per_call,
+                             output_tokens_per_call=usage.output_tokens_per_call)
+                except TcpmfError as exc:
+                    fail("usage.output_tokens_per_s_per_user", speed,
+                         f"a speed the self-host set-up reaches for one request alone: {exc}")
 
 
 def looks_like_portfolio(data: Mapping[str, Any]) -> bool:
@@ -892,8 +906,9 @@ def load(path: str | Path) -> Scenario:
     Examples
     --------
     >>> import tcpmf
-    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> s.override({"revenue.subscription.price_usd_per_month": 15}).usage.sessions_per_day  # doctest: +SKIP
+    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+    >>> s.override({"usage.sessions_per_day": 3}).usage.sessions_per_day
+    3.0
     """
     raw, provenance = read_tree(path)
     if looks_like_portfolio(raw):

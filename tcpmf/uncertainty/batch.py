@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,7 @@ from tcpmf.model.engine import (
     evaluate_summary,
 )
 from tcpmf.schema.scenario import Scenario
-from tcpmf.uncertainty.portfolio import SAMPLING_NAMES, Portfolio, Product, as_portfolio
+from tcpmf.uncertainty.portfolio import SAMPLING_NAMES, Analysable, Portfolio, Product, as_portfolio
 from tcpmf.uncertainty.sampling import draw_inputs
 
 __all__ = [
@@ -409,7 +408,7 @@ def iter_chunks(portfolio: Portfolio, samples: int, chunk_size: int) -> Iterator
 
 
 def monte_carlo(
-    scenario_or_portfolio: Portfolio | Product | Scenario | str | Path,
+    subject: Analysable,
     n: int,
     seed: int = 0,
     *,
@@ -421,8 +420,9 @@ def monte_carlo(
 
     Parameters
     ----------
-    scenario_or_portfolio
-        A :class:`Portfolio`, a scenario whose file holds distributions, or a path to either.
+    subject
+        What to analyse (:data:`~tcpmf.uncertainty.portfolio.Analysable`): a :class:`Portfolio`,
+        a product, a scenario whose file holds distributions, or a path to either kind of file.
     n
         Draws per product.
     seed
@@ -448,7 +448,7 @@ def monte_carlo(
     check_counts(n, seed, chunk_size, "n")
     if sampling is not None and sampling not in SAMPLING_NAMES:
         raise TcpmfError(f"sampling must be one of {', '.join(SAMPLING_NAMES)} (got {sampling!r})")
-    portfolio = as_portfolio(scenario_or_portfolio, correlations, sampling or "lhs")
+    portfolio = as_portfolio(subject, correlations, sampling or "lhs")
     if sampling is not None and SAMPLING_NAMES[sampling] != portfolio.sampling:
         portfolio = replace(portfolio, sampling=SAMPLING_NAMES[sampling])
     frames = [product_chunk(portfolio, p, c, n, seed, chunk_size) for p, c in iter_chunks(portfolio, n, chunk_size)]
