@@ -11,6 +11,7 @@ import pytest
 import strategies as S
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 
 import tcpmf
 from tcpmf.core.errors import AssumptionError
@@ -168,14 +169,14 @@ def test_the_hazard_convolution_matches_the_direct_sum() -> None:
     retention = np.vstack([np.ones(n), rng.uniform(0.2, 0.9, (months - 1, n))])
     retention = np.minimum.accumulate(retention, axis=0)
     hazard = rng.uniform(0, 0.2, (months, n))
-    survival = np.cumprod(np.vstack([np.ones(n), 1 - hazard[1:]]), axis=0)
-    direct = np.zeros((months, n))
+    survival: NDArray[np.float64] = np.asarray(np.cumprod(np.vstack([np.ones(n), 1 - hazard[1:]]), axis=0), dtype=float)
+    direct: NDArray[np.float64] = np.zeros((months, n))
     for t in range(months):
         for s in range(t + 1):
             direct[t] += arrivals[s] * retention[t - s] * survival[t] / survival[s]
     np.testing.assert_allclose(active_users_under_hazard(arrivals, retention, survival), direct, rtol=1e-12)
-    np.testing.assert_allclose(active_users_under_hazard(arrivals, retention, np.ones((months, n))),
-                               active_users(arrivals, retention), rtol=1e-12)
+    flat: NDArray[np.float64] = np.ones((months, n))
+    np.testing.assert_allclose(active_users_under_hazard(arrivals, retention, flat), active_users(arrivals, retention), rtol=1e-12)
 
 
 def test_the_moat_saturates_and_the_entry_ramps() -> None:
@@ -261,8 +262,10 @@ def test_the_founder_app_slides_the_entry_and_marks_it_on_the_cash_curve() -> No
 
     app = FounderApp("assumptions/competition/productivity.yaml")
     assert app.controls["entry_month"].key == "competition.entry_months_after_tcpmf"
+    assert app.result is not None
     before = int(app.result.summary["entry_month"].iloc[0])
     app.sliders["entry_month"].value = app.sliders["entry_month"].value + 10
+    assert app.result is not None
     assert int(app.result.summary["entry_month"].iloc[0]) == before + 10
     assert "incumbent enters" in json.dumps(app.charts["cash"].spec)
     assert "incumbent enters in month" in app.verdict.value
