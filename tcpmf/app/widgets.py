@@ -759,7 +759,9 @@ class TimelineView:
         self.widget = widgets.VBox([self.slider, self.chart, self.table])
 
     def _frame(self) -> pd.DataFrame:
-        return timeline(annual_cost_decline=float(self.slider.value), horizon_months=self.horizon_months, model=self.model)
+        # projected: the start price of the floor's cheapest model falls by the slider's factor from month 0
+        return timeline(annual_cost_decline=float(self.slider.value), horizon_months=self.horizon_months, model=self.model,
+                        price_path="projected")
 
     def _table(self) -> str:
         shown = self.frame[["category", "predicted_stage", "model", "contribution_usd_per_mau_m0", "tcpmf_calendar_month"]]

@@ -119,16 +119,26 @@ def timeline(
         str, typer.Option(help="Assumption set: data (the sourced category defaults), lee (Kai-Fu Lee's argument) or "
                           "competition (the defaults when an incumbent copies them after TC-PMF).")
     ] = "data",
+    capability: Annotated[
+        str | None,
+        typer.Option(help="Put every category on this capability floor: a tier (tcpmf decline lists them) or a "
+                          "minimum score; default gpt-4-class in the data and competition views, none in the lee view."),
+    ] = None,
 ) -> None:
     """The month each consumer category reaches TC-PMF (unit and company), side by side, and why."""
     fmt = output_format(json_, csv)
     with clean_errors():
         if view not in TIMELINE_VIEWS:
             raise typer.BadParameter(f"--view must be one of {', '.join(TIMELINE_VIEWS)}, not {view!r}")
-        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model, view=view)
+        floor: str | float | None = capability
+        if capability is not None and _is_number(capability):
+            floor = float(capability)
+        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model,
+                               view=view, capability=floor)
         if fmt == "table":
-            shown = ["category", "stage", "model", "revenue_usd_per_mau", "tokens_per_mau", "usd_per_mtok_blended_m0",
-                     "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month", "binding_constraint"]
+            shown = ["category", "stage", "capability_floor", "model", "revenue_usd_per_mau", "tokens_per_mau",
+                     "usd_per_mtok_blended_m0", "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month",
+                     "binding_constraint"]
             if "window_months" in frame.columns:  # the competition view: the window and its outcome
                 shown[-1:] = ["window_months", "active_users_at_entry", "survives_entry"]
             frame = frame[shown]
@@ -218,3 +228,11 @@ def main(argv: Sequence[str] | None = None) -> Callable[..., Any] | None:
         where = display_path(Path(exc.filename)) if exc.filename else "standard output"
         err.print(f"[bold red]error:[/] cannot write the output to {where} ({exc.strerror})", highlight=False)
         sys.exit(1)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

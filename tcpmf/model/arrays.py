@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from tcpmf.core.months import month_index
 from tcpmf.formulas.retention import CURVES, MONTHS_PER_PERIOD, retention_matrix
+from tcpmf.model.price_path import api_price_factors, uses_price_path
 from tcpmf.model.routing import rent_factor_path, route_prices_m0
 from tcpmf.schema.scenario import (
     Plateau,
@@ -107,6 +108,10 @@ class ScenarioArrays:
     peak_to_average: F | None = None
     min_replicas: F | None = None
     rent_factor: F | None = None  # (T, N): rent in force ÷ start-month rent
+    # dated API price paths (tcpmf.model.price_path), (T, N) factors on the month-0 prices; NaN in a
+    # column without one; None (no scenario has one, or built directly) means D^(-t/12) everywhere
+    api_in_factor: F | None = None
+    api_out_factor: F | None = None
     # users-first monetization of each revenue stream (MONETIZED_STREAMS); None (no scenario has
     # one, or built directly) means every stream earns its full value from month 0
     subscription_from_month: F | None = None
@@ -265,7 +270,7 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         key: np.asarray(value, dtype=np.int64 if key in ("start_month_index", "horizon_months") else
                         bool if key in ("ads_free_tier_only", "has_competition") else float)
         for key, value in rows.items()
-        if key not in ("names", "retention", "rent_factor")
+        if key not in ("names", "retention", "rent_factor", "api_in_factor", "api_out_factor")
     }
     if not any(bool(np.any(np.asarray(rows[key]))) for key in _MONETIZATION_COLUMNS):
         for key in _MONETIZATION_COLUMNS:  # every stream at full value from month 0: the engine's fast path
@@ -278,6 +283,7 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     for column in np.flatnonzero(np.asarray(rows["self_host_usd_per_replica_hour_m0"]) > 0):
         rent[:, column] = rent_factor_path(scenarios[int(column)], months)
     columns["rent_factor"] = rent
+    columns["api_in_factor"], columns["api_out_factor"] = _price_path_columns(scenarios, months)
     columns["retention"] = retention_matrix(np.asarray(curve), **shape, months=months, tables=tables)
     return ScenarioArrays(**columns)  # type: ignore[arg-type]
 
@@ -306,3 +312,17 @@ def _competition_values(s: Scenario) -> dict[str, float | bool]:
         "moat_brand_spend_half_usd": m.brand_spend_half_usd,
         "moat_brand_spend_weight": m.brand_spend_weight,
     }
+
+
+def _price_path_columns(scenarios: Sequence[Scenario], months: int) -> tuple[F | None, F | None]:
+    """``(T, N)`` dated-price factors of the scenarios with ``price_path: hindsight`` (NaN elsewhere),
+    or ``(None, None)`` when none has one: the engine's D^(-t/12) path, unchanged."""
+    dated = [i for i, s in enumerate(scenarios) if uses_price_path(s)]
+    if not dated:
+        return None, None
+    f_in = np.full((months, len(scenarios)), np.nan)
+    f_out = np.full((months, len(scenarios)), np.nan)
+    for i in dated:
+        path_in, path_out = api_price_factors(scenarios[i], months)
+        f_in[:, i], f_out[:, i] = path_in, path_out
+    return f_in, f_out

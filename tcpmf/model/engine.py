@@ -138,7 +138,13 @@ def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) ->
     tokens_in, tokens_out = usage.tokens_per_mau(
         calls, a.input_tokens_per_call, a.output_tokens_per_call, paid_share, a.paid_usage_multiplier
     )
-    inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
+    if a.api_in_factor is None or a.api_out_factor is None:
+        inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
+        factor_in = factor_out = price_factor
+    else:  # dated price paths (tcpmf.model.price_path) where given, D^(-t/12) elsewhere
+        factor_in = np.where(np.isnan(a.api_in_factor), price_factor, a.api_in_factor)
+        factor_out = np.where(np.isnan(a.api_out_factor), price_factor, a.api_out_factor)
+        inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0 * factor_in, a.usd_per_mtok_out_m0 * factor_out)
     streams: tuple[F, F, F, F] = (
         revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee),
         revenue.ads_usd_per_mau(
@@ -226,8 +232,8 @@ def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) ->
         return Computed(monthly={}, in_horizon=in_horizon, summary=summary)
 
     marketing = np.broadcast_to(a.paid_budget_usd_per_month, (months, a.size))
-    c_in = a.usd_per_mtok_in_m0 * price_factor
-    c_out = a.usd_per_mtok_out_m0 * price_factor
+    c_in = a.usd_per_mtok_in_m0 * factor_in
+    c_out = a.usd_per_mtok_out_m0 * factor_out
     if host is not None:
         c_in += host.usd_per_mtok_in
         c_out += host.usd_per_mtok_out

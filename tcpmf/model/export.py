@@ -212,7 +212,10 @@ def to_csv(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], folder: s
 
 
 #: Columns that hold values of many units: shown as written, not in the format their name suggests.
-_MIXED: dict[str, dict[str, str | None]] = {"assumptions": {"value": None, "original_value": None}}
+_MIXED: dict[str, dict[str, str | None]] = {"assumptions": {"value": None, "original_value": "#,##0.00"}}  # CNY as written
+#: Columns of values of many units, formatted row by row by the input key path in another column.
+_BY_KEY: dict[str, dict[str, str]] = {"assumptions": {"value": "key"},
+                                      "inputs": {"value_p05": "input", "value_p50": "input", "value_p95": "input"}}
 
 
 def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: str | os.PathLike[str],
@@ -245,7 +248,8 @@ def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: s
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in named.items():
                 _plain(frame).to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
-                format_sheet(writer.sheets[name], [str(c) for c in frame.columns], formats=_MIXED.get(name))
+                format_sheet(writer.sheets[name], [str(c) for c in frame.columns], formats=_MIXED.get(name),
+                             by_key=_BY_KEY.get(name))
     except OSError as exc:
         raise TcpmfError(f"{display_path(path)}: cannot write the workbook ({exc.strerror})") from None
     return path

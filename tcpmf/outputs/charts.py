@@ -355,7 +355,7 @@ def on_model(scenario: Scenario, model: str | ModelChoice, name: str | None = No
         cached = model_price(model, scenario.start_month).usd_per_mtok_cached_in is not None
         keeps_cache = cached or scenario.model.cached_input_price_factor is not None
         values = {"model.route": "api", "model.name": model, "model.routes": None, "model.self_host": None,
-                  "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None}
+                  "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None, "model.capability": None}
         if not keeps_cache:
             values["model.cached_input_share"] = 0.0
     if name is not None:

@@ -31,7 +31,7 @@ from pydantic import (
 
 from tcpmf.catalog.prices import cny_per_usd, gpu_rent, model_price
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.core.months import MONTH_PATTERN, is_month
+from tcpmf.core.months import MONTH_PATTERN, is_month, month_index
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
@@ -178,6 +178,16 @@ class ModelChoice(Section):
     usd_per_mtok_in: UsdPerUnit | None = Field(None, description="input price override, USD per 1M")
     usd_per_mtok_out: UsdPerUnit | None = Field(None, description="output price override, USD per 1M")
     self_host: SelfHost | None = None
+    capability: str | Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None,
+        description="capability floor instead of a model name: a tier of catalog/capability.yaml "
+        "(e.g. gpt-4-class) or a minimum score; the model is the cheapest meeting it each month",
+    )
+    price_path: Literal["projected", "hindsight"] | None = Field(
+        None,
+        description="projected: the start_month price falling by annual_cost_decline (default for a named "
+        "model); hindsight: the dated catalog inside the horizon, then annual_cost_decline (default for a floor)",
+    )
 
 
 class Usage(Section):
@@ -658,6 +668,7 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
                 _set(plain, path, _cny_to_usd(amount, rate, file_of(path), path))
             if path in distributions:
                 distributions[path] = distributions[path].scaled(1.0 / rate)
+    _resolve_capability(plain, sources, file_of)
     try:
         scenario = Scenario.model_validate(plain)
     except ValidationError as exc:
@@ -670,6 +681,65 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
     scenario._provenance = dict(provenance)
     scenario._distributions = distributions
     return scenario
+
+
+def _input_share(usage: Any) -> float:
+    """Share of a call's tokens that are input (3/4 when the file does not say): the blend by which a
+    capability floor picks its cheapest model."""
+    if isinstance(usage, dict):
+        tin, tout = usage.get("input_tokens_per_call"), usage.get("output_tokens_per_call")
+        if isinstance(tin, (int, float)) and isinstance(tout, (int, float)) and tin >= 0 and tout >= 0 and tin + tout > 0:
+            return float(tin) / float(tin + tout)
+    return 0.75
+
+
+def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of: Any) -> None:
+    """A capability floor (``model.capability``) names the model: the cheapest catalog model meeting
+    it at ``start_month``; ``annual_cost_decline`` defaults to the floor's fitted decline and
+    ``price_path`` to ``hindsight`` (the cheapest model meeting the floor each month)."""
+    model = plain.get("model")
+    if not isinstance(model, dict) or model.get("capability") is None:
+        return
+    from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_floor
+    from tcpmf.catalog.decline import floor_decline
+
+    path = "model.capability"
+    value = model["capability"]
+
+    def fail(allowed: str) -> None:
+        raise AssumptionError(file_of(path), path, allowed, value)
+
+    if model.get("name") is not None:
+        fail("model.name or model.capability, not both (set model.capability: null to use a named model, "
+             f"or drop model.name {model['name']!r})")
+    if model.get("routes") is not None or model.get("route", "api") != "api" or model.get("usd_per_mtok_in") is not None:
+        fail("a floor on a single API model: no model.routes, route self_host or explicit token prices")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fail("a capability tier name (e.g. gpt-4-class) or a minimum score")
+    try:
+        floor = resolve_floor(value if isinstance(value, str) else float(value))
+    except KeyError as exc:
+        fail(exc.args[0])
+    month = plain.get("start_month")
+    if not isinstance(month, str) or not is_month(month):
+        raise AssumptionError(file_of("start_month"), "start_month", "a month YYYY-MM (needed to meet a capability floor)", month)
+    best = cheapest_meeting(floor, month, input_share=_input_share(plain.get("usage")))
+    if best is None:
+        later = [m for m in change_months() if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None]
+        hint = (f"; the first month one does is {later[0]}: set start_month to it or later" if later
+                else "; no catalog model meets it at any date")
+        fail(f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})")
+    assert best is not None
+    model["name"] = best.model
+    sources["model.name"] = f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
+    if model.get("annual_cost_decline") is None:
+        try:
+            model["annual_cost_decline"] = floor_decline(floor)
+        except ValueError as exc:
+            fail(f"{exc.args[0]}; or set model.annual_cost_decline")
+        sources["model.annual_cost_decline"] = f"fitted: log-linear fit to the cheapest model meeting {floor.label} (tcpmf.catalog.decline)"
+    if model.get("price_path") is None:
+        model["price_path"] = "hindsight"
 
 
 #: The smallest and largest uniform the sampler uses (``tcpmf.uncertainty.sampling.U_LOW, U_HIGH``).
@@ -727,6 +797,7 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
         fail("category", s.category, f"a consumer category with segment toc ({', '.join(TOC_CATEGORIES)})")
     m = s.model
     _check_routes(s, fail)
+    _check_price_path(s, fail)
     hosts = m.route == "self_host" or any(r.route == "self_host" for r in m.routes or ())
     if hosts and m.self_host is None:
         for i, entry in enumerate(m.routes or ()):
@@ -812,6 +883,18 @@ def _check_competition(s: Scenario, fail: Any) -> None:
     total = m.active_users_weight + m.cumulative_users_weight + m.brand_spend_weight
     if total > 1.0 + 1e-9:
         fail("competition.moat", total, "weights (active_users_weight + cumulative_users_weight + brand_spend_weight) adding up to at most 1")
+
+
+def _check_price_path(s: Scenario, fail: Any) -> None:
+    """``price_path: hindsight`` follows one catalog API model, in a consumer scenario."""
+    m = s.model
+    if m.price_path != "hindsight":
+        return
+    if m.routes is not None or m.route != "api" or m.usd_per_mtok_in is not None:
+        fail("model.price_path", m.price_path,
+             "projected with model.routes, a self_host route or explicit token prices (hindsight follows one catalog model)")
+    if s.segment != "toc":
+        fail("model.price_path", m.price_path, "projected for a ToB scenario (its deals and MaaS price by annual_cost_decline)")
 
 
 def _check_routes(s: Scenario, fail: Any) -> None:
