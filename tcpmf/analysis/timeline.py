@@ -22,7 +22,8 @@ from tcpmf.model.engine import evaluate
 from tcpmf.model.price_path import api_model_path
 from tcpmf.schema.scenario import TOC_CATEGORIES, Scenario, load
 
-__all__ = ["DATA_VIEW_FLOOR", "PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults", "compare_views", "timeline"]
+__all__ = ["COMPETITION_TIMELINE_COLUMNS", "DATA_VIEW_FLOOR", "PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults",
+           "compare_views", "timeline"]
 
 #: The capability floor of every category in the ``data`` view: the tier of GPT-4o, the model of the
 #: productivity default and of Lee's talk month, so categories differ only in what they need of it.
@@ -30,8 +31,13 @@ DATA_VIEW_FLOOR = "gpt-4-class"
 
 #: Assumption sets of :func:`timeline`: ``data`` the sourced category defaults
 #: (``assumptions/categories``), ``lee`` Kai-Fu Lee's argument (``assumptions/views/lee``: one model
-#: for every category, usage intensity and monetization delay rising by stage, every number assumed).
-TIMELINE_VIEWS = ("data", "lee")
+#: for every category, usage intensity and monetization delay rising by stage, every number assumed),
+#: ``competition`` the sourced defaults when an incumbent copies them after TC-PMF (``assumptions/competition``).
+TIMELINE_VIEWS = ("data", "lee", "competition")
+_VIEW_FOLDERS = {"data": "categories", "lee": "views/lee", "competition": "competition"}
+#: Columns a timeline gains when its category files have a ``competition`` section (docs/model.md §6.2).
+COMPETITION_TIMELINE_COLUMNS = ("entry_month", "window_months", "active_users_at_entry", "cash_usd_at_entry",
+                                "moat_offset", "survives_entry", "payback_month", "payback_month_without_competition")
 
 #: Stage of each consumer category in the six-stage prediction (social and short video share one).
 PREDICTED_STAGE = {
@@ -76,14 +82,17 @@ def timeline(
     directory
         A folder of category files named after the categories; default the folder of *view*.
     view
-        ``"data"`` (the sourced category defaults) or ``"lee"`` (Kai-Fu Lee's argument as an
-        assumption set: ``assumptions/views/lee``).
+        ``"data"`` (the sourced category defaults), ``"lee"`` (Kai-Fu Lee's argument as an
+        assumption set: ``assumptions/views/lee``) or ``"competition"`` (the category defaults
+        when an incumbent copies them after TC-PMF: ``assumptions/competition``; the frame then
+        also has :data:`COMPETITION_TIMELINE_COLUMNS`, with ``payback_month`` and
+        ``peak_funding_usd`` under competition).
     capability
         Put every category on this capability floor (a tier of ``catalog/capability.yaml`` or a
         minimum score): the cheapest catalog model meeting it each month (``price_path:
-        hindsight``).  Default: :data:`DATA_VIEW_FLOOR` in the ``data`` view, so categories are
-        compared like for like; none in the ``lee`` view (its files name one model for all).
-        Ignored when *model* is given.
+        hindsight``).  Default: :data:`DATA_VIEW_FLOOR` in the ``data`` and ``competition``
+        views, so categories are compared like for like; none in the ``lee`` view (its files
+        name one model for all).  Ignored when *model* is given.
     price_path
         ``"hindsight"`` (the default with a floor: the dated catalog, then the decline) or
         ``"projected"`` (the start price falling by the decline from month 0); default: each
@@ -107,11 +116,11 @@ def timeline(
     if view not in TIMELINE_VIEWS:
         raise TcpmfError(f"timeline view {view!r} is unknown; choose one of {', '.join(TIMELINE_VIEWS)}")
     if directory is None:
-        directory = assumptions_dir() / ("categories" if view == "data" else "views/lee")
+        directory = assumptions_dir() / _VIEW_FOLDERS[view]
     overrides: dict[str, object] = {"horizon_months": horizon_months}
     if annual_cost_decline is not None:
         overrides["model.annual_cost_decline"] = annual_cost_decline
-    if capability is None and model is None and view == "data":
+    if capability is None and model is None and view in ("data", "competition"):
         capability = DATA_VIEW_FLOOR
     if model is not None:
         overrides.update({"model.route": "api", "model.name": model, "model.self_host": None,
@@ -161,6 +170,8 @@ def timeline(
     frame = pd.concat([frame, summary[columns]], axis=1)
     frame["annual_cost_decline"] = result.arrays.annual_cost_decline
     frame["full_revenue_tcpmf_month"] = full["tcpmf_month"]
+    if "entry_month" in summary.columns:  # an incumbent enters: the window and whether the product survives it
+        frame = pd.concat([frame, summary[list(COMPETITION_TIMELINE_COLUMNS)]], axis=1)
     return frame
 
 

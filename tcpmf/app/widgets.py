@@ -165,6 +165,13 @@ def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Cont
     out.append(dataclasses.replace(growth, low=max(growth.low, -0.2)))  # typed entries may go down to −1
     out.append(_key_control(s, "dau_per_mau", "DAU/MAU", "usage.dau_per_mau", fallback=0.5))
     out.append(_key_control(s, "horizon_months", "horizon months", "horizon_months", span=3.0, fallback=36.0, integer=True))
+    c = s.competition
+    if c is not None:  # an incumbent enters (docs/model.md §6.2): when, counted as the file counts it
+        relative = c.entry_months_after_tcpmf is not None
+        entry = _key_control(s, "entry_month", "incumbent enters (months after TC-PMF)" if relative else "incumbent enters (month)",
+                             "competition.entry_months_after_tcpmf" if relative else "competition.entry_month",
+                             span=3.0, fallback=24.0, integer=True)
+        out.append(dataclasses.replace(entry, high=max(entry.high, float(s.horizon_months))))
     return out
 
 
@@ -250,6 +257,14 @@ def verdict_text(result: Result, row: int = 0) -> str:
                  if found is not None and found[row] else f"no token price affords it (now {_money(blended)} per 1M tokens)")
     if not clears and tcpmf_month is not None and tcpmf_month > 0:
         parts.append(f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall")
+    if "entry_month" in summary and month("entry_month") is not None:  # an incumbent enters (docs/model.md §6.2)
+        entry = month("entry_month")
+        survives, known = summary["survives_entry"]
+        if known is not None and known[row]:
+            verdict = "pays back within the horizon" if survives[row] else "does not pay back within the horizon"
+            parts.append(f"incumbent enters in month {entry} (window {month('window_months')} months): {verdict}")
+        else:
+            parts.append(f"incumbent enters in month {entry}, after the horizon")
     return " · ".join(parts)
 
 

@@ -27,12 +27,32 @@ from tcpmf.schema.scenario import (
     TableRetention,
 )
 
-__all__ = ["MONETIZED_STREAMS", "ScenarioArrays", "from_scenarios", "retention_shape"]
+__all__ = ["COMPETITION_COLUMNS", "MONETIZED_STREAMS", "ScenarioArrays", "from_scenarios", "retention_shape"]
 
 #: Revenue streams that may start late and ramp (``revenue.<stream>.monetization``), in the order
 #: of their ``<stream>_from_month``, ``<stream>_from_mau`` and ``<stream>_ramp_months`` columns.
 MONETIZED_STREAMS = ("subscription", "ads", "usage", "commerce")
 _MONETIZATION_COLUMNS = tuple(f"{s}_{k}" for s in MONETIZED_STREAMS for k in ("from_month", "from_mau", "ramp_months"))
+
+#: Columns of the ``competition`` section (docs/model.md §6.2): all None when no scenario has one (the
+#: engine's fast path); ``has_competition`` marks the scenarios that do.
+COMPETITION_COLUMNS = (
+    "has_competition",
+    "entry_months_after_tcpmf",  # NaN where a fixed entry_month is given
+    "entry_month",  # NaN where the entry follows TC-PMF
+    "entry_ramp_months",
+    "organic_new_users_cut",
+    "cac_increase",
+    "added_monthly_churn",
+    "subscription_revenue_cut",
+    "ad_rpm_cut",
+    "moat_active_users_half",
+    "moat_active_users_weight",
+    "moat_cumulative_users_half",
+    "moat_cumulative_users_weight",
+    "moat_brand_spend_half_usd",
+    "moat_brand_spend_weight",
+)
 
 F = NDArray[np.float64]
 
@@ -106,6 +126,22 @@ class ScenarioArrays:
     commerce_from_month: F | None = None
     commerce_from_mau: F | None = None
     commerce_ramp_months: F | None = None
+    # an incumbent's entry (COMPETITION_COLUMNS); None (no scenario has one, or built directly) means none
+    has_competition: NDArray[np.bool_] | None = None
+    entry_months_after_tcpmf: F | None = None
+    entry_month: F | None = None
+    entry_ramp_months: F | None = None
+    organic_new_users_cut: F | None = None
+    cac_increase: F | None = None
+    added_monthly_churn: F | None = None
+    subscription_revenue_cut: F | None = None
+    ad_rpm_cut: F | None = None
+    moat_active_users_half: F | None = None
+    moat_active_users_weight: F | None = None
+    moat_cumulative_users_half: F | None = None
+    moat_cumulative_users_weight: F | None = None
+    moat_brand_spend_half_usd: F | None = None
+    moat_brand_spend_weight: F | None = None
 
     @property
     def size(self) -> int:
@@ -221,6 +257,7 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
             values[f"{stream}_from_month"] = m.from_month if m else 0.0
             values[f"{stream}_from_mau"] = m.from_mau if m else 0.0
             values[f"{stream}_ramp_months"] = m.ramp_months if m else 0.0
+        values.update(_competition_values(s))
         for key, value in values.items():
             rows[key].append(value)
         curve.append(CURVES[r.curve])
@@ -231,12 +268,15 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     months = max(s.horizon_months for s in scenarios)
     columns: dict[str, object] = {
         key: np.asarray(value, dtype=np.int64 if key in ("start_month_index", "horizon_months") else
-                        bool if key == "ads_free_tier_only" else float)
+                        bool if key in ("ads_free_tier_only", "has_competition") else float)
         for key, value in rows.items()
         if key not in ("names", "retention", "rent_factor", "api_in_factor", "api_out_factor")
     }
     if not any(bool(np.any(np.asarray(rows[key]))) for key in _MONETIZATION_COLUMNS):
         for key in _MONETIZATION_COLUMNS:  # every stream at full value from month 0: the engine's fast path
+            columns[key] = None
+    if not any(rows["has_competition"]):
+        for key in COMPETITION_COLUMNS:  # nobody enters: the engine's fast path
             columns[key] = None
     columns["names"] = unique_names([s.name for s in scenarios])
     rent = np.ones((months, len(scenarios)))
@@ -246,6 +286,32 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     columns["api_in_factor"], columns["api_out_factor"] = _price_path_columns(scenarios, months)
     columns["retention"] = retention_matrix(np.asarray(curve), **shape, months=months, tables=tables)
     return ScenarioArrays(**columns)  # type: ignore[arg-type]
+
+
+def _competition_values(s: Scenario) -> dict[str, float | bool]:
+    """The :data:`COMPETITION_COLUMNS` of *s* (neutral values without a competition section)."""
+    c = s.competition
+    if c is None:
+        return {key: False if key == "has_competition" else float("nan") if key.startswith("entry_month") else 0.0
+                for key in COMPETITION_COLUMNS}
+    m = c.moat
+    return {
+        "has_competition": True,
+        "entry_months_after_tcpmf": float("nan") if c.entry_months_after_tcpmf is None else c.entry_months_after_tcpmf,
+        "entry_month": float("nan") if c.entry_month is None else c.entry_month,
+        "entry_ramp_months": c.ramp_months,
+        "organic_new_users_cut": c.organic_new_users_cut,
+        "cac_increase": c.cac_increase,
+        "added_monthly_churn": c.added_monthly_churn,
+        "subscription_revenue_cut": c.subscription_revenue_cut,
+        "ad_rpm_cut": c.ad_rpm_cut,
+        "moat_active_users_half": m.active_users_half,
+        "moat_active_users_weight": m.active_users_weight,
+        "moat_cumulative_users_half": m.cumulative_users_half,
+        "moat_cumulative_users_weight": m.cumulative_users_weight,
+        "moat_brand_spend_half_usd": m.brand_spend_half_usd,
+        "moat_brand_spend_weight": m.brand_spend_weight,
+    }
 
 
 def _price_path_columns(scenarios: Sequence[Scenario], months: int) -> tuple[F | None, F | None]:

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.months import month_label
 from tcpmf.formulas import revenue, usage
+from tcpmf.formulas.competition import active_users_under_hazard
 from tcpmf.formulas.economics import (
     cumulative_over_months,
     first_month,
@@ -32,9 +33,11 @@ from tcpmf.formulas.economics import (
 from tcpmf.formulas.retention import active_users_growing
 from tcpmf.model.arrays import MONETIZED_STREAMS, ScenarioArrays, from_scenarios
 from tcpmf.model.capacity import demand_driven_host
+from tcpmf.model.competition import COMPETITION_SUMMARY_COLUMNS, Market
 from tcpmf.schema.scenario import Scenario, load
 
 __all__ = [
+    "COMPETITION_SUMMARY_COLUMNS",
     "MONTHLY_COLUMNS",
     "SUMMARY_COLUMNS",
     "TOB_SUMMARY_COLUMNS",
@@ -109,7 +112,17 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
 
     With ``monthly=False`` only the summary is computed (``Computed.monthly`` is empty): the
     monthly-only columns are skipped, which batch runs use through :func:`evaluate_summary`.
+    Scenarios with a ``competition`` section take two passes (:mod:`tcpmf.model.competition`).
     """
+    if a.has_competition is None:
+        return _evaluate(a, monthly)
+    from tcpmf.model.competition import evaluate_competing
+
+    return evaluate_competing(a, monthly, _evaluate)
+
+
+def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) -> Computed:
+    """:func:`evaluate_arrays` of one pass; *market* is an incumbent's effect month by month."""
     months = a.months
     t = np.arange(months)[:, None]
     in_horizon = t < a.horizon_months
@@ -132,7 +145,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         factor_in = np.where(np.isnan(a.api_in_factor), price_factor, a.api_in_factor)
         factor_out = np.where(np.isnan(a.api_out_factor), price_factor, a.api_out_factor)
         inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0 * factor_in, a.usd_per_mtok_out_m0 * factor_out)
-    streams = (
+    streams: tuple[F, F, F, F] = (
         revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee),
         revenue.ads_usd_per_mau(
             a.dau_per_mau, a.sessions_per_day, a.impressions_per_session, a.rpm_usd, paid_share, a.ads_free_tier_only
@@ -146,9 +159,20 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         a.paid_budget_usd_per_month, a.cac_usd,
         out=np.zeros(a.size), where=a.paid_budget_usd_per_month > 0,
     )
-    # U(t) = Σ A(s) r(t−s) for A(s) = organic·(1+g)^s + paid, in O(T) steps
-    active = active_users_growing(a.organic_new_users_per_month, a.monthly_growth, paid_new, a.retention)
-    arpu = arpu_full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
+    retention = a.retention
+    if market is None:
+        # U(t) = Σ A(s) r(t−s) for A(s) = organic·(1+g)^s + paid, in O(T) steps
+        active = active_users_growing(a.organic_new_users_per_month, a.monthly_growth, paid_new, a.retention)
+        arpu = arpu_full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
+    else:  # an incumbent's effects month by month: (T, N) new users, hazard and revenue
+        paid_new = paid_new * market.paid_new_users_factor
+        arrivals = new_users(a.organic_new_users_per_month, a.monthly_growth, 0.0, months) * market.organic_new_users_factor
+        arrivals += paid_new
+        active = active_users_under_hazard(arrivals, a.retention, market.survival)
+        retention = a.retention * market.survival  # a month-0 cohort's, for LTV and CAC payback
+        streams = (streams[0] * market.subscription_factor, streams[1] * market.ads_factor, *streams[2:])
+        full = streams[0] + streams[1] + streams[2] + streams[3]
+        arpu = full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
     # A self-host route whose replicas follow demand costs per user what the month's load makes it.
     host = demand_driven_host(a, active, tokens_in, tokens_out, price_factor)
     if host is not None:
@@ -168,8 +192,8 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
     margin = np.divide(contribution[0], arpu0, out=np.zeros(a.size), where=arpu0 > 0)
     # None when every scenario runs the whole T months (a batch): no masking pass per quantity
     window = None if (a.horizon_months >= months).all() else in_horizon
-    ltv = ltv_usd(contribution, a.retention, a.discount_rate_annual, window)
-    cum_per_user = cumulative_over_months(contribution * a.retention)
+    ltv = ltv_usd(contribution, retention, a.discount_rate_annual, window)
+    cum_per_user = cumulative_over_months(contribution * retention)
     cac_payback, cac_found = first_month(cum_per_user >= a.cac_usd, window)
     breakeven, breakeven_found = first_month(net >= 0, window)
     payback, payback_found = first_month(cash >= 0, window)
@@ -215,7 +239,7 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         c_out += host.usd_per_mtok_out
     nan = np.full((months, a.size), np.nan)
     table = {
-        "new_users": new_users(a.organic_new_users_per_month, a.monthly_growth, paid_new, months),
+        "new_users": new_users(a.organic_new_users_per_month, a.monthly_growth, paid_new, months) if market is None else arrivals,
         "paid_new_users": np.broadcast_to(paid_new, (months, a.size)),
         "active_users": active,
         "arpu_usd": np.broadcast_to(arpu, (months, a.size)),  # already (T, N) with a late stream
@@ -343,7 +367,7 @@ class Result:
         for name, (values, valid) in self.computed.summary.items():
             missing = np.zeros(a.size, bool) if valid is None else ~valid
             if values.dtype.kind == "b":
-                frame[name] = pd.array(values, dtype="boolean")
+                frame[name] = pd.array(values, dtype="boolean") if valid is None else pd.arrays.BooleanArray(values, missing)
             elif values.dtype.kind in "iu":
                 frame[name] = pd.arrays.IntegerArray(values.astype(np.int64), missing)
             elif valid is None:
@@ -357,6 +381,8 @@ class Result:
         for name, dtype in zip(TOB_SUMMARY_COLUMNS, ("Float64", "Int64")):
             frame.setdefault(name, pd.array([pd.NA] * a.size, dtype=dtype))  # NA for consumer-only results
         columns = ["scenario", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS]
+        if "entry_month" in self.computed.summary:  # some scenario has a competition section
+            columns += COMPETITION_SUMMARY_COLUMNS
         return pd.DataFrame(frame)[columns]
 
     @cached_property

@@ -105,7 +105,8 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
     """Cumulative cash by month (the J-curve) of every scenario in *result*.
 
     ``cash(t) = Σ_{s≤t} net(s)``; a dashed rule marks each scenario's operating break-even month
-    (first ``net ≥ 0``) and a solid one its payback month (first ``cash ≥ 0``).
+    (first ``net ≥ 0``), a solid one its payback month (first ``cash ≥ 0``) and a dotted one the
+    month an incumbent enters (a ``competition`` section, docs/model.md §6.2).
 
     Examples
     --------
@@ -127,6 +128,15 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
         for row in np.flatnonzero(found if found is not None else np.ones(a.size, bool)):
             marks.append({"scenario": names[row], "month": int(month[row]), "event": label,
                           "text": f"{label} m{int(month[row])}"})
+    domain, dashes = ["break-even", "payback"], [[4, 3], [1, 0]]
+    if "entry_month" in c.summary:  # an incumbent enters (docs/model.md §6.2)
+        month, found = c.summary["entry_month"]
+        entered = np.asarray(found, bool) & (np.asarray(month) < a.horizon_months)
+        for row in np.flatnonzero(entered):
+            marks.append({"scenario": names[row], "month": int(month[row]), "event": "incumbent enters",
+                          "text": f"incumbent enters m{int(month[row])}"})
+        if entered.any():
+            domain, dashes = [*domain, "incumbent enters"], [*dashes, [1, 3]]
     several = a.size > 1
     color = alt.Color("scenario:N", legend=alt.Legend(orient="bottom", title=None))
     line = alt.Chart().mark_line(strokeWidth=2.5, color="#1565c0").encode(
@@ -141,7 +151,7 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
     parts: list[tuple[Any, Data | None]] = [(zero, {"values": [{"y": 0.0}]}), (line, data)]
     if marks:
         events = {"values": marks}
-        dash = alt.StrokeDash("event:N", scale=alt.Scale(domain=["break-even", "payback"], range=[[4, 3], [1, 0]]),
+        dash = alt.StrokeDash("event:N", scale=alt.Scale(domain=domain, range=dashes),
                               legend=alt.Legend(orient="bottom", title=None) if several else None)
         rule = alt.Chart().mark_rule(color=NEUTRAL, strokeWidth=1.5).encode(
             x=alt.X("month:Q"), strokeDash=dash,

@@ -40,9 +40,11 @@ from tcpmf.schema.tob import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relati
 __all__ = [
     "Ads",
     "Commerce",
+    "Competition",
     "Costs",
     "Finance",
     "Growth",
+    "Moat",
     "ModelChoice",
     "Monetization",
     "Plateau",
@@ -331,6 +333,45 @@ class Growth(Section):
     )
 
 
+class Moat(Section):
+    """What the startup built before the incumbent entered, and how much of each effect it offsets
+    (docs/model.md §6.2): ``offset = Σ weight_i · (1 − 2^(−built_i / half_i))``, each component half
+    built at its ``half`` value.  Weights add up to at most 1 (a full moat offsets that share)."""
+
+    active_users_half: Users = Field(0.0, description="active users at entry (scale, social graph) at which this component is half built; 0 = unused")
+    active_users_weight: Share = Field(0.0, description="share of each effect a full scale moat offsets")
+    cumulative_users_half: Users = Field(0.0, description="users ever acquired before entry (data) at which this component is half built; 0 = unused")
+    cumulative_users_weight: Share = Field(0.0, description="share of each effect a full data moat offsets")
+    brand_spend_half_usd: Usd = Field(0.0, description="cumulative marketing spend before entry, USD, at which the brand component is half built; 0 = unused")
+    brand_spend_weight: Share = Field(0.0, description="share of each effect a full brand moat offsets")
+
+
+class Competition(Section):
+    """An incumbent enters and takes part of the market (docs/model.md §6.2).  Absent: the market stays
+    the product's for the whole horizon.
+
+    The incumbent enters ``entry_months_after_tcpmf`` months after the product's TC-PMF month (as
+    computed without competition; it never enters a product that does not reach TC-PMF), or at the
+    fixed ``entry_month``; its effects rise linearly to full over ``ramp_months``.  Each effect at
+    full strength is scaled by ``1 − moat offset``."""
+
+    entry_months_after_tcpmf: Annotated[float, Field(ge=0, le=600)] | None = Field(
+        None, description="months from the product's TC-PMF month to the incumbent's entry")
+    entry_month: Annotated[float, Field(ge=0, le=600)] | None = Field(
+        None, description="month (after start_month) of the incumbent's entry, whatever the product's TC-PMF month")
+    ramp_months: Annotated[float, Field(ge=0, le=600)] = Field(
+        0.0, description="months over which the effects rise linearly to full once the incumbent enters; 0 = at once")
+    organic_new_users_cut: Share = Field(0.0, description="share of organic new users the incumbent takes at full effect")
+    cac_increase: Annotated[float, Field(ge=0, le=100)] = Field(
+        0.0, description="rise of the cost per paid user at full effect: CAC × (1 + this)")
+    added_monthly_churn: Annotated[float, Field(ge=0, le=0.5)] = Field(
+        0.0, description="monthly churn hazard added to every cohort's retention at full effect (0.02 = 2% of users a month)")
+    subscription_revenue_cut: Share = Field(
+        0.0, description="share of subscription revenue per MAU lost at full effect (a price cut or a lower paid share)")
+    ad_rpm_cut: Share = Field(0.0, description="share of ad RPM lost at full effect")
+    moat: Moat = Moat()
+
+
 class Costs(Section):
     fixed_usd_per_month: Usd = 0.0
     other_variable_usd_per_mau: UsdPerUnit = 0.0
@@ -370,6 +411,7 @@ class Scenario(Section):
     growth: Growth = Growth()
     costs: Costs = Costs()
     finance: Finance = Finance()
+    competition: Competition | None = Field(None, description="an incumbent enters after TC-PMF; absent: the market stays the product's")
     deal: Deal | None = Field(None, description="ToB: a deal and its sales pipeline (segment tob)")
     labor: Labor | None = Field(None, description="ToB: the human work a deal's seats replace")
     maas: Maas | None = Field(None, description="ToB: a vendor selling tokens (segment tob)")
@@ -822,9 +864,25 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
                 "revenue.subscription.price_elasticity", sub.price_elasticity,
                 "0, or a positive reference price (reference_price_usd_per_month, default the price)",
             )
+    _check_competition(s, fail)
     g = s.growth
     if g.paid_budget_usd_per_month > 0 and not g.cac_usd:
         fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
+
+
+def _check_competition(s: Scenario, fail: Any) -> None:
+    c = s.competition
+    if c is None:
+        return
+    if s.kind != "consumer":
+        fail("competition", "a section", "no competition section on a deal or maas scenario (the per-user engine models it)")
+    if (c.entry_months_after_tcpmf is None) == (c.entry_month is None):
+        fail("competition.entry_months_after_tcpmf", c.entry_months_after_tcpmf,
+             "exactly one of entry_months_after_tcpmf and entry_month")
+    m = c.moat
+    total = m.active_users_weight + m.cumulative_users_weight + m.brand_spend_weight
+    if total > 1.0 + 1e-9:
+        fail("competition.moat", total, "weights (active_users_weight + cumulative_users_weight + brand_spend_weight) adding up to at most 1")
 
 
 def _check_price_path(s: Scenario, fail: Any) -> None:

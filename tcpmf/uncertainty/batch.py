@@ -85,6 +85,18 @@ DIRECT_COLUMNS: dict[str, str] = {
     "costs.other_variable_usd_per_mau": "other_variable_usd_per_mau",
     "target_margin": "target_margin",
     "finance.discount_rate_annual": "discount_rate_annual",
+    # an incumbent's entry (docs/model.md §6.2); only where the scenario has a competition section
+    "competition.entry_months_after_tcpmf": "entry_months_after_tcpmf",
+    "competition.entry_month": "entry_month",
+    "competition.ramp_months": "entry_ramp_months",
+    "competition.organic_new_users_cut": "organic_new_users_cut",
+    "competition.cac_increase": "cac_increase",
+    "competition.added_monthly_churn": "added_monthly_churn",
+    "competition.subscription_revenue_cut": "subscription_revenue_cut",
+    "competition.ad_rpm_cut": "ad_rpm_cut",
+    "competition.moat.active_users_half": "moat_active_users_half",
+    "competition.moat.cumulative_users_half": "moat_cumulative_users_half",
+    "competition.moat.brand_spend_half_usd": "moat_brand_spend_half_usd",
 }
 TOKEN_KEYS = ("usage.input_tokens_per_call", "usage.output_tokens_per_call")  # self-host throughput uses them
 RETENTION_KEYS = {f"retention.{p}": p for p in ("r1", "beta", "floor", "tau", "alpha")}
@@ -106,6 +118,8 @@ def fast_keys(s: Scenario) -> set[str]:
             continue  # no such stream: a value for it must create it through validation
         if key in TOKEN_KEYS and not _api_only(s):
             continue
+        if key.startswith("competition.") and (s.competition is None or getattr(s.competition, key.split(".")[1], 0.0) is None):
+            continue  # no section (a value must create it through validation), or the other way to enter
         keys.add(key)
     shape = retention_shape(s.retention)
     family = {"power_law": ("r1", "beta"), "plateau": ("r1", "floor", "tau"), "sbg": ("alpha", "beta")}.get(s.retention.curve, ())
