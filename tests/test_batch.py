@@ -315,7 +315,7 @@ def test_summarize_says_what_it_needs() -> None:
 def test_an_overflow_in_a_blocked_pass_names_the_row_of_the_whole_batch() -> None:
     from dataclasses import replace
 
-    from tcpmf.model.engine import NotFinite
+    from tcpmf.model.summary import NotFinite
 
     base = from_scenarios([SCENARIOS["writing_assistant"]])
     a = base.rows(np.zeros(6000, np.int64), ["x"] * 6000)

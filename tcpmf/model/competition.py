@@ -23,15 +23,14 @@ from numpy.typing import NDArray
 
 from tcpmf.formulas.competition import entry_intensity, moat_offset, survival
 from tcpmf.formulas.economics import cumulative_over_months
+from tcpmf.model.summary import Computed, NotFinite, Summary
 
 if TYPE_CHECKING:
     from tcpmf.model.arrays import ScenarioArrays
-    from tcpmf.model.engine import Computed
 
 __all__ = ["COMPETITION_SUMMARY_COLUMNS", "Market", "entry_months", "evaluate_competing"]
 
 F = NDArray[np.float64]
-Summary = dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]]
 
 #: Summary columns of a result in which some scenario has a ``competition`` section (missing for
 #: the others).  ``payback_month`` and ``peak_funding_usd`` of such a scenario are with competition.
@@ -86,7 +85,6 @@ def _at_month_before(values: F, entry: F) -> F:
 def evaluate_competing(a: ScenarioArrays, monthly: bool, evaluate: Callable[..., Computed]) -> Computed:
     """:func:`tcpmf.model.engine.evaluate_arrays` for columns some of which have a competition section."""
     from tcpmf.model.arrays import COMPETITION_COLUMNS
-    from tcpmf.model.engine import Computed, NotFinite
 
     assert a.has_competition is not None
     without: dict[str, Any] = dict.fromkeys(COMPETITION_COLUMNS)

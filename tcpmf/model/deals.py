@@ -40,6 +40,7 @@ from tcpmf.core.months import month_index
 from tcpmf.formulas.cost import decline, self_host_usd_per_mtok
 from tcpmf.formulas.economics import first_month, peak_funding_usd
 from tcpmf.formulas.retention import active_users
+from tcpmf.model.summary import Summary, check_finite
 from tcpmf.schema.scenario import Scenario
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
-Summary = dict[str, tuple[NDArray[np.generic], B | None]]
 MONTHS_PER_YEAR = 12.0
 
 
@@ -368,7 +368,7 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
     upfront_deal = upfront - d["sales_usd_per_won_deal"] - d["hardware_usd_per_deal"]  # the server the deal is charged, at signing
     recover, recover_found = months_to_recover(upfront_deal, _margin_by_contract_month(a, d), a.contract_months)
     terms = {**d, "months_to_recover_delivery": np.where(recover_found, recover, np.nan)}  # NaN: never within the term
-    check_finite_deals(a.names, monthly, summary, in_horizon)
+    check_finite(a.names, monthly, summary, in_horizon)
     return DealComputed(terms=terms, monthly=monthly, in_horizon=in_horizon, summary=summary)
 
 
@@ -473,20 +473,6 @@ def _margin_by_contract_month(a: DealArrays, d: dict[str, F]) -> F:
     factor = decline(1.0, a.annual_cost_decline, k)
     return (a.seats * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
             - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
-
-
-def check_finite_deals(names: Sequence[str], monthly: dict[str, F], summary: Summary, in_horizon: B) -> None:
-    from tcpmf.core.errors import TcpmfError
-
-    for name in ("cash_usd",):
-        bad = ~np.isfinite(monthly[name]) & in_horizon
-        if bad.any():
-            row = int(np.nonzero(bad)[1][0])
-            raise TcpmfError(f"scenario {names[row]!r}: {name} is not finite; an input is too extreme")
-    for name, (column, _) in summary.items():
-        if column.dtype.kind == "f" and not np.isfinite(column).all():
-            row = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise TcpmfError(f"scenario {names[row]!r}: {name} is not finite; an input is too extreme")
 
 
 # --- labor substitution --------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from tcpmf.formulas.retention import active_users_growing
 from tcpmf.model.arrays import MONETIZED_STREAMS, ScenarioArrays, from_scenarios
 from tcpmf.model.capacity import demand_driven_host
 from tcpmf.model.competition import COMPETITION_SUMMARY_COLUMNS, Market
+from tcpmf.model.summary import Computed, NotFinite, Summary, check_finite
 from tcpmf.schema.scenario import Scenario, load
 
 __all__ = [
@@ -98,13 +99,6 @@ SUMMARY_COLUMNS = (
 #: Columns of ``Result.summary`` after ``SUMMARY_COLUMNS``: deal-based ToB only, NA otherwise
 #: (:mod:`tcpmf.model.deals`).
 TOB_SUMMARY_COLUMNS = ("deal_margin_usd", "deals_to_break_even")
-
-
-@dataclass(frozen=True)
-class Computed:
-    monthly: dict[str, F]
-    in_horizon: NDArray[np.bool_]
-    summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]]
 
 
 def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
@@ -207,7 +201,7 @@ def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) ->
     tcpmf, tcpmf_found = first_month(reaches_target, window)
     company, company_found = _company_tcpmf_month(cash, tcpmf, tcpmf_found, payback, payback_found, window)
 
-    summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {
+    summary: Summary = {
         "arpu_usd_m0": (arpu0, None),
         "inference_cost_usd_per_mau_m0": (inference[0], None),
         "usd_per_mtok_blended_m0": (blended, tokens > 0),
@@ -227,7 +221,7 @@ def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) ->
         "clears_break_even": ((tcpmf == 0) & tcpmf_found & payback_m0_found, None),
     }
     columns = {"active_users": active, "contribution_usd_per_mau": contribution, "cash_usd": cash}
-    _check_finite(a, columns, summary, in_horizon)
+    check_finite(a.names, columns, summary, in_horizon, ("active_users", "contribution_usd_per_mau", "cash_usd"))
     if not monthly:
         return Computed(monthly={}, in_horizon=in_horizon, summary=summary)
 
@@ -293,7 +287,7 @@ def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) ->
 BLOCK_ROWS = 2048
 
 
-def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]]:
+def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> Summary:
     """The summary quantities of :func:`evaluate_arrays` for many scenarios, in blocks of
     *block_rows* (the same numbers: every scenario is computed on its own column)."""
     if a.size <= block_rows:
@@ -304,37 +298,11 @@ def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> dict[st
             parts.append(evaluate_arrays(a.rows(slice(start, start + block_rows)), monthly=False).summary)
         except NotFinite as exc:  # the row in all of a, not in the block
             raise NotFinite(str(exc), start + exc.row) from None
-    out: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {}
+    out: Summary = {}
     for name, (_, valid) in parts[0].items():
         values = np.concatenate([p[name][0] for p in parts])
         out[name] = (values, None if valid is None else np.concatenate([p[name][1] for p in parts]))  # type: ignore[misc]
     return out
-
-
-def _check_finite(a: ScenarioArrays, monthly: dict[str, F], summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], in_horizon: NDArray[np.bool_]) -> None:
-    # Cash sums active users × contribution (and finite inputs) over the months: it is finite in
-    # every month only if they are, so it is checked first and the others only to name the culprit.
-    if not np.isfinite(monthly["cash_usd"]).all() and not (np.isfinite(monthly["cash_usd"]) | ~in_horizon).all():
-        for name in ("active_users", "contribution_usd_per_mau", "cash_usd"):
-            bad = ~np.isfinite(monthly[name]) & in_horizon
-            if bad.any():
-                month, row = (int(i[0]) for i in np.nonzero(bad))
-                raise NotFinite(
-                    f"scenario {a.names[row]!r}: {name} is not finite in month {month}; "
-                    "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)", row,
-                )
-    for name, (column, _) in summary.items():
-        if column.dtype.kind == "f" and not np.isfinite(column).all():
-            row = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise NotFinite(f"scenario {a.names[row]!r}: {name} is not finite; an input is too extreme", row)
-
-
-class NotFinite(TcpmfError):
-    """A quantity that overflowed for the scenario in column ``row`` of the arrays evaluated."""
-
-    def __init__(self, message: str, row: int) -> None:
-        super().__init__(message)
-        self.row = row
 
 
 @dataclass(frozen=True)

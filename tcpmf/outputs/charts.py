@@ -131,7 +131,7 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
     domain, dashes = ["break-even", "payback"], [[4, 3], [1, 0]]
     if "entry_month" in c.summary:  # an incumbent enters (docs/model.md §6.2)
         month, found = c.summary["entry_month"]
-        entered = np.asarray(found, bool) & (np.asarray(month) < a.horizon_months)
+        entered = np.asarray(found, bool) & (np.asarray(month, float) < a.horizon_months)
         for row in np.flatnonzero(entered):
             marks.append({"scenario": names[row], "month": int(month[row]), "event": "incumbent enters",
                           "text": f"incumbent enters m{int(month[row])}"})

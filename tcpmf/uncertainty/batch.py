@@ -27,13 +27,8 @@ from tcpmf.core.errors import AssumptionError, TcpmfError
 from tcpmf.formulas.cost import api_usd_per_mtok
 from tcpmf.formulas.retention import CURVES, retention_matrix
 from tcpmf.model.arrays import from_scenarios, retention_shape
-from tcpmf.model.engine import (
-    SUMMARY_COLUMNS,
-    TOB_SUMMARY_COLUMNS,
-    NotFinite,
-    evaluate,
-    evaluate_summary,
-)
+from tcpmf.model.engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_summary
+from tcpmf.model.summary import NotFinite
 from tcpmf.schema.scenario import Scenario
 from tcpmf.uncertainty.portfolio import SAMPLING_NAMES, Analysable, Portfolio, Product, as_portfolio
 from tcpmf.uncertainty.sampling import draw_inputs
