@@ -206,58 +206,8 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     shape = {"r1": [], "beta": [], "floor": [], "tau": [], "alpha": [], "months_per_period": []}  # type: dict[str, list[float]]
     tables = {}
     for position, s in enumerate(scenarios):
-        route = route_prices_m0(s)
-        c_in, c_out = route.usd_per_mtok_in, route.usd_per_mtok_out
-        host = s.model.self_host
-        sub, ads, usage, commerce = s.revenue.subscription, s.revenue.ads, s.revenue.usage, s.revenue.commerce
-        g, r = s.growth, s.retention
-        values = {
-            "start_month_index": month_index(s.start_month),
-            "horizon_months": s.horizon_months,
-            "usd_per_mtok_in_m0": c_in,
-            "usd_per_mtok_out_m0": c_out,
-            "self_host_demand_usd_per_mtok_in_m0": route.demand_usd_per_mtok_in,
-            "self_host_demand_usd_per_mtok_out_m0": route.demand_usd_per_mtok_out,
-            "self_host_usd_per_replica_hour_m0": route.usd_per_replica_hour,
-            "peak_to_average": (host.peak_to_average or 1.0) if host else 1.0,
-            "min_replicas": float(host.min_replicas) if host else 1.0,
-            "annual_cost_decline": s.model.annual_cost_decline,
-            "dau_per_mau": s.usage.dau_per_mau,
-            "sessions_per_day": s.usage.sessions_per_day,
-            "requests_per_session": s.usage.requests_per_session,
-            "calls_per_request": s.usage.calls_per_request,
-            "input_tokens_per_call": s.usage.input_tokens_per_call,
-            "output_tokens_per_call": s.usage.output_tokens_per_call,
-            "paid_usage_multiplier": s.usage.paid_usage_multiplier,
-            "price_usd_per_month": sub.price_usd_per_month if sub else 0.0,
-            "paid_share": sub.paid_share if sub else 0.0,
-            "store_fee": sub.store_fee if sub else 0.0,
-            "price_elasticity": sub.price_elasticity if sub else 0.0,
-            "reference_price_usd_per_month": (
-                sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
-            ) if sub else 0.0,
-            "impressions_per_session": ads.impressions_per_session if ads else 0.0,
-            "rpm_usd": ads.rpm_usd if ads else 0.0,
-            "ads_free_tier_only": ads.free_tier_only if ads else True,
-            "usage_usd_per_mtok_in": usage.usd_per_mtok_in if usage else 0.0,
-            "usage_usd_per_mtok_out": usage.usd_per_mtok_out if usage else 0.0,
-            "gmv_usd_per_mau": commerce.gmv_usd_per_mau if commerce else 0.0,
-            "take_rate": commerce.take_rate if commerce else 0.0,
-            "organic_new_users_per_month": g.organic_new_users_per_month,
-            "monthly_growth": g.monthly_growth,
-            "paid_budget_usd_per_month": g.paid_budget_usd_per_month,
-            "cac_usd": g.cac_usd or 0.0,
-            "fixed_usd_per_month": s.costs.fixed_usd_per_month,
-            "other_variable_usd_per_mau": s.costs.other_variable_usd_per_mau,
-            "target_margin": s.target_margin,
-            "discount_rate_annual": s.finance.discount_rate_annual,
-        }
-        for stream, section in zip(MONETIZED_STREAMS, (sub, ads, usage, commerce)):
-            m = section.monetization if section is not None else None
-            values[f"{stream}_from_month"] = m.from_month if m else 0.0
-            values[f"{stream}_from_mau"] = m.from_mau if m else 0.0
-            values[f"{stream}_ramp_months"] = m.ramp_months if m else 0.0
-        values.update(_competition_values(s))
+        r = s.retention
+        values = _scenario_row(s)
         for key, value in values.items():
             rows[key].append(value)
         curve.append(CURVES[r.curve])
@@ -286,6 +236,63 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     columns["api_in_factor"], columns["api_out_factor"] = _price_path_columns(scenarios, months)
     columns["retention"] = retention_matrix(np.asarray(curve), **shape, months=months, tables=tables)
     return ScenarioArrays(**columns)  # type: ignore[arg-type]
+
+
+def _scenario_row(s: Scenario) -> dict[str, float | bool]:
+    """One scenario's value of every scalar column (0 or the neutral value for an absent section)."""
+    route = route_prices_m0(s)
+    c_in, c_out = route.usd_per_mtok_in, route.usd_per_mtok_out
+    host = s.model.self_host
+    sub, ads, usage, commerce = s.revenue.subscription, s.revenue.ads, s.revenue.usage, s.revenue.commerce
+    g = s.growth
+    values: dict[str, float | bool] = {
+        "start_month_index": month_index(s.start_month),
+        "horizon_months": s.horizon_months,
+        "usd_per_mtok_in_m0": c_in,
+        "usd_per_mtok_out_m0": c_out,
+        "self_host_demand_usd_per_mtok_in_m0": route.demand_usd_per_mtok_in,
+        "self_host_demand_usd_per_mtok_out_m0": route.demand_usd_per_mtok_out,
+        "self_host_usd_per_replica_hour_m0": route.usd_per_replica_hour,
+        "peak_to_average": (host.peak_to_average or 1.0) if host else 1.0,
+        "min_replicas": float(host.min_replicas) if host else 1.0,
+        "annual_cost_decline": s.model.annual_cost_decline,
+        "dau_per_mau": s.usage.dau_per_mau,
+        "sessions_per_day": s.usage.sessions_per_day,
+        "requests_per_session": s.usage.requests_per_session,
+        "calls_per_request": s.usage.calls_per_request,
+        "input_tokens_per_call": s.usage.input_tokens_per_call,
+        "output_tokens_per_call": s.usage.output_tokens_per_call,
+        "paid_usage_multiplier": s.usage.paid_usage_multiplier,
+        "price_usd_per_month": sub.price_usd_per_month if sub else 0.0,
+        "paid_share": sub.paid_share if sub else 0.0,
+        "store_fee": sub.store_fee if sub else 0.0,
+        "price_elasticity": sub.price_elasticity if sub else 0.0,
+        "reference_price_usd_per_month": (
+            sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+        ) if sub else 0.0,
+        "impressions_per_session": ads.impressions_per_session if ads else 0.0,
+        "rpm_usd": ads.rpm_usd if ads else 0.0,
+        "ads_free_tier_only": ads.free_tier_only if ads else True,
+        "usage_usd_per_mtok_in": usage.usd_per_mtok_in if usage else 0.0,
+        "usage_usd_per_mtok_out": usage.usd_per_mtok_out if usage else 0.0,
+        "gmv_usd_per_mau": commerce.gmv_usd_per_mau if commerce else 0.0,
+        "take_rate": commerce.take_rate if commerce else 0.0,
+        "organic_new_users_per_month": g.organic_new_users_per_month,
+        "monthly_growth": g.monthly_growth,
+        "paid_budget_usd_per_month": g.paid_budget_usd_per_month,
+        "cac_usd": g.cac_usd or 0.0,
+        "fixed_usd_per_month": s.costs.fixed_usd_per_month,
+        "other_variable_usd_per_mau": s.costs.other_variable_usd_per_mau,
+        "target_margin": s.target_margin,
+        "discount_rate_annual": s.finance.discount_rate_annual,
+    }
+    for stream, section in zip(MONETIZED_STREAMS, (sub, ads, usage, commerce)):
+        m = section.monetization if section is not None else None
+        values[f"{stream}_from_month"] = m.from_month if m else 0.0
+        values[f"{stream}_from_mau"] = m.from_mau if m else 0.0
+        values[f"{stream}_ramp_months"] = m.ramp_months if m else 0.0
+    values.update(_competition_values(s))
+    return values
 
 
 def _competition_values(s: Scenario) -> dict[str, float | bool]:
