@@ -795,6 +795,28 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
     check_tob_relations(s, fail)
     if s.segment == "toc" and s.category in TOB_CATEGORIES:
         fail("category", s.category, f"a consumer category with segment toc ({', '.join(TOC_CATEGORIES)})")
+    _check_model_routes(s, fail)
+    _check_token_prices(s, fail)
+    _check_host_section(s, fail, file_of, file)
+    r = s.retention
+    if isinstance(r, Plateau) and r.floor > r.r1:
+        fail("retention.floor", r.floor, f"a floor no higher than r1 ({r.r1})")
+    sub = s.revenue.subscription
+    if sub is not None and sub.price_elasticity > 0:
+        reference = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+        if reference <= 0:
+            fail(
+                "revenue.subscription.price_elasticity", sub.price_elasticity,
+                "0, or a positive reference price (reference_price_usd_per_month, default the price)",
+            )
+    _check_competition(s, fail)
+    g = s.growth
+    if g.paid_budget_usd_per_month > 0 and not g.cac_usd:
+        fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
+
+
+def _check_model_routes(s: Scenario, fail: Any) -> None:
+    """Routes and the self_host section agree: a self-hosted route has one, an API-only model none."""
     m = s.model
     _check_routes(s, fail)
     _check_price_path(s, fail)
@@ -808,6 +830,11 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
         fail("model.self_host", None, "a self_host section (gpu, throughput, utilization) when route is self_host")
     if not hosts and m.self_host is not None:
         fail("model.route", m.route, "self_host when a model.self_host section is given")
+
+
+def _check_token_prices(s: Scenario, fail: Any) -> None:
+    """Explicit token prices come in pairs and only on the API; a catalog model is priced at start_month."""
+    m = s.model
     if (m.usd_per_mtok_in is None) != (m.usd_per_mtok_out is None):
         fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "both usd_per_mtok_in and usd_per_mtok_out, or neither")
     if m.route == "self_host" and m.usd_per_mtok_in is not None:
@@ -833,6 +860,11 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
                     "0, or set model.cached_input_price_factor: the catalog has no cached-input price "
                     f"for {m.name} in force at start_month {s.start_month}",
                 )
+
+
+def _check_host_section(s: Scenario, fail: Any, file_of: Any, file: str) -> None:
+    """The self_host section: its GPU has a rent, one of utilization or peak_to_average, a serving set-up that fits."""
+    m = s.model
     if m.self_host is not None and m.self_host.usd_per_gpu_hour is None:
         try:
             gpu_rent(m.self_host.gpu, s.start_month)
@@ -853,21 +885,6 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
                      f"{file_of(f'model.self_host.{older}')} sets {older}: {keys[older]:g}, "
                      f"so also set {older}: null here")
         _check_self_host(m.self_host, s.usage, fail)
-    r = s.retention
-    if isinstance(r, Plateau) and r.floor > r.r1:
-        fail("retention.floor", r.floor, f"a floor no higher than r1 ({r.r1})")
-    sub = s.revenue.subscription
-    if sub is not None and sub.price_elasticity > 0:
-        reference = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
-        if reference <= 0:
-            fail(
-                "revenue.subscription.price_elasticity", sub.price_elasticity,
-                "0, or a positive reference price (reference_price_usd_per_month, default the price)",
-            )
-    _check_competition(s, fail)
-    g = s.growth
-    if g.paid_budget_usd_per_month > 0 and not g.cac_usd:
-        fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
 
 
 def _check_competition(s: Scenario, fail: Any) -> None:
