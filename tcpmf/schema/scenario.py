@@ -546,7 +546,7 @@ def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, 
         node["reference_price_usd_per_month"] = sub.price_usd_per_month
 
 
-def _unwrap_values(
+def _unwrap_values(  # noqa: C901  # one branch per form a value takes (number, currency, distribution, source), each refused by name
     tree: Any, path: str, file_of: Any, sources: dict[str, str], currency_paths: list[str],
     distributions: dict[str, Distribution] | None = None,
 ) -> Any:

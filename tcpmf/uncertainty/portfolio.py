@@ -263,7 +263,7 @@ def check_correlations(uncertainties: Mapping[str, Distribution], correlations: 
         )
 
 
-def load_portfolio(path: str | Path) -> Portfolio:
+def load_portfolio(path: str | Path) -> Portfolio:  # noqa: C901  # each malformed part of the file refused by name, in file order
     """Load, validate and check a portfolio file."""
     path = Path(path)
     name = display_path(path)
