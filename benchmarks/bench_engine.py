@@ -64,9 +64,11 @@ def tile(arrays: ScenarioArrays, size: int) -> ScenarioArrays:
     columns = {}
     for f in fields(ScenarioArrays):
         value = getattr(arrays, f.name)
+        if value is None:  # an optional column no scenario uses
+            continue
         if f.name == "names":
             columns[f.name] = [f"{n}#{k}" for k in range(reps) for n in value][:size]
-        elif f.name in ("retention", "rent_factor"):  # (T, N) columns
+        elif np.ndim(value) == 2:  # (T, N) columns
             columns[f.name] = np.tile(value, (1, reps))[:, :size]
         else:
             columns[f.name] = np.tile(value, reps)[:size]

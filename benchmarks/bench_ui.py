@@ -16,6 +16,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+import tcpmf
 from tcpmf.app.widgets import FounderApp
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model.engine import evaluate_arrays
@@ -69,6 +70,8 @@ def main() -> None:
         ("  + cash chart spec", recompute_and_cash),
         ("  + all three chart specs", recompute_and_views),
         ("levers (what_it_takes)", lambda: what_it_takes(app.scenario, arrays=result.arrays)),
+        ("tcpmf.evaluate, one scenario (aim < 1 ms)", lambda: tcpmf.evaluate(app.scenario)),
+        ("frontier grid 41 x 41, one call (aim < 20 ms)", lambda: charts.breakeven_frontier(app.scenario)),
         ("whole slider move (FounderApp.update)", move),
     ]
     for name, chart in specs.items():

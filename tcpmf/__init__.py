@@ -19,6 +19,7 @@ Uncertainty (inputs given as distributions; see :mod:`tcpmf.schema.distributions
     tcpmf.discover(draws, outcome="clears_break_even")
     tcpmf.read_run("runs/stages")               # the draws a `tcpmf run` wrote
     tcpmf.compare_runs("runs/base", "runs/variant")  # B - A per product, paired intervals
+    tcpmf.run_sensitivity("runs/stages")        # rank table and PRIM boxes from a run, tornado and Sobol
 
 Every public name is imported on first use, so ``import tcpmf`` is quick and a name that needs an
 optional extra (SALib for ``sobol``, pyarrow for ``read_run``) asks for it only when called.
@@ -43,7 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from tcpmf.uncertainty.batch import monte_carlo, summarize
     from tcpmf.uncertainty.compare import compare_runs
     from tcpmf.uncertainty.discovery import discover
-    from tcpmf.uncertainty.portfolio import Portfolio, Product, load_portfolio
+    from tcpmf.uncertainty.portfolio import Analysable, Portfolio, Product, load_portfolio
+    from tcpmf.uncertainty.run_sensitivity import run_sensitivity
     from tcpmf.uncertainty.runner import read_run
     from tcpmf.uncertainty.sensitivity import sobol, sweep, tornado
 
@@ -51,6 +53,7 @@ __version__ = package_version()
 
 #: public name -> the module that defines it
 _HOMES = {
+    "Analysable": "tcpmf.uncertainty.portfolio",
     "AssumptionError": "tcpmf.core.errors",
     "Portfolio": "tcpmf.uncertainty.portfolio",
     "Product": "tcpmf.uncertainty.portfolio",
@@ -68,6 +71,7 @@ _HOMES = {
     "load_portfolio": "tcpmf.uncertainty.portfolio",
     "monte_carlo": "tcpmf.uncertainty.batch",
     "read_run": "tcpmf.uncertainty.runner",
+    "run_sensitivity": "tcpmf.uncertainty.run_sensitivity",
     "sobol": "tcpmf.uncertainty.sensitivity",
     "summarize": "tcpmf.uncertainty.batch",
     "sweep": "tcpmf.uncertainty.sensitivity",
@@ -78,6 +82,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "Analysable",
     "AssumptionError",
     "Portfolio",
     "Product",
@@ -96,6 +101,7 @@ __all__ = [
     "load_portfolio",
     "monte_carlo",
     "read_run",
+    "run_sensitivity",
     "sobol",
     "summarize",
     "sweep",

@@ -91,7 +91,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, interva
         time.sleep(interval)
 
 
-def tcpmf_command(*args: str | Path) -> list[str]:
+def tcpmf_command(*args: str | Path | int | float) -> list[str]:
     """``python -m tcpmf ARGS`` with this interpreter."""
     return [sys.executable, "-m", "tcpmf", *(str(a) for a in args)]
 

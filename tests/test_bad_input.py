@@ -231,7 +231,8 @@ def test_integer_too_long_to_read_in_yaml_gives_a_short_message(
     text = yaml.safe_dump(valid_scenario_dict, sort_keys=False)
     text = re.sub(r"(?m)^  fixed_usd_per_month: .*$", "  fixed_usd_per_month: 1" + "0" * 5000, text)
     err = load_error(yaml_writer("scenario.yaml", text))
-    assert "is not valid YAML" in str(err) and "5,001 characters" in str(err)
+    assert "is not valid YAML" in str(err) and "an integer of 5,001 digits" in str(err)
+    assert "set_int_max_str_digits" not in str(err) and re.search(r"at line \d+, column \d+\)$", str(err))
     assert len(str(err)) < 600, len(str(err))
 
 
@@ -462,9 +463,34 @@ def test_alias_bomb(yaml_writer: Writer) -> None:
     check(load_error(path), file="scenario.yaml", key_path="", allowed="alias")
 
 
-def test_deep_nesting(yaml_writer: Writer) -> None:
-    path = yaml_writer("scenario.yaml", "name: x\nusage: " + "[" * 5000 + "]" * 5000 + "\n")
-    check(load_error(path), file="scenario.yaml", key_path="", allowed="nest")
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("name: x\nusage: " + "[" * 5000 + "]" * 5000 + "\n", 2),
+        ("name: x\nusage: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", 2),
+        ("name: x\nusage:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400)) + "  " * 401 + "v: 1\n", 101),
+    ],
+    ids=["flow-lists", "flow-mappings", "block-mappings"],
+)
+def test_deep_nesting_is_refused_with_its_line(yaml_writer: Writer, text: str, line: int) -> None:
+    from tcpmf.core.yamlio import MAX_YAML_NESTING
+
+    err = load_error(yaml_writer("scenario.yaml", text))
+    check(err, file="scenario.yaml", key_path="", allowed=f"nested more than {MAX_YAML_NESTING} levels deep")
+    assert f"at line {line}, column" in err.allowed, err.allowed
+
+
+def test_nesting_just_within_the_limit_is_read(yaml_writer: Writer) -> None:
+    from tcpmf.core.yamlio import MAX_YAML_NESTING, read_yaml
+
+    depth = MAX_YAML_NESTING - 1  # the top-level mapping is one level
+    node: Any = read_yaml(yaml_writer("scenario.yaml", "a: " + "[" * depth + "]" * depth + "\n"))["a"]
+    levels = 1
+    while node:
+        node, levels = node[0], levels + 1
+    assert levels == depth
+    with pytest.raises(tcpmf.AssumptionError, match="levels deep at line 1"):
+        read_yaml(yaml_writer("deeper.yaml", "a: " + "[" * (depth + 1) + "]" * (depth + 1) + "\n"))
 
 
 # --- extends -------------------------------------------------------------------------------------

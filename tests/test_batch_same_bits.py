@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,7 +81,8 @@ def test_retention_matrix_equals_the_previous_code_to_the_bit(rows, months, one_
 def test_plateau_broadcasts_scalars_and_columns_as_before(r1: float, floor: float, tau: float, months: int, n: int) -> None:
     floor = min(floor, r1)
     column = np.linspace(floor, r1, n)
-    for args in ((r1, floor, tau), (r1, column, tau), (column, floor, tau), (r1, floor, np.full(n, tau))):
+    cases: list[tuple[Any, Any, Any]] = [(r1, floor, tau), (r1, column, tau), (column, floor, tau), (r1, floor, np.full(n, tau))]
+    for args in cases:
         np.testing.assert_array_equal(plateau(*args, months), old_plateau(*args, months))
 
 

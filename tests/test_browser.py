@@ -321,6 +321,38 @@ def test_compare_page_shows_its_table_and_chart_with_the_network_cut_off(page, t
     assert fetched == []
 
 
+def test_report_sensitivity_section_renders_with_the_network_cut_off(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`tcpmf report DIR --sensitivity`: the tornado bars, the Sobol and rank tables and the PRIM
+    ranges are drawn in the page with nothing fetched."""
+    from tcpmf.core.yamlio import assumptions_dir
+    from tcpmf.outputs.report import write_report
+    from tcpmf.uncertainty.runner import run
+
+    out = run(assumptions_dir() / "portfolios" / "consumer_stages.yaml", 300, 2, tmp_path / "run", chunk_size=300)
+    _, html = write_report(out, sensitivity=True, sobol_samples=16)
+    fetched: list[str] = []
+
+    def refuse(route) -> None:  # type: ignore[no-untyped-def]
+        fetched.append(route.request.url)
+        route.abort()
+
+    page.route("http*://**/*", refuse)
+    page.goto(html.as_uri())
+    section = page.locator("#sensitivity")
+    section.wait_for(timeout=60_000)
+    assert page.locator("#sensitivity h3").count() == 5
+    tornadoes = page.locator("#sensitivity svg.tornado")
+    assert tornadoes.count() == 5
+    box = tornadoes.first.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 40  # drawn, not collapsed
+    assert page.locator("#sensitivity svg.tornado rect").count() >= 2 * 5
+    assert page.locator("#sensitivity table.sens-sobol tbody tr").count() > 0
+    assert page.locator("#sensitivity table.sens-rank tbody tr").count() > 0
+    assert "PRIM box" in section.inner_text() and "new evaluations" in section.inner_text()
+    assert fetched == []
+    section.screenshot(path=str(tmp_path / "sensitivity.png"))
+
+
 EXPORTED = sorted((ROOT / "notebooks").glob("0[2-7]_*.ipynb"))
 
 

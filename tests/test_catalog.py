@@ -38,6 +38,7 @@ def test_cny_prices_convert_at_the_rate_in_force_at_the_record_date() -> None:
     price = catalog.model_price(name, record.date)
     rate = catalog.cny_per_usd(record.date)
     assert 6 < rate < 8
+    assert record.cny_per_mtok_in is not None and record.cny_per_mtok_out is not None
     assert price.usd_per_mtok_in == pytest.approx(record.cny_per_mtok_in / rate)
     assert price.usd_per_mtok_out == pytest.approx(record.cny_per_mtok_out / rate)
 

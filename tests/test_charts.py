@@ -129,7 +129,7 @@ def test_timeline_chart_has_one_row_per_category() -> None:
 
 def test_model_comparison_evaluates_each_model(scenario: tcpmf.Scenario) -> None:
     host = tcpmf.load(assumptions_dir() / "products" / "ai_friends_selfhosted.yaml").model
-    models = ["gpt-4o", "gpt-4o-mini", "deepseek-v3", "yi-large", host]
+    models: list[Any] = ["gpt-4o", "gpt-4o-mini", "deepseek-v3", "yi-large", host]
     variants = charts.model_variants(scenario, models)
     assert [v.model.name for v in variants][:4] == models[:4]
     assert variants[-1].model.route == "self_host"

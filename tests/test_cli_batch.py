@@ -19,9 +19,8 @@ from batch_support import (
     tcpmf_command,
     write_portfolio,
 )
-from click.testing import Result
 from pandas.testing import assert_frame_equal
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import tcpmf
 from tcpmf.cli.batch import SHORT
@@ -46,7 +45,7 @@ def complete_run(tmp_path: Path, portfolio_file: Path) -> Path:
     return run(portfolio_file, SAMPLES, SEED, tmp_path / "run", chunk_size=SIZE)
 
 
-def _invoke(*args: str | Path, columns: int = 400) -> Result:
+def _invoke(*args: str | Path | int | float, columns: int = 400) -> Result:
     result = cli.invoke(app, [str(a) for a in args], env={"COLUMNS": str(columns), "NO_COLOR": "1"})
     # an uncaught exception also ends with exit code 1 under CliRunner: only a clean exit counts
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception

@@ -175,5 +175,5 @@ def test_missing_outcomes_and_bad_settings_are_refused() -> None:
     data["clears"] = data["x1"] > 0.5
     for name, value in (("alpha", 0.7), ("min_mass", 0.0), ("threshold", 1.5)):
         with pytest.raises(tcpmf.AssumptionError) as info:
-            tcpmf.discover(data, "clears", **{name: value})
+            tcpmf.discover(data, "clears", **{name: value})  # type: ignore[arg-type]
         assert info.value.key_path == name and info.value.value == value

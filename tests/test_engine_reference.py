@@ -138,9 +138,9 @@ def check_scenario(
     assert s["scenario"] == scenario.name
     _, tokens_in, tokens_out = usage_per_mau(scenario)
     arpu = ref["arpu_usd_m0"]
-    r = [retention(scenario.retention, k) for k in range(T)]
+    retained = [retention(scenario.retention, k) for k in range(T)]
     i = (1 + scenario.finance.discount_rate_annual) ** (1 / 12) - 1
-    ltv_scale = sum(contribution_scale[k] * r[k] / (1 + i) ** k for k in range(T))
+    ltv_scale = sum(contribution_scale[k] * retained[k] / (1 + i) ** k for k in range(T))
     cac = g.cac_usd
     float_scales = {
         "arpu_usd_m0": arpu,
@@ -195,8 +195,8 @@ def check_scenario(
     if cac is not None and cac > 0:
         earned, earned_scale, values, value_scales = 0.0, 0.0, [], []
         for k in range(T):
-            earned += rows[k]["contribution_usd_per_mau"] * r[k]
-            earned_scale += contribution_scale[k] * r[k]
+            earned += rows[k]["contribution_usd_per_mau"] * retained[k]
+            earned_scale += contribution_scale[k] * retained[k]
             values.append(earned - cac)
             value_scales.append(earned_scale + cac)
         checker.first(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,12 @@ PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]
 #: Every column these tests write; a sheet's plain-language headers are read back as these names.
 KNOWN = ["scenario", "month", "calendar_month", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS, *MONTHLY_COLUMNS, *PRICE_COLUMNS, "file", "key", "value", "original_value",
          "original_currency", "price", "margin"]
+
+
+@overload
+def _read_excel(path: Path, sheet_name: str) -> pd.DataFrame: ...
+@overload
+def _read_excel(path: Path, sheet_name: None = None) -> dict[str, pd.DataFrame]: ...
 
 
 def _read_excel(path: Path, sheet_name: str | None = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
@@ -178,3 +185,41 @@ def test_headers_are_distinct_and_read_back() -> None:
     labels = [header_label(c) for c in dict.fromkeys(KNOWN)]
     assert len(set(labels)) == len(labels)
     assert column_names(labels, KNOWN) == {header_label(c): c for c in dict.fromkeys(KNOWN)}
+
+
+def _general_numbers(book, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(sheet, header) of every number a reader would see with 15 decimals (Excel's General)."""
+    return sorted({(ws.title, str(ws.cell(row=1, column=c.column).value))
+                   for ws in book.worksheets if ws.title not in skip for row in ws.iter_rows(min_row=2) for c in row
+                   if isinstance(c.value, (int, float)) and not isinstance(c.value, bool) and c.number_format == "General"})
+
+
+def test_a_partner_sees_no_raw_float_and_every_value_in_its_unit(tmp_path: Path) -> None:
+    """Every number of a scenario workbook has a format; the assumptions' values take the format of
+    their key (a share as %, a monthly budget in whole dollars, a price with cents); headers read
+    as words (no "Amount (...)" placeholder); an exchange rate is not shown in dollars."""
+    import glob
+
+    import openpyxl
+
+    from tcpmf.core.yamlio import assumptions_dir
+
+    files = sorted(glob.glob(str(assumptions_dir() / "products" / "*.yaml")))
+    book = openpyxl.load_workbook(tcpmf.evaluate(files).to_excel(tmp_path / "all.xlsx"))
+    assert _general_numbers(book) == []
+    headers = [str(c.value) for ws in book.worksheets for c in ws[1]]
+    assert not [h for h in headers if h.startswith("Amount")]
+    assert "Blended token price (USD per 1M tokens), month 0" in headers and "Currency in the catalog" in headers
+    ws = book["assumptions"]
+    key_col = [c.value for c in ws[1]].index("Key") + 1
+    value_col = [c.value for c in ws[1]].index("Value") + 1
+    shown = {ws.cell(row=r, column=key_col).value: ws.cell(row=r, column=value_col).number_format for r in range(2, ws.max_row + 1)}
+    assert shown["revenue.subscription.paid_share"] == "0.0%"
+    assert shown["usage.dau_per_mau"] == "0.0%"
+    assert shown["revenue.subscription.price_usd_per_month"] == '"$"#,##0.00'
+    assert shown["growth.paid_budget_usd_per_month"] == '"$"#,##0'
+    assert shown["growth.organic_new_users_per_month"] == "#,##0"
+    assert shown["labor.input_tokens_per_output_token"] == "#,##0.00##"  # a ratio of 0.5, not a count shown as 1
+    prices = book["prices"]
+    rate = [c.value for c in prices[1]].index("CNY per USD") + 1
+    assert {prices.cell(row=r, column=rate).number_format for r in range(2, prices.max_row + 1)} == {"0.0000"}

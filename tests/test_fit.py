@@ -376,7 +376,108 @@ def test_cli_json_with_an_infinite_fit_is_valid_json(tmp_path: Path) -> None:
     assert all(not isinstance(v, float) or math.isfinite(v) for row in data["quality"] for v in row.values())
 
 
+def test_an_overflowing_fit_warns_nothing_and_is_not_identified(tmp_path: Path) -> None:
+    """Issue 15: numpy's overflow warnings leaked to the terminal before the clean refusal."""
+    import warnings
+
+    path = _write(tmp_path, "cohort,age_months,active_users\na,0,1e308\na,1,5e307\na,2,4e307\na,3,3.5e307\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = tcpmf.fit_retention(path)
+    assert not fit.identified
+    result = runner.invoke(app, ["fit-retention", str(path)])
+    assert result.exit_code == 1 and "Warning" not in result.output, result.output
+
+
 def test_semicolon_separated_files_get_a_hint(tmp_path: Path) -> None:
     path = _write(tmp_path, "cohort;age_months;active_users\na;0;1000\na;1;800\n")
     with pytest.raises(AssumptionError, match="semicolons"):
         read_cohorts(path)
+
+
+# --------------------------------------------------------------------------- cohorts at scale (issue 15, item 6)
+@st.composite
+def _cohort_tables(draw: st.DrawFn) -> pd.DataFrame:
+    """Cohorts of different sizes seen at different ages (gaps allowed), rows possibly interleaved."""
+    rows = []
+    for c in range(draw(st.integers(1, 12), label="cohorts")):
+        ages = [0, *sorted(draw(st.sets(st.integers(1, 9), min_size=1, max_size=5)))]
+        active = draw(st.integers(1, 10_000))
+        for age in ages:
+            rows.append((f"c{c}", age, active))
+            active = draw(st.integers(0, active))
+    order = draw(st.permutations(range(len(rows))))
+    cohorts = [rows[i][0] for i in order]  # keep each cohort's ages increasing after the shuffle
+    by_cohort = {label: iter([r for r in rows if r[0] == label]) for label in dict.fromkeys(cohorts)}
+    return pd.DataFrame([next(by_cohort[label]) for label in cohorts], columns=["cohort", "age_months", "active_users"])
+
+
+def _per_cohort_log_likelihood(table: pd.DataFrame, survival: np.ndarray) -> float:
+    """ℓ summed cohort by cohort, written out as in the module docstring."""
+    total = 0.0
+    for _, group in table.groupby("cohort", sort=False):
+        ages, active = group["age_months"].to_numpy(), group["active_users"].to_numpy(float)
+        for a, b, n_a, n_b in zip(ages[:-1], ages[1:], active[:-1], active[1:]):
+            if n_a - n_b > 0:
+                total += (n_a - n_b) * math.log(max(survival[a] - survival[b], 1e-300))
+        if active[-1] > 0:
+            total += active[-1] * math.log(max(survival[ages[-1]], 1e-300))
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=_cohort_tables(), alpha=st.floats(0.05, 20), beta=st.floats(0.05, 20))
+def test_grouped_likelihood_equals_the_per_cohort_one(table: pd.DataFrame, alpha: float, beta: float) -> None:
+    from tcpmf.analysis.retention_fit import _Data
+
+    tidy = read_cohorts(table)
+    sizes = tidy.groupby("cohort", sort=False)["active_users"].first().to_numpy(float)
+    grouped, flat = _Data.of(tidy, sizes), _Data.of(tidy, sizes, grouped=False)
+    survival = retention.sbg(np.array([alpha]), np.array([beta]), 10)
+    expected = _per_cohort_log_likelihood(tidy, survival[:, 0])
+    assert grouped.log_likelihood(survival)[0] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    assert flat.log_likelihood(survival)[0] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    # cohorts observed at the same ages share their entries: no more than the distinct intervals
+    assert grouped.start.size == len({(a, b) for a, b in zip(flat.start, flat.end)}) <= flat.start.size
+    assert grouped.last_age.size == np.unique(flat.last_age).size
+
+
+@settings(max_examples=40, deadline=None)
+@given(table=_cohort_tables())
+def test_interleaved_rows_read_as_each_cohort_in_order_of_first_appearance(table: pd.DataFrame) -> None:
+    tidy = read_cohorts(table)
+    labels = list(dict.fromkeys(table["cohort"]))
+    assert list(dict.fromkeys(tidy["cohort"])) == labels
+    for label in labels:
+        mine = tidy[tidy["cohort"] == label]
+        theirs = table[table["cohort"] == label]
+        assert mine["age_months"].tolist() == theirs["age_months"].tolist()
+        np.testing.assert_array_equal(mine["share"], theirs["active_users"] / theirs["active_users"].iloc[0])
+
+
+def test_many_cohorts_with_the_same_ages_fit_like_their_sum() -> None:
+    """10^4 cohorts seen at the same ages give the estimates of one cohort holding all their users."""
+    survival = _curve("sbg", TRUE["sbg"], 6)
+    many = simulate_cohorts(survival, [300] * 2_000, [5] * 2_000, seed=11)
+    total = many.groupby("age_months", as_index=False)["active_users"].sum()
+    a = tcpmf.fit_retention(many, curves=["sbg"]).get("sbg")
+    b = tcpmf.fit_retention(total, curves=["sbg"]).get("sbg")
+    for name in a.params:
+        assert a.params[name] == pytest.approx(b.params[name], rel=1e-5)
+    assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-9)
+
+
+def test_a_wide_table_of_shares_with_empty_cells_is_read_as_shares(tmp_path: Path) -> None:
+    """Empty cells (ages not yet observed) made every value look like a count of one user."""
+    path = _write(tmp_path, "cohort,0,1,2\na,1,0.6,0.4\nb,1,0.5,\n")
+    table = read_cohorts(path, wide=True)
+    assert table["active_users"].isna().all()
+    assert table["share"].tolist() == [1.0, 0.6, 0.4, 1.0, 0.5]
+    assert not tcpmf.fit_retention(path, wide=True, curves=["sbg"]).has_sizes
+
+
+def test_a_wide_table_reads_like_its_long_form_row_by_row() -> None:
+    grid = pd.DataFrame({"cohort": ["a", "b", "c"], "m0": [100, 80, 50], "m1": [60, 40, None], "m2": [30, None, None]})
+    long = pd.DataFrame({"cohort": ["a", "a", "a", "b", "b", "c"], "age_months": [0, 1, 2, 0, 1, 0],
+                         "active_users": [100, 60, 30, 80, 40, 50]})
+    pd.testing.assert_frame_equal(read_cohorts(grid, wide=True), read_cohorts(long), check_dtype=False)

@@ -1,76 +1,38 @@
 """Fuzz the bundled product files (issue 15): every outcome is finite results or an AssumptionError
-naming a key path — never another exception, never a warning leaking to the terminal.
+naming a key path — never another exception, never a warning leaking to the terminal, never a NaN.
 
-Each example takes one bundled product, picks one of its numeric keys and replaces it by a hostile
-value (wrong type, NaN/inf, extremes, a huge integer, a distribution, a CNY amount), then loads and
-evaluates it with every warning turned into an error.
+Each example takes one bundled product and overrides it with a hostile value, an unknown key, a
+hostile section or two hostile values (``tests/fuzz_support.py``, shared with the nightly-size
+``benchmarks/bench_fuzz.py``), then loads and evaluates it with every warning turned into an error.
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from fuzz_support import GOOD, classify, cli_outcome, describe, keys, loaded, mutations, write_case
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import tcpmf
-from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.core.sections import SMALLEST_NONZERO
 
-PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))
-
-
-def _numeric_keys(tree: Any, prefix: str = "") -> list[str]:
-    out: list[str] = []
-    if isinstance(tree, dict):
-        if "value" in tree and isinstance(tree["value"], (int, float)) and not isinstance(tree["value"], bool):
-            return [prefix]
-        for key, value in tree.items():
-            out += _numeric_keys(value, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
-        out.append(prefix)
-    return out
+_LOADED = loaded()
+_KEYS = keys()
 
 
-_LOADED = {path.name: tcpmf.load(path) for path in PRODUCTS}
-_KEYS = {name: _numeric_keys(s._raw) for name, s in _LOADED.items()}
-
-hostile = st.one_of(
-    st.sampled_from([math.nan, math.inf, -math.inf, -1, 0, 10**400, 10**5000, -(10**5000), 1e308, "x", "1,200",
-                     "12%", None, True, [], {}, [1, 2], {"a": 1}]),
-    # tiny positive numbers (5e-324, 1e-300) are issue 15 item 3, not yet fixed: see the xfail test below
-    st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not 0 < abs(v) < 1e-100),
-    st.integers(-(10**30), 10**30),
-    st.builds(lambda v: {"value": v, "currency": "CNY", "assumed": "fuzz"},
-              st.one_of(st.floats(-1e30, 1e30), st.integers(-(10**400), 10**400))),
-    st.builds(lambda lo, width: {"dist": "uniform", "low": lo, "high": lo + width},
-              st.floats(-1e6, 1e6), st.floats(1e-6, 1e6)),
-    st.builds(lambda m, sd: {"dist": "normal", "mean": m, "sd": sd}, st.floats(-1e6, 1e6), st.floats(1e-6, 1e6)),
-    st.builds(lambda v: {"dist": "choice", "options": [v]}, st.floats(-1e9, 1e9)),
-)
-
-
-@given(data=st.data(), value=hostile)
+@given(case=mutations())
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_a_hostile_value_in_a_bundled_file_gives_finite_results_or_a_refusal_naming_its_key(
-    data: st.DataObject, value: Any
+    case: tuple[str, dict[str, Any]],
 ) -> None:
-    name = data.draw(st.sampled_from(sorted(_LOADED)), label="product")
-    key = data.draw(st.sampled_from(_KEYS[name]), label="key")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            scenario = _LOADED[name].override({key: value})
-            summary = tcpmf.evaluate(scenario).summary
-        except tcpmf.AssumptionError as exc:
-            assert exc.key_path, str(exc)
-            assert str(exc).startswith(exc.file)
-            return
-    numbers = summary.select_dtypes("number").to_numpy(float)
-    assert not np.isinf(numbers).any(), (name, key, value)
+    outcome, detail = classify(*case)
+    assert outcome in GOOD, (outcome, detail, describe(case))
 
 
 @pytest.mark.parametrize("name", sorted(_LOADED))
@@ -78,15 +40,82 @@ def test_every_bundled_file_offers_keys_to_fuzz(name: str) -> None:
     assert len(_KEYS[name]) >= 5
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 item 3: a tiny positive price overflows the engine (numpy RuntimeWarning, "
-                   "then a refusal naming no key); the schema should bound it or the engine name the input")
-def test_a_tiny_positive_price_is_refused_naming_its_key_or_gives_finite_results() -> None:
+@pytest.mark.parametrize(
+    ("name", "key", "value"),
+    [
+        ("ai_companion.yaml", "revenue.subscription.price_usd_per_month", 5e-324),
+        ("ai_companion.yaml", "usage.sessions_per_day", 5e-324),
+        ("ai_friends_selfhosted.yaml", "model.self_host.output_tokens_per_s_per_replica", 1e-300),
+        ("ai_friends_selfhosted.yaml", "model.self_host.input_tokens_per_s_per_replica", 5e-324),
+        ("tob_price_war_bid.yaml", "deal.seat_price_usd_per_month", 5e-324),
+        ("tob_private_coding_assistant.yaml", "deal.win_rate", 5e-324),
+    ],
+)
+def test_a_vanishing_positive_number_is_refused_naming_its_key_and_what_is_allowed(
+    name: str, key: str, value: float
+) -> None:
+    """Issue 15 item 3: these passed validation, then overflowed in evaluate (numpy RuntimeWarning,
+    then a refusal naming no key)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        try:
-            scenario = _LOADED["ai_companion.yaml"].override({"revenue.subscription.price_usd_per_month": 5e-324})
-            summary = tcpmf.evaluate(scenario).summary
-        except tcpmf.AssumptionError as exc:
-            assert exc.key_path == "revenue.subscription.price_usd_per_month", str(exc)
-            return
-    assert np.isfinite(summary.select_dtypes("number").to_numpy(float)[~summary.select_dtypes("number").isna().to_numpy()]).all()
+        with pytest.raises(tcpmf.AssumptionError) as info:
+            _LOADED[name].override({key: value})
+    assert info.value.key_path == key, str(info.value)
+    assert f"at least {SMALLEST_NONZERO:g}" in info.value.allowed and "write 0" in info.value.allowed
+
+
+@pytest.mark.parametrize("value", [0.0, SMALLEST_NONZERO])
+def test_zero_and_the_smallest_allowed_number_evaluate_to_finite_results(value: float) -> None:
+    key = "revenue.subscription.price_usd_per_month"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = tcpmf.evaluate(_LOADED["ai_companion.yaml"].override({key: value})).summary
+    numbers = summary.select_dtypes("number").to_numpy(float)
+    assert np.isfinite(numbers[~np.isnan(numbers)]).all()
+
+
+def test_a_distribution_reaching_a_vanishing_number_is_refused_at_load() -> None:
+    with pytest.raises(tcpmf.AssumptionError, match="it can draw 1e-310") as info:
+        _LOADED["ai_companion.yaml"].override({"usage.sessions_per_day": {"dist": "uniform", "low": 1e-310, "high": 1}})
+    assert info.value.key_path == "usage.sessions_per_day"
+
+
+# --------------------------------------------------------------------------- the same classes at the CLI
+_CLI_CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "vanishing seat price": ("tob_price_war_bid.yaml", {"deal.seat_price_usd_per_month": 5e-324}),
+    "vanishing throughput": ("ai_friends_selfhosted.yaml", {"model.self_host.output_tokens_per_s_per_replica": 1e-300}),
+    "vanishing sessions": ("ai_companion.yaml", {"usage.sessions_per_day": 5e-324}),
+    "NaN": ("ai_companion.yaml", {"usage.sessions_per_day": math.nan}),
+    "infinity": ("coding_helper.yaml", {"costs.fixed_usd_per_month": math.inf}),
+    "integer too large for a float": ("ai_companion.yaml", {"usage.requests_per_session": 10**400}),
+    "integer of 5,000 digits": ("ai_companion.yaml", {"usage.requests_per_session": 10**5000}),
+    "text": ("writing_assistant.yaml", {"usage.dau_per_mau": "12%"}),
+    "list": ("writing_assistant.yaml", {"usage.dau_per_mau": [1, 2]}),
+    "huge CNY": ("ai_companion.yaml", {"costs.fixed_usd_per_month": {"value": 10**400, "currency": "CNY",
+                                                                   "assumed": "fuzz"}}),
+    "distribution out of range": ("ai_companion.yaml", {"usage.dau_per_mau": {"dist": "uniform", "low": -1,
+                                                                            "high": 2}}),
+    "unknown key": ("ai_companion.yaml", {"usage.sesions_per_day": 3}),
+    "section replaced": ("ai_companion.yaml", {"usage": "x"}),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "breakeven"])
+@pytest.mark.parametrize("case", sorted(_CLI_CASES))
+def test_the_cli_refuses_each_class_of_hostile_input_naming_its_key_without_traceback(
+    case: str, command: str, tmp_path: Path
+) -> None:
+    name, overrides = _CLI_CASES[case]
+    assert classify(name, overrides)[0] == "refused"  # in-process, as the fuzz test sees it
+    outcome, detail = cli_outcome(command, write_case(tmp_path, 0, name, overrides))
+    assert outcome == "refused", (outcome, detail)
+    key = next(iter(overrides))
+    assert key.split(".")[0] in detail or "at line" in detail, detail
+
+
+@given(case=mutations())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fuzzed_files_at_the_cli_give_results_or_one_message_naming_a_key(case: tuple[str, dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        outcome, detail = cli_outcome("breakeven", write_case(Path(folder), 0, *case))
+    assert outcome in GOOD, (outcome, detail, describe(case))

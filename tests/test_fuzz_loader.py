@@ -354,7 +354,7 @@ def test_fuzz_extends(
     trees: dict[str, dict[str, Any]] = {name: {} for name in _FILES}
     for key, value in valid_scenario_dict.items():  # spread the scenario over the files
         trees[data.draw(st.sampled_from(_FILES), label=key)][key] = copy.deepcopy(value)
-    chain = {"scenario.yaml": ["mid.yaml", ["base.yaml", "mid.yaml"]], "mid.yaml": ["base.yaml"]}
+    chain: dict[str, list[Any]] = {"scenario.yaml": ["mid.yaml", ["base.yaml", "mid.yaml"]], "mid.yaml": ["base.yaml"]}
     for name in _FILES:  # mostly the chain scenario -> mid -> base, sometimes anything
         usual = st.sampled_from(chain.get(name, [None]))
         parents = data.draw(st.one_of(usual, usual, EXTENDS), label=f"{name} extends")

@@ -136,7 +136,7 @@ def test_token_price_lever_of_a_demand_driven_host_is_the_effective_price(which:
     # moving the lever scales the whole month-0 bill, GPU rent included
     batch = apply_lever(repeat(from_scenarios([s]), 2), s, "usd_per_mtok", [blended, 3 * blended])
     summary = evaluate_arrays(batch).summary
-    np.testing.assert_allclose(summary["usd_per_mtok_blended_m0"][0], [blended, 3 * blended], rtol=1e-9)
+    np.testing.assert_allclose(summary["usd_per_mtok_blended_m0"][0].astype(float), np.array([blended, 3 * blended]), rtol=1e-9)
     check_answer(s, row)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
@@ -75,7 +76,7 @@ def test_the_product_files_number_stays_the_nominal_value(tmp_path: Path) -> Non
     path = _portfolio(tmp_path, {"usage.sessions_per_day": {"dist": "lognormal", "p05": 0.5, "p95": 8, "assumed": "test"}})
     product = tcpmf.load_portfolio(path).products[0]
     file_value = tcpmf.load(WRITER).usage.sessions_per_day
-    assert product.scenario.usage.sessions_per_day == file_value != product.uncertainties["usage.sessions_per_day"].ppf([0.5])[0]
+    assert product.scenario.usage.sessions_per_day == file_value != product.uncertainties["usage.sessions_per_day"].ppf(np.array([0.5]))[0]
     tornado = tcpmf.tornado(product, outcome="peak_funding_usd")
     point = tcpmf.evaluate(WRITER).summary.loc[0, "peak_funding_usd"]
     assert tornado.loc[0, "at_base"] == pytest.approx(point)

@@ -133,3 +133,27 @@ def test_cli_exports_a_run_folder_and_a_portfolio_file(run_dir: Path, tmp_path: 
 def test_a_folder_without_a_run_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TcpmfError, match="holds no tcpmf run"):
         run_tables(tmp_path)
+
+
+def test_no_number_is_shown_raw_and_inputs_read_in_their_units(workbook: Path) -> None:
+    book = openpyxl.load_workbook(workbook)
+    raw = sorted({(ws.title, str(ws.cell(row=1, column=c.column).value)) for ws in book.worksheets if ws.title != "manifest"
+                  for row in ws.iter_rows(min_row=2) for c in row
+                  if isinstance(c.value, (int, float)) and not isinstance(c.value, bool) and c.number_format == "General"})
+    assert raw == []
+    ws = book["inputs"]
+    head = [c.value for c in ws[1]]
+    fmt = {ws.cell(row=r, column=head.index("Input") + 1).value: ws.cell(row=r, column=head.index("Value, P50") + 1).number_format
+           for r in range(2, ws.max_row + 1)}
+    assert fmt["revenue.subscription.paid_share"] == "0.0%"
+    assert fmt["revenue.ads.rpm_usd"] == '"$"#,##0.00'  # $2.40 per thousand impressions, not $2
+    assert fmt["usage.sessions_per_day"] == "#,##0.00##"
+
+
+def test_an_empty_month_says_it_was_not_reached(workbook: Path) -> None:
+    ws = openpyxl.load_workbook(workbook)["summary"]
+    months = [c for c in ws[1] if "(month)" in str(c.value)]
+    blank = [c for c in months if any(ws.cell(row=r, column=c.column).value is None for r in range(2, ws.max_row + 1))]
+    assert blank  # the writing assistant's median payback is beyond the horizon
+    assert all(c.comment is not None and "not reached within the horizon" in c.comment.text for c in blank)
+    assert all(c.comment is None for c in months if c not in blank)

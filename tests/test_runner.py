@@ -534,7 +534,7 @@ def test_a_resume_with_other_code_or_libraries_is_refused(tmp_path: Path, portfo
 def test_numpy_integers_and_a_scenario_file_run_and_say_how_to_resume(tmp_path: Path, yaml_writer, valid_scenario_dict) -> None:  # type: ignore[no-untyped-def]
     valid_scenario_dict["usage"]["sessions_per_day"] = {"dist": "uniform", "low": 1, "high": 3, "assumed": "test"}
     path = yaml_writer("s.yaml", valid_scenario_dict)
-    out = run(path, np.int64(6), np.int64(1), tmp_path / "run", chunk_size=np.int64(3))
+    out = run(path, np.int64(6), np.int64(1), tmp_path / "run", chunk_size=np.int64(3))  # type: ignore[arg-type]  # numpy integers on purpose
     status = run_status(out)
     assert status.complete and read_manifest(out)["seed"] == 1
     assert str(path.resolve()) in status.resume_command(out) and "<memory>" not in status.resume_command(out)

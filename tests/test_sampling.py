@@ -17,6 +17,7 @@ from tcpmf.core.errors import AssumptionError
 from tcpmf.schema.distributions import (
     Beta,
     Choice,
+    Distribution,
     LogNormal,
     Normal,
     Triangular,
@@ -43,14 +44,14 @@ def distributions(draw: st.DrawFn) -> Any:
         return Triangular(dist="triangular", low=low, mode=draw(st.floats(low, high)), high=high)
     if kind == "normal":
         mean, sd = draw(finite), draw(positive)
-        low = draw(st.none() | st.floats(mean - 3 * sd, mean))
-        high = draw(st.none() | st.floats(mean + sd / 10, mean + 3 * sd))
-        return Normal(dist="normal", mean=mean, sd=sd, low=low, high=high)
+        clip_low = draw(st.none() | st.floats(mean - 3 * sd, mean))
+        clip_high = draw(st.none() | st.floats(mean + sd / 10, mean + 3 * sd))
+        return Normal(dist="normal", mean=mean, sd=sd, low=clip_low, high=clip_high)
     if kind == "lognormal":
         p05 = draw(positive)
         p95 = p05 * draw(st.floats(1.01, 100))
-        high = draw(st.none() | st.floats(p95, 10 * p95))
-        return LogNormal(dist="lognormal", p05=p05, p95=p95, high=high)
+        clip = draw(st.none() | st.floats(p95, 10 * p95))
+        return LogNormal(dist="lognormal", p05=p05, p95=p95, high=clip)
     if kind == "beta":
         return Beta(dist="beta", alpha=draw(st.floats(0.2, 50)), beta=draw(st.floats(0.2, 50)))
     if kind == "beta_moments":
@@ -188,7 +189,7 @@ def test_rank_correlate_only_reorders_each_column() -> None:
 
 
 def test_same_seed_same_draws_and_each_chunk_has_its_own_stream() -> None:
-    d = {"a": Uniform(dist="uniform", low=0, high=1), "b": LogNormal(dist="lognormal", p05=1, p95=9)}
+    d: dict[str, Distribution] = {"a": Uniform(dist="uniform", low=0, high=1), "b": LogNormal(dist="lognormal", p05=1, p95=9)}
     first = draw_inputs(d, 100, chunk_seed(42, 1, 3))
     again = draw_inputs(d, 100, chunk_seed(42, 1, 3))
     other = draw_inputs(d, 100, chunk_seed(42, 1, 4))

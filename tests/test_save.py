@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import scenarios
+from strategies import _no_dust, scenarios
 
 import tcpmf
 from tcpmf.core.yamlio import assumptions_dir, read_yaml
@@ -58,7 +58,7 @@ def test_a_scenario_built_in_memory_saves_from_its_values(tmp_path: Path) -> Non
     assert back.model_dump() == s.model_dump()
 
 
-@given(data=scenarios(), moved=st.floats(0.0, 1e6, allow_nan=False))
+@given(data=scenarios(), moved=st.floats(0.0, 1e6, allow_nan=False).map(_no_dust))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_valid_scenario_round_trips(data: dict, moved: float, tmp_path: Path) -> None:
     s = tcpmf.from_dict(data).override({"costs.fixed_usd_per_month": moved})

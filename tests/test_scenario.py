@@ -15,6 +15,7 @@ from tcpmf.catalog import prices as catalog
 def test_override_returns_a_validated_copy(valid_scenario_file: Path) -> None:
     s = tcpmf.load(valid_scenario_file)
     t = s.override({"usage.sessions_per_day": 4, "revenue.subscription.paid_share": 0.1})
+    assert t.revenue.subscription is not None
     assert t.usage.sessions_per_day == 4 and t.revenue.subscription.paid_share == 0.1
     assert s.usage.sessions_per_day == 2  # unchanged
     with pytest.raises(tcpmf.AssumptionError) as info:

@@ -454,7 +454,8 @@ def test_child_adding_peak_to_average_is_blamed_and_told_to_null_utilization(tmp
     (tmp_path / "fixed.yaml").write_text(
         "extends: parent.yaml\nname: fixed\nmodel:\n  self_host:\n    peak_to_average: 2.0\n    utilization: null\n",
         encoding="utf-8")
-    assert tcpmf.load(tmp_path / "fixed.yaml").model.self_host.peak_to_average == 2.0
+    fixed = tcpmf.load(tmp_path / "fixed.yaml").model.self_host
+    assert fixed is not None and fixed.peak_to_average == 2.0
 
 
 def test_self_host_route_without_a_section_names_the_route() -> None:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tcpmf
+from tcpmf.schema.distributions import Choice
 from tcpmf.uncertainty.batch import OUTCOME_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def same(a: Any, b: Any) -> bool:
 
 # -- sweep ------------------------------------------------------------------------------------
 
-SWEEP_VALUES = {
+SWEEP_VALUES: dict[str, list[Any]] = {
     "usage.sessions_per_day": [0.5, 1, 2, 4],
     "revenue.subscription.paid_share": [0.01, 0.03, 0.05, 0.1],
     "costs.fixed_usd_per_month": [0.0, 5e4, 5e5],
@@ -146,6 +147,7 @@ def test_tornado_defaults_to_p10_and_p90_and_every_option_of_a_name(portfolio: t
             assert math.isclose(row.low, float(dist.ppf(np.array([0.1]))[0]))
             assert math.isclose(row.high, float(dist.ppf(np.array([0.9]))[0]))
         else:
+            assert isinstance(dist, Choice)
             options = [str(o) for o in dist.options]
             at = {o: summary(product.scenario.override({row.key: o}))["peak_funding_usd"] for o in options}
             assert row.low == min(at, key=at.__getitem__) and row.high == max(at, key=at.__getitem__)
@@ -178,7 +180,7 @@ def test_tornado_keeps_an_undefined_outcome_missing_not_nan(scenario: tcpmf.Scen
 
 @PROPERTY
 @given(S.scenarios(), st.sampled_from(["costs.fixed_usd_per_month", "costs.other_variable_usd_per_mau"]),
-       st.floats(0, 1e6), st.floats(0, 1e6))
+       st.floats(0, 1e6).map(S._no_dust), st.floats(0, 1e6).map(S._no_dust))
 def test_higher_costs_never_lower_peak_funding_nor_bring_payback_earlier(
     d: dict[str, Any], key: str, a: float, b: float
 ) -> None:

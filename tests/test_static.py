@@ -14,13 +14,15 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-def test_mypy_finds_no_type_errors() -> None:
-    proc = _run("mypy", "tcpmf")
+def test_mypy_finds_no_type_errors_in_package_and_tests() -> None:
+    proc = _run("mypy", "tcpmf", "tests")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _run("mypy", "conftest.py")  # apart: mypy takes one module named conftest per run
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_ruff_finds_no_problems() -> None:
-    proc = _run("ruff", "check", "tcpmf", "benchmarks", "tests")
+    proc = _run("ruff", "check", "tcpmf", "benchmarks", "tests", "conftest.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -41,3 +43,15 @@ def test_the_layers_contract_names_every_subpackage() -> None:
     layered = {layer.removeprefix("tcpmf.") for layer in contract["layers"]}
     subpackages = {p.parent.name for p in (ROOT / "tcpmf").glob("*/__init__.py")}
     assert subpackages == layered - {"_assumptions"}, subpackages ^ layered
+
+
+def test_docstring_examples_run_unless_they_say_why_not() -> None:
+    """The ``>>>`` examples are doctests (the root conftest.py sets them up); one may be skipped
+    only with a reason on its line (e.g. it displays a widget)."""
+    unexplained = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "tcpmf").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "doctest: +SKIP" in line and line.count("#") < 2
+    ]
+    assert not unexplained, f"skipped examples without a reason: {unexplained}"

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import _no_dust
 
 import tcpmf
 from tcpmf.catalog.prices import cny_per_usd
@@ -114,26 +115,31 @@ def reference(d: dict[str, Any]) -> dict[str, Any]:
     return {"deal_margin_usd": revenue - cost, "cash_usd": cash}
 
 
-money = st.floats(0, 5e4, allow_nan=False)
+def _amount(lo: float, hi: float, **kwargs: Any) -> st.SearchStrategy[float]:
+    """A float in [lo, hi]; one closer to 0 than 1e-6 is 0 (the schema refuses 5e-324 and the like)."""
+    return st.floats(lo, hi, **kwargs).map(_no_dust)
+
+
+money = _amount(0, 5e4, allow_nan=False)
 deal_inputs = st.fixed_dictionaries(
     {
-        "deal__seats": st.floats(1, 2000),
-        "deal__seat_price_usd_per_month": st.floats(1, 500),
+        "deal__seats": _amount(1, 2000),
+        "deal__seat_price_usd_per_month": _amount(1, 500),
         "deal__project_fee_usd": money,
-        "deal__bidding_discount": st.floats(0, 0.95),
+        "deal__bidding_discount": _amount(0, 0.95),
         "deal__contract_months": st.integers(1, 36),
-        "deal__renewal_rate": st.floats(0, 1),
-        "deal__delivery_person_days": st.floats(0, 500),
-        "deal__usd_per_person_day": st.floats(50, 1000),
+        "deal__renewal_rate": _amount(0, 1),
+        "deal__delivery_person_days": _amount(0, 500),
+        "deal__usd_per_person_day": _amount(50, 1000),
         "deal__sales_usd_per_bid": money,
-        "deal__bids_per_month": st.floats(0, 20),
-        "deal__win_rate": st.floats(0.01, 1),
+        "deal__bids_per_month": _amount(0, 20),
+        "deal__win_rate": _amount(0.01, 1),
         "deal__sales_cycle_months": st.integers(0, 12),
-        "model__annual_cost_decline": st.floats(1, 20),
+        "model__annual_cost_decline": _amount(1, 20),
         "horizon_months": st.integers(1, 48),
         "deal__deployment": st.one_of(
             st.just({"kind": "cloud"}),
-            st.fixed_dictionaries({"kind": st.just("private"), "hardware_capex_usd": st.floats(0, 1e6),
+            st.fixed_dictionaries({"kind": st.just("private"), "hardware_capex_usd": _amount(0, 1e6),
                                    "amortization_months": st.integers(1, 60), "operations_usd_per_month": money}),
         ),
     }
@@ -156,7 +162,7 @@ def _margins(variants: list[tcpmf.Scenario]) -> pd.DataFrame:
 
 
 @PROPERTY
-@given(deal_inputs, st.floats(0, 0.95), st.floats(0, 0.95))
+@given(deal_inputs, _amount(0, 0.95), _amount(0, 0.95))
 def test_a_deeper_discount_never_raises_deal_margin(inputs: dict[str, Any], d1: float, d2: float) -> None:
     low, high = sorted((d1, d2))
     base = load_deal(**inputs)
@@ -166,7 +172,7 @@ def test_a_deeper_discount_never_raises_deal_margin(inputs: dict[str, Any], d1: 
 
 
 @PROPERTY
-@given(deal_inputs, st.floats(0, 1000), st.floats(0, 1000))
+@given(deal_inputs, _amount(0, 1000), _amount(0, 1000))
 def test_more_delivery_days_never_help(inputs: dict[str, Any], days1: float, days2: float) -> None:
     few, many = sorted((days1, days2))
     base = load_deal(**inputs)
@@ -180,7 +186,7 @@ def test_more_delivery_days_never_help(inputs: dict[str, Any], days1: float, day
 
 
 @PROPERTY
-@given(deal_inputs, st.floats(0.01, 1), st.floats(0.01, 1))
+@given(deal_inputs, _amount(0.01, 1), _amount(0.01, 1))
 def test_a_higher_win_rate_never_hurts_a_deal(inputs: dict[str, Any], w1: float, w2: float) -> None:
     low, high = sorted((w1, w2))
     base = load_deal(**inputs)
@@ -311,7 +317,7 @@ def test_maas_margin_is_negative_in_the_price_war_and_positive_before_the_cut() 
     assert summary["gross_margin_m0"] < 0 and summary["tcpmf_month"] != 0
 
 
-@given(st.floats(0, 0.9), st.floats(0, 0.9))
+@given(_amount(0, 0.9), _amount(0, 0.9))
 @settings(max_examples=25, deadline=None)
 def test_a_larger_free_tier_never_raises_maas_margin(f1: float, f2: float) -> None:
     low, high = sorted((f1, f2))

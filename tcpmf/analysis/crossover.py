@@ -112,7 +112,8 @@ def _parts(s: Scenario, api_model: str, self_host: Mapping[str, Any] | None) -> 
     models = " + ".join(name if len(api_routes) == 1 else f"{name} {share / api_share:.0%}" for name, share, _, _ in api_routes)
     host, origin = _host(s, self_host)
     try:
-        theta_in, theta_out = self_host_throughput(host, u.input_tokens_per_call, u.output_tokens_per_call)
+        theta_in, theta_out = self_host_throughput(host, u.input_tokens_per_call, u.output_tokens_per_call,
+                                                   u.output_tokens_per_s_per_user)
         rent = host.usd_per_gpu_hour or gpu_rent(host.gpu, s.start_month).usd_per_gpu_hour
     except KeyError as exc:
         raise TcpmfError(f"self-host set-up ({_describe_host(host)}): {exc.args[0]}") from None
@@ -130,7 +131,7 @@ def _parts(s: Scenario, api_model: str, self_host: Mapping[str, Any] | None) -> 
         "peak_to_average": peak,
         "min_replicas": float(host.min_replicas),
         "concurrent_users_per_replica": (
-            theta_out / host.peak_output_tokens_per_s_per_user if host.peak_output_tokens_per_s_per_user else np.nan
+            theta_out / speed if (speed := host.peak_output_tokens_per_s_per_user or u.output_tokens_per_s_per_user) else np.nan
         ),
     }
 
@@ -167,7 +168,7 @@ def crossover(
     Examples
     --------
     >>> import tcpmf
-    >>> tcpmf.crossover(tcpmf.load("assumptions/products/ai_friends_selfhosted.yaml"))  # doctest: +SKIP
+    >>> found = tcpmf.crossover(tcpmf.load("assumptions/products/ai_friends_selfhosted.yaml"))
     """
     items = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     rows = [_parts(s, api_model, self_host) for s in items]

@@ -43,7 +43,8 @@ from tcpmf.model.arrays import ScenarioArrays, from_scenarios
 from tcpmf.model.engine import evaluate_arrays
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric
 
-__all__ = ["LEVERS", "Lever", "apply_lever", "clearing_score", "lever_value", "repeat", "what_it_takes"]
+__all__ = ["COMPETITION_LEVERS", "LEVERS", "Lever", "apply_lever", "clearing_score", "competition_levers", "lever_value", "repeat",
+           "what_it_takes"]
 
 F = NDArray[np.float64]
 Interval = tuple[float, float]
@@ -165,8 +166,10 @@ def apply_lever(a: ScenarioArrays, scenario: Scenario, lever: str, values: Any) 
 
     Examples
     --------
-    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> batch = apply_lever(repeat(from_scenarios([s]), 3), s, "sessions_per_day", [1, 2, 3])  # doctest: +SKIP
+    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+    >>> batch = apply_lever(repeat(from_scenarios([s]), 3), s, "sessions_per_day", [1, 2, 3])
+    >>> batch.size
+    3
     """
     x = np.broadcast_to(np.asarray(values, float), (a.size,)).copy()
     change: dict[str, Any] = {}
@@ -409,11 +412,15 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
         moving the price moves the paid share.  With a price elasticity below 1 a dearer price
         always earns more in this model, so a price answer over ``FAR_ABOVE`` × the current price
         carries a note saying so: such an answer says more about the elasticity than the market.
+        A scenario with a ``competition`` section gets two more rows, :data:`COMPETITION_LEVERS`
+        (:func:`competition_levers`), judged by ``survives_entry`` instead.
 
     Examples
     --------
-    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> tcpmf.what_it_takes(s)[["label", "current", "value", "status"]]  # doctest: +SKIP
+    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+    >>> levers = tcpmf.what_it_takes(s)[["label", "current", "value", "status"]]
+    >>> bool(levers["status"].notna().all())
+    True
     """
     if method not in ("auto", "closed_form", "root_finding"):
         raise ValueError("method is one of auto, closed_form, root_finding")
@@ -454,4 +461,120 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
     frame = pd.DataFrame(rows)
     for column in ("current", "value"):
         frame[column] = pd.array(frame[column].to_numpy(float), dtype="Float64")  # NaN becomes <NA>
+    if scenario.competition is not None:  # what it takes in time and scale to survive the incumbent
+        frame = pd.concat([frame, competition_levers(scenario, base)], ignore_index=True)
     return frame
+
+
+#: Levers of a scenario with a ``competition`` section (docs/model.md §6.2): the criterion is
+#: ``survives_entry`` — cash paid back by the horizon's last month, with the incumbent in — not
+#: ``clears_break_even``.
+COMPETITION_LEVERS: dict[str, Lever] = {
+    lever.name: lever
+    for lever in (
+        Lever("entry_month", "incumbent's entry", "months after TC-PMF (or after start_month, as the section counts)",
+              "competition.entry_months_after_tcpmf or competition.entry_month"),
+        Lever("active_users_at_entry", "MAU at entry", "active users in the month before entry (new users scaled, spend held)",
+              "growth.organic_new_users_per_month and growth.cac_usd, scaled together"),
+    )
+}
+SURVIVAL_NOTE = "criterion: survives_entry (cash paid back by the horizon's end with the incumbent in), not clears_break_even"
+
+
+def _cash_at_end(a: ScenarioArrays) -> tuple[F, F, F]:
+    """Per column: cash in the horizon's last month (with competition), ``active_users_at_entry``
+    (NaN where the incumbent does not enter within the horizon) and the entry month."""
+    computed = evaluate_arrays(a)
+    cash = computed.monthly["cash_usd"]
+    last = cash[np.clip(a.horizon_months - 1, 0, a.months - 1), np.arange(a.size)]
+    users, entered = computed.summary["active_users_at_entry"]
+    entry, found = computed.summary["entry_month"]
+    assert entered is not None and found is not None
+    return last, np.where(entered, np.asarray(users, float), np.nan), np.where(found, np.asarray(entry, float), np.nan)
+
+
+def _with_entry(a: ScenarioArrays, months: F) -> ScenarioArrays:
+    """Columns *a* with the incumbent entering *months* (after TC-PMF, or after start_month: as the scenario says)."""
+    assert a.entry_month is not None and a.entry_months_after_tcpmf is not None
+    relative = ~np.isnan(a.entry_months_after_tcpmf)
+    return replace_columns(a, entry_months_after_tcpmf=np.where(relative, months, np.nan),
+                           entry_month=np.where(relative, np.nan, months))
+
+
+def replace_columns(a: ScenarioArrays, **change: Any) -> ScenarioArrays:
+    return ScenarioArrays(**{f.name: change.get(f.name, getattr(a, f.name)) for f in fields(a)})
+
+
+def _scaled_users(a: ScenarioArrays, k: F) -> ScenarioArrays:
+    """*k* times the new users at the same spend: organic × k, CAC ÷ k."""
+    return replace_columns(a, organic_new_users_per_month=a.organic_new_users_per_month * k,
+                           cac_usd=np.divide(a.cac_usd, k, out=np.zeros(k.size), where=k > 0))
+
+
+def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None) -> pd.DataFrame:
+    """What it takes in time and scale to survive an incumbent's entry (rows as :func:`what_it_takes`).
+
+    ``entry_month``: the earliest entry month (counted as the scenario counts it: after TC-PMF, or
+    after start_month) with which the product still pays back within the horizon (a later entry
+    never hurts a product whose users pay for themselves, docs/model.md §6.2); every whole month
+    from 0 to the horizon is evaluated in one engine call.  ``active_users_at_entry``: the MAU in the
+    month before entry at which it pays back, moving every new user by one factor at the same spend
+    (organic × k, CAC ÷ k), found on a grid of k and refined with Brent's method on the cash in the
+    horizon's last month.
+    """
+    if scenario.competition is None:
+        raise TcpmfError(f"{scenario.file}: {scenario.name!r} has no competition section")
+    base = repeat(arrays, 1) if arrays is not None else from_scenarios([scenario])
+    horizon = int(base.horizon_months[0])
+    rows = []
+    c = scenario.competition
+    relative = c.entry_months_after_tcpmf is not None
+    current_entry = float(c.entry_months_after_tcpmf if relative else c.entry_month)  # type: ignore[arg-type]
+    months = np.arange(horizon + 1, dtype=float)
+    cash_end, _, _ = _cash_at_end(_with_entry(repeat(base, months.size), months))
+    pays = cash_end >= 0
+    row: dict[str, Any] = {**_lever_row(COMPETITION_LEVERS["entry_month"], math.ceil(current_entry)), "low": 0.0, "high": float(horizon),
+                           "method": "every month"}
+    if not pays[-1]:
+        row["status"] = "never"
+    elif pays.all():
+        row["status"] = "always"
+    else:
+        earliest = float(np.flatnonzero(~pays)[-1] + 1)  # after the last entry month that sinks it
+        row.update(value=earliest, status="clears" if math.ceil(current_entry) >= earliest else "needs", direction=">=")
+    rows.append(row)
+
+    one = repeat(base, 1)
+    cash_now, users_now, _ = _cash_at_end(one)
+    row = {**_lever_row(COMPETITION_LEVERS["active_users_at_entry"], float(users_now[0])), "method": "root finding"}
+    grid = np.geomspace(1e-3, 1e3, 121)
+    ends, users, _ = _cash_at_end(_scaled_users(repeat(base, grid.size), grid))
+    ok = ends >= 0
+    entered = ~np.isnan(users)
+    if math.isnan(float(users_now[0])):
+        row["status"] = "n/a"  # the incumbent does not enter within the horizon
+    elif not ok.any():
+        row["status"] = "never"
+    elif ok.all():
+        row["status"] = "always"
+    else:
+        i = int(np.flatnonzero(~ok)[-1])  # the last scale that fails; the next one pays back
+        if i + 1 < grid.size:
+            k = brentq(lambda x: float(_cash_at_end(_scaled_users(one, np.array([x])))[0][0]), grid[i], grid[i + 1], rtol=1e-10)
+            needed = float(_cash_at_end(_scaled_users(one, np.array([k])))[1][0])
+            if entered[i + 1] and not math.isnan(needed):
+                row.update(value=needed, status="clears" if cash_now[0] >= 0 else "needs", direction=">=",
+                           low=float(users[entered].min()), high=float(users[entered].max()))
+            else:
+                row["status"] = "never"
+    rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in ("current", "value"):
+        frame[column] = pd.array(frame[column].to_numpy(float), dtype="Float64")
+    return frame
+
+
+def _lever_row(lever: Lever, current: float) -> dict[str, Any]:
+    return {"lever": lever.name, "label": lever.label, "key": lever.key, "unit": lever.unit, "current": current,
+            "value": math.nan, "status": "n/a", "direction": None, "method": None, "low": math.nan, "high": math.nan,
+            "note": SURVIVAL_NOTE}

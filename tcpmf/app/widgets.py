@@ -12,9 +12,9 @@ with no network.
 Examples
 --------
 >>> from tcpmf.app.widgets import FounderApp
->>> app = FounderApp("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
+>>> app = FounderApp("assumptions/products/writing_assistant.yaml")
 >>> app  # in a notebook: the panel  # doctest: +SKIP
->>> app.sliders["price_usd_per_month"].value = 25  # the charts and the verdict follow  # doctest: +SKIP
+>>> app.sliders["price_usd_per_month"].value = 25  # the charts and the verdict follow
 """
 
 from __future__ import annotations
@@ -172,6 +172,13 @@ def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Cont
     out.append(dataclasses.replace(growth, low=max(growth.low, -0.2)))  # typed entries may go down to −1
     out.append(_key_control(s, "dau_per_mau", "DAU/MAU", "usage.dau_per_mau", fallback=0.5))
     out.append(_key_control(s, "horizon_months", "horizon months", "horizon_months", span=3.0, fallback=36.0, integer=True))
+    c = s.competition
+    if c is not None:  # an incumbent enters (docs/model.md §6.2): when, counted as the file counts it
+        relative = c.entry_months_after_tcpmf is not None
+        entry = _key_control(s, "entry_month", "incumbent enters (months after TC-PMF)" if relative else "incumbent enters (month)",
+                             "competition.entry_months_after_tcpmf" if relative else "competition.entry_month",
+                             span=3.0, fallback=24.0, integer=True)
+        out.append(dataclasses.replace(entry, high=max(entry.high, float(s.horizon_months))))
     return out
 
 
@@ -301,6 +308,14 @@ def verdict_text(result: Result, row: int = 0, currency: Currency = USD) -> str:
                  else f"no token price affords it (now {_money(blended, currency)} per 1M tokens)")
     if not clears and tcpmf_month is not None and tcpmf_month > 0:
         parts.append(f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall")
+    if "entry_month" in summary and month("entry_month") is not None:  # an incumbent enters (docs/model.md §6.2)
+        entry = month("entry_month")
+        survives, known = summary["survives_entry"]
+        if known is not None and known[row]:
+            verdict = "pays back within the horizon" if survives[row] else "does not pay back within the horizon"
+            parts.append(f"incumbent enters in month {entry} (window {month('window_months')} months): {verdict}")
+        else:
+            parts.append(f"incumbent enters in month {entry}, after the horizon")
     return " · ".join(parts)
 
 
@@ -966,8 +981,8 @@ class TimelineView:
 
     Examples
     --------
-    >>> view = TimelineView(annual_cost_decline=10)  # doctest: +SKIP
-    >>> view.slider.value = 4  # a conservative 4× a year: every category arrives later  # doctest: +SKIP
+    >>> view = TimelineView(annual_cost_decline=10)
+    >>> view.slider.value = 4  # a conservative 4× a year: every category arrives later
     """
 
     def __init__(self, annual_cost_decline: float = 10.0, horizon_months: int = 120, model: str | None = None) -> None:
@@ -984,7 +999,9 @@ class TimelineView:
         self.widget = widgets.VBox([self.slider, self.chart, self.table])
 
     def _frame(self) -> pd.DataFrame:
-        return timeline(annual_cost_decline=float(self.slider.value), horizon_months=self.horizon_months, model=self.model)
+        # projected: the start price of the floor's cheapest model falls by the slider's factor from month 0
+        return timeline(annual_cost_decline=float(self.slider.value), horizon_months=self.horizon_months, model=self.model,
+                        price_path="projected")
 
     def _table(self) -> str:
         shown = self.frame[["category", "predicted_stage", "model", "contribution_usd_per_mau_m0", "tcpmf_calendar_month"]]

@@ -1,9 +1,15 @@
 r"""Price decline fitted to the dated model catalog, per capability tier.
 
-For a tier (``gpt-4-class``, ``gpt-3.5-class``, … in ``models.yaml``) the series is the cheapest
-blended list price in force among the tier's models at each month a price of the tier took effect,
-blended ``(3·p_in + p_out) / 4`` (three input tokens per output token).  A log-linear least-squares
-fit
+A capability tier (``gpt-3.5-class``, ``gpt-4-class``, ``frontier-reasoning`` in
+``catalog/capability.yaml``) is a minimum score on a public benchmark.  Its series is, at each month
+a price or a score of the catalog took effect, the cheapest blended list price in force among the
+models whose score in force then meets the threshold (the method of Epoch AI, "LLM inference prices
+have fallen rapidly but unequally across tasks", 2025), kept where that cheapest price changes.  A
+model with no public score meets no tier, so one mis-tagged model cannot drive a fit.  The hand tags
+of ``models.yaml`` that no threshold defines (``gpt-3-class``, ``small-fast``) remain as legacy
+groups: the cheapest price among the tagged models at each month one of their prices took effect.
+Prices are blended ``(3·p_in + p_out) / 4`` (three input tokens per output token).  A log-linear
+least-squares fit
 
 .. math:: \ln p_i = a - b\,y_i, \qquad D = e^{b}
 
@@ -23,11 +29,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from tcpmf.catalog.capability import (
+    CapabilityFloor,
+    capability_catalog,
+    change_months,
+    cheapest_meeting,
+    resolve_floor,
+)
 from tcpmf.catalog.prices import in_force, model_price, models_catalog
 from tcpmf.core.months import month_index
 from tcpmf.core.yamlio import assumptions_dir
 
-__all__ = ["DeclineFit", "decline_table", "fit_decline", "fitted_decline", "tier_names", "tier_series"]
+__all__ = [
+    "DeclineFit", "decline_table", "fit_decline", "fitted_decline", "floor_decline", "threshold_series", "tier_definition",
+    "tier_names", "tier_series",
+]
 
 INPUT_WEIGHT = 0.75  # blended price: 3 input tokens per output token
 
@@ -71,16 +87,50 @@ def fit_decline(month_indices: ArrayLike, usd_per_mtok: ArrayLike) -> tuple[floa
 
 
 def tier_names(directory: Path | None = None) -> list[str]:
-    """Capability tiers of the models catalog, sorted."""
-    return sorted({e.tier for e in models_catalog(directory or assumptions_dir()).models.values()})
+    """Capability tiers (threshold tiers and legacy hand-tagged groups), sorted."""
+    directory = directory or assumptions_dir()
+    tagged = {e.tier for e in models_catalog(directory).models.values()}
+    return sorted(tagged | set(capability_catalog(directory).tiers))
+
+
+def tier_definition(tier: str, directory: Path | None = None) -> str:
+    """How *tier* is defined: ``"<benchmark> >= <score>"`` or a legacy hand tag."""
+    catalog = capability_catalog(directory or assumptions_dir())
+    if tier in catalog.tiers:
+        return f"{catalog.tiers[tier].benchmark} >= {catalog.tiers[tier].min_score:g}"
+    return "hand-tagged in models.yaml (legacy; no capability threshold)"
+
+
+def threshold_series(tier: str | float | CapabilityFloor, directory: Path | None = None) -> pd.DataFrame:
+    """The cheapest blended price of a model meeting *tier*'s threshold (a tier name, a minimum
+    score or a :class:`CapabilityFloor`), where it changes.
+
+    Returns a frame with ``month``, ``model``, ``score`` and ``usd_per_mtok_blended``.
+    """
+    directory = directory or assumptions_dir()
+    floor = tier if isinstance(tier, CapabilityFloor) else resolve_floor(tier, directory)
+    rows: list[dict[str, object]] = []
+    for month in change_months(directory):
+        best = cheapest_meeting(floor, month, directory)
+        if best is None:
+            continue
+        if rows and rows[-1]["model"] == best.model and rows[-1]["usd_per_mtok_blended"] == best.usd_per_mtok_blended:
+            continue
+        rows.append({"month": month, "model": best.model, "score": best.score,
+                     "usd_per_mtok_blended": best.usd_per_mtok_blended})
+    return pd.DataFrame(rows, columns=["month", "model", "score", "usd_per_mtok_blended"])
 
 
 def tier_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
-    """The cheapest blended USD price per 1M tokens of *tier* at each month one of its prices began.
+    """The cheapest blended USD price per 1M tokens of *tier* over time.
 
-    Returns a frame with ``month``, ``model`` and ``usd_per_mtok_blended``.
+    A threshold tier gives :func:`threshold_series`; a legacy hand-tagged group the cheapest price
+    among its models at each month one of their prices began.  Returns a frame with ``month``,
+    ``model`` and ``usd_per_mtok_blended`` (and ``score`` for a threshold tier).
     """
     directory = directory or assumptions_dir()
+    if tier in capability_catalog(directory).tiers:
+        return threshold_series(tier, directory)
     entries = {name: e for name, e in models_catalog(directory).models.items() if e.tier == tier}
     if not entries:
         raise KeyError(f"a capability tier of the models catalog; known: {', '.join(tier_names(directory))}")
@@ -121,7 +171,7 @@ def fitted_decline(tier: str, directory: Path | None = None) -> float:
 
     Examples
     --------
-    >>> fitted_decline("gpt-4-class") > 1  # doctest: +SKIP
+    >>> fitted_decline("gpt-4-class") > 1
     True
     """
     directory = directory or assumptions_dir()
@@ -132,6 +182,19 @@ def fitted_decline(tier: str, directory: Path | None = None) -> float:
     except ValueError as exc:
         raise ValueError(f"fitted:{tier}: {exc}") from None
     return min(max(fit.annual_cost_decline, 0.1), 1000.0)
+
+
+@lru_cache(maxsize=64)
+def floor_decline(floor: CapabilityFloor, directory: Path | None = None) -> float:
+    """The annual decline fitted to the cheapest model meeting *floor* (clipped to [0.1, 1000]);
+    :class:`ValueError` when fewer than two dated points meet it."""
+    directory = directory or assumptions_dir()
+    series = threshold_series(floor, directory)
+    if len(series) < 2:
+        raise ValueError(f"a capability floor met at two or more catalog dates; {floor.label} is met at {len(series)}")
+    index = np.asarray([month_index(m) for m in series["month"]])
+    d, _ = fit_decline(index, series["usd_per_mtok_blended"].to_numpy(float))
+    return min(max(d, 0.1), 1000.0)
 
 
 def decline_table(directory: Path | None = None) -> pd.DataFrame:
@@ -147,7 +210,7 @@ def decline_table(directory: Path | None = None) -> pd.DataFrame:
         except ValueError:
             continue
         note = "" if fit.points >= 3 else f"{fit.points} points: spread undefined (needs 3 or more)"
-        rows.append({"tier": tier, **fit.__dict__, "note": note})
+        rows.append({"tier": tier, "definition": tier_definition(tier, directory), **fit.__dict__, "note": note})
     frame = pd.DataFrame(rows)
     for column in ("annual_cost_decline_low", "annual_cost_decline_high", "log_slope_standard_error"):
         if column in frame:

@@ -13,8 +13,14 @@ trip).  The new file is validated as a catalog before it replaces the old one.
 
 Examples
 --------
->>> report = import_prices("model_prices.json", models=["gpt-4o"])  # doctest: +SKIP
->>> report.table()  # doctest: +SKIP
+>>> import json, shutil
+>>> _ = shutil.copytree("assumptions", "my_assumptions")  # a copy: the bundled catalog stays as it is
+>>> _ = open("model_prices.json", "w").write(json.dumps({"gpt-4o": {
+...     "litellm_provider": "openai", "input_cost_per_token": 2.0e-6, "output_cost_per_token": 8.0e-6}}))
+>>> report = import_prices("model_prices.json", "my_assumptions/catalog/models.yaml", month="2099-01",
+...                        models=["gpt-4o"])
+>>> report.updated, report.written
+(['gpt-4o'], True)
 """
 
 from __future__ import annotations
@@ -226,21 +232,12 @@ def import_prices(
     AssumptionError
         A bad price map, a bad month, or a catalog that would not validate afterwards.
     """
-    if catalog_path is not None:
-        path = Path(catalog_path)
-    else:
-        path = assumptions_dir() / "catalog" / "models.yaml"
-        if not dry_run and _inside_package(path):
-            raise TcpmfError(f"{display_path(path)} is the catalog inside the installed tcpmf package; "
-                             "an upgrade would overwrite it. Copy it and give --catalog PATH (and "
-                             "TCPMF_ASSUMPTIONS to use the copy), or use --dry-run")
+    path = _target_catalog(catalog_path, dry_run)
     month = month or f"{date.today():%Y-%m}"
     if not is_month(month):
         raise AssumptionError("<argument>", "month", "a month written YYYY-MM", month)
-    map_file = display_path(Path(price_map))
     raw_entries = _read_json(price_map)
     entries = {k: v for k, v in raw_entries.items() if isinstance(v, dict)}
-    aliases = dict(name_map or {})
     wanted = set(models) if models is not None else None
     if wanted is not None and (missing := sorted(wanted - set(entries))):
         raise AssumptionError(display_path(Path(price_map)), missing[0], "a model named in the price map "
@@ -252,68 +249,14 @@ def import_prices(
     for name, entry in raw_entries.items():
         if not isinstance(entry, dict) and (wanted is None or name in wanted):
             report.skipped[name] = f"not a JSON object of prices (a {type(entry).__name__})"
-
-    if catalog.validate_file(path) != "models":  # a bad catalog is reported as it is, before any change
-        raise AssumptionError(display_path(path), "models", "a model catalog (a top-level mapping 'models')")
     y = _yaml()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AssumptionError(display_path(path), "", f"cannot be read ({exc.strerror})") from None
-    tree = y.load(text)
-    if not isinstance(tree, CommentedMap) or not isinstance(tree.get("models"), CommentedMap):
-        raise AssumptionError(display_path(path), "models", "a model catalog (a top-level mapping 'models')")
-    known: CommentedMap = tree["models"]
-    directory = path.parent.parent if (path.parent / "fx.yaml").is_file() else assumptions_dir()
-    first_new = True
+    tree = _read_catalog_tree(path, y)
+    merge = _Merge(report, tree["models"], dict(name_map or {}), display_path(Path(price_map)),
+                   path.parent.parent if (path.parent / "fx.yaml").is_file() else assumptions_dir(),
+                   f"imported {date.today():%Y-%m-%d} from {Path(price_map).name}")
     for key, entry in entries.items():
-        if wanted is not None and key not in wanted:
-            continue
-        provider = str(entry.get("litellm_provider", "unknown"))
-        if only is not None and provider.lower() not in only:
-            continue
-        name = aliases.get(key, key)
-        if key not in aliases and "/" in key and key not in known and key.rsplit("/", 1)[-1] in known:
-            short = key.rsplit("/", 1)[-1]
-            report.skipped[key] = (f"provider-prefixed key; the catalog has {short!r}: map it with "
-                                   f"--name-map {key}={short} (not added as a new model)")
-            continue
-        if name in report.records:
-            report.skipped[key] = f"maps to {name!r}, already imported from another key"
-            continue
-        record = _new_record(entry, key, map_file)
-        if isinstance(record, str):
-            report.skipped[key] = record
-            continue
-        report.records[name] = record
-        new = CommentedMap([("date", DoubleQuotedScalarString(month))])
-        for entry_key, value in record.items():
-            new[entry_key] = value
-        new["source"] = DoubleQuotedScalarString(source)
-        if name in known:
-            prices = known[name]["prices"]
-            latest = prices[-1]
-            if _same(latest, record, directory):
-                report.unchanged.append(name)
-                continue
-            if month_index(str(latest["date"])) >= month_index(month):
-                report.skipped[name] = (f"price changed, but the catalog already has a record dated "
-                                        f"{latest['date']} (on or after {month}); history is not rewritten")
-                del report.records[name]
-                continue
-            prices.append(new)
-            report.updated.append(name)
-        else:
-            known[name] = CommentedMap([("provider", provider), ("tier", "unclassified"),
-                                        ("note", DoubleQuotedScalarString(
-                                            "imported from a price map; set the capability tier by hand")),
-                                        ("prices", CommentedSeq([new]))])
-            if first_new:
-                known.yaml_set_comment_before_after_key(
-                    name, before=f"\n---------------------------------------------------------------- "
-                                 f"imported {date.today():%Y-%m-%d} from {Path(price_map).name}", indent=2)
-                first_new = False
-            report.added.append(name)
+        if (wanted is None or key in wanted) and (only is None or str(entry.get("litellm_provider", "unknown")).lower() in only):
+            merge.add(key, entry)
     if dry_run or not (report.added or report.updated):
         return report
     out = io.StringIO()
@@ -323,6 +266,94 @@ def import_prices(
     if clear is not None:
         clear()
     return ImportReport(**{**report.__dict__, "written": True})
+
+
+def _target_catalog(catalog_path: str | Path | None, dry_run: bool) -> Path:
+    """The catalog file to extend; the installed package's own is refused unless *dry_run*."""
+    if catalog_path is not None:
+        return Path(catalog_path)
+    path = assumptions_dir() / "catalog" / "models.yaml"
+    if not dry_run and _inside_package(path):
+        raise TcpmfError(f"{display_path(path)} is the catalog inside the installed tcpmf package; "
+                         "an upgrade would overwrite it. Copy it and give --catalog PATH (and "
+                         "TCPMF_ASSUMPTIONS to use the copy), or use --dry-run")
+    return path
+
+
+def _read_catalog_tree(path: Path, y: YAML) -> CommentedMap:
+    """The catalog at *path* as a round-trip tree (comments kept), checked to be a model catalog."""
+    if catalog.validate_file(path) != "models":  # a bad catalog is reported as it is, before any change
+        raise AssumptionError(display_path(path), "models", "a model catalog (a top-level mapping 'models')")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AssumptionError(display_path(path), "", f"cannot be read ({exc.strerror})") from None
+    tree = y.load(text)
+    if not isinstance(tree, CommentedMap) or not isinstance(tree.get("models"), CommentedMap):
+        raise AssumptionError(display_path(path), "models", "a model catalog (a top-level mapping 'models')")
+    return tree
+
+
+@dataclass
+class _Merge:
+    """Adds price-map entries to the catalog tree *known*, recording each outcome in *report*."""
+
+    report: ImportReport
+    known: CommentedMap
+    aliases: dict[str, str]
+    map_file: str
+    directory: Path  # the assumptions folder whose fx.yaml converts CNY records
+    banner: str  # the comment above the first new model
+    first_new: bool = True
+
+    def add(self, key: str, entry: Mapping[str, Any]) -> None:
+        """One price-map entry: a new model, a new dated record of a known one, or a skip with why."""
+        report, known = self.report, self.known
+        name = self.aliases.get(key, key)
+        if key not in self.aliases and "/" in key and key not in known and key.rsplit("/", 1)[-1] in known:
+            short = key.rsplit("/", 1)[-1]
+            report.skipped[key] = (f"provider-prefixed key; the catalog has {short!r}: map it with "
+                                   f"--name-map {key}={short} (not added as a new model)")
+            return
+        if name in report.records:
+            report.skipped[key] = f"maps to {name!r}, already imported from another key"
+            return
+        record = _new_record(entry, key, self.map_file)
+        if isinstance(record, str):
+            report.skipped[key] = record
+            return
+        report.records[name] = record
+        new = CommentedMap([("date", DoubleQuotedScalarString(report.month))])
+        for entry_key, value in record.items():
+            new[entry_key] = value
+        new["source"] = DoubleQuotedScalarString(report.source)
+        if name in known:
+            self._update(name, record, new)
+            return
+        known[name] = CommentedMap([("provider", str(entry.get("litellm_provider", "unknown"))), ("tier", "unclassified"),
+                                    ("note", DoubleQuotedScalarString(
+                                        "imported from a price map; set the capability tier by hand")),
+                                    ("prices", CommentedSeq([new]))])
+        if self.first_new:
+            known.yaml_set_comment_before_after_key(
+                name, before=f"\n---------------------------------------------------------------- {self.banner}", indent=2)
+            self.first_new = False
+        report.added.append(name)
+
+    def _update(self, name: str, record: Mapping[str, float], new: CommentedMap) -> None:
+        """A known model: unchanged, a new dated record, or refused (history is not rewritten)."""
+        report = self.report
+        prices = self.known[name]["prices"]
+        latest = prices[-1]
+        if _same(latest, record, self.directory):
+            report.unchanged.append(name)
+        elif month_index(str(latest["date"])) >= month_index(report.month):
+            report.skipped[name] = (f"price changed, but the catalog already has a record dated "
+                                    f"{latest['date']} (on or after {report.month}); history is not rewritten")
+            del report.records[name]
+        else:
+            prices.append(new)
+            report.updated.append(name)
 
 
 def _replace_validated(path: Path, text: str) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from tcpmf.catalog.capability_schema import CapabilityFile
 from tcpmf.catalog.serving import ArchitecturesFile, ServingCalibrationFile
 from tcpmf.core.errors import AssumptionError, close_matches
 from tcpmf.core.months import MONTH_PATTERN, month_index
@@ -189,6 +190,7 @@ CATALOG_KEYS: dict[str, type[BaseModel]] = {
     "cny_per_usd": _FxFile,
     "architectures": ArchitecturesFile,
     "serving_calibration": ServingCalibrationFile,
+    "capability": CapabilityFile,
 }
 
 

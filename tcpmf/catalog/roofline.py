@@ -20,6 +20,12 @@ request of ``n_in`` prompt and ``n_out`` generated tokens keeps the replica busy
 ``n_out / (n_in/θ_prefill + n_out/θ_decode)`` output tokens per second — the quantity published
 benchmarks report.
 
+With ``B`` requests in flight, each receives ``v(B) = θ_mix(B) / B`` output tokens per second (prompts
+of others interleave with its decoding).  ``v`` falls as ``B`` grows, so a speed ``v_user`` users
+must be served at caps the batch at the largest ``B`` with ``v(B) ≥ v_user``
+(:func:`max_batch_at_user_speed`); a response of ``n_out`` tokens then takes ``n_out / v_user``
+seconds to generate.
+
 The efficiencies ``η_f``, ``η_bw``, the usable memory share ``m`` and the batch cap come from
 ``assumptions/catalog/serving_calibration.yaml``, fitted by :func:`calibrate` to the published
 TensorRT-LLM measurements stored there.  Every function broadcasts over its array arguments.
@@ -46,6 +52,7 @@ __all__ = [
     "decode_tokens_per_s_per_replica",
     "estimate",
     "kv_bytes_per_token",
+    "max_batch_at_user_speed",
     "max_batch_fitting_memory",
     "mix_output_tokens_per_s_per_replica",
     "prefill_tokens_per_s_per_replica",
@@ -140,6 +147,50 @@ def mix_output_tokens_per_s_per_replica(input_tokens: ArrayLike, output_tokens: 
     return n_out / (n_in / np.asarray(prefill, float) + n_out / np.asarray(decode, float))
 
 
+def max_batch_at_user_speed(
+    output_tokens_per_s_per_user: ArrayLike,
+    input_tokens: ArrayLike,
+    output_tokens: ArrayLike,
+    prefill: ArrayLike,
+    bandwidth_bytes_per_s_per_replica: ArrayLike,
+    weight_bytes: ArrayLike,
+    kv_bytes_per_token_: ArrayLike,
+    mean_context_tokens: ArrayLike,
+    bandwidth_efficiency: ArrayLike,
+) -> F:
+    r"""Largest batch at which every request still receives *output_tokens_per_s_per_user*.
+
+    At batch ``B`` a request of ``n_in`` prompt and ``n_out`` generated tokens receives
+    ``v(B) = n_out / (B·n_in/θ_pre + n_out·B/θ_dec(B))`` tokens/s, with ``B/θ_dec(B)`` the larger of
+    ``(P·b + B·L̄·kv)/(η_bw·W)`` (memory roof) and ``B/θ_pre`` (compute roof, the same FLOP bound as
+    prefill).  Both are linear in ``B``, so ``v(B) ≥ v`` solves in closed form:
+
+    .. math::
+
+        B \le \min\left(\frac{n_{out}/v - n_{out} P b/(\eta_{bw} W)}{n_{in}/\theta_{pre} + n_{out} \bar L\,kv/(\eta_{bw} W)},\;
+        \frac{n_{out}/v}{(n_{in} + n_{out})/\theta_{pre}}\right)
+
+    floored; below 1 when even a single request is slower than *v*; infinite when ``n_out`` is 0.
+
+    Examples
+    --------
+    >>> float(max_batch_at_user_speed(20.0, 1000, 1000, 50000.0, 3.35e12, 8e9, 65536.0, 1500, 0.6))
+    667.0
+    """
+    v = np.asarray(output_tokens_per_s_per_user, float)
+    n_in, n_out = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
+    pre = np.asarray(prefill, float)
+    bw = np.asarray(bandwidth_efficiency, float) * np.asarray(bandwidth_bytes_per_s_per_replica, float)
+    budget = n_out / v  # seconds a response may take, per request in flight
+    memory = (budget - n_out * np.asarray(weight_bytes, float) / bw) / (
+        n_in / pre + n_out * np.asarray(mean_context_tokens, float) * np.asarray(kv_bytes_per_token_, float) / bw
+    )
+    compute = budget / ((n_in + n_out) / pre)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bound = np.floor(np.minimum(memory, compute))
+    return np.where(n_out > 0, bound, np.inf)
+
+
 @dataclass(frozen=True)
 class Throughput:
     """Roofline estimate for one replica (arrays broadcast like the inputs)."""
@@ -150,6 +201,8 @@ class Throughput:
     max_batch_fitting_memory: F
     weight_bytes: float
     kv_bytes_per_token: float
+    #: tokens/s each request in flight receives over the input/output mix given (NaN without one)
+    output_tokens_per_s_per_user: F | None = None
 
 
 def estimate(
@@ -160,6 +213,9 @@ def estimate(
     context_tokens: ArrayLike = 2048,
     batch: ArrayLike | None = None,
     calibration: ServingCalibration | None = None,
+    output_tokens_per_s_per_user: ArrayLike | None = None,
+    input_tokens_per_call: ArrayLike | None = None,
+    output_tokens_per_call: ArrayLike | None = None,
 ) -> Throughput:
     """Prefill and decode tokens/s per replica of a catalog architecture on a catalog GPU.
 
@@ -175,18 +231,23 @@ def estimate(
     batch
         Serving batch; default the largest that fits memory, capped at the calibration's
         ``max_batch``.
+    output_tokens_per_s_per_user
+        Speed each request must be generated at: caps the batch (given or default) at
+        :func:`max_batch_at_user_speed` for the mix *input_tokens_per_call* /
+        *output_tokens_per_call* (both then required).  None: no cap.
 
     Raises
     ------
     TcpmfError
         When the weights plus the KV cache of a single sequence exceed the replica's usable
         memory (no batch fits): the message names the architecture, GPU, GPUs per replica and
-        the memory needed and available.
+        the memory needed and available; or when even one request alone is generated slower than
+        *output_tokens_per_s_per_user* (the message names the fastest speed the set-up gives).
 
     Examples
     --------
-    >>> t = estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, context_tokens=2048)  # doctest: +SKIP
-    >>> int(t.max_batch_fitting_memory)  # doctest: +SKIP
+    >>> t = estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, context_tokens=2048)
+    >>> int(t.max_batch_fitting_memory)
     476
     """
     cal = calibration or serving_calibration()
@@ -213,11 +274,42 @@ def estimate(
         )
     chosen = np.minimum(fits, cal.max_batch) if batch is None else np.asarray(batch, float)
     prefill = prefill_tokens_per_s_per_replica(flops, arch.params_active, cal.flop_efficiency)
+    if output_tokens_per_s_per_user is not None:
+        if input_tokens_per_call is None or output_tokens_per_call is None:
+            raise TypeError("output_tokens_per_s_per_user needs input_tokens_per_call and output_tokens_per_call")
+        by_speed = max_batch_at_user_speed(
+            output_tokens_per_s_per_user, input_tokens_per_call, output_tokens_per_call, prefill, bandwidth,
+            weights, kv, context_tokens, cal.bandwidth_efficiency,
+        )
+        if (by_speed < 1).any():
+            alone = _user_speed(1.0, input_tokens_per_call, output_tokens_per_call, prefill, bandwidth, flops, weights,
+                                arch.params_active, kv, context_tokens, cal)
+            raise TcpmfError(
+                f"{architecture_name} on {gpus_per_replica}x {gpu} in {precision} generates at most "
+                f"{float(np.min(alone)):,.1f} output tokens/s for a single request of {float(np.max(input_tokens_per_call)):,.0f} "
+                f"prompt and {float(np.max(output_tokens_per_call)):,.0f} output tokens, below the "
+                f"{float(np.max(output_tokens_per_s_per_user)):g} tokens/s required per user; use a smaller model, "
+                "more GPUs per replica or a faster GPU, or accept a lower speed"
+            )
+        chosen = np.minimum(chosen, by_speed)
     decode = decode_tokens_per_s_per_replica(
         chosen, bandwidth, flops, weights, arch.params_active, kv, context_tokens,
         cal.bandwidth_efficiency, cal.flop_efficiency,
     )
-    return Throughput(np.broadcast_to(prefill, np.shape(decode)).astype(float), decode, chosen, fits, weights, kv)
+    per_user = (
+        None if input_tokens_per_call is None or output_tokens_per_call is None
+        else mix_output_tokens_per_s_per_replica(input_tokens_per_call, output_tokens_per_call, prefill, decode) / chosen
+    )
+    return Throughput(np.broadcast_to(prefill, np.shape(decode)).astype(float), decode, chosen, fits, weights, kv, per_user)
+
+
+def _user_speed(
+    batch: ArrayLike, n_in: ArrayLike, n_out: ArrayLike, prefill: F, bandwidth: float, flops: float, weights: float,
+    params_active: float, kv: float, context: ArrayLike, cal: ServingCalibration,
+) -> F:
+    decode = decode_tokens_per_s_per_replica(batch, bandwidth, flops, weights, params_active, kv, context,
+                                             cal.bandwidth_efficiency, cal.flop_efficiency)
+    return mix_output_tokens_per_s_per_replica(n_in, n_out, prefill, decode) / np.asarray(batch, float)
 
 
 def _predict(rows: list[Measurement], flop_efficiency: float, bandwidth_efficiency: float, base: ServingCalibration) -> F:
@@ -248,8 +340,8 @@ def calibration_ratios(calibration: ServingCalibration | None = None) -> F:
 
     Examples
     --------
-    >>> r = calibration_ratios()  # doctest: +SKIP
-    >>> bool(((r > 0.5) & (r < 2)).all())  # doctest: +SKIP
+    >>> r = calibration_ratios()
+    >>> bool(((r > 0.5) & (r < 2)).all())
     True
     """
     cal = calibration or serving_calibration()
@@ -263,7 +355,9 @@ def calibrate(calibration: ServingCalibration | None = None) -> tuple[float, flo
 
     Examples
     --------
-    >>> eta_f, eta_bw = calibrate()  # doctest: +SKIP
+    >>> eta_f, eta_bw = calibrate()
+    >>> 0.05 <= eta_f <= 1 and 0.05 <= eta_bw <= 1
+    True
     """
     cal = calibration or serving_calibration()
     measured = np.log([m.output_tokens_per_s_per_replica for m in cal.measurements])

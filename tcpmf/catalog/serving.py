@@ -118,7 +118,7 @@ def architecture(name: str, directory: Path | None = None) -> Architecture:
 
     Examples
     --------
-    >>> architecture("llama-3.1-8b").layers  # doctest: +SKIP
+    >>> architecture("llama-3.1-8b").layers
     32
     """
     entries = _architectures(directory or assumptions_dir()).architectures

@@ -128,17 +128,28 @@ def run(
 def report(
     out: Annotated[Path, typer.Argument(help="The --out folder of a `tcpmf run`.")],
     partial: Annotated[bool, typer.Option("--partial", help="Report on an unfinished run's chunks so far (labelled PARTIAL).")] = False,
+    sensitivity: Annotated[bool, typer.Option(
+        "--sensitivity", help="Add rank correlations and PRIM boxes (from the draws) and a tornado and Sobol indices "
+        "(new evaluations, seeded with the run's seed) to the page.")] = False,
+    sobol_samples: Annotated[int, typer.Option("--sobol-samples", min=2, help="Base samples of the Sobol design "
+                                               "(a power of 2), with --sensitivity.")] = 512,
     json_: JsonOpt = False,
     csv: CsvOpt = False,
 ) -> None:
     """Per product: P(clears break-even), P10/P50/P90 of payback, peak funding and TC-PMF month; writes DIR/report.html."""
     from tcpmf.outputs.report import collect, write_report_html
+    from tcpmf.uncertainty.run_sensitivity import run_sensitivity
 
     fmt = output_format(json_, csv)
     with clean_errors():
         rep = collect(out, partial=partial)
+        sens = run_sensitivity(out, partial=partial, sobol_samples=sobol_samples) if sensitivity else None
+        if sens is not None:
+            err.print(f"sensitivity: rank table and PRIM boxes from {sens.draws_used:,} draws per product; "
+                      + (f"tornado and Sobol from {sens.evaluations:,} new evaluations, seed {sens.seed}"
+                         if sens.tornado is not None else "no tornado or Sobol (see the page's notes)"), highlight=False)
         try:
-            path: Path | None = write_report_html(rep, out)
+            path: Path | None = write_report_html(rep, out, sens)
             unwritten = ""
         except TcpmfError as exc:  # e.g. a read-only folder: the table is still printed
             path, unwritten = None, str(exc)

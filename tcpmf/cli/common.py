@@ -99,6 +99,10 @@ HEADERS = {
     "gross_profit_usd": "gross profit $",
     "net_usd": "net $",
     "cash_usd": "cash $",
+    "window_months": "window m.",
+    "active_users_at_entry": "MAU at entry",
+    "cash_usd_at_entry": "cash $ at entry",
+    "survives_entry": "survives entry",
 }
 
 

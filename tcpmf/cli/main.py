@@ -35,7 +35,12 @@ from tcpmf.cli.common import (
 )
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import assumptions_dir, display_path, read_yaml
-from tcpmf.model.engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate
+from tcpmf.model.engine import (
+    COMPETITION_SUMMARY_COLUMNS,
+    SUMMARY_COLUMNS,
+    TOB_SUMMARY_COLUMNS,
+    evaluate,
+)
 from tcpmf.schema.scenario import load, looks_like_portfolio
 
 __all__ = ["app", "main"]
@@ -79,7 +84,11 @@ def breakeven(
                 "model": [s.model.name for s in scenarios],
             }
         )
-        frame = pd.concat([head, summary.drop(columns="scenario")], axis=1)[list(BREAKEVEN_KEYS)]
+        keys = list(BREAKEVEN_KEYS)
+        competing = "entry_month" in summary.columns  # some product has a competition section
+        if competing:
+            keys += COMPETITION_SUMMARY_COLUMNS
+        frame = pd.concat([head, summary.drop(columns="scenario")], axis=1)[keys]
         frame["verdict_note"] = verdict_notes(scenarios, summary)
         if fmt == "table":
             shown = ["product", "model", "contribution_usd_per_mau_m0", "gross_margin_m0",
@@ -87,6 +96,8 @@ def breakeven(
                      "breakeven_month", "payback_month", "peak_funding_usd", "ltv_to_cac", "clears_break_even"]
             if frame["deal_margin_usd"].notna().any():  # deal-based ToB rows: what one deal earns
                 shown[-1:-1] = ["deal_margin_usd", "deals_to_break_even"]
+            if competing:  # an incumbent enters: the window, and whether the product pays back after it
+                shown[-1:-1] = ["window_months", "active_users_at_entry", "cash_usd_at_entry", "survives_entry"]
             if frame["verdict_note"].astype(bool).any():  # a verdict that hangs on the horizon or on free users
                 shown.append("verdict_note")
             emit(frame[shown], fmt, "TC-PMF at today's token prices (month 0 = each product's start_month)")
@@ -105,18 +116,32 @@ def timeline(
         str | None, typer.Option(help="Put every category on this catalog model (e.g. gpt-4o).")
     ] = None,
     view: Annotated[
-        str, typer.Option(help="Assumption set: data (the sourced category defaults) or lee (Kai-Fu Lee's argument).")
+        str, typer.Option(help="Assumption set: data (the sourced category defaults), lee (Kai-Fu Lee's argument) or "
+                          "competition (the defaults when an incumbent copies them after TC-PMF).")
     ] = "data",
+    capability: Annotated[
+        str | None,
+        typer.Option(help="Put every category on this capability floor: a tier (tcpmf decline lists them) or a "
+                          "minimum score; default gpt-4-class in the data and competition views, none in the lee view."),
+    ] = None,
 ) -> None:
     """The month each consumer category reaches TC-PMF (unit and company), side by side, and why."""
     fmt = output_format(json_, csv)
     with clean_errors():
         if view not in TIMELINE_VIEWS:
             raise typer.BadParameter(f"--view must be one of {', '.join(TIMELINE_VIEWS)}, not {view!r}")
-        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model, view=view)
+        floor: str | float | None = capability
+        if capability is not None and _is_number(capability):
+            floor = float(capability)
+        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model,
+                               view=view, capability=floor)
         if fmt == "table":
-            frame = frame[["category", "stage", "model", "revenue_usd_per_mau", "tokens_per_mau", "usd_per_mtok_blended_m0",
-                           "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month", "binding_constraint"]]
+            shown = ["category", "stage", "capability_floor", "model", "revenue_usd_per_mau", "tokens_per_mau",
+                     "usd_per_mtok_blended_m0", "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month",
+                     "binding_constraint"]
+            if "window_months" in frame.columns:  # the competition view: the window and its outcome
+                shown[-1:] = ["window_months", "active_users_at_entry", "survives_entry"]
+            frame = frame[shown]
         elif fmt == "csv":
             frame = frame.assign(model_by_month=[json.dumps(m) for m in frame["model_by_month"]])
         emit(frame, fmt, f"TC-PMF timeline of the consumer categories ({view} view)")
@@ -203,3 +228,11 @@ def main(argv: Sequence[str] | None = None) -> Callable[..., Any] | None:
         where = display_path(Path(exc.filename)) if exc.filename else "standard output"
         err.print(f"[bold red]error:[/] cannot write the output to {where} ({exc.strerror})", highlight=False)
         sys.exit(1)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -50,8 +50,17 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+#: The deepest nesting of mappings and lists an assumption file may have (the bundled files need
+#: fewer than 10); deeper is refused at the line where it goes too deep, before Python's recursion
+#: limit turns it into an error without a place.
+MAX_YAML_NESTING = 100
+
+
 class _Loader(yaml.SafeLoader):
-    """A ``yaml.SafeLoader`` that refuses aliases and reports an unreadable value with its place."""
+    """A ``yaml.SafeLoader`` that refuses aliases and too deep nesting and reports an unreadable value
+    with its place."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -61,7 +70,17 @@ class _Loader(yaml.SafeLoader):
                 f"aliases (*{event.anchor}) are not allowed; write the value out or use extends",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_NESTING:
+            raise yaml.composer.ComposerError(
+                None, None,
+                f"mappings and lists nested more than {MAX_YAML_NESTING} levels deep",
+                self.peek_event().start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, int] = {}
@@ -83,6 +102,12 @@ class _Loader(yaml.SafeLoader):
             raise
         except Exception as exc:
             tag = str(node.tag).rsplit(":", 1)[-1]
+            if tag == "int" and isinstance(node, yaml.ScalarNode) and isinstance(exc, ValueError):
+                digits = sum(c.isdigit() for c in str(node.value))
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"cannot read an integer of {digits:,} digits (numbers up to about 1.8e308 "
+                    "are read, and every key allows far less)", node.start_mark,
+                ) from None
             shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
             if len(shown) > 80:
                 shown = f"{shown[:40]}... ({len(node.value):,} characters)"

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from tcpmf.core.months import month_index
 from tcpmf.formulas.retention import CURVES, MONTHS_PER_PERIOD, retention_matrix
+from tcpmf.model.price_path import api_price_factors, uses_price_path
 from tcpmf.model.routing import rent_factor_path, route_prices_m0
 from tcpmf.schema.scenario import (
     Plateau,
@@ -26,12 +27,32 @@ from tcpmf.schema.scenario import (
     TableRetention,
 )
 
-__all__ = ["MONETIZED_STREAMS", "ScenarioArrays", "from_scenarios", "retention_shape"]
+__all__ = ["COMPETITION_COLUMNS", "MONETIZED_STREAMS", "ScenarioArrays", "from_scenarios", "retention_shape"]
 
 #: Revenue streams that may start late and ramp (``revenue.<stream>.monetization``), in the order
 #: of their ``<stream>_from_month``, ``<stream>_from_mau`` and ``<stream>_ramp_months`` columns.
 MONETIZED_STREAMS = ("subscription", "ads", "usage", "commerce")
 _MONETIZATION_COLUMNS = tuple(f"{s}_{k}" for s in MONETIZED_STREAMS for k in ("from_month", "from_mau", "ramp_months"))
+
+#: Columns of the ``competition`` section (docs/model.md §6.2): all None when no scenario has one (the
+#: engine's fast path); ``has_competition`` marks the scenarios that do.
+COMPETITION_COLUMNS = (
+    "has_competition",
+    "entry_months_after_tcpmf",  # NaN where a fixed entry_month is given
+    "entry_month",  # NaN where the entry follows TC-PMF
+    "entry_ramp_months",
+    "organic_new_users_cut",
+    "cac_increase",
+    "added_monthly_churn",
+    "subscription_revenue_cut",
+    "ad_rpm_cut",
+    "moat_active_users_half",
+    "moat_active_users_weight",
+    "moat_cumulative_users_half",
+    "moat_cumulative_users_weight",
+    "moat_brand_spend_half_usd",
+    "moat_brand_spend_weight",
+)
 
 F = NDArray[np.float64]
 
@@ -87,6 +108,10 @@ class ScenarioArrays:
     peak_to_average: F | None = None
     min_replicas: F | None = None
     rent_factor: F | None = None  # (T, N): rent in force ÷ start-month rent
+    # dated API price paths (tcpmf.model.price_path), (T, N) factors on the month-0 prices; NaN in a
+    # column without one; None (no scenario has one, or built directly) means D^(-t/12) everywhere
+    api_in_factor: F | None = None
+    api_out_factor: F | None = None
     # users-first monetization of each revenue stream (MONETIZED_STREAMS); None (no scenario has
     # one, or built directly) means every stream earns its full value from month 0
     subscription_from_month: F | None = None
@@ -101,6 +126,22 @@ class ScenarioArrays:
     commerce_from_month: F | None = None
     commerce_from_mau: F | None = None
     commerce_ramp_months: F | None = None
+    # an incumbent's entry (COMPETITION_COLUMNS); None (no scenario has one, or built directly) means none
+    has_competition: NDArray[np.bool_] | None = None
+    entry_months_after_tcpmf: F | None = None
+    entry_month: F | None = None
+    entry_ramp_months: F | None = None
+    organic_new_users_cut: F | None = None
+    cac_increase: F | None = None
+    added_monthly_churn: F | None = None
+    subscription_revenue_cut: F | None = None
+    ad_rpm_cut: F | None = None
+    moat_active_users_half: F | None = None
+    moat_active_users_weight: F | None = None
+    moat_cumulative_users_half: F | None = None
+    moat_cumulative_users_weight: F | None = None
+    moat_brand_spend_half_usd: F | None = None
+    moat_brand_spend_weight: F | None = None
 
     @property
     def size(self) -> int:
@@ -165,57 +206,8 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     shape = {"r1": [], "beta": [], "floor": [], "tau": [], "alpha": [], "months_per_period": []}  # type: dict[str, list[float]]
     tables = {}
     for position, s in enumerate(scenarios):
-        route = route_prices_m0(s)
-        c_in, c_out = route.usd_per_mtok_in, route.usd_per_mtok_out
-        host = s.model.self_host
-        sub, ads, usage, commerce = s.revenue.subscription, s.revenue.ads, s.revenue.usage, s.revenue.commerce
-        g, r = s.growth, s.retention
-        values = {
-            "start_month_index": month_index(s.start_month),
-            "horizon_months": s.horizon_months,
-            "usd_per_mtok_in_m0": c_in,
-            "usd_per_mtok_out_m0": c_out,
-            "self_host_demand_usd_per_mtok_in_m0": route.demand_usd_per_mtok_in,
-            "self_host_demand_usd_per_mtok_out_m0": route.demand_usd_per_mtok_out,
-            "self_host_usd_per_replica_hour_m0": route.usd_per_replica_hour,
-            "peak_to_average": (host.peak_to_average or 1.0) if host else 1.0,
-            "min_replicas": float(host.min_replicas) if host else 1.0,
-            "annual_cost_decline": s.model.annual_cost_decline,
-            "dau_per_mau": s.usage.dau_per_mau,
-            "sessions_per_day": s.usage.sessions_per_day,
-            "requests_per_session": s.usage.requests_per_session,
-            "calls_per_request": s.usage.calls_per_request,
-            "input_tokens_per_call": s.usage.input_tokens_per_call,
-            "output_tokens_per_call": s.usage.output_tokens_per_call,
-            "paid_usage_multiplier": s.usage.paid_usage_multiplier,
-            "price_usd_per_month": sub.price_usd_per_month if sub else 0.0,
-            "paid_share": sub.paid_share if sub else 0.0,
-            "store_fee": sub.store_fee if sub else 0.0,
-            "price_elasticity": sub.price_elasticity if sub else 0.0,
-            "reference_price_usd_per_month": (
-                sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
-            ) if sub else 0.0,
-            "impressions_per_session": ads.impressions_per_session if ads else 0.0,
-            "rpm_usd": ads.rpm_usd if ads else 0.0,
-            "ads_free_tier_only": ads.free_tier_only if ads else True,
-            "usage_usd_per_mtok_in": usage.usd_per_mtok_in if usage else 0.0,
-            "usage_usd_per_mtok_out": usage.usd_per_mtok_out if usage else 0.0,
-            "gmv_usd_per_mau": commerce.gmv_usd_per_mau if commerce else 0.0,
-            "take_rate": commerce.take_rate if commerce else 0.0,
-            "organic_new_users_per_month": g.organic_new_users_per_month,
-            "monthly_growth": g.monthly_growth,
-            "paid_budget_usd_per_month": g.paid_budget_usd_per_month,
-            "cac_usd": g.cac_usd or 0.0,
-            "fixed_usd_per_month": s.costs.fixed_usd_per_month,
-            "other_variable_usd_per_mau": s.costs.other_variable_usd_per_mau,
-            "target_margin": s.target_margin,
-            "discount_rate_annual": s.finance.discount_rate_annual,
-        }
-        for stream, section in zip(MONETIZED_STREAMS, (sub, ads, usage, commerce)):
-            m = section.monetization if section is not None else None
-            values[f"{stream}_from_month"] = m.from_month if m else 0.0
-            values[f"{stream}_from_mau"] = m.from_mau if m else 0.0
-            values[f"{stream}_ramp_months"] = m.ramp_months if m else 0.0
+        r = s.retention
+        values = _scenario_row(s)
         for key, value in values.items():
             rows[key].append(value)
         curve.append(CURVES[r.curve])
@@ -226,17 +218,118 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     months = max(s.horizon_months for s in scenarios)
     columns: dict[str, object] = {
         key: np.asarray(value, dtype=np.int64 if key in ("start_month_index", "horizon_months") else
-                        bool if key == "ads_free_tier_only" else float)
+                        bool if key in ("ads_free_tier_only", "has_competition") else float)
         for key, value in rows.items()
-        if key not in ("names", "retention", "rent_factor")
+        if key not in ("names", "retention", "rent_factor", "api_in_factor", "api_out_factor")
     }
     if not any(bool(np.any(np.asarray(rows[key]))) for key in _MONETIZATION_COLUMNS):
         for key in _MONETIZATION_COLUMNS:  # every stream at full value from month 0: the engine's fast path
+            columns[key] = None
+    if not any(rows["has_competition"]):
+        for key in COMPETITION_COLUMNS:  # nobody enters: the engine's fast path
             columns[key] = None
     columns["names"] = unique_names([s.name for s in scenarios])
     rent = np.ones((months, len(scenarios)))
     for column in np.flatnonzero(np.asarray(rows["self_host_usd_per_replica_hour_m0"]) > 0):
         rent[:, column] = rent_factor_path(scenarios[int(column)], months)
     columns["rent_factor"] = rent
+    columns["api_in_factor"], columns["api_out_factor"] = _price_path_columns(scenarios, months)
     columns["retention"] = retention_matrix(np.asarray(curve), **shape, months=months, tables=tables)
     return ScenarioArrays(**columns)  # type: ignore[arg-type]
+
+
+def _scenario_row(s: Scenario) -> dict[str, float | bool]:
+    """One scenario's value of every scalar column (0 or the neutral value for an absent section)."""
+    route = route_prices_m0(s)
+    c_in, c_out = route.usd_per_mtok_in, route.usd_per_mtok_out
+    host = s.model.self_host
+    sub, ads, usage, commerce = s.revenue.subscription, s.revenue.ads, s.revenue.usage, s.revenue.commerce
+    g = s.growth
+    values: dict[str, float | bool] = {
+        "start_month_index": month_index(s.start_month),
+        "horizon_months": s.horizon_months,
+        "usd_per_mtok_in_m0": c_in,
+        "usd_per_mtok_out_m0": c_out,
+        "self_host_demand_usd_per_mtok_in_m0": route.demand_usd_per_mtok_in,
+        "self_host_demand_usd_per_mtok_out_m0": route.demand_usd_per_mtok_out,
+        "self_host_usd_per_replica_hour_m0": route.usd_per_replica_hour,
+        "peak_to_average": (host.peak_to_average or 1.0) if host else 1.0,
+        "min_replicas": float(host.min_replicas) if host else 1.0,
+        "annual_cost_decline": s.model.annual_cost_decline,
+        "dau_per_mau": s.usage.dau_per_mau,
+        "sessions_per_day": s.usage.sessions_per_day,
+        "requests_per_session": s.usage.requests_per_session,
+        "calls_per_request": s.usage.calls_per_request,
+        "input_tokens_per_call": s.usage.input_tokens_per_call,
+        "output_tokens_per_call": s.usage.output_tokens_per_call,
+        "paid_usage_multiplier": s.usage.paid_usage_multiplier,
+        "price_usd_per_month": sub.price_usd_per_month if sub else 0.0,
+        "paid_share": sub.paid_share if sub else 0.0,
+        "store_fee": sub.store_fee if sub else 0.0,
+        "price_elasticity": sub.price_elasticity if sub else 0.0,
+        "reference_price_usd_per_month": (
+            sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+        ) if sub else 0.0,
+        "impressions_per_session": ads.impressions_per_session if ads else 0.0,
+        "rpm_usd": ads.rpm_usd if ads else 0.0,
+        "ads_free_tier_only": ads.free_tier_only if ads else True,
+        "usage_usd_per_mtok_in": usage.usd_per_mtok_in if usage else 0.0,
+        "usage_usd_per_mtok_out": usage.usd_per_mtok_out if usage else 0.0,
+        "gmv_usd_per_mau": commerce.gmv_usd_per_mau if commerce else 0.0,
+        "take_rate": commerce.take_rate if commerce else 0.0,
+        "organic_new_users_per_month": g.organic_new_users_per_month,
+        "monthly_growth": g.monthly_growth,
+        "paid_budget_usd_per_month": g.paid_budget_usd_per_month,
+        "cac_usd": g.cac_usd or 0.0,
+        "fixed_usd_per_month": s.costs.fixed_usd_per_month,
+        "other_variable_usd_per_mau": s.costs.other_variable_usd_per_mau,
+        "target_margin": s.target_margin,
+        "discount_rate_annual": s.finance.discount_rate_annual,
+    }
+    for stream, section in zip(MONETIZED_STREAMS, (sub, ads, usage, commerce)):
+        m = section.monetization if section is not None else None
+        values[f"{stream}_from_month"] = m.from_month if m else 0.0
+        values[f"{stream}_from_mau"] = m.from_mau if m else 0.0
+        values[f"{stream}_ramp_months"] = m.ramp_months if m else 0.0
+    values.update(_competition_values(s))
+    return values
+
+
+def _competition_values(s: Scenario) -> dict[str, float | bool]:
+    """The :data:`COMPETITION_COLUMNS` of *s* (neutral values without a competition section)."""
+    c = s.competition
+    if c is None:
+        return {key: False if key == "has_competition" else float("nan") if key.startswith("entry_month") else 0.0
+                for key in COMPETITION_COLUMNS}
+    m = c.moat
+    return {
+        "has_competition": True,
+        "entry_months_after_tcpmf": float("nan") if c.entry_months_after_tcpmf is None else c.entry_months_after_tcpmf,
+        "entry_month": float("nan") if c.entry_month is None else c.entry_month,
+        "entry_ramp_months": c.ramp_months,
+        "organic_new_users_cut": c.organic_new_users_cut,
+        "cac_increase": c.cac_increase,
+        "added_monthly_churn": c.added_monthly_churn,
+        "subscription_revenue_cut": c.subscription_revenue_cut,
+        "ad_rpm_cut": c.ad_rpm_cut,
+        "moat_active_users_half": m.active_users_half,
+        "moat_active_users_weight": m.active_users_weight,
+        "moat_cumulative_users_half": m.cumulative_users_half,
+        "moat_cumulative_users_weight": m.cumulative_users_weight,
+        "moat_brand_spend_half_usd": m.brand_spend_half_usd,
+        "moat_brand_spend_weight": m.brand_spend_weight,
+    }
+
+
+def _price_path_columns(scenarios: Sequence[Scenario], months: int) -> tuple[F | None, F | None]:
+    """``(T, N)`` dated-price factors of the scenarios with ``price_path: hindsight`` (NaN elsewhere),
+    or ``(None, None)`` when none has one: the engine's D^(-t/12) path, unchanged."""
+    dated = [i for i, s in enumerate(scenarios) if uses_price_path(s)]
+    if not dated:
+        return None, None
+    f_in = np.full((months, len(scenarios)), np.nan)
+    f_out = np.full((months, len(scenarios)), np.nan)
+    for i in dated:
+        path_in, path_out = api_price_factors(scenarios[i], months)
+        f_in[:, i], f_out[:, i] = path_in, path_out
+    return f_in, f_out

@@ -40,6 +40,7 @@ from tcpmf.core.months import month_index
 from tcpmf.formulas.cost import decline, self_host_usd_per_mtok
 from tcpmf.formulas.economics import first_month, peak_funding_usd
 from tcpmf.formulas.retention import active_users
+from tcpmf.model.summary import Summary, check_finite
 from tcpmf.schema.scenario import Scenario
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
-Summary = dict[str, tuple[NDArray[np.generic], B | None]]
 MONTHS_PER_YEAR = 12.0
 
 
@@ -356,29 +356,38 @@ def _per_deal(a: DealArrays) -> dict[str, F]:
 
 def evaluate_deals(a: DealArrays) -> DealComputed:
     """Per-deal terms, the monthly pipeline and the summary of deal-based scenarios (no pandas)."""
-    months, n = a.months, a.size
-    t = np.arange(months)[:, None]
+    t = np.arange(a.months)[:, None]
     in_horizon = t < a.horizon_months
     d = _per_deal(a)
-    keep = 1.0 - a.bidding_discount
     factor = decline(1.0, a.annual_cost_decline, t)  # D^(-t/12): token price of month t
-
-    # the pipeline, in calendar months
-    wins = np.where(t >= a.sales_cycle_months, a.bids_per_month * a.win_rate, 0.0)
-    in_force = renewal_curve(a.renewal_rate, a.contract_months, months)
-    active = active_users(wins, in_force)
-    revenue = active * a.seats * d["net_seat_price_usd_per_month"] + wins * a.project_fee_usd * keep
-    inference = active * a.seats * d["inference_usd_per_seat_month_m0"] * factor
+    in_force = renewal_curve(a.renewal_rate, a.contract_months, a.months)
     hardware_k = _hardware_by_age(a, in_force)  # one deal's server purchases by contract age
+    monthly = _pipeline(a, d, factor, in_force, hardware_k)
+    summary = _deal_summary(a, d, factor, in_force, hardware_k, monthly, in_horizon)
+    upfront = a.project_fee_usd * (1.0 - a.bidding_discount) - d["delivery_usd"]
+    upfront_deal = upfront - d["sales_usd_per_won_deal"] - d["hardware_usd_per_deal"]  # the server the deal is charged, at signing
+    recover, recover_found = months_to_recover(upfront_deal, _margin_by_contract_month(a, d), a.contract_months)
+    terms = {**d, "months_to_recover_delivery": np.where(recover_found, recover, np.nan)}  # NaN: never within the term
+    check_finite(a.names, monthly, summary, in_horizon)
+    return DealComputed(terms=terms, monthly=monthly, in_horizon=in_horizon, summary=summary)
+
+
+def _pipeline(a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardware_k: F) -> dict[str, F]:
+    """The monthly columns of the deal pipeline, in calendar months (docs/model.md §7)."""
+    months, n = a.months, a.size
+    t = np.arange(months)[:, None]
+    wins = np.where(t >= a.sales_cycle_months, a.bids_per_month * a.win_rate, 0.0)
+    active = active_users(wins, in_force)
+    revenue = active * a.seats * d["net_seat_price_usd_per_month"] + wins * a.project_fee_usd * (1.0 - a.bidding_discount)
+    inference = active * a.seats * d["inference_usd_per_seat_month_m0"] * factor
     hardware = active_users(wins, hardware_k)  # cash: paid at signing, not amortized
     gross = (revenue - wins * d["delivery_usd"] - hardware - inference
              - active * (d["operations_usd_per_month"] + d["keep_current_usd_per_month"]))
     sales = np.broadcast_to(a.bids_per_month * a.sales_usd_per_bid, (months, n))
     fixed = np.broadcast_to(a.fixed_usd_per_month, (months, n))
     net = gross - sales - fixed
-    cash = np.cumsum(net, axis=0)
     nan = np.full((months, n), np.nan)
-    monthly = {
+    return {
         "new_users": wins,  # customers: deals signed
         "paid_new_users": wins,
         "active_users": active,  # contracts in force
@@ -393,14 +402,21 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
         "marketing_usd": sales,
         "fixed_cost_usd": fixed,
         "net_usd": net,
-        "cash_usd": cash,
+        "cash_usd": np.cumsum(net, axis=0),
     }
 
+
+def _deal_summary(a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardware_k: F,
+                  monthly: dict[str, F], in_horizon: B) -> Summary:
+    """The summary columns of deal-based scenarios: one customer's value, the months, what it can afford."""
+    n = a.size
+    t = np.arange(a.months)[:, None]
+    net, cash = monthly["net_usd"], monthly["cash_usd"]
     # one customer's contract month by month, with renewals: margin(k) = seat revenue − serving,
     # and its servers paid in cash when bought (at signing, then each write-off while in force)
     margin_k = (a.seats * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
                 - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
-    upfront = a.project_fee_usd * keep - d["delivery_usd"]  # at signing, before the sales cost
+    upfront = a.project_fee_usd * (1.0 - a.bidding_discount) - d["delivery_usd"]  # at signing, before the sales cost
     customer_k = margin_k * in_force - hardware_k
     discount = (1.0 + a.discount_rate_annual) ** (-t / MONTHS_PER_YEAR)
     ltv = upfront + np.where(in_horizon, customer_k * discount, 0.0).sum(axis=0)
@@ -414,7 +430,8 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
     tcpmf, tcpmf_found = first_month(deal_margin_t >= a.target_margin * d["deal_revenue_usd"], in_horizon)
     breakeven, breakeven_found = first_month(net >= 0, in_horizon)
     payback, payback_found = first_month(cash >= 0, in_horizon)
-    cash_m0_prices = np.cumsum(net + inference - active * a.seats * d["inference_usd_per_seat_month_m0"], axis=0)
+    cash_m0_prices = np.cumsum(net + monthly["inference_cost_usd"]
+                               - monthly["active_users"] * a.seats * d["inference_usd_per_seat_month_m0"], axis=0)
     payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, in_horizon)
 
     tokens = d["tokens_per_seat_month"]
@@ -428,7 +445,7 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
     revenue_deal = d["deal_revenue_usd"]
     count, count_found = deals_to_break_even(a.fixed_usd_per_month, d["deal_margin_usd"])
     none = np.zeros(n, bool)
-    summary: Summary = {
+    return {
         "arpu_usd_m0": (np.zeros(n), none),
         "inference_cost_usd_per_mau_m0": (np.zeros(n), none),
         "usd_per_mtok_blended_m0": (blended, billed),
@@ -448,11 +465,6 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
         "deal_margin_usd": (d["deal_margin_usd"], None),
         "deals_to_break_even": (count, count_found),
     }
-    upfront_deal = upfront - cac - d["hardware_usd_per_deal"]  # the server the deal is charged, at signing
-    recover, recover_found = months_to_recover(upfront_deal, _margin_by_contract_month(a, d), a.contract_months)
-    terms = {**d, "months_to_recover_delivery": np.where(recover_found, recover, np.nan)}  # NaN: never within the term
-    check_finite_deals(a.names, monthly, summary, in_horizon)
-    return DealComputed(terms=terms, monthly=monthly, in_horizon=in_horizon, summary=summary)
 
 
 def _margin_by_contract_month(a: DealArrays, d: dict[str, F]) -> F:
@@ -461,20 +473,6 @@ def _margin_by_contract_month(a: DealArrays, d: dict[str, F]) -> F:
     factor = decline(1.0, a.annual_cost_decline, k)
     return (a.seats * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
             - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
-
-
-def check_finite_deals(names: Sequence[str], monthly: dict[str, F], summary: Summary, in_horizon: B) -> None:
-    from tcpmf.core.errors import TcpmfError
-
-    for name in ("cash_usd",):
-        bad = ~np.isfinite(monthly[name]) & in_horizon
-        if bad.any():
-            row = int(np.nonzero(bad)[1][0])
-            raise TcpmfError(f"scenario {names[row]!r}: {name} is not finite; an input is too extreme")
-    for name, (column, _) in summary.items():
-        if column.dtype.kind == "f" and not np.isfinite(column).all():
-            row = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise TcpmfError(f"scenario {names[row]!r}: {name} is not finite; an input is too extreme")
 
 
 # --- labor substitution --------------------------------------------------------------------------
@@ -555,7 +553,9 @@ def deals(scenarios: Scenario | Iterable[Scenario]) -> pd.DataFrame:
     Examples
     --------
     >>> import tcpmf, tcpmf.model.deals
-    >>> tcpmf.model.deals.deals(tcpmf.load("assumptions/products/tob_price_war_bid.yaml"))  # doctest: +SKIP
+    >>> terms = tcpmf.model.deals.deals(tcpmf.load("assumptions/products/tob_price_war_bid.yaml"))
+    >>> bool((terms["deal_margin_usd"] < 0).all())  # the price-war bid loses money on every deal
+    True
     """
     items = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     chosen = [s for s in items if s.deal is not None]

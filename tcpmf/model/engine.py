@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.months import month_label
 from tcpmf.formulas import revenue, usage
+from tcpmf.formulas.competition import active_users_under_hazard
 from tcpmf.formulas.economics import (
     cumulative_over_months,
     first_month,
@@ -31,10 +32,13 @@ from tcpmf.formulas.economics import (
 )
 from tcpmf.formulas.retention import active_users_growing
 from tcpmf.model.arrays import MONETIZED_STREAMS, ScenarioArrays, from_scenarios
-from tcpmf.model.capacity import demand_driven_host
+from tcpmf.model.capacity import DemandDrivenHost, demand_driven_host
+from tcpmf.model.competition import COMPETITION_SUMMARY_COLUMNS, Market
+from tcpmf.model.summary import Computed, NotFinite, Summary, check_finite
 from tcpmf.schema.scenario import Scenario, load
 
 __all__ = [
+    "COMPETITION_SUMMARY_COLUMNS",
     "MONTHLY_COLUMNS",
     "SUMMARY_COLUMNS",
     "TOB_SUMMARY_COLUMNS",
@@ -97,23 +101,54 @@ SUMMARY_COLUMNS = (
 TOB_SUMMARY_COLUMNS = ("deal_margin_usd", "deals_to_break_even")
 
 
-@dataclass(frozen=True)
-class Computed:
-    monthly: dict[str, F]
-    in_horizon: NDArray[np.bool_]
-    summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]]
-
-
 def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
     """Compute every monthly and summary quantity for the columns *a* (no pandas).
 
     With ``monthly=False`` only the summary is computed (``Computed.monthly`` is empty): the
     monthly-only columns are skipped, which batch runs use through :func:`evaluate_summary`.
+    Scenarios with a ``competition`` section take two passes (:mod:`tcpmf.model.competition`).
     """
-    months = a.months
-    t = np.arange(months)[:, None]
-    in_horizon = t < a.horizon_months
+    if a.has_competition is None:
+        return _evaluate(a, monthly)
+    from tcpmf.model.competition import evaluate_competing
 
+    return evaluate_competing(a, monthly, _evaluate)
+
+
+def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) -> Computed:
+    """:func:`evaluate_arrays` of one pass; *market* is an incumbent's effect month by month.
+
+    In four steps, as docs/model.md reads: what a user costs and earns (§1–3), how many users
+    there are (§4, §6.2), the cash (§5), and the summary read off them.
+    """
+    in_horizon = np.arange(a.months)[:, None] < a.horizon_months
+    per_user = _per_user(a)
+    users = _users(a, per_user, market)
+    money = _money(a, per_user, users)
+    summary = _summary(a, per_user, users, money, in_horizon)
+    columns = {"active_users": users.active, "contribution_usd_per_mau": money.contribution, "cash_usd": money.cash}
+    check_finite(a.names, columns, summary, in_horizon, ("active_users", "contribution_usd_per_mau", "cash_usd"))
+    if not monthly:
+        return Computed(monthly={}, in_horizon=in_horizon, summary=summary)
+    return Computed(monthly=_monthly_table(a, per_user, users, money), in_horizon=in_horizon, summary=summary)
+
+
+@dataclass(frozen=True)
+class _PerUser:
+    """What one monthly active user uses, costs in tokens and earns (docs/model.md §1–3)."""
+
+    factor_in: F  # the month's input token price over month 0's, (T, 1) or (T, N)
+    factor_out: F
+    price_factor: F  # D^(-t/12), (T, 1)
+    tokens_in: F  # per MAU and month, (N,)
+    tokens_out: F
+    token_bill: F  # API tokens per MAU, USD, (T, N)
+    streams: tuple[F, F, F, F]  # subscription, ads, usage-based, commerce per MAU at full monetization
+    paid_new: F  # users bought each month, (N,)
+
+
+def _per_user(a: ScenarioArrays) -> _PerUser:
+    months = a.months
     # D^(-t/12), shared by input and output prices; month by month, T products instead of T×N powers
     price_factor = geometric_over_months(a.annual_cost_decline ** (-1.0 / 12.0), months)
     calls = usage.calls_per_mau(a.dau_per_mau, a.sessions_per_day, a.requests_per_session, a.calls_per_request)
@@ -125,8 +160,14 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
     tokens_in, tokens_out = usage.tokens_per_mau(
         calls, a.input_tokens_per_call, a.output_tokens_per_call, paid_share, a.paid_usage_multiplier
     )
-    inference = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
-    streams = (
+    if a.api_in_factor is None or a.api_out_factor is None:
+        token_bill = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
+        factor_in = factor_out = price_factor
+    else:  # dated price paths (tcpmf.model.price_path) where given, D^(-t/12) elsewhere
+        factor_in = np.where(np.isnan(a.api_in_factor), price_factor, a.api_in_factor)
+        factor_out = np.where(np.isnan(a.api_out_factor), price_factor, a.api_out_factor)
+        token_bill = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0 * factor_in, a.usd_per_mtok_out_m0 * factor_out)
+    streams: tuple[F, F, F, F] = (
         revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee),
         revenue.ads_usd_per_mau(
             a.dau_per_mau, a.sessions_per_day, a.impressions_per_session, a.rpm_usd, paid_share, a.ads_free_tier_only
@@ -134,50 +175,94 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         revenue.usage_based_usd_per_mau(tokens_in, tokens_out, a.usage_usd_per_mtok_in, a.usage_usd_per_mtok_out),
         revenue.commerce_usd_per_mau(a.gmv_usd_per_mau, a.take_rate),
     )
-    # ARPU at full monetization, (N,); the month's ARPU is (T, N) only when a stream starts late
-    arpu_full = streams[0] + streams[1] + streams[2] + streams[3]
     paid_new = np.divide(
         a.paid_budget_usd_per_month, a.cac_usd,
         out=np.zeros(a.size), where=a.paid_budget_usd_per_month > 0,
     )
-    # U(t) = Σ A(s) r(t−s) for A(s) = organic·(1+g)^s + paid, in O(T) steps
-    active = active_users_growing(a.organic_new_users_per_month, a.monthly_growth, paid_new, a.retention)
-    arpu = arpu_full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
+    return _PerUser(factor_in, factor_out, price_factor, tokens_in, tokens_out, token_bill, streams, paid_new)
+
+
+@dataclass(frozen=True)
+class _Users:
+    """How many users there are, and what they pay, month by month (docs/model.md §3–4, §6.2)."""
+
+    active: F  # (T, N)
+    arpu: F  # (N,), or (T, N) when a stream starts late or an incumbent cuts prices
+    retention: F  # a month-0 cohort's, for LTV and CAC payback
+    paid_new: F  # users bought each month, (N,)
+    arrivals: F | None  # new users (T, N) under an incumbent; None: organic·(1+g)^t + paid
+
+
+def _users(a: ScenarioArrays, p: _PerUser, market: Market | None) -> _Users:
+    streams = p.streams
+    if market is None:
+        # U(t) = Σ A(s) r(t−s) for A(s) = organic·(1+g)^s + paid, in O(T) steps
+        active = active_users_growing(a.organic_new_users_per_month, a.monthly_growth, p.paid_new, a.retention)
+        full = streams[0] + streams[1] + streams[2] + streams[3]
+        arpu = full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
+        return _Users(active, arpu, a.retention, p.paid_new, None)
+    # an incumbent's effects month by month: (T, N) new users, hazard and revenue
+    paid_new = p.paid_new * market.paid_new_users_factor
+    arrivals = new_users(a.organic_new_users_per_month, a.monthly_growth, 0.0, a.months) * market.organic_new_users_factor
+    arrivals += paid_new
+    active = active_users_under_hazard(arrivals, a.retention, market.survival)
+    streams = (streams[0] * market.subscription_factor, streams[1] * market.ads_factor, *streams[2:])
+    full = streams[0] + streams[1] + streams[2] + streams[3]
+    arpu = full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
+    return _Users(active, arpu, a.retention * market.survival, paid_new, arrivals)
+
+
+@dataclass(frozen=True)
+class _Money:
+    """The cash of every month (docs/model.md §5)."""
+
+    host: DemandDrivenHost | None  # replicas that follow demand, when self-hosted so
+    inference: F  # per MAU, tokens and replicas, (T, N)
+    contribution: F  # per MAU, (T, N)
+    gross_profit: F
+    spend: F  # marketing and fixed cost each month, (N,)
+    net: F
+    cash: F
+
+
+def _money(a: ScenarioArrays, p: _PerUser, u: _Users) -> _Money:
     # A self-host route whose replicas follow demand costs per user what the month's load makes it.
-    host = demand_driven_host(a, active, tokens_in, tokens_out, price_factor)
-    if host is not None:
-        inference = inference + host.usd_per_mau
-    contribution = arpu - inference - a.other_variable_usd_per_mau
-    gross_profit = active * contribution
+    host = demand_driven_host(a, u.active, p.tokens_in, p.tokens_out, p.price_factor)
+    inference = p.token_bill if host is None else p.token_bill + host.usd_per_mau
+    contribution = u.arpu - inference - a.other_variable_usd_per_mau
+    gross_profit = u.active * contribution
     if host is not None:
         gross_profit -= host.idle_usd
     spend = a.paid_budget_usd_per_month + a.fixed_usd_per_month  # marketing and fixed cost, each month
     net = gross_profit - spend
-    cash = cumulative_over_months(net)
+    return _Money(host, inference, contribution, gross_profit, spend, net, cumulative_over_months(net))
 
-    tokens = tokens_in + tokens_out
+
+def _summary(a: ScenarioArrays, p: _PerUser, u: _Users, m: _Money, in_horizon: NDArray[np.bool_]) -> Summary:
+    arpu, inference, contribution, cash = u.arpu, m.inference, m.contribution, m.cash
+    tokens = p.tokens_in + p.tokens_out
     has_cac = a.cac_usd > 0
     blended = np.divide(inference[0] * 1e6, tokens, out=np.zeros(a.size), where=tokens > 0)
     arpu0 = arpu if arpu.ndim == 1 else arpu[0]
     margin = np.divide(contribution[0], arpu0, out=np.zeros(a.size), where=arpu0 > 0)
     # None when every scenario runs the whole T months (a batch): no masking pass per quantity
-    window = None if (a.horizon_months >= months).all() else in_horizon
-    ltv = ltv_usd(contribution, a.retention, a.discount_rate_annual, window)
-    cum_per_user = cumulative_over_months(contribution * a.retention)
+    window = None if (a.horizon_months >= a.months).all() else in_horizon
+    ltv = ltv_usd(contribution, u.retention, a.discount_rate_annual, window)
+    cum_per_user = cumulative_over_months(contribution * u.retention)
     cac_payback, cac_found = first_month(cum_per_user >= a.cac_usd, window)
-    breakeven, breakeven_found = first_month(net >= 0, window)
+    breakeven, breakeven_found = first_month(m.net >= 0, window)
     payback, payback_found = first_month(cash >= 0, window)
     # The same cash curve with token prices frozen at month 0: "clears at today's prices".
     contribution_m0_prices = contribution[0] if arpu.ndim == 1 else arpu - inference[0] - a.other_variable_usd_per_mau
-    cash_m0_prices = cumulative_over_months(active * contribution_m0_prices - spend)
+    cash_m0_prices = cumulative_over_months(u.active * contribution_m0_prices - m.spend)
     payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, window)
+    arpu_full = p.streams[0] + p.streams[1] + p.streams[2] + p.streams[3]  # ARPU at full monetization, (N,)
     affordable, affordable_found = max_affordable_usd_per_mtok(arpu_full, a.other_variable_usd_per_mau, a.target_margin, tokens)
     # A product without revenue never reaches TC-PMF, whatever its costs.
     reaches_target = (contribution >= a.target_margin * arpu) & (arpu > 0)
     tcpmf, tcpmf_found = first_month(reaches_target, window)
     company, company_found = _company_tcpmf_month(cash, tcpmf, tcpmf_found, payback, payback_found, window)
-
-    summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {
+    return {
         "arpu_usd_m0": (arpu0, None),
         "inference_cost_usd_per_mau_m0": (inference[0], None),
         "usd_per_mtok_blended_m0": (blended, tokens > 0),
@@ -196,38 +281,36 @@ def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
         "company_tcpmf_month": (company, company_found),
         "clears_break_even": ((tcpmf == 0) & tcpmf_found & payback_m0_found, None),
     }
-    columns = {"active_users": active, "contribution_usd_per_mau": contribution, "cash_usd": cash}
-    _check_finite(a, columns, summary, in_horizon)
-    if not monthly:
-        return Computed(monthly={}, in_horizon=in_horizon, summary=summary)
 
-    marketing = np.broadcast_to(a.paid_budget_usd_per_month, (months, a.size))
-    c_in = a.usd_per_mtok_in_m0 * price_factor
-    c_out = a.usd_per_mtok_out_m0 * price_factor
+
+def _monthly_table(a: ScenarioArrays, p: _PerUser, u: _Users, m: _Money) -> dict[str, F]:
+    months, host = a.months, m.host
+    c_in = a.usd_per_mtok_in_m0 * p.factor_in
+    c_out = a.usd_per_mtok_out_m0 * p.factor_out
     if host is not None:
         c_in += host.usd_per_mtok_in
         c_out += host.usd_per_mtok_out
     nan = np.full((months, a.size), np.nan)
-    table = {
-        "new_users": new_users(a.organic_new_users_per_month, a.monthly_growth, paid_new, months),
-        "paid_new_users": np.broadcast_to(paid_new, (months, a.size)),
-        "active_users": active,
-        "arpu_usd": np.broadcast_to(arpu, (months, a.size)),  # already (T, N) with a late stream
+    arrivals = u.arrivals if u.arrivals is not None else new_users(a.organic_new_users_per_month, a.monthly_growth, u.paid_new, months)
+    return {
+        "new_users": arrivals,
+        "paid_new_users": np.broadcast_to(u.paid_new, (months, a.size)),
+        "active_users": u.active,
+        "arpu_usd": np.broadcast_to(u.arpu, (months, a.size)),  # already (T, N) with a late stream
         "usd_per_mtok_in": c_in,
         "usd_per_mtok_out": c_out,
-        "inference_cost_usd_per_mau": inference,
-        "contribution_usd_per_mau": contribution,
-        "revenue_usd": active * arpu,
-        "inference_cost_usd": active * inference + (host.idle_usd if host is not None else 0.0),
-        "gross_profit_usd": gross_profit,
-        "marketing_usd": marketing,
+        "inference_cost_usd_per_mau": m.inference,
+        "contribution_usd_per_mau": m.contribution,
+        "revenue_usd": u.active * u.arpu,
+        "inference_cost_usd": u.active * m.inference + (host.idle_usd if host is not None else 0.0),
+        "gross_profit_usd": m.gross_profit,
+        "marketing_usd": np.broadcast_to(a.paid_budget_usd_per_month, (months, a.size)),
         "fixed_cost_usd": np.broadcast_to(a.fixed_usd_per_month, (months, a.size)),
-        "net_usd": net,
-        "cash_usd": cash,
+        "net_usd": m.net,
+        "cash_usd": m.cash,
         "replicas": host.replicas if host is not None else nan,
         "gpu_utilization": host.utilization if host is not None else nan,
     }
-    return Computed(monthly=table, in_horizon=in_horizon, summary=summary)
 
 
 def _company_tcpmf_month(
@@ -263,7 +346,7 @@ def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) ->
 BLOCK_ROWS = 2048
 
 
-def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]]:
+def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> Summary:
     """The summary quantities of :func:`evaluate_arrays` for many scenarios, in blocks of
     *block_rows* (the same numbers: every scenario is computed on its own column)."""
     if a.size <= block_rows:
@@ -274,37 +357,11 @@ def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> dict[st
             parts.append(evaluate_arrays(a.rows(slice(start, start + block_rows)), monthly=False).summary)
         except NotFinite as exc:  # the row in all of a, not in the block
             raise NotFinite(str(exc), start + exc.row) from None
-    out: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]] = {}
+    out: Summary = {}
     for name, (_, valid) in parts[0].items():
         values = np.concatenate([p[name][0] for p in parts])
         out[name] = (values, None if valid is None else np.concatenate([p[name][1] for p in parts]))  # type: ignore[misc]
     return out
-
-
-def _check_finite(a: ScenarioArrays, monthly: dict[str, F], summary: dict[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], in_horizon: NDArray[np.bool_]) -> None:
-    # Cash sums active users × contribution (and finite inputs) over the months: it is finite in
-    # every month only if they are, so it is checked first and the others only to name the culprit.
-    if not np.isfinite(monthly["cash_usd"]).all() and not (np.isfinite(monthly["cash_usd"]) | ~in_horizon).all():
-        for name in ("active_users", "contribution_usd_per_mau", "cash_usd"):
-            bad = ~np.isfinite(monthly[name]) & in_horizon
-            if bad.any():
-                month, row = (int(i[0]) for i in np.nonzero(bad))
-                raise NotFinite(
-                    f"scenario {a.names[row]!r}: {name} is not finite in month {month}; "
-                    "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)", row,
-                )
-    for name, (column, _) in summary.items():
-        if column.dtype.kind == "f" and not np.isfinite(column).all():
-            row = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise NotFinite(f"scenario {a.names[row]!r}: {name} is not finite; an input is too extreme", row)
-
-
-class NotFinite(TcpmfError):
-    """A quantity that overflowed for the scenario in column ``row`` of the arrays evaluated."""
-
-    def __init__(self, message: str, row: int) -> None:
-        super().__init__(message)
-        self.row = row
 
 
 @dataclass(frozen=True)
@@ -337,7 +394,7 @@ class Result:
         for name, (values, valid) in self.computed.summary.items():
             missing = np.zeros(a.size, bool) if valid is None else ~valid
             if values.dtype.kind == "b":
-                frame[name] = pd.array(values, dtype="boolean")
+                frame[name] = pd.array(values, dtype="boolean") if valid is None else pd.arrays.BooleanArray(values, missing)
             elif values.dtype.kind in "iu":
                 frame[name] = pd.arrays.IntegerArray(values.astype(np.int64), missing)
             elif valid is None:
@@ -351,6 +408,8 @@ class Result:
         for name, dtype in zip(TOB_SUMMARY_COLUMNS, ("Float64", "Int64")):
             frame.setdefault(name, pd.array([pd.NA] * a.size, dtype=dtype))  # NA for consumer-only results
         columns = ["scenario", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS]
+        if "entry_month" in self.computed.summary:  # some scenario has a competition section
+            columns += COMPETITION_SUMMARY_COLUMNS
         return pd.DataFrame(frame)[columns]
 
     @cached_property
@@ -407,8 +466,9 @@ def evaluate(scenarios: ScenarioLike | Iterable[ScenarioLike]) -> Result:
     Examples
     --------
     >>> import tcpmf
-    >>> r = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> r.summary[["scenario", "clears_break_even", "tcpmf_month"]]  # doctest: +SKIP
+    >>> r = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")
+    >>> r.summary[["scenario", "clears_break_even", "tcpmf_month"]].columns.tolist()
+    ['scenario', 'clears_break_even', 'tcpmf_month']
     """
     if isinstance(scenarios, (Scenario, str, os.PathLike)):
         items: list[ScenarioLike] = [scenarios]

@@ -11,8 +11,9 @@ Examples
 --------
 >>> import tcpmf
 >>> from tcpmf.model.export import to_excel
->>> result = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
->>> to_excel(result, "writing_assistant.xlsx")  # doctest: +SKIP
+>>> result = tcpmf.evaluate("assumptions/products/writing_assistant.yaml")
+>>> to_excel(result, "writing_assistant.xlsx").name
+'writing_assistant.xlsx'
 """
 
 from __future__ import annotations
@@ -211,7 +212,10 @@ def to_csv(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], folder: s
 
 
 #: Columns that hold values of many units: shown as written, not in the format their name suggests.
-_MIXED: dict[str, dict[str, str | None]] = {"assumptions": {"value": None, "original_value": None}}
+_MIXED: dict[str, dict[str, str | None]] = {"assumptions": {"value": None, "original_value": "#,##0.00"}}  # CNY as written
+#: Columns of values of many units, formatted row by row by the input key path in another column.
+_BY_KEY: dict[str, dict[str, str]] = {"assumptions": {"value": "key"},
+                                      "inputs": {"value_p05": "input", "value_p50": "input", "value_p95": "input"}}
 
 
 def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: str | os.PathLike[str],
@@ -224,8 +228,8 @@ def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: s
 
     Examples
     --------
-    >>> to_excel(result, "out.xlsx"); pd.read_excel("out.xlsx", sheet_name=None).keys()  # doctest: +SKIP
-    dict_keys(['summary', 'monthly', 'assumptions', 'prices'])
+    >>> list(pd.read_excel(to_excel(result, "out.xlsx"), sheet_name=None))[:2]
+    ['summary', 'monthly']
     """
     from tcpmf.model.engine import Result
 
@@ -244,7 +248,8 @@ def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: s
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in named.items():
                 _plain(frame).to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
-                format_sheet(writer.sheets[name], [str(c) for c in frame.columns], formats=_MIXED.get(name))
+                format_sheet(writer.sheets[name], [str(c) for c in frame.columns], formats=_MIXED.get(name),
+                             by_key=_BY_KEY.get(name))
     except OSError as exc:
         raise TcpmfError(f"{display_path(path)}: cannot write the workbook ({exc.strerror})") from None
     return path

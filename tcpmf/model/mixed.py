@@ -19,8 +19,9 @@ from numpy.typing import NDArray
 from tcpmf.core.months import month_index
 from tcpmf.model.arrays import ScenarioArrays, from_scenarios, unique_names
 from tcpmf.model.deals import deal_columns, evaluate_deals
-from tcpmf.model.engine import MONTHLY_COLUMNS, SUMMARY_COLUMNS, Computed, evaluate_arrays
+from tcpmf.model.engine import MONTHLY_COLUMNS, SUMMARY_COLUMNS, evaluate_arrays
 from tcpmf.model.maas import evaluate_maas, maas_columns
+from tcpmf.model.summary import Computed
 from tcpmf.schema.scenario import Scenario
 
 __all__ = ["evaluate_mixed"]

@@ -37,10 +37,15 @@ class RoutePrices:
     self_host_share: float
 
 
-def self_host_throughput(host: SelfHost, input_tokens_per_call: float, output_tokens_per_call: float) -> tuple[float, float]:
+def self_host_throughput(
+    host: SelfHost, input_tokens_per_call: float, output_tokens_per_call: float,
+    output_tokens_per_s_per_user: float | None = None,
+) -> tuple[float, float]:
     """``(θ_in, θ_out)`` tokens/s per replica: given, or the roofline estimate of the architecture.
 
-    The roofline's context is ``context_tokens`` or ``input + output`` tokens per call.
+    The roofline's context is ``context_tokens`` or ``input + output`` tokens per call; a required
+    *output_tokens_per_s_per_user* caps its batch (:func:`tcpmf.catalog.roofline.max_batch_at_user_speed`).
+    Measured throughputs were measured at their own batch and are returned as given.
     """
     if host.input_tokens_per_s_per_replica is not None and host.output_tokens_per_s_per_replica is not None:
         return host.input_tokens_per_s_per_replica, host.output_tokens_per_s_per_replica
@@ -48,7 +53,9 @@ def self_host_throughput(host: SelfHost, input_tokens_per_call: float, output_to
 
     assert host.architecture is not None
     context = host.context_tokens or max(1, round(input_tokens_per_call + output_tokens_per_call))
-    t = estimate(host.architecture, host.gpu, host.precision, host.gpus_per_replica, context, host.batch)
+    t = estimate(host.architecture, host.gpu, host.precision, host.gpus_per_replica, context, host.batch,
+                 output_tokens_per_s_per_user=output_tokens_per_s_per_user,
+                 input_tokens_per_call=input_tokens_per_call, output_tokens_per_call=output_tokens_per_call)
     return float(t.input_tokens_per_s_per_replica), float(t.output_tokens_per_s_per_replica)
 
 
@@ -105,7 +112,8 @@ def route_prices_m0(s: Scenario) -> RoutePrices:
         host = m.self_host
         assert host is not None
         rent = host.usd_per_gpu_hour or gpu_rent(host.gpu, s.start_month).usd_per_gpu_hour
-        theta_in, theta_out = self_host_throughput(host, s.usage.input_tokens_per_call, s.usage.output_tokens_per_call)
+        theta_in, theta_out = self_host_throughput(host, s.usage.input_tokens_per_call, s.usage.output_tokens_per_call,
+                                                   s.usage.output_tokens_per_s_per_user)
         host_share = share
         if host.utilization is not None:
             c_in += share * float(self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_in, host.utilization))

@@ -105,11 +105,12 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
     """Cumulative cash by month (the J-curve) of every scenario in *result*.
 
     ``cash(t) = Σ_{s≤t} net(s)``; a dashed rule marks each scenario's operating break-even month
-    (first ``net ≥ 0``) and a solid one its payback month (first ``cash ≥ 0``).
+    (first ``net ≥ 0``), a solid one its payback month (first ``cash ≥ 0``) and a dotted one the
+    month an incumbent enters (a ``competition`` section, docs/model.md §6.2).
 
     Examples
     --------
-    >>> cash_curve(tcpmf.evaluate("assumptions/products/writing_assistant.yaml"))  # doctest: +SKIP
+    >>> chart = cash_curve(tcpmf.evaluate("assumptions/products/writing_assistant.yaml"))
     """
     a, c = result.arrays, result.computed
     keep = c.in_horizon
@@ -128,6 +129,15 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
         for row in np.flatnonzero(found if found is not None else np.ones(a.size, bool)):
             marks.append({"scenario": names[row], "month": int(month[row]), "event": label,
                           "text": f"{label} m{int(month[row])}", "label_px": label_px})
+    domain, dashes = ["break-even", "payback"], [[4, 3], [1, 0]]
+    if "entry_month" in c.summary:  # an incumbent enters (docs/model.md §6.2)
+        month, found = c.summary["entry_month"]
+        entered = np.asarray(found, bool) & (np.asarray(month, float) < a.horizon_months)
+        for row in np.flatnonzero(entered):
+            marks.append({"scenario": names[row], "month": int(month[row]), "event": "incumbent enters",
+                          "text": f"incumbent enters m{int(month[row])}", "label_px": 38})
+        if entered.any():
+            domain, dashes = [*domain, "incumbent enters"], [*dashes, [1, 3]]
     several = a.size > 1
     color = alt.Color("scenario:N", legend=alt.Legend(orient="bottom", title=None))
     line = alt.Chart().mark_line(strokeWidth=2.5, color="#1565c0").encode(
@@ -142,7 +152,7 @@ def cash_curve(result: Result, width: int = WIDTH, height: int = HEIGHT, title: 
     parts: list[tuple[Any, Data | None]] = [(zero, {"values": [{"y": 0.0}]}), (line, data)]
     if marks:
         events = {"values": marks}
-        dash = alt.StrokeDash("event:N", scale=alt.Scale(domain=["break-even", "payback"], range=[[4, 3], [1, 0]]),
+        dash = alt.StrokeDash("event:N", scale=alt.Scale(domain=domain, range=dashes),
                               legend=alt.Legend(orient="bottom", title=None) if several else None)
         rule = alt.Chart().mark_rule(color=NEUTRAL, strokeWidth=1.5).encode(
             x=alt.X("month:Q"), strokeDash=dash,
@@ -346,7 +356,7 @@ def on_model(scenario: Scenario, model: str | ModelChoice, name: str | None = No
         cached = model_price(model, scenario.start_month).usd_per_mtok_cached_in is not None
         keeps_cache = cached or scenario.model.cached_input_price_factor is not None
         values = {"model.route": "api", "model.name": model, "model.routes": None, "model.self_host": None,
-                  "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None}
+                  "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None, "model.capability": None}
         if not keeps_cache:
             values["model.cached_input_share"] = 0.0
     if name is not None:

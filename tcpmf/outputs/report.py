@@ -10,6 +10,10 @@ stay a few tens of kilobytes whether the run holds a thousand draws or ten milli
   never reaches 100 % did not get there within the horizon);
 - peak funding: the distribution of the deepest cumulative cash hole (P1–P99 as a curve).
 
+Below the charts: the inputs (:mod:`tcpmf.outputs.report_inputs`) and, when asked
+(``write_report(..., sensitivity=True)``, ``tcpmf report DIR --sensitivity``), the sensitivity
+section (:mod:`tcpmf.outputs.report_sensitivity`).
+
 The page is standalone: the Vega scripts are inlined (about 1 MB), so it needs no network.
 
 An incomplete run is refused unless asked for with ``partial=True``; a partial report says so in
@@ -17,8 +21,10 @@ its title, in the table's title and at the top of the page.
 
 Example
 -------
->>> rep, path = write_report("runs/stages")  # doctest: +SKIP
->>> rep.table  # doctest: +SKIP
+>>> from tcpmf.uncertainty.runner import run
+>>> rep, path = write_report(run("assumptions/portfolios/consumer_stages.yaml", 500, seed=1, out="runs/stages"))
+>>> path.name, rep.partial
+('report.html', False)
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import display_path
 from tcpmf.outputs.charts import NEUTRAL, POSITIVE, inline_values
 from tcpmf.outputs.report_inputs import inputs_section, probability_text
+from tcpmf.outputs.report_sensitivity import sensitivity_section
 from tcpmf.uncertainty.batch import SUMMARIZED_COLUMNS, summarize
+from tcpmf.uncertainty.run_sensitivity import RunSensitivity, run_sensitivity
 from tcpmf.uncertainty.runner import RunStatus, complete_or_partial, read_run, write_atomic
 
 __all__ = ["RunReport", "collect", "report_chart", "report_html", "write_report", "write_report_html"]
@@ -241,9 +249,10 @@ class _ScriptSafeJSON(json.JSONEncoder):
         return super().encode(o).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def report_html(rep: RunReport) -> str:
+def report_html(rep: RunReport, sensitivity: RunSensitivity | None = None) -> str:
     """A standalone page: the title, the table and the charts, with the Vega scripts inlined (from
-    ``vl-convert-python``), so that it opens offline and keeps working when a CDN moves on."""
+    ``vl-convert-python``), so that it opens offline and keeps working when a CDN moves on; then the
+    inputs, and the *sensitivity* results if given (:mod:`tcpmf.outputs.report_sensitivity`)."""
     page = report_chart(rep).to_html(inline=True, json_kwds={"cls": _ScriptSafeJSON})
     # The inlined scripts contain the strings "<head>" and "<body>" too: the page's own tags are
     # the last ones (the chart data after them cannot hold a "<", see _ScriptSafeJSON).
@@ -256,20 +265,26 @@ def report_html(rep: RunReport) -> str:
     if end < body:  # pragma: no cover - altair's page template always has it
         raise RuntimeError("unexpected HTML from altair: no </body> after <body>")
     return (page[:head] + title + page[head:body] + "\n" + _header(rep) + page[body:end]
-            + inputs_section(rep.out) + "\n" + page[end:])
+            + inputs_section(rep.out) + "\n" + (sensitivity_section(sensitivity) + "\n" if sensitivity else "")
+            + page[end:])
 
 
-def write_report(out: str | Path, *, partial: bool = False) -> tuple[RunReport, Path]:
-    """Collect the run in *out* and write ``out/report.html``; returns the report and the page's path."""
+def write_report(out: str | Path, *, partial: bool = False, sensitivity: bool = False,
+                 **sensitivity_options: Any) -> tuple[RunReport, Path]:
+    """Collect the run in *out* and write ``out/report.html``; returns the report and the page's path.
+
+    With *sensitivity*, the page also holds :func:`tcpmf.uncertainty.run_sensitivity.run_sensitivity`'s
+    results (*sensitivity_options* go to it: ``max_draws``, ``sobol_samples``, ``evaluate``)."""
     rep = collect(out, partial=partial)
-    return rep, write_report_html(rep, out)
+    sens = run_sensitivity(out, partial=partial, **sensitivity_options) if sensitivity else None
+    return rep, write_report_html(rep, out, sens)
 
 
-def write_report_html(rep: RunReport, out: str | Path) -> Path:
+def write_report_html(rep: RunReport, out: str | Path, sensitivity: RunSensitivity | None = None) -> Path:
     """Write *rep* as ``out/report.html``; returns its path (:class:`TcpmfError` naming it if it cannot)."""
     path = Path(out) / REPORT
     try:
-        write_atomic(path, report_html(rep).encode("utf-8"))
+        write_atomic(path, report_html(rep, sensitivity).encode("utf-8"))
     except OSError as exc:
         raise TcpmfError(f"cannot write {display_path(path)} ({exc.strerror})") from None
     return path

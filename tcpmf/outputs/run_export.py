@@ -22,7 +22,10 @@
 Example
 -------
 >>> from tcpmf.outputs.run_export import run_to_excel
->>> run_to_excel("runs/stages", "stages.xlsx")  # doctest: +SKIP
+>>> from tcpmf.uncertainty.runner import run
+>>> out = run("assumptions/portfolios/consumer_stages.yaml", 500, seed=1, out="runs/stages")
+>>> run_to_excel(out, "stages.xlsx").name  # doctest: +ELLIPSIS
+'stages.xlsx'
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from pydantic import (
 
 from tcpmf.catalog.prices import cny_per_usd, gpu_rent, model_price
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.core.months import MONTH_PATTERN, is_month
+from tcpmf.core.months import MONTH_PATTERN, is_month, month_index
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
@@ -40,9 +40,11 @@ from tcpmf.schema.tob import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relati
 __all__ = [
     "Ads",
     "Commerce",
+    "Competition",
     "Costs",
     "Finance",
     "Growth",
+    "Moat",
     "ModelChoice",
     "Monetization",
     "Plateau",
@@ -176,6 +178,16 @@ class ModelChoice(Section):
     usd_per_mtok_in: UsdPerUnit | None = Field(None, description="input price override, USD per 1M")
     usd_per_mtok_out: UsdPerUnit | None = Field(None, description="output price override, USD per 1M")
     self_host: SelfHost | None = None
+    capability: str | Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None,
+        description="capability floor instead of a model name: a tier of catalog/capability.yaml "
+        "(e.g. gpt-4-class) or a minimum score; the model is the cheapest meeting it each month",
+    )
+    price_path: Literal["projected", "hindsight"] | None = Field(
+        None,
+        description="projected: the start_month price falling by annual_cost_decline (default for a named "
+        "model); hindsight: the dated catalog inside the horizon, then annual_cost_decline (default for a floor)",
+    )
 
 
 class Usage(Section):
@@ -189,6 +201,11 @@ class Usage(Section):
     output_tokens_per_call: Tokens
     paid_usage_multiplier: Annotated[float, Field(ge=0, le=100)] = Field(
         1.0, description="a paying user's usage relative to a free user's"
+    )
+    output_tokens_per_s_per_user: Annotated[float, Field(gt=0, le=10000)] | None = Field(
+        None,
+        description="output tokens/s each user must be served at (a reply of output_tokens_per_call takes "
+        "output_tokens_per_call / this seconds); caps the batch of a self-hosted architecture; absent: no cap",
     )
 
 
@@ -316,6 +333,45 @@ class Growth(Section):
     )
 
 
+class Moat(Section):
+    """What the startup built before the incumbent entered, and how much of each effect it offsets
+    (docs/model.md §6.2): ``offset = Σ weight_i · (1 − 2^(−built_i / half_i))``, each component half
+    built at its ``half`` value.  Weights add up to at most 1 (a full moat offsets that share)."""
+
+    active_users_half: Users = Field(0.0, description="active users at entry (scale, social graph) at which this component is half built; 0 = unused")
+    active_users_weight: Share = Field(0.0, description="share of each effect a full scale moat offsets")
+    cumulative_users_half: Users = Field(0.0, description="users ever acquired before entry (data) at which this component is half built; 0 = unused")
+    cumulative_users_weight: Share = Field(0.0, description="share of each effect a full data moat offsets")
+    brand_spend_half_usd: Usd = Field(0.0, description="cumulative marketing spend before entry, USD, at which the brand component is half built; 0 = unused")
+    brand_spend_weight: Share = Field(0.0, description="share of each effect a full brand moat offsets")
+
+
+class Competition(Section):
+    """An incumbent enters and takes part of the market (docs/model.md §6.2).  Absent: the market stays
+    the product's for the whole horizon.
+
+    The incumbent enters ``entry_months_after_tcpmf`` months after the product's TC-PMF month (as
+    computed without competition; it never enters a product that does not reach TC-PMF), or at the
+    fixed ``entry_month``; its effects rise linearly to full over ``ramp_months``.  Each effect at
+    full strength is scaled by ``1 − moat offset``."""
+
+    entry_months_after_tcpmf: Annotated[float, Field(ge=0, le=600)] | None = Field(
+        None, description="months from the product's TC-PMF month to the incumbent's entry")
+    entry_month: Annotated[float, Field(ge=0, le=600)] | None = Field(
+        None, description="month (after start_month) of the incumbent's entry, whatever the product's TC-PMF month")
+    ramp_months: Annotated[float, Field(ge=0, le=600)] = Field(
+        0.0, description="months over which the effects rise linearly to full once the incumbent enters; 0 = at once")
+    organic_new_users_cut: Share = Field(0.0, description="share of organic new users the incumbent takes at full effect")
+    cac_increase: Annotated[float, Field(ge=0, le=100)] = Field(
+        0.0, description="rise of the cost per paid user at full effect: CAC × (1 + this)")
+    added_monthly_churn: Annotated[float, Field(ge=0, le=0.5)] = Field(
+        0.0, description="monthly churn hazard added to every cohort's retention at full effect (0.02 = 2% of users a month)")
+    subscription_revenue_cut: Share = Field(
+        0.0, description="share of subscription revenue per MAU lost at full effect (a price cut or a lower paid share)")
+    ad_rpm_cut: Share = Field(0.0, description="share of ad RPM lost at full effect")
+    moat: Moat = Moat()
+
+
 class Costs(Section):
     fixed_usd_per_month: Usd = 0.0
     other_variable_usd_per_mau: UsdPerUnit = 0.0
@@ -355,6 +411,7 @@ class Scenario(Section):
     growth: Growth = Growth()
     costs: Costs = Costs()
     finance: Finance = Finance()
+    competition: Competition | None = Field(None, description="an incumbent enters after TC-PMF; absent: the market stays the product's")
     deal: Deal | None = Field(None, description="ToB: a deal and its sales pipeline (segment tob)")
     labor: Labor | None = Field(None, description="ToB: the human work a deal's seats replace")
     maas: Maas | None = Field(None, description="ToB: a vendor selling tokens (segment tob)")
@@ -505,7 +562,7 @@ def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, 
         node["reference_price_usd_per_month"] = sub.price_usd_per_month
 
 
-def _unwrap_values(
+def _unwrap_values(  # noqa: C901  # one branch per form a value takes (number, currency, distribution, source), each refused by name
     tree: Any, path: str, file_of: Any, sources: dict[str, str], currency_paths: list[str],
     distributions: dict[str, Distribution] | None = None,
 ) -> Any:
@@ -627,6 +684,7 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
                 _set(plain, path, _cny_to_usd(amount, rate, file_of(path), path))
             if path in distributions:
                 distributions[path] = distributions[path].scaled(1.0 / rate)
+    _resolve_capability(plain, sources, file_of)
     try:
         scenario = Scenario.model_validate(plain)
     except ValidationError as exc:
@@ -639,6 +697,65 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
     scenario._provenance = dict(provenance)
     scenario._distributions = distributions
     return scenario
+
+
+def _input_share(usage: Any) -> float:
+    """Share of a call's tokens that are input (3/4 when the file does not say): the blend by which a
+    capability floor picks its cheapest model."""
+    if isinstance(usage, dict):
+        tin, tout = usage.get("input_tokens_per_call"), usage.get("output_tokens_per_call")
+        if isinstance(tin, (int, float)) and isinstance(tout, (int, float)) and tin >= 0 and tout >= 0 and tin + tout > 0:
+            return float(tin) / float(tin + tout)
+    return 0.75
+
+
+def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of: Any) -> None:
+    """A capability floor (``model.capability``) names the model: the cheapest catalog model meeting
+    it at ``start_month``; ``annual_cost_decline`` defaults to the floor's fitted decline and
+    ``price_path`` to ``hindsight`` (the cheapest model meeting the floor each month)."""
+    model = plain.get("model")
+    if not isinstance(model, dict) or model.get("capability") is None:
+        return
+    from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_floor
+    from tcpmf.catalog.decline import floor_decline
+
+    path = "model.capability"
+    value = model["capability"]
+
+    def fail(allowed: str) -> None:
+        raise AssumptionError(file_of(path), path, allowed, value)
+
+    if model.get("name") is not None:
+        fail("model.name or model.capability, not both (set model.capability: null to use a named model, "
+             f"or drop model.name {model['name']!r})")
+    if model.get("routes") is not None or model.get("route", "api") != "api" or model.get("usd_per_mtok_in") is not None:
+        fail("a floor on a single API model: no model.routes, route self_host or explicit token prices")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fail("a capability tier name (e.g. gpt-4-class) or a minimum score")
+    try:
+        floor = resolve_floor(value if isinstance(value, str) else float(value))
+    except KeyError as exc:
+        fail(exc.args[0])
+    month = plain.get("start_month")
+    if not isinstance(month, str) or not is_month(month):
+        raise AssumptionError(file_of("start_month"), "start_month", "a month YYYY-MM (needed to meet a capability floor)", month)
+    best = cheapest_meeting(floor, month, input_share=_input_share(plain.get("usage")))
+    if best is None:
+        later = [m for m in change_months() if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None]
+        hint = (f"; the first month one does is {later[0]}: set start_month to it or later" if later
+                else "; no catalog model meets it at any date")
+        fail(f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})")
+    assert best is not None
+    model["name"] = best.model
+    sources["model.name"] = f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
+    if model.get("annual_cost_decline") is None:
+        try:
+            model["annual_cost_decline"] = floor_decline(floor)
+        except ValueError as exc:
+            fail(f"{exc.args[0]}; or set model.annual_cost_decline")
+        sources["model.annual_cost_decline"] = f"fitted: log-linear fit to the cheapest model meeting {floor.label} (tcpmf.catalog.decline)"
+    if model.get("price_path") is None:
+        model["price_path"] = "hindsight"
 
 
 #: The smallest and largest uniform the sampler uses (``tcpmf.uncertainty.sampling.U_LOW, U_HIGH``).
@@ -694,8 +811,31 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
     check_tob_relations(s, fail)
     if s.segment == "toc" and s.category in TOB_CATEGORIES:
         fail("category", s.category, f"a consumer category with segment toc ({', '.join(TOC_CATEGORIES)})")
+    _check_model_routes(s, fail)
+    _check_token_prices(s, fail)
+    _check_host_section(s, fail, file_of, file)
+    r = s.retention
+    if isinstance(r, Plateau) and r.floor > r.r1:
+        fail("retention.floor", r.floor, f"a floor no higher than r1 ({r.r1})")
+    sub = s.revenue.subscription
+    if sub is not None and sub.price_elasticity > 0:
+        reference = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+        if reference <= 0:
+            fail(
+                "revenue.subscription.price_elasticity", sub.price_elasticity,
+                "0, or a positive reference price (reference_price_usd_per_month, default the price)",
+            )
+    _check_competition(s, fail)
+    g = s.growth
+    if g.paid_budget_usd_per_month > 0 and not g.cac_usd:
+        fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
+
+
+def _check_model_routes(s: Scenario, fail: Any) -> None:
+    """Routes and the self_host section agree: a self-hosted route has one, an API-only model none."""
     m = s.model
     _check_routes(s, fail)
+    _check_price_path(s, fail)
     hosts = m.route == "self_host" or any(r.route == "self_host" for r in m.routes or ())
     if hosts and m.self_host is None:
         for i, entry in enumerate(m.routes or ()):
@@ -706,6 +846,11 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
         fail("model.self_host", None, "a self_host section (gpu, throughput, utilization) when route is self_host")
     if not hosts and m.self_host is not None:
         fail("model.route", m.route, "self_host when a model.self_host section is given")
+
+
+def _check_token_prices(s: Scenario, fail: Any) -> None:
+    """Explicit token prices come in pairs and only on the API; a catalog model is priced at start_month."""
+    m = s.model
     if (m.usd_per_mtok_in is None) != (m.usd_per_mtok_out is None):
         fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "both usd_per_mtok_in and usd_per_mtok_out, or neither")
     if m.route == "self_host" and m.usd_per_mtok_in is not None:
@@ -731,6 +876,11 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
                     "0, or set model.cached_input_price_factor: the catalog has no cached-input price "
                     f"for {m.name} in force at start_month {s.start_month}",
                 )
+
+
+def _check_host_section(s: Scenario, fail: Any, file_of: Any, file: str) -> None:
+    """The self_host section: its GPU has a rent, one of utilization or peak_to_average, a serving set-up that fits."""
+    m = s.model
     if m.self_host is not None and m.self_host.usd_per_gpu_hour is None:
         try:
             gpu_rent(m.self_host.gpu, s.start_month)
@@ -751,20 +901,33 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
                      f"{file_of(f'model.self_host.{older}')} sets {older}: {keys[older]:g}, "
                      f"so also set {older}: null here")
         _check_self_host(m.self_host, s.usage, fail)
-    r = s.retention
-    if isinstance(r, Plateau) and r.floor > r.r1:
-        fail("retention.floor", r.floor, f"a floor no higher than r1 ({r.r1})")
-    sub = s.revenue.subscription
-    if sub is not None and sub.price_elasticity > 0:
-        reference = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
-        if reference <= 0:
-            fail(
-                "revenue.subscription.price_elasticity", sub.price_elasticity,
-                "0, or a positive reference price (reference_price_usd_per_month, default the price)",
-            )
-    g = s.growth
-    if g.paid_budget_usd_per_month > 0 and not g.cac_usd:
-        fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
+
+
+def _check_competition(s: Scenario, fail: Any) -> None:
+    c = s.competition
+    if c is None:
+        return
+    if s.kind != "consumer":
+        fail("competition", "a section", "no competition section on a deal or maas scenario (the per-user engine models it)")
+    if (c.entry_months_after_tcpmf is None) == (c.entry_month is None):
+        fail("competition.entry_months_after_tcpmf", c.entry_months_after_tcpmf,
+             "exactly one of entry_months_after_tcpmf and entry_month")
+    m = c.moat
+    total = m.active_users_weight + m.cumulative_users_weight + m.brand_spend_weight
+    if total > 1.0 + 1e-9:
+        fail("competition.moat", total, "weights (active_users_weight + cumulative_users_weight + brand_spend_weight) adding up to at most 1")
+
+
+def _check_price_path(s: Scenario, fail: Any) -> None:
+    """``price_path: hindsight`` follows one catalog API model, in a consumer scenario."""
+    m = s.model
+    if m.price_path != "hindsight":
+        return
+    if m.routes is not None or m.route != "api" or m.usd_per_mtok_in is not None:
+        fail("model.price_path", m.price_path,
+             "projected with model.routes, a self_host route or explicit token prices (hindsight follows one catalog model)")
+    if s.segment != "toc":
+        fail("model.price_path", m.price_path, "projected for a ToB scenario (its deals and MaaS price by annual_cost_decline)")
 
 
 def _check_routes(s: Scenario, fail: Any) -> None:
@@ -832,6 +995,15 @@ def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
                 fail("model.self_host.gpus_per_replica", h.gpus_per_replica,
                      f"enough GPUs to hold {h.architecture}'s weights and one sequence of {context} tokens "
                      f"in {h.precision} (the largest batch that fits is 0): {exc}")
+            speed = usage.output_tokens_per_s_per_user
+            if speed is not None:
+                try:
+                    estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch,
+                             output_tokens_per_s_per_user=speed, input_tokens_per_call=usage.input_tokens_per_call,
+                             output_tokens_per_call=usage.output_tokens_per_call)
+                except TcpmfError as exc:
+                    fail("usage.output_tokens_per_s_per_user", speed,
+                         f"a speed the self-host set-up reaches for one request alone: {exc}")
 
 
 def looks_like_portfolio(data: Mapping[str, Any]) -> bool:
@@ -850,8 +1022,9 @@ def load(path: str | Path) -> Scenario:
     Examples
     --------
     >>> import tcpmf
-    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
-    >>> s.override({"revenue.subscription.price_usd_per_month": 15}).usage.sessions_per_day  # doctest: +SKIP
+    >>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+    >>> s.override({"usage.sessions_per_day": 3}).usage.sessions_per_day
+    3.0
     """
     raw, provenance = read_tree(path)
     if looks_like_portfolio(raw):

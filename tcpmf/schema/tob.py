@@ -170,7 +170,7 @@ def _shown(section: BaseModel | None) -> Any:
     return None if section is None else section.model_dump(exclude_none=True, exclude_defaults=True)
 
 
-def check_tob_relations(s: Scenario, fail: Fail) -> None:
+def check_tob_relations(s: Scenario, fail: Fail) -> None:  # noqa: C901  # a flat list of independent rules, each one if
     """Checks across keys of the ToB sections; *fail(path, value, allowed)* raises."""
     tob = s.deal is not None or s.maas is not None
     if tob and s.segment != "tob":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,15 +27,10 @@ from tcpmf.core.errors import AssumptionError, TcpmfError
 from tcpmf.formulas.cost import api_usd_per_mtok
 from tcpmf.formulas.retention import CURVES, retention_matrix
 from tcpmf.model.arrays import from_scenarios, retention_shape
-from tcpmf.model.engine import (
-    SUMMARY_COLUMNS,
-    TOB_SUMMARY_COLUMNS,
-    NotFinite,
-    evaluate,
-    evaluate_summary,
-)
+from tcpmf.model.engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_summary
+from tcpmf.model.summary import NotFinite
 from tcpmf.schema.scenario import Scenario
-from tcpmf.uncertainty.portfolio import SAMPLING_NAMES, Portfolio, Product, as_portfolio
+from tcpmf.uncertainty.portfolio import SAMPLING_NAMES, Analysable, Portfolio, Product, as_portfolio
 from tcpmf.uncertainty.sampling import draw_inputs
 
 __all__ = [
@@ -86,6 +80,18 @@ DIRECT_COLUMNS: dict[str, str] = {
     "costs.other_variable_usd_per_mau": "other_variable_usd_per_mau",
     "target_margin": "target_margin",
     "finance.discount_rate_annual": "discount_rate_annual",
+    # an incumbent's entry (docs/model.md §6.2); only where the scenario has a competition section
+    "competition.entry_months_after_tcpmf": "entry_months_after_tcpmf",
+    "competition.entry_month": "entry_month",
+    "competition.ramp_months": "entry_ramp_months",
+    "competition.organic_new_users_cut": "organic_new_users_cut",
+    "competition.cac_increase": "cac_increase",
+    "competition.added_monthly_churn": "added_monthly_churn",
+    "competition.subscription_revenue_cut": "subscription_revenue_cut",
+    "competition.ad_rpm_cut": "ad_rpm_cut",
+    "competition.moat.active_users_half": "moat_active_users_half",
+    "competition.moat.cumulative_users_half": "moat_cumulative_users_half",
+    "competition.moat.brand_spend_half_usd": "moat_brand_spend_half_usd",
 }
 TOKEN_KEYS = ("usage.input_tokens_per_call", "usage.output_tokens_per_call")  # self-host throughput uses them
 RETENTION_KEYS = {f"retention.{p}": p for p in ("r1", "beta", "floor", "tau", "alpha")}
@@ -107,6 +113,8 @@ def fast_keys(s: Scenario) -> set[str]:
             continue  # no such stream: a value for it must create it through validation
         if key in TOKEN_KEYS and not _api_only(s):
             continue
+        if key.startswith("competition.") and (s.competition is None or getattr(s.competition, key.split(".")[1], 0.0) is None):
+            continue  # no section (a value must create it through validation), or the other way to enter
         keys.add(key)
     shape = retention_shape(s.retention)
     family = {"power_law": ("r1", "beta"), "plateau": ("r1", "floor", "tau"), "sbg": ("alpha", "beta")}.get(s.retention.curve, ())
@@ -395,7 +403,7 @@ def iter_chunks(portfolio: Portfolio, samples: int, chunk_size: int) -> Iterator
 
 
 def monte_carlo(
-    scenario_or_portfolio: Portfolio | Product | Scenario | str | Path,
+    subject: Analysable,
     n: int,
     seed: int = 0,
     *,
@@ -407,8 +415,9 @@ def monte_carlo(
 
     Parameters
     ----------
-    scenario_or_portfolio
-        A :class:`Portfolio`, a scenario whose file holds distributions, or a path to either.
+    subject
+        What to analyse (:data:`~tcpmf.uncertainty.portfolio.Analysable`): a :class:`Portfolio`,
+        a product, a scenario whose file holds distributions, or a path to either kind of file.
     n
         Draws per product.
     seed
@@ -434,7 +443,7 @@ def monte_carlo(
     check_counts(n, seed, chunk_size, "n")
     if sampling is not None and sampling not in SAMPLING_NAMES:
         raise TcpmfError(f"sampling must be one of {', '.join(SAMPLING_NAMES)} (got {sampling!r})")
-    portfolio = as_portfolio(scenario_or_portfolio, correlations, sampling or "lhs")
+    portfolio = as_portfolio(subject, correlations, sampling or "lhs")
     if sampling is not None and SAMPLING_NAMES[sampling] != portfolio.sampling:
         portfolio = replace(portfolio, sampling=SAMPLING_NAMES[sampling])
     frames = [product_chunk(portfolio, p, c, n, seed, chunk_size) for p, c in iter_chunks(portfolio, n, chunk_size)]

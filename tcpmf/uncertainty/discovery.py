@@ -37,11 +37,14 @@ on the GPL ``platypus-opt``; tcpmf is BSD-3, so PRIM is implemented here with nu
 Examples
 --------
 >>> import tcpmf
->>> draws = tcpmf.monte_carlo("assumptions/portfolios/consumer_stages.yaml", n=10_000, seed=1)  # doctest: +SKIP
->>> found = tcpmf.discover(draws, outcome="clears_break_even")  # doctest: +SKIP
->>> found.boxes        # per product: coverage, density, mass, res_dim of the chosen box  # doctest: +SKIP
->>> found.limits       # per product and input: the box's range or kept options  # doctest: +SKIP
->>> found.trajectory   # per product and peeling step  # doctest: +SKIP
+>>> draws = tcpmf.monte_carlo("assumptions/portfolios/consumer_stages.yaml", n=2_000, seed=1)
+>>> found = tcpmf.discover(draws, outcome="clears_break_even")
+>>> found.boxes.columns[:5].tolist()  # per product: coverage, density, mass, res_dim of the chosen box
+['product', 'step', 'pasted', 'coverage', 'density']
+>>> found.limits.columns[:4].tolist()  # per product and input: the box's range or kept options
+['product', 'key', 'kind', 'low']
+>>> found.trajectory.columns[:3].tolist()  # per product and peeling step
+['product', 'step', 'coverage']
 """
 
 from __future__ import annotations
@@ -409,34 +412,18 @@ def discover(
 
     Examples
     --------
-    >>> found = tcpmf.discover(draws, outcome=draws["payback_month"].fillna(99) < 24)  # doctest: +SKIP
-    >>> found.limits[found.limits.restricted]  # doctest: +SKIP
+    >>> found = tcpmf.discover(draws, outcome=draws["payback_month"].fillna(99) < 24)
+    >>> restricted = found.limits[found.limits.restricted]  # the inputs the boxes narrow
+    >>> found.outcome  # a condition rather than a column of the results
+    'condition'
     """
     if not isinstance(results, pd.DataFrame):
         raise TypeError(f"discover takes a pandas DataFrame of results, not {type(results).__name__}")
     if len(results) == 0:
         raise AssumptionError("<argument>", "results", "at least one draw", "no rows")
-    for name, value, ok, allowed in (
-        ("alpha", alpha, isinstance(alpha, (int, float)) and 0 < alpha < 0.5, "a share between 0 and 0.5"),
-        ("min_mass", min_mass, isinstance(min_mass, (int, float)) and 0 < min_mass <= 1, "a share in (0, 1]"),
-        ("threshold", threshold, threshold is None or (isinstance(threshold, (int, float)) and 0 < threshold <= 1),
-         "a density in (0, 1], or None for the knee of the trajectory"),
-    ):
-        if isinstance(value, bool) or not ok:
-            raise AssumptionError("<argument>", name, allowed, value)
+    _check_settings(alpha, min_mass, threshold)
     name, y = _outcome(results, outcome)
-    column = outcome if isinstance(outcome, str) else None  # the outcome's own column is no input
-    if inputs is None:
-        keys = [str(c) for c in results.columns if c not in NOT_INPUTS and c != column]
-    else:
-        if isinstance(inputs, str):
-            inputs = [inputs]
-        keys = [str(k) for k in inputs]
-        for key in keys:
-            if key not in results.columns:
-                raise AssumptionError("<argument>", "inputs", f"columns of the results, e.g. {', '.join(map(str, results.columns[:6]))}", key)
-            if key == column:
-                raise AssumptionError("<argument>", "inputs", "columns other than the outcome", key)
+    keys = _input_keys(results, inputs, outcome if isinstance(outcome, str) else None)
     if "product" in results.columns:
         groups = [(str(p), np.flatnonzero((results["product"] == p).to_numpy(bool)))
                   for p in pd.unique(results["product"].dropna())]
@@ -447,23 +434,12 @@ def discover(
     steps: dict[str, list[_Box]] = {}
     for product, rows in groups:
         d = _product_data(product, results.iloc[rows], y[rows], keys)
-        data[product] = d
-        box = _full_box(d)
-        inside = np.ones(len(rows), bool)
-        path = [box]
-        trajectory = [d.stats(inside, box)]
         if not d.y.any():
             warnings.warn(f"{product}: {name} is never true; no box to find", UserWarning, stacklevel=2)
-        while d.y.any():
-            peeled = _peel(d, box, inside, alpha, min_mass)
-            if peeled is None:
-                break
-            box, inside = peeled
-            path.append(box)
-            trajectory.append(d.stats(inside, box))
+        path, trajectory = _peeling(d, alpha, min_mass)
         chosen = _choose(trajectory, threshold, product) if d.y.any() else 0
         final, pasted = _paste(d, path[chosen], alpha) if paste and d.y.any() else (path[chosen], False)
-        steps[product] = path
+        data[product], steps[product] = d, path
         for i, t in enumerate(trajectory):
             trajectories.append({"product": product, "step": i, **t, "chosen": i == chosen})
         boxes.append({"product": product, "step": chosen, "pasted": pasted, **d.stats(d.inside(final), final),
@@ -477,6 +453,45 @@ def discover(
         _data=data,
         _steps=steps,
     )
+
+
+def _check_settings(alpha: float, min_mass: float, threshold: float | None) -> None:
+    for name, value, ok, allowed in (
+        ("alpha", alpha, isinstance(alpha, (int, float)) and 0 < alpha < 0.5, "a share between 0 and 0.5"),
+        ("min_mass", min_mass, isinstance(min_mass, (int, float)) and 0 < min_mass <= 1, "a share in (0, 1]"),
+        ("threshold", threshold, threshold is None or (isinstance(threshold, (int, float)) and 0 < threshold <= 1),
+         "a density in (0, 1], or None for the knee of the trajectory"),
+    ):
+        if isinstance(value, bool) or not ok:
+            raise AssumptionError("<argument>", name, allowed, value)
+
+
+def _input_keys(results: pd.DataFrame, inputs: Sequence[str] | None, column: str | None) -> list[str]:
+    """The columns a box may restrict: *inputs*, checked, or every column but the outcomes."""
+    if inputs is None:
+        return [str(c) for c in results.columns if c not in NOT_INPUTS and c != column]
+    keys = [inputs] if isinstance(inputs, str) else [str(k) for k in inputs]
+    for key in keys:
+        if key not in results.columns:
+            raise AssumptionError("<argument>", "inputs", f"columns of the results, e.g. {', '.join(map(str, results.columns[:6]))}", key)
+        if key == column:
+            raise AssumptionError("<argument>", "inputs", "columns other than the outcome", key)
+    return keys
+
+
+def _peeling(d: _Data, alpha: float, min_mass: float) -> tuple[list[_Box], list[dict[str, Any]]]:
+    """The peeling trajectory of one product: its boxes from the whole data down, and their statistics."""
+    box = _full_box(d)
+    inside = np.ones(len(d.y), bool)
+    path, trajectory = [box], [d.stats(inside, box)]
+    while d.y.any():
+        peeled = _peel(d, box, inside, alpha, min_mass)
+        if peeled is None:
+            break
+        box, inside = peeled
+        path.append(box)
+        trajectory.append(d.stats(inside, box))
+    return path, trajectory
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

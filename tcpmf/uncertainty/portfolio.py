@@ -41,7 +41,7 @@ from tcpmf.core.yamlio import deep_merge, display_path, key_provenance, read_tre
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
 from tcpmf.schema.scenario import Scenario, load, looks_like_portfolio, validate_tree
 
-__all__ = ["Portfolio", "Product", "as_portfolio", "load_portfolio"]
+__all__ = ["Analysable", "Portfolio", "Product", "as_portfolio", "load_portfolio"]
 
 Sampling = Literal["lhs", "mc"]
 SAMPLING_NAMES: dict[str, Sampling] = {"lhs": "lhs", "latin_hypercube": "lhs", "mc": "mc", "monte_carlo": "mc"}
@@ -263,7 +263,7 @@ def check_correlations(uncertainties: Mapping[str, Distribution], correlations: 
         )
 
 
-def load_portfolio(path: str | Path) -> Portfolio:
+def load_portfolio(path: str | Path) -> Portfolio:  # noqa: C901  # each malformed part of the file refused by name, in file order
     """Load, validate and check a portfolio file."""
     path = Path(path)
     name = display_path(path)
@@ -323,8 +323,15 @@ def load_portfolio(path: str | Path) -> Portfolio:
                      file=name, description=str(data.get("description", "")))
 
 
+#: What the analyses take (``subject`` of :func:`~tcpmf.sweep`, :func:`~tcpmf.tornado`,
+#: :func:`~tcpmf.sobol`, :func:`~tcpmf.monte_carlo` and :func:`~tcpmf.uncertainty.runner.run`):
+#: a validated scenario (its file may hold distributions), one product of a portfolio, a whole
+#: portfolio, or the path to a scenario or portfolio file.
+Analysable = Scenario | Product | Portfolio | str | Path
+
+
 def as_portfolio(
-    obj: Portfolio | Product | Scenario | str | Path,
+    obj: Analysable,
     correlations: Sequence[tuple[str, str, float]] = (),
     sampling: str = "lhs",
 ) -> Portfolio:

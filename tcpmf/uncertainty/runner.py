@@ -20,8 +20,9 @@ worker are in flight, so memory grows with the chunk size, never with the number
 
 Example
 -------
->>> out = run("assumptions/portfolios/consumer_stages.yaml", 10_000, seed=1, out="runs/stages")  # doctest: +SKIP
->>> run_summary(out)  # doctest: +SKIP
+>>> out = run("assumptions/portfolios/consumer_stages.yaml", 1_000, seed=1, out="runs/stages")
+>>> run_summary(out).columns[:2].tolist()
+['product', 'draws']
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ from tcpmf.core.errors import TcpmfError
 from tcpmf.core.extras import import_optional
 from tcpmf.core.version import package_version
 from tcpmf.core.yamlio import assumptions_dir, display_path
-from tcpmf.schema.scenario import Scenario
 from tcpmf.uncertainty.batch import (
     DEFAULT_CHUNK_SIZE,
     OUTCOME_COLUMNS,
@@ -63,7 +63,7 @@ from tcpmf.uncertainty.batch import (
     product_chunk,
     summarize,
 )
-from tcpmf.uncertainty.portfolio import Portfolio, Product, as_portfolio
+from tcpmf.uncertainty.portfolio import Analysable, Portfolio, Product, as_portfolio
 
 if sys.platform != "win32":
     import fcntl
@@ -418,41 +418,55 @@ def _fingerprint() -> tuple[str, str, str, str]:
     return _version(), code_hash(), catalog_hash(), json.dumps(library_versions(), sort_keys=True)
 
 
+def _dask_client(stack: ExitStack, workers: int | None, scheduler: str | None) -> Any:
+    """A client of a local cluster of *workers* processes (bound to 127.0.0.1), or of *scheduler*,
+    with at least one worker; closed with *stack*."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        cluster = stack.enter_context(LocalCluster(
+            n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+        ))
+        client = stack.enter_context(Client(cluster))
+    else:
+        try:
+            client = stack.enter_context(Client(scheduler, timeout=DASK_TIMEOUT_S))
+        except (OSError, TimeoutError) as exc:
+            raise TcpmfError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
+    try:
+        client.wait_for_workers(1, timeout=DASK_TIMEOUT_S)
+    except TimeoutError:
+        where = f"the dask scheduler at {scheduler}" if scheduler else "the local dask cluster"
+        raise TcpmfError(f"{where} has no workers (waited {DASK_TIMEOUT_S} s)") from None
+    return client
+
+
+def _check_same_workers(client: Any) -> None:
+    """Refuse workers that would compute with another tcpmf, catalog or numerical libraries."""
+    mine = _fingerprint()
+    others = {addr: fp for addr, fp in client.run(_fingerprint).items() if tuple(fp) != mine}
+    if others:
+        addr, theirs = next(iter(others.items()))
+        what = [label for label, a, b in zip(("tcpmf version", "tcpmf code", "price catalog", "numerical libraries"),
+                                             theirs, mine) if a != b]
+        raise TcpmfError(
+            f"{len(others)} dask worker(s) compute with another {', '.join(what)} (e.g. {addr}: tcpmf {theirs[0]}, "
+            f"libraries {theirs[3]}; here: tcpmf {mine[0]}, libraries {mine[3]}); install the same tcpmf and "
+            "libraries on every worker"
+        )
+
+
 def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int], workers: int | None,
           scheduler: str | None) -> Iterator[Done]:
     from concurrent.futures import CancelledError
 
     import_optional("distributed", "the dask executor")
-    from distributed import Client, KilledWorker, LocalCluster, as_completed
+    from distributed import KilledWorker, as_completed
     from distributed.comm import CommClosedError
 
     with ExitStack() as stack:
-        if scheduler is None:
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            ))
-            client = stack.enter_context(Client(cluster))
-        else:
-            try:
-                client = stack.enter_context(Client(scheduler, timeout=DASK_TIMEOUT_S))
-            except (OSError, TimeoutError) as exc:
-                raise TcpmfError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
-        try:
-            client.wait_for_workers(1, timeout=DASK_TIMEOUT_S)
-        except TimeoutError:
-            where = f"the dask scheduler at {scheduler}" if scheduler else "the local dask cluster"
-            raise TcpmfError(f"{where} has no workers (waited {DASK_TIMEOUT_S} s)") from None
-        mine = _fingerprint()
-        others = {addr: fp for addr, fp in client.run(_fingerprint).items() if tuple(fp) != mine}
-        if others:
-            addr, theirs = next(iter(others.items()))
-            what = [label for label, a, b in zip(("tcpmf version", "tcpmf code", "price catalog", "numerical libraries"),
-                                                 theirs, mine) if a != b]
-            raise TcpmfError(
-                f"{len(others)} dask worker(s) compute with another {', '.join(what)} (e.g. {addr}: tcpmf {theirs[0]}, "
-                f"libraries {theirs[3]}; here: tcpmf {mine[0]}, libraries {mine[3]}); install the same tcpmf and "
-                "libraries on every worker"
-            )
+        client = _dask_client(stack, workers, scheduler)
+        _check_same_workers(client)
         window = 2 * max(1, sum(client.nthreads().values()))
         shared = client.scatter(portfolio)  # sent once; tasks refer to it by key
         tasks = iter(todo)
@@ -507,7 +521,7 @@ def _check_arguments(samples: Any, seed: Any, chunk_size: Any, executor: str, sc
 
 
 def run(
-    portfolio: Portfolio | Product | Scenario | str | Path,
+    subject: Analysable,
     samples: int,
     seed: int,
     out: str | Path,
@@ -518,12 +532,13 @@ def run(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> Path:
-    """Run *samples* draws of every product of *portfolio* into the Parquet dataset *out*.
+    """Run *samples* draws of every product of *subject* into the Parquet dataset *out*.
 
     Parameters
     ----------
-    portfolio
-        A :class:`Portfolio`, or a portfolio / scenario file.
+    subject
+        What to analyse (:data:`~tcpmf.uncertainty.portfolio.Analysable`): a :class:`Portfolio`,
+        a product, a scenario whose file holds distributions, or a path to either kind of file.
     samples
         Draws per product.
     seed
@@ -551,7 +566,7 @@ def run(
     """
     _check_arguments(samples, seed, chunk_size, executor, scheduler, workers)
     samples, seed, chunk_size = int(samples), int(seed), int(chunk_size)  # numpy integers are not JSON
-    portfolio = as_portfolio(portfolio)
+    portfolio = as_portfolio(subject)
     out = Path(out)
     manifest = build_manifest(portfolio, samples, seed, chunk_size)
     fresh = not out.exists()

@@ -22,11 +22,13 @@ CAC, ...) stays ``<NA>`` in a tornado and is an error in Sobol analysis, never a
 Examples
 --------
 >>> import tcpmf
->>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")  # doctest: +SKIP
->>> tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "model.name": ["gpt-4o", "gpt-4.1-mini"]})  # doctest: +SKIP
->>> tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05)})  # doctest: +SKIP
->>> p = tcpmf.load_portfolio("assumptions/portfolios/consumer_stages.yaml").products[0]  # doctest: +SKIP
->>> tcpmf.sobol(p, outcome="peak_funding_usd", n=1024, seed=0)  # doctest: +SKIP
+>>> s = tcpmf.load("assumptions/products/writing_assistant.yaml")
+>>> len(tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "model.name": ["gpt-4o", "gpt-4.1-mini"]}))
+6
+>>> tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05)})["key"].tolist()
+['revenue.subscription.paid_share']
+>>> p = tcpmf.load_portfolio("assumptions/portfolios/consumer_stages.yaml").products[0]
+>>> indices = tcpmf.sobol(p, outcome="peak_funding_usd", n=64, seed=0)  # doctest: +ELLIPSIS
 """
 
 from __future__ import annotations
@@ -47,14 +49,12 @@ from tcpmf.core.extras import import_optional
 from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
 from tcpmf.schema.scenario import Scenario
 from tcpmf.uncertainty.batch import DEFAULT_CHUNK_SIZE, OUTCOME_COLUMNS, evaluate_inputs
-from tcpmf.uncertainty.portfolio import Portfolio, Product, as_portfolio
+from tcpmf.uncertainty.portfolio import Analysable, Portfolio, Product, as_portfolio
 
 __all__ = ["MONTH_OUTCOMES", "outcome_values", "sobol", "sweep", "tornado"]
 
 #: Outcome columns that are months; ``<NA>`` means "not within the horizon" (censored).
 MONTH_OUTCOMES = ("cac_payback_month", "breakeven_month", "payback_month", "payback_month_m0_prices", "tcpmf_month")
-
-Analysable = Scenario | Product | Portfolio | str | Path
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def _evaluate(s: Scenario, inputs: pd.DataFrame, origin: str) -> pd.DataFrame:
         raise
 
 
-def _single(obj: Scenario | Product | str | Path, verb: str) -> Scenario:
+def _single(obj: Analysable, verb: str) -> Scenario:
     cases = _cases(obj)
     if len(cases) != 1:
         raise TcpmfError(f"{verb} takes one scenario; this portfolio has {len(cases)} products (pass one of portfolio.products)")
@@ -144,13 +144,14 @@ def _single(obj: Scenario | Product | str | Path, verb: str) -> Scenario:
 # --- sweep -----------------------------------------------------------------------------------
 
 
-def sweep(scenario: Scenario | Product | str | Path, grid: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+def sweep(subject: Analysable, grid: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     r"""Evaluate every combination of the given values: a full factorial grid.
 
     Parameters
     ----------
-    scenario
-        A scenario, a product, or a path to a scenario file.
+    subject
+        What to analyse (:data:`~tcpmf.uncertainty.portfolio.Analysable`): a scenario, a product,
+        or a path to a scenario file; a portfolio of one product.
     grid
         Dotted key → list of values, e.g. ``{"usage.sessions_per_day": [1, 2, 4]}``.  Values may
         be numbers or names (``{"model.name": ["gpt-4o", "gpt-4o-mini"]}``).
@@ -164,9 +165,11 @@ def sweep(scenario: Scenario | Product | str | Path, grid: Mapping[str, Sequence
 
     Examples
     --------
-    >>> tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "costs.fixed_usd_per_month": [1e5, 3e5]})  # doctest: +SKIP
+    >>> grid = tcpmf.sweep(s, {"usage.sessions_per_day": [1, 2, 4], "costs.fixed_usd_per_month": [1e5, 3e5]})
+    >>> grid[["usage.sessions_per_day", "costs.fixed_usd_per_month"]].head(2).to_numpy().tolist()
+    [[1.0, 100000.0], [1.0, 300000.0]]
     """
-    s = _single(scenario, "sweep")
+    s = _single(subject, "sweep")
     if not isinstance(grid, Mapping) or not grid:
         raise AssumptionError("<grid>", "", "a mapping of dotted keys to lists of values", grid)
     levels = []
@@ -223,7 +226,7 @@ def _given_values(ranges: Mapping[str, Any]) -> dict[str, list[Any]]:
 
 
 def tornado(
-    scenario: Analysable,
+    subject: Analysable,
     ranges: Mapping[str, tuple[Any, Any]] | None = None,
     outcome: str = "peak_funding_usd",
 ) -> pd.DataFrame:
@@ -231,9 +234,10 @@ def tornado(
 
     Parameters
     ----------
-    scenario
-        A scenario, a product, a portfolio, or a path to a scenario or portfolio file.  A
-        portfolio gives one block of rows per product.
+    subject
+        What to analyse (:data:`~tcpmf.uncertainty.portfolio.Analysable`): a scenario, a product,
+        a portfolio, or a path to a scenario or portfolio file.  A portfolio gives one block of
+        rows per product.
     ranges
         Dotted key → ``(low, high)``.  Default: each uncertain input's P10 and P90
         (``dist.ppf(0.1)``, ``dist.ppf(0.9)``).  For a choice among names (``model.name``) every
@@ -255,13 +259,15 @@ def tornado(
 
     Examples
     --------
-    >>> tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05),
-    ...                   "costs.fixed_usd_per_month": (2e5, 4e5)}, outcome="payback_month")  # doctest: +SKIP
+    >>> bars = tcpmf.tornado(s, {"revenue.subscription.paid_share": (0.02, 0.05),
+    ...                          "costs.fixed_usd_per_month": (2e5, 4e5)}, outcome="payback_month")
+    >>> sorted(bars["key"])
+    ['costs.fixed_usd_per_month', 'revenue.subscription.paid_share']
     """
     _check_outcome(outcome)
     given = None if ranges is None else _given_values(ranges)
     frames = []
-    for case in _cases(scenario):
+    for case in _cases(subject):
         s = case.scenario
         spans = _default_values(case) if given is None else given
         base_inputs = pd.DataFrame(index=pd.RangeIndex(1))
@@ -310,21 +316,21 @@ S2_COLUMNS = ("product", "outcome", "key_a", "key_b", "S2", "S2_conf")
 
 
 @overload
-def sobol(scenario_or_product: Analysable, outcome: str = ..., n: int = ..., seed: int = ...,
+def sobol(subject: Analysable, outcome: str = ..., n: int = ..., seed: int = ...,
           second_order: Literal[False] = ..., *, uncertain: Mapping[str, Any] | None = ...,
           num_resamples: int = ..., conf_level: float = ...) -> pd.DataFrame: ...
 @overload
-def sobol(scenario_or_product: Analysable, outcome: str = ..., n: int = ..., seed: int = ..., *,
+def sobol(subject: Analysable, outcome: str = ..., n: int = ..., seed: int = ..., *,
           second_order: Literal[True], uncertain: Mapping[str, Any] | None = ...,
           num_resamples: int = ..., conf_level: float = ...) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 @overload
-def sobol(scenario_or_product: Analysable, outcome: str = ..., n: int = ..., seed: int = ...,
+def sobol(subject: Analysable, outcome: str = ..., n: int = ..., seed: int = ...,
           second_order: bool = ..., *, uncertain: Mapping[str, Any] | None = ...,
           num_resamples: int = ..., conf_level: float = ...) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
 def sobol(
-    scenario_or_product: Analysable,
+    subject: Analysable,
     outcome: str = "peak_funding_usd",
     n: int = 1024,
     seed: int = 0,
@@ -352,8 +358,8 @@ def sobol(
 
     Parameters
     ----------
-    scenario_or_product
-        A scenario with distributions in its file, a product, a portfolio (one block of rows per
+    subject
+        What to analyse (:data:`~tcpmf.uncertainty.portfolio.Analysable`): a scenario with distributions in its file, a product, a portfolio (one block of rows per
         product), or a path to either kind of file.
     outcome
         Any column of :data:`tcpmf.uncertainty.batch.OUTCOME_COLUMNS`; ``clears_break_even`` counts as 0/1, a
@@ -382,7 +388,9 @@ def sobol(
 
     Examples
     --------
-    >>> tcpmf.sobol("assumptions/portfolios/consumer_stages.yaml", outcome="clears_break_even", n=512)  # doctest: +SKIP
+    >>> indices = tcpmf.sobol(product, outcome="clears_break_even", n=64)
+    >>> {"S1", "ST"} <= set(indices.columns)
+    True
     """
     import_optional("SALib", "tcpmf.sobol")
     from SALib.analyze import sobol as sobol_analyze
@@ -397,7 +405,7 @@ def sobol(
             raise AssumptionError("<uncertain>", f"{key}.currency", "USD here (put a CNY distribution in the scenario or "
                                   "portfolio file, where it converts at the start month's rate)", dist.currency)
     firsts, seconds = [], []
-    for case in _cases(scenario_or_product):
+    for case in _cases(subject):
         dists = {**case.uncertainties, **extra}
         keys = list(dists)
         if not keys:
