@@ -48,26 +48,52 @@ def _free_port() -> int:
 
 
 def _env(cache: str) -> dict[str, str]:
-    return {**os.environ, "XDG_CACHE_HOME": cache,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "JUPYTER_PATH": os.pathsep.join(filter(None, [str(ROOT / "notebooks" / "jupyter"), os.environ.get("JUPYTER_PATH")]))}
+    return {
+        **os.environ,
+        "XDG_CACHE_HOME": cache,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "JUPYTER_PATH": os.pathsep.join(
+            filter(None, [str(ROOT / "notebooks" / "jupyter"), os.environ.get("JUPYTER_PATH")])
+        ),
+    }
 
 
 def kernel_work_s(cache: str) -> float:
     """Import the app and build it in a fresh process (what the kernel does), in seconds."""
-    out = subprocess.run([sys.executable, "-c", KERNEL_WORK], env=_env(cache), capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", KERNEL_WORK],
+        env=_env(cache),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def page_loads(args: list[str], cache: str, loads: int, wait_s: float) -> tuple[list[float], list[str]]:
+def page_loads(
+    args: list[str], cache: str, loads: int, wait_s: float
+) -> tuple[list[float], list[str]]:
     """Seconds from navigation to the first verdict for *loads* fresh pages; requests outside 127.0.0.1."""
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "voila", str(ROOT / "notebooks" / "01_founder_break_even.ipynb"),
-                                 "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", *args],
-                                cwd=ROOT, env=_env(cache), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "voila",
+                str(ROOT / "notebooks" / "01_founder_break_even.ipynb"),
+                "--no-browser",
+                f"--port={port}",
+                "--Voila.ip=127.0.0.1",
+                *args,
+            ],
+            cwd=ROOT,
+            env=_env(cache),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}/"
         try:
             while True:
@@ -82,15 +108,32 @@ def page_loads(args: list[str], cache: str, loads: int, wait_s: float) -> tuple[
             times: list[float] = []
             external: list[str] = []
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM,
+                    headless=True,
+                    args=[
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                    ],
+                )
                 for _ in range(loads):
                     page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                    page.on("request", lambda r: external.append(r.url)
-                            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+                    page.on(
+                        "request",
+                        lambda r: (
+                            external.append(r.url)
+                            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                            else None
+                        ),
+                    )
                     started = time.perf_counter()
                     page.goto(url, timeout=300_000)
-                    page.wait_for_function("(document.querySelector('.tcpmf-headline') || {}).innerText", timeout=300_000)
+                    page.wait_for_function(
+                        "(document.querySelector('.tcpmf-headline') || {}).innerText",
+                        timeout=300_000,
+                    )
                     times.append(time.perf_counter() - started)
                     page.close()
                     time.sleep(wait_s)  # the pool re-heats a kernel, as between two visitors
@@ -109,13 +152,18 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as warm:
         kernel_empty = kernel_work_s(empty)
-        kernel_warm = statistics.median(kernel_work_s(warm) for _ in range(3))  # the first run fills the cache
-        print(f"kernel work (import + FounderApp), fresh process: empty bundle cache {kernel_empty:.2f} s, "
-              f"warm {kernel_warm:.2f} s (ratio {kernel_warm / kernel_empty:.2f})")
+        kernel_warm = statistics.median(
+            kernel_work_s(warm) for _ in range(3)
+        )  # the first run fills the cache
+        print(
+            f"kernel work (import + FounderApp), fresh process: empty bundle cache {kernel_empty:.2f} s, "
+            f"warm {kernel_warm:.2f} s (ratio {kernel_warm / kernel_empty:.2f})"
+        )
         rows = []
-        for label, voila_args, cache, wait in (("voila defaults", [], empty, 0.0),
-                                                ("scripts/app", ["--template=tcpmf", "--preheat_kernel=True"], warm,
-                                                 args.preheat_wait)):
+        for label, voila_args, cache, wait in (
+            ("voila defaults", [], empty, 0.0),
+            ("scripts/app", ["--template=tcpmf", "--preheat_kernel=True"], warm, args.preheat_wait),
+        ):
             if label == "voila defaults":
                 for f in Path(empty).glob("tcpmf/*.js"):
                     f.unlink()  # built afresh by each kernel, as before the cache
@@ -124,8 +172,10 @@ def main() -> None:
         base = rows[0][1]
         for label, median, times, external in rows:
             shown = ", ".join(f"{t:.1f}" for t in times)
-            print(f"{label:15s} first verdict median {median:5.1f} s ({shown}); ratio to voila defaults "
-                  f"{median / base:.2f}; requests outside 127.0.0.1: {len(external)} {external[:3]}")
+            print(
+                f"{label:15s} first verdict median {median:5.1f} s ({shown}); ratio to voila defaults "
+                f"{median / base:.2f}; requests outside 127.0.0.1: {len(external)} {external[:3]}"
+            )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ MONTHS = 36
 
 def portfolio_36_months() -> Portfolio:
     p = load_portfolio(assumptions_dir() / "portfolios" / "consumer_stages.yaml")
-    products = tuple(dataclasses.replace(x, scenario=x.scenario.override({"horizon_months": MONTHS})) for x in p.products)
+    products = tuple(
+        dataclasses.replace(x, scenario=x.scenario.override({"horizon_months": MONTHS}))
+        for x in p.products
+    )
     return dataclasses.replace(p, products=products)
 
 
@@ -51,8 +54,10 @@ def peak_rss_mib() -> tuple[float, float]:
 def reference_rate(portfolio: Portfolio, count: int, seed: int) -> float:
     """Draws per second of the scalar reference: a validated scenario per draw, evaluated alone."""
     per_product = max(1, count // len(portfolio.products))
-    draws = [(p, product_chunk(portfolio, i, 0, per_product, seed, per_product))
-             for i, p in enumerate(portfolio.products)]
+    draws = [
+        (p, product_chunk(portfolio, i, 0, per_product, seed, per_product))
+        for i, p in enumerate(portfolio.products)
+    ]
     start = time.perf_counter()
     done = 0
     for product, frame in draws:
@@ -66,17 +71,23 @@ def reference_rate(portfolio: Portfolio, count: int, seed: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=1_000_000, help="draws in all (split over the products)")
+    parser.add_argument(
+        "--draws", type=int, default=1_000_000, help="draws in all (split over the products)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
-    parser.add_argument("--reference", type=int, default=200, help="draws run through the scalar reference")
+    parser.add_argument(
+        "--reference", type=int, default=200, help="draws run through the scalar reference"
+    )
     parser.add_argument("--seed", type=int, default=20251125)
     args = parser.parse_args()
 
     portfolio = portfolio_36_months()
     per_product = args.draws // len(portfolio.products)
     total = per_product * len(portfolio.products)
-    product_chunk(portfolio, 0, 0, args.chunk_size, args.seed, args.chunk_size)  # warm caches and imports
+    product_chunk(
+        portfolio, 0, 0, args.chunk_size, args.seed, args.chunk_size
+    )  # warm caches and imports
 
     ref = reference_rate(portfolio, args.reference, args.seed)
 
@@ -93,26 +104,41 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        run(portfolio, per_product, args.seed, Path(folder) / "run", chunk_size=args.chunk_size,
-            executor="processes", workers=args.workers)
+        run(
+            portfolio,
+            per_product,
+            args.seed,
+            Path(folder) / "run",
+            chunk_size=args.chunk_size,
+            executor="processes",
+            workers=args.workers,
+        )
         elapsed = time.perf_counter() - start
         files = len(list((Path(folder) / "run").rglob("*.parquet")))
     parallel = total / elapsed
     main_peak, child_peak = peak_rss_mib()
 
     chunks = len(chunk_bounds(per_product, args.chunk_size)) * len(portfolio.products)
-    print(f"portfolio: {len(portfolio.products)} products x {per_product:,} draws x {MONTHS} months, "
-          f"chunks of {args.chunk_size:,} ({chunks} chunks, {files} Parquet files)")
+    print(
+        f"portfolio: {len(portfolio.products)} products x {per_product:,} draws x {MONTHS} months, "
+        f"chunks of {args.chunk_size:,} ({chunks} chunks, {files} Parquet files)"
+    )
     print(f"scalar reference      : {ref:12,.0f} draws/s  ({args.reference} draws)")
     print(f"engine, this process  : {serial:12,.0f} draws/s  ({serial_draws:,} draws, not written)")
-    print(f"tcpmf run, {args.workers} processes: {parallel:12,.0f} draws/s  ({total:,} draws to Parquet in {elapsed:.1f} s)")
+    print(
+        f"tcpmf run, {args.workers} processes: {parallel:12,.0f} draws/s  ({total:,} draws to Parquet in {elapsed:.1f} s)"
+    )
     print(f"ratio engine / reference   : {serial / ref:,.0f}x")
     print(f"ratio run / reference      : {parallel / ref:,.0f}x")
     print(f"ratio run / engine         : {parallel / serial:.2f}x  (target for 2 workers: near 2)")
-    print(f"peak memory: this process {main_peak:,.0f} MiB (serial part {own_peak:,.0f} MiB), "
-          f"largest worker {child_peak:,.0f} MiB; at most {main_peak + args.workers * child_peak:,.0f} MiB in all")
-    print(f"targets: >= 500,000 draws/s on 2 cores ({parallel / 500_000:.2f}x of it); "
-          f"10^7 draws under 2 GiB peak (run with --draws 10000000)")
+    print(
+        f"peak memory: this process {main_peak:,.0f} MiB (serial part {own_peak:,.0f} MiB), "
+        f"largest worker {child_peak:,.0f} MiB; at most {main_peak + args.workers * child_peak:,.0f} MiB in all"
+    )
+    print(
+        f"targets: >= 500,000 draws/s on 2 cores ({parallel / 500_000:.2f}x of it); "
+        f"10^7 draws under 2 GiB peak (run with --draws 10000000)"
+    )
 
 
 if __name__ == "__main__":

@@ -42,9 +42,15 @@ def random_scenarios(count: int, seed: int) -> list[tcpmf.Scenario]:
     """*count* valid scenarios around the bundled ones, with explicit 36-month horizons."""
     rng = np.random.default_rng(seed)
     base_dir = assumptions_dir()
-    files = sorted((base_dir / "categories").glob("*.yaml")) + sorted((base_dir / "products").glob("*.yaml"))
+    files = sorted((base_dir / "categories").glob("*.yaml")) + sorted(
+        (base_dir / "products").glob("*.yaml")
+    )
     # the consumer engine: scenarios with usage and retention (deal-based ToB runs elsewhere)
-    bases = [s for s in map(tcpmf.load, files) if getattr(s, "deal", None) is None and s.usage is not None]
+    bases = [
+        s
+        for s in map(tcpmf.load, files)
+        if getattr(s, "deal", None) is None and s.usage is not None
+    ]
     out = []
     for i in range(count):
         base = bases[i % len(bases)]
@@ -87,7 +93,9 @@ def best_of(repeats: int, func, *args):  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", type=int, default=100_000)
-    parser.add_argument("--reference", type=int, default=300, help="scenarios run through the scalar reference")
+    parser.add_argument(
+        "--reference", type=int, default=300, help="scenarios run through the scalar reference"
+    )
     parser.add_argument("--seed", type=int, default=20240501)
     args = parser.parse_args()
 
@@ -102,11 +110,17 @@ def main() -> None:
     ref_rate = args.reference / ref_time
     engine_rate = args.scenarios / engine_time
     with_summary = args.scenarios / (engine_time + frames_time)
-    print(f"scalar reference : {ref_rate:12,.0f} scenarios/s  ({args.reference} scenarios x 36 months)")
-    print(f"vectorized engine: {engine_rate:12,.0f} scenarios/s  ({args.scenarios:,} scenarios x 36 months)")
+    print(
+        f"scalar reference : {ref_rate:12,.0f} scenarios/s  ({args.reference} scenarios x 36 months)"
+    )
+    print(
+        f"vectorized engine: {engine_rate:12,.0f} scenarios/s  ({args.scenarios:,} scenarios x 36 months)"
+    )
     print(f"  + summary frame: {with_summary:12,.0f} scenarios/s")
     print(f"  monthly frame  : {args.scenarios * 36 / monthly_time:12,.0f} rows/s")
-    print(f"ratio engine / reference: {engine_rate / ref_rate:,.0f}x  (with summary frame {with_summary / ref_rate:,.0f}x)")
+    print(
+        f"ratio engine / reference: {engine_rate / ref_rate:,.0f}x  (with summary frame {with_summary / ref_rate:,.0f}x)"
+    )
 
 
 if __name__ == "__main__":

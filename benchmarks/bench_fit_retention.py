@@ -67,15 +67,24 @@ def write_table(path: Path, cohorts: int, ages: int, seed: int = 15) -> int:
     for age in range(1, ages):
         active[:, age] = rng.binomial(active[:, age - 1], survival[age] / survival[age - 1])
     labels = np.char.add("d", np.arange(cohorts).astype(str))
-    frame = pd.DataFrame({"cohort": np.repeat(labels, ages), "age_months": np.tile(np.arange(ages), cohorts),
-                          "active_users": active.ravel()})
+    frame = pd.DataFrame(
+        {
+            "cohort": np.repeat(labels, ages),
+            "age_months": np.tile(np.arange(ages), cohorts),
+            "active_users": active.ravel(),
+        }
+    )
     frame.to_csv(path, index=False)
     return len(frame)
 
 
 def measure(path: Path, what: str) -> dict[str, float | str]:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(path), what, str(ROOT)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), what, str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result: dict[str, float | str] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -83,10 +92,14 @@ def measure(path: Path, what: str) -> dict[str, float | str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--ages", type=int, default=3, help="ages observed per cohort (0 … ages − 1)")
+    parser.add_argument(
+        "--ages", type=int, default=3, help="ages observed per cohort (0 … ages − 1)"
+    )
     args = parser.parse_args()
-    print(f"{'cohorts':>9} {'rows':>9} {'read s':>7} {'read MB':>8} {'fit s':>7} {'fit MB':>7} "
-          f"{'fit/read':>8}  best")
+    print(
+        f"{'cohorts':>9} {'rows':>9} {'read s':>7} {'read MB':>8} {'fit s':>7} {'fit MB':>7} "
+        f"{'fit/read':>8}  best"
+    )
     verdict = []
     with tempfile.TemporaryDirectory() as folder:
         for cohorts in args.sizes:
@@ -94,13 +107,17 @@ def main() -> None:
             rows = write_table(path, cohorts, args.ages)
             read, fit = measure(path, "read"), measure(path, "fit")
             ratio = float(fit["seconds"]) / float(read["seconds"])
-            print(f"{cohorts:>9} {rows:>9} {read['seconds']:>7.2f} {read['peak_mb']:>8.0f} "
-                  f"{fit['seconds']:>7.2f} {fit['peak_mb']:>7.0f} {ratio:>8.1f}  {fit['best']}")
+            print(
+                f"{cohorts:>9} {rows:>9} {read['seconds']:>7.2f} {read['peak_mb']:>8.0f} "
+                f"{fit['seconds']:>7.2f} {fit['peak_mb']:>7.0f} {ratio:>8.1f}  {fit['best']}"
+            )
             if cohorts == TARGET_COHORTS:
                 ok = float(fit["seconds"]) < TARGET_SECONDS and float(fit["peak_mb"]) < TARGET_MB
-                verdict.append(f"10^6 cohorts: {fit['seconds']:.1f} s, {fit['peak_mb']:.0f} MB "
-                               f"(target < {TARGET_SECONDS:g} s and < {TARGET_MB:g} MB): "
-                               f"{'met' if ok else 'NOT met'}")
+                verdict.append(
+                    f"10^6 cohorts: {fit['seconds']:.1f} s, {fit['peak_mb']:.0f} MB "
+                    f"(target < {TARGET_SECONDS:g} s and < {TARGET_MB:g} MB): "
+                    f"{'met' if ok else 'NOT met'}"
+                )
     for line in verdict:
         print(line)
 

@@ -39,8 +39,13 @@ def run(cases: int, seed: int, judge: Any) -> tuple[Counter[str], dict[str, str]
     examples: dict[str, str] = {}
 
     @hypothesis_seed(seed)
-    @settings(max_examples=cases, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=cases,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=mutations())
     def one(case: tuple[str, dict[str, Any]]) -> None:
         outcome, detail = judge(sum(counts.values()), *case)
@@ -67,18 +72,27 @@ def report(title: str, counts: Counter[str], examples: dict[str, str], seconds: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=10_000, help="in-process cases (load and evaluate)")
-    parser.add_argument("--cli-cases", type=int, default=500, help="cases written as files and run at the CLI")
+    parser.add_argument(
+        "--cases", type=int, default=10_000, help="in-process cases (load and evaluate)"
+    )
+    parser.add_argument(
+        "--cli-cases", type=int, default=500, help="cases written as files and run at the CLI"
+    )
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
 
     from fuzz_support import classify, cli_outcome, write_case
 
-    bad = report("in process (override + evaluate)",
-                 *run(args.cases, args.seed, lambda i, name, overrides: classify(name, overrides)))
+    bad = report(
+        "in process (override + evaluate)",
+        *run(args.cases, args.seed, lambda i, name, overrides: classify(name, overrides)),
+    )
     with tempfile.TemporaryDirectory() as folder:
         for command in ("validate", "breakeven"):
-            def at_cli(i: int, name: str, overrides: dict[str, Any], command: str = command) -> tuple[str, str]:
+
+            def at_cli(
+                i: int, name: str, overrides: dict[str, Any], command: str = command
+            ) -> tuple[str, str]:
                 return cli_outcome(command, write_case(Path(folder), i, name, overrides))
 
             bad += report(f"tcpmf {command} FILE", *run(args.cli_cases, args.seed + 1, at_cli))

@@ -51,8 +51,10 @@ def find_bench_dir(given: str | None) -> Path:
         if (folder / "hand_kernel.py").is_file() and (folder / "same_work.yaml").is_file():
             return folder.resolve()
     where = ", ".join(str(c) for c in candidates[:3]) + (" ..." if len(candidates) > 3 else "")
-    sys.exit(f"bench_same_work: no hand_kernel.py and same_work.yaml found (looked in {where}).\n"
-             f"Pass --bench-dir to the shared bench folder, or set {ENV_VAR} to it.")
+    sys.exit(
+        f"bench_same_work: no hand_kernel.py and same_work.yaml found (looked in {where}).\n"
+        f"Pass --bench-dir to the shared bench folder, or set {ENV_VAR} to it."
+    )
 
 
 def load_kernel(folder: Path) -> ModuleType:
@@ -84,7 +86,15 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def cli_run(portfolio: Path, draws: int, seed: int, out: Path, executor: str, workers: int, chunk: int | None) -> tuple[float, float]:
+def cli_run(
+    portfolio: Path,
+    draws: int,
+    seed: int,
+    out: Path,
+    executor: str,
+    workers: int,
+    chunk: int | None,
+) -> tuple[float, float]:
     """Seconds and peak resident MiB (largest process of the run) of ``tcpmf run`` in a fresh interpreter."""
     code = (
         "import resource, sys, time\n"
@@ -97,30 +107,54 @@ def cli_run(portfolio: Path, draws: int, seed: int, out: Path, executor: str, wo
         "    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "    print(f'BENCH {time.perf_counter() - start} {own} {kids}')\n"
     )
-    args = ["run", str(portfolio), "-n", str(draws), "-o", str(out), "--seed", str(seed), "--executor", executor]
+    args = [
+        "run",
+        str(portfolio),
+        "-n",
+        str(draws),
+        "-o",
+        str(out),
+        "--seed",
+        str(seed),
+        "--executor",
+        executor,
+    ]
     if executor == "processes":
         args += ["--workers", str(workers)]
     if chunk:
         args += ["--chunk-size", str(chunk)]
-    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     line = [x for x in done.stdout.splitlines() if x.startswith("BENCH ")]
     if done.returncode != 0 or not line:
         sys.exit(f"tcpmf run failed:\n{done.stdout}\n{done.stderr}")
     seconds, own, kids = line[-1].split()[1:]
     peak = max(int(own), int(kids)) / 1024  # Linux reports KiB
     if executor == "processes":
-        peak = int(own) / 1024 + workers * int(kids) / 1024  # the parent and every worker at their largest
+        peak = (
+            int(own) / 1024 + workers * int(kids) / 1024
+        )  # the parent and every worker at their largest
     return float(seconds), peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bench-dir", help=f"the shared bench folder (else ${ENV_VAR}, else shared/bench beside the checkout)")
+    parser.add_argument(
+        "--bench-dir",
+        help=f"the shared bench folder (else ${ENV_VAR}, else shared/bench beside the checkout)",
+    )
     parser.add_argument("--draws", type=float, default=1e6, help="draws (default 1e6)")
-    parser.add_argument("--run-draws", type=float, default=None, help="draws for tcpmf run (default: --draws)")
+    parser.add_argument(
+        "--run-draws", type=float, default=None, help="draws for tcpmf run (default: --draws)"
+    )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--chunk-size", type=int, default=None, help="tcpmf chunk size (default: tcpmf's)")
-    parser.add_argument("--repeats", type=int, default=3, help="in-process timings: best of this many")
+    parser.add_argument(
+        "--chunk-size", type=int, default=None, help="tcpmf chunk size (default: tcpmf's)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="in-process timings: best of this many"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-run", action="store_true", help="skip tcpmf run to Parquet")
     args = parser.parse_args()
@@ -134,7 +168,9 @@ def main() -> None:
         # carries a parent's peak resident set into a forked child's count.
         runs = []
         for executor in () if args.no_run else ("serial", "processes"):
-            seconds, peak = cli_run(path, m, args.seed, Path(tmp) / executor, executor, args.workers, args.chunk_size)
+            seconds, peak = cli_run(
+                path, m, args.seed, Path(tmp) / executor, executor, args.workers, args.chunk_size
+            )
             runs.append((executor, seconds, peak))
 
         kernel = load_kernel(folder)
@@ -143,21 +179,32 @@ def main() -> None:
 
         chunk = args.chunk_size or DEFAULT_CHUNK_SIZE
         portfolio = tcpmf.load_portfolio(path)
-        tcpmf.monte_carlo(portfolio, n=min(n, 2_000), seed=args.seed, chunk_size=chunk)  # imports, caches
+        tcpmf.monte_carlo(
+            portfolio, n=min(n, 2_000), seed=args.seed, chunk_size=chunk
+        )  # imports, caches
         kernel.run_vector(min(n, 2_000))
         t_kernel = best_of(args.repeats, lambda: kernel.run_vector(n))
-        t_tcpmf = best_of(args.repeats, lambda: tcpmf.monte_carlo(portfolio, n=n, seed=args.seed, chunk_size=chunk))
+        t_tcpmf = best_of(
+            args.repeats,
+            lambda: tcpmf.monte_carlo(portfolio, n=n, seed=args.seed, chunk_size=chunk),
+        )
         own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     k_rate, t_rate = n / t_kernel, n / t_tcpmf
-    print(f"same work: {folder.name}/same_work.yaml, {n:,} draws x 36 months, chunks of {chunk:,}, best of {args.repeats}")
+    print(
+        f"same work: {folder.name}/same_work.yaml, {n:,} draws x 36 months, chunks of {chunk:,}, best of {args.repeats}"
+    )
     print(f"hand kernel (numpy)       : {k_rate:12,.0f} draws/s  ({t_kernel:.3f} s)")
     print(f"tcpmf.monte_carlo         : {t_rate:12,.0f} draws/s  ({t_tcpmf:.3f} s)")
     print(f"ratio monte_carlo / kernel: {t_rate / k_rate:.2f}x  (target >= 1.0)")
-    print(f"peak memory of this process (kernel and monte_carlo, all draws in memory): {own_peak:,.0f} MiB")
+    print(
+        f"peak memory of this process (kernel and monte_carlo, all draws in memory): {own_peak:,.0f} MiB"
+    )
     for executor, seconds, peak in runs:
         label = f"tcpmf run {executor}" + (f" ({args.workers})" if executor == "processes" else "")
-        print(f"{label:26s}: {m / seconds:12,.0f} draws/s  ({m:,} draws to Parquet in {seconds:.2f} s, "
-              f"{m / seconds / k_rate:.2f}x kernel; peak {peak:,.0f} MiB)")
+        print(
+            f"{label:26s}: {m / seconds:12,.0f} draws/s  ({m:,} draws to Parquet in {seconds:.2f} s, "
+            f"{m / seconds / k_rate:.2f}x kernel; peak {peak:,.0f} MiB)"
+        )
 
 
 if __name__ == "__main__":

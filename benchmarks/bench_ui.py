@@ -42,7 +42,11 @@ def main() -> None:
     args = parser.parse_args()
 
     app = FounderApp(assumptions_dir() / "products" / f"{args.product}.yaml")
-    price = app.sliders["price_usd_per_month"] if "price_usd_per_month" in app.sliders else app.sliders["sessions_per_day"]
+    price = (
+        app.sliders["price_usd_per_month"]
+        if "price_usd_per_month" in app.sliders
+        else app.sliders["sessions_per_day"]
+    )
     values = [price.value, price.value + price.step]
     state = {"i": 0}
 
@@ -71,12 +75,17 @@ def main() -> None:
         ("  + all three chart specs", recompute_and_views),
         ("levers (what_it_takes)", lambda: what_it_takes(app.scenario, arrays=result.arrays)),
         ("tcpmf.evaluate, one scenario (aim < 1 ms)", lambda: tcpmf.evaluate(app.scenario)),
-        ("frontier grid 41 x 41, one call (aim < 20 ms)", lambda: charts.breakeven_frontier(app.scenario)),
+        (
+            "frontier grid 41 x 41, one call (aim < 20 ms)",
+            lambda: charts.breakeven_frontier(app.scenario),
+        ),
         ("whole slider move (FounderApp.update)", move),
     ]
     for name, chart in specs.items():
         rows.insert(-2, (f"    {name} view spec alone", lambda c=chart: c.to_dict(validate=False)))
-    print(f"{args.product}: median of {args.repeat} runs; budget {BUDGET_MS:.0f} ms for recompute + chart spec")
+    print(
+        f"{args.product}: median of {args.repeat} runs; budget {BUDGET_MS:.0f} ms for recompute + chart spec"
+    )
     print(f"{'step':<44}{'ms':>9}{'of budget':>11}{'x baseline':>12}")
     for label, run in rows:
         ms = baseline if label.startswith("baseline") else median_ms(run, args.repeat)

@@ -32,7 +32,11 @@ TWO_PRODUCTS: dict[str, Any] = {
             "uncertain": {
                 "usage.sessions_per_day": {"dist": "lognormal", "p05": 0.8, "p95": 3.0},
                 "revenue.subscription.paid_share": {"dist": "beta", "mean": 0.035, "sd": 0.015},
-                "model.name": {"dist": "choice", "options": ["gpt-4o", "gpt-4.1-mini"], "weights": [0.6, 0.4]},
+                "model.name": {
+                    "dist": "choice",
+                    "options": ["gpt-4o", "gpt-4.1-mini"],
+                    "weights": [0.6, 0.4],
+                },
             },
             "correlations": [["usage.sessions_per_day", "revenue.subscription.paid_share", 0.4]],
         },
@@ -55,7 +59,9 @@ def portfolio_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def write_portfolio(path: Path, data: dict[str, Any] | None = None, products_dir: Path = PRODUCTS) -> Path:
+def write_portfolio(
+    path: Path, data: dict[str, Any] | None = None, products_dir: Path = PRODUCTS
+) -> Path:
     """Write *data* (default :data:`TWO_PRODUCTS`) to *path*, scenario names resolved in *products_dir*."""
     data = copy.deepcopy(TWO_PRODUCTS if data is None else data)
     for product in data["products"]:
@@ -68,7 +74,11 @@ def write_portfolio(path: Path, data: dict[str, Any] | None = None, products_dir
 
 def chunk_names(out: Path) -> list[str]:
     """The finished chunk files of the run in *out* (what a reader may read), sorted."""
-    return sorted(p.name for p in (out / "chunks").iterdir() if p.suffix == ".parquet" and not p.name.startswith("."))
+    return sorted(
+        p.name
+        for p in (out / "chunks").iterdir()
+        if p.suffix == ".parquet" and not p.name.startswith(".")
+    )
 
 
 def temporaries(out: Path) -> list[Path]:
@@ -82,7 +92,9 @@ def snapshot(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.002) -> None:
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.002
+) -> None:
     """Poll *condition* until it holds; fail the test after *timeout* seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

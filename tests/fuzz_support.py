@@ -26,8 +26,20 @@ from hypothesis import strategies as st
 import tcpmf
 from tcpmf.core.yamlio import assumptions_dir
 
-__all__ = ["BAD", "GOOD", "PRODUCTS", "classify", "cli_outcome", "describe", "hostile", "loaded", "mutations", "nested",
-           "numeric_keys", "write_case"]
+__all__ = [
+    "BAD",
+    "GOOD",
+    "PRODUCTS",
+    "classify",
+    "cli_outcome",
+    "describe",
+    "hostile",
+    "loaded",
+    "mutations",
+    "nested",
+    "numeric_keys",
+    "write_case",
+]
 
 PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))
 
@@ -43,7 +55,11 @@ def numeric_keys(tree: Any, prefix: str = "") -> list[str]:
     """Dotted paths of the numbers in a raw scenario tree (a ``{value: …}`` wrapper counts as one)."""
     out: list[str] = []
     if isinstance(tree, dict):
-        if "value" in tree and isinstance(tree["value"], (int, float)) and not isinstance(tree["value"], bool):
+        if (
+            "value" in tree
+            and isinstance(tree["value"], (int, float))
+            and not isinstance(tree["value"], bool)
+        ):
             return [prefix]
         for key, value in tree.items():
             out += numeric_keys(value, f"{prefix}.{key}" if prefix else str(key))
@@ -76,16 +92,45 @@ def _float_nan_columns(frame: pd.DataFrame) -> list[str]:
 
 
 hostile = st.one_of(
-    st.sampled_from([math.nan, math.inf, -math.inf, -1, 0, 10**400, 10**5000, -(10**5000), 1e308, "x", "1,200",
-                     "12%", None, True, [], {}, [1, 2], {"a": 1}]),
+    st.sampled_from(
+        [
+            math.nan,
+            math.inf,
+            -math.inf,
+            -1,
+            0,
+            10**400,
+            10**5000,
+            -(10**5000),
+            1e308,
+            "x",
+            "1,200",
+            "12%",
+            None,
+            True,
+            [],
+            {},
+            [1, 2],
+            {"a": 1},
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([5e-324, -5e-324, 1e-300, 1e-200, 1e-100, 9.99e-101, 1e-30]),
     st.integers(-(10**30), 10**30),
-    st.builds(lambda v: {"value": v, "currency": "CNY", "assumed": "fuzz"},
-              st.one_of(st.floats(-1e30, 1e30), st.integers(-(10**400), 10**400))),
-    st.builds(lambda lo, width: {"dist": "uniform", "low": lo, "high": lo + width},
-              st.floats(-1e6, 1e6), st.floats(1e-6, 1e6)),
-    st.builds(lambda m, sd: {"dist": "normal", "mean": m, "sd": sd}, st.floats(-1e6, 1e6), st.floats(1e-6, 1e6)),
+    st.builds(
+        lambda v: {"value": v, "currency": "CNY", "assumed": "fuzz"},
+        st.one_of(st.floats(-1e30, 1e30), st.integers(-(10**400), 10**400)),
+    ),
+    st.builds(
+        lambda lo, width: {"dist": "uniform", "low": lo, "high": lo + width},
+        st.floats(-1e6, 1e6),
+        st.floats(1e-6, 1e6),
+    ),
+    st.builds(
+        lambda m, sd: {"dist": "normal", "mean": m, "sd": sd},
+        st.floats(-1e6, 1e6),
+        st.floats(1e-6, 1e6),
+    ),
     st.builds(lambda v: {"dist": "choice", "options": [v]}, st.floats(-1e9, 1e9)),
 )
 
@@ -95,16 +140,23 @@ def mutations(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     """A bundled product's name and the overrides that make it hostile."""
     name = draw(st.sampled_from(sorted(loaded())), label="product")
     numeric = keys()[name]
-    kind = draw(st.sampled_from(["value", "value", "value", "two values", "unknown key", "section"]), label="kind")
+    kind = draw(
+        st.sampled_from(["value", "value", "value", "two values", "unknown key", "section"]),
+        label="kind",
+    )
     if kind == "value":
         return name, {draw(st.sampled_from(numeric), label="key"): draw(hostile, label="value")}
     if kind == "two values":
-        first, second = draw(st.lists(st.sampled_from(numeric), min_size=2, max_size=2, unique=True), label="keys")
+        first, second = draw(
+            st.lists(st.sampled_from(numeric), min_size=2, max_size=2, unique=True), label="keys"
+        )
         return name, {first: draw(hostile, label="first"), second: draw(hostile, label="second")}
     key = draw(st.sampled_from(numeric), label="key")
     if kind == "unknown key":
         parent = key.rsplit(".", 1)[0] if "." in key else ""
-        unknown = draw(st.sampled_from(["valeu", "x", "price_usd", "__class__", "1"]), label="unknown")
+        unknown = draw(
+            st.sampled_from(["valeu", "x", "price_usd", "__class__", "1"]), label="unknown"
+        )
         return name, {f"{parent}.{unknown}" if parent else unknown: draw(hostile, label="value")}
     section = key.split(".")[0]
     return name, {section: draw(hostile, label="section value")}
@@ -126,7 +178,10 @@ def classify(name: str, overrides: dict[str, Any]) -> tuple[str, str]:
         except Exception as exc:  # every other exception would print a traceback
             return "traceback", f"{type(exc).__name__}: {exc}"
     numbers = result.summary.select_dtypes("number").to_numpy(float)
-    if np.isinf(numbers).any() or np.isinf(result.monthly.select_dtypes("number").to_numpy(float)).any():
+    if (
+        np.isinf(numbers).any()
+        or np.isinf(result.monthly.select_dtypes("number").to_numpy(float)).any()
+    ):
         return "inf", ""
     # the summary's NA (a payback that never comes, a price per token without tokens) is documented
     # (docs/model.md §5); a month's figure is always a number
@@ -174,7 +229,9 @@ def cli_outcome(command: str, path: Path) -> tuple[str, str]:
         warnings.simplefilter("error")
         result = CliRunner().invoke(app, [command, str(path)], env={"COLUMNS": "200"})
     text = result.output
-    if (result.exception is not None and not isinstance(result.exception, SystemExit)) or "Traceback" in text:
+    if (
+        result.exception is not None and not isinstance(result.exception, SystemExit)
+    ) or "Traceback" in text:
         return "traceback", f"{type(result.exception).__name__}: {result.exception}"
     if re.search(r"\w+Warning: ", text):
         return "warning", text[:300]
@@ -188,8 +245,10 @@ def cli_outcome(command: str, path: Path) -> tuple[str, str]:
 
 #: ``error: FILE.yaml: key.path = value: allowed`` (or ``key.path: allowed``), one message; or a
 #: file that is not valid YAML, refused at its line and column.
-_REFUSAL = re.compile(r"^error: \S+\.yaml: (\w[\w.\[\]'-]*( = |: )|is not valid YAML \(.* at line \d+, column \d+\)$)",
-                      re.DOTALL)
+_REFUSAL = re.compile(
+    r"^error: \S+\.yaml: (\w[\w.\[\]'-]*( = |: )|is not valid YAML \(.* at line \d+, column \d+\)$)",
+    re.DOTALL,
+)
 
 
 def describe(case: Any, width: int = 400) -> str:

@@ -88,7 +88,9 @@ def self_host_full_prices(s: Any) -> tuple[float, float, float]:
         self_host_throughput,  # measured, or the roofline (checked on its own)
     )
 
-    theta_in, theta_out = self_host_throughput(sh, s.usage.input_tokens_per_call, s.usage.output_tokens_per_call)
+    theta_in, theta_out = self_host_throughput(
+        sh, s.usage.input_tokens_per_call, s.usage.output_tokens_per_call
+    )
     G = sh.gpus_per_replica
     return g * G / (3600 * theta_in) * 1e6, g * G / (3600 * theta_out) * 1e6, g * G
 
@@ -103,7 +105,9 @@ def routes(s: Any) -> list[tuple[str, str | None, float]]:
 
 def demand_driven(s: Any) -> bool:
     sh = s.model.self_host
-    return sh is not None and sh.utilization is None and any(r == "self_host" for r, _, _ in routes(s))
+    return (
+        sh is not None and sh.utilization is None and any(r == "self_host" for r, _, _ in routes(s))
+    )
 
 
 def token_prices_m0(s: Any) -> tuple[float, float]:
@@ -124,7 +128,9 @@ def token_prices_m0(s: Any) -> tuple[float, float]:
     return c_in, c_out
 
 
-def self_host_month(s: Any, t: int, active: float, tokens_in: float, tokens_out: float) -> dict[str, float]:
+def self_host_month(
+    s: Any, t: int, active: float, tokens_in: float, tokens_out: float
+) -> dict[str, float]:
     """docs/model.md §1, demand-driven self-host in month *t*: replicas, utilization, cost."""
     share = next(sh for r, _, sh in routes(s) if r == "self_host")
     f_in, f_out, per_hour = self_host_full_prices(s)
@@ -136,7 +142,10 @@ def self_host_month(s: Any, t: int, active: float, tokens_in: float, tokens_out:
     if h.usd_per_gpu_hour is None:
         from tcpmf.catalog.prices import gpu_rent
 
-        rent = gpu_rent(h.gpu, calendar_month(s.start_month, t)).usd_per_gpu_hour / gpu_rent(h.gpu, s.start_month).usd_per_gpu_hour
+        rent = (
+            gpu_rent(h.gpu, calendar_month(s.start_month, t)).usd_per_gpu_hour
+            / gpu_rent(h.gpu, s.start_month).usd_per_gpu_hour
+        )
     else:
         rent = 1.0
     bill = replicas * per_hour * 720 * rent
@@ -200,7 +209,11 @@ def paid_share(s: Any) -> float:
     e = sub.price_elasticity
     if e == 0 or sub.paid_share == 0:
         return sub.paid_share
-    p_ref = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+    p_ref = (
+        sub.price_usd_per_month
+        if sub.reference_price_usd_per_month is None
+        else sub.reference_price_usd_per_month
+    )
     if sub.price_usd_per_month == 0:
         return 1.0
     log_share = math.log(sub.paid_share) - e * math.log(sub.price_usd_per_month / p_ref)
@@ -234,7 +247,11 @@ def arpu(s: Any) -> float:
         ads = r.ads
         seen_by = 1 - paid_share(s) if ads.free_tier_only else 1
         total += (
-            active_days * s.usage.sessions_per_day * ads.impressions_per_session * ads.rpm_usd / 1000
+            active_days
+            * s.usage.sessions_per_day
+            * ads.impressions_per_session
+            * ads.rpm_usd
+            / 1000
         ) * seen_by
     if r.usage is not None:
         total += (tokens_in * r.usage.usd_per_mtok_in + tokens_out * r.usage.usd_per_mtok_out) / 1e6
@@ -378,7 +395,9 @@ def reference_evaluate(scenario: Any) -> tuple[list[dict[str, Any]], dict[str, A
         if value >= 0:
             max_affordable = value
 
-    tcpmf_month = _first(months, [c >= s.target_margin * arpu_usd and arpu_usd > 0 for c in contribution])
+    tcpmf_month = _first(
+        months, [c >= s.target_margin * arpu_usd and arpu_usd > 0 for c in contribution]
+    )
     payback = _first(months, [c >= 0 for c in cash_path])
     # the same cash with token prices frozen at month 0
     cash_m0_prices = []

@@ -181,7 +181,10 @@ def subscription() -> st.SearchStrategy[dict[str, Any]]:
         st.one_of(
             st.just({}),
             st.fixed_dictionaries(
-                {"price_elasticity": num(0.0, 3.0, 0.5, 1.0, 2.0), "reference_price_usd_per_month": num(1.0, 200.0, 20.0)}
+                {
+                    "price_elasticity": num(0.0, 3.0, 0.5, 1.0, 2.0),
+                    "reference_price_usd_per_month": num(1.0, 200.0, 20.0),
+                }
             ),
         ),
     )
@@ -283,7 +286,9 @@ def finance() -> st.SearchStrategy[dict[str, Any]]:
     return optional("discount_rate_annual", num(0.0, 10.0, 0.1))
 
 
-def _drop_empty(key: str, strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+def _drop_empty(
+    key: str, strategy: st.SearchStrategy[dict[str, Any]]
+) -> st.SearchStrategy[dict[str, Any]]:
     """Omit a section sometimes (schema default) and give it otherwise, even empty."""
     return st.one_of(st.just({}), strategy.map(lambda v: {key: v}))
 

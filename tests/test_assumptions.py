@@ -37,7 +37,9 @@ def _unannotated(tree: Any, path: str = "") -> list[str]:
             if path.endswith("model") and key in ("name",):
                 continue
             found += _unannotated(value, f"{path}.{key}" if path else str(key))
-    elif (isinstance(tree, (int, float)) and not isinstance(tree, bool)) or (isinstance(tree, str) and path.endswith("start_month")):
+    elif (isinstance(tree, (int, float)) and not isinstance(tree, bool)) or (
+        isinstance(tree, str) and path.endswith("start_month")
+    ):
         found.append(path)
     return found
 

@@ -87,7 +87,9 @@ def test_valid_scenario_loads(valid_scenario_file: Path) -> None:
 def test_unknown_key(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_dya", 2)
     err = load_error(path)
-    check(err, file="scenario.yaml", key_path="usage.sessions_per_dya", value=2, allowed="unknown key")
+    check(
+        err, file="scenario.yaml", key_path="usage.sessions_per_dya", value=2, allowed="unknown key"
+    )
     assert "did you mean sessions_per_day" in str(err)
     assert "allowed here:" in str(err)
 
@@ -101,14 +103,24 @@ def test_unknown_top_level_key(yaml_writer: Writer, valid_scenario_dict: dict[st
 
 def test_wrong_type(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", "two")
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day",
-          value="two", allowed="must be a number in [0, 1e+06]")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day",
+        value="two",
+        allowed="must be a number in [0, 1e+06]",
+    )
 
 
 def test_bool_is_not_a_number(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", True)
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day",
-          value=True, allowed="a valid number")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day",
+        value=True,
+        allowed="a valid number",
+    )
 
 
 @pytest.mark.parametrize("rate", [1.4, -0.1])
@@ -116,97 +128,186 @@ def test_rate_outside_unit_interval(
     yaml_writer: Writer, valid_scenario_dict: dict[str, Any], rate: float
 ) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "usage.dau_per_mau", rate)
-    check(load_error(path), file="scenario.yaml", key_path="usage.dau_per_mau", value=rate,
-          allowed="must be a number in [0, 1]")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.dau_per_mau",
+        value=rate,
+        allowed="must be a number in [0, 1]",
+    )
 
 
 def test_negative_price(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     key = "revenue.subscription.price_usd_per_month"
     path = write_with(yaml_writer, valid_scenario_dict, key, -5)
-    check(load_error(path), file="scenario.yaml", key_path=key, value=-5,
-          allowed="must be a number in [0, 1e+06]")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path=key,
+        value=-5,
+        allowed="must be a number in [0, 1e+06]",
+    )
 
 
 def test_negative_model_price(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "model.usd_per_mtok_in", -2.5)
-    check(load_error(path), file="scenario.yaml", key_path="model.usd_per_mtok_in", value=-2.5,
-          allowed="must be a number in [0, 1e+06]")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="model.usd_per_mtok_in",
+        value=-2.5,
+        allowed="must be a number in [0, 1e+06]",
+    )
 
 
 def test_negative_count(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", -1)
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day", value=-1,
-          allowed="must be a number in [0, 1e+06]")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day",
+        value=-1,
+        allowed="must be a number in [0, 1e+06]",
+    )
 
 
 def test_negative_user_count(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "growth.organic_new_users_per_month", -10)
-    check(load_error(path), file="scenario.yaml", key_path="growth.organic_new_users_per_month",
-          value=-10, allowed="must be a number in [0, 1e+10]")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="growth.organic_new_users_per_month",
+        value=-10,
+        allowed="must be a number in [0, 1e+10]",
+    )
 
 
 def test_huge_number(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "usage.input_tokens_per_call", 1e300)
-    check(load_error(path), file="scenario.yaml", key_path="usage.input_tokens_per_call",
-          value=1e300, allowed="must be a number in [0, 1e+08]")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.input_tokens_per_call",
+        value=1e300,
+        allowed="must be a number in [0, 1e+08]",
+    )
 
 
 def test_missing_required_key(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     del valid_scenario_dict["usage"]["dau_per_mau"]
     path = yaml_writer("scenario.yaml", valid_scenario_dict)
-    check(load_error(path), file="scenario.yaml", key_path="usage.dau_per_mau",
-          allowed="required key is missing")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.dau_per_mau",
+        allowed="required key is missing",
+    )
 
 
 @pytest.mark.parametrize("text, shown", [(".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf")])
-def test_nan_and_inf(yaml_writer: Writer, valid_scenario_dict: dict[str, Any], text: str, shown: str) -> None:
-    path = write_with(yaml_writer, valid_scenario_dict, "usage.output_tokens_per_call", float(shown))
+def test_nan_and_inf(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any], text: str, shown: str
+) -> None:
+    path = write_with(
+        yaml_writer, valid_scenario_dict, "usage.output_tokens_per_call", float(shown)
+    )
     assert text in path.read_text(encoding="utf-8")
-    check(load_error(path), file="scenario.yaml", key_path="usage.output_tokens_per_call",
-          value=float(shown), shown=shown, allowed="finite number")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.output_tokens_per_call",
+        value=float(shown),
+        shown=shown,
+        allowed="finite number",
+    )
 
 
 def test_nan_in_annotated_value(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     annotated = {"value": float("nan"), "source": "a survey"}
-    path = write_with(yaml_writer, valid_scenario_dict, "revenue.subscription.paid_share", annotated)
-    check(load_error(path), file="scenario.yaml", key_path="revenue.subscription.paid_share",
-          value=float("nan"), shown="nan", allowed="finite number")
+    path = write_with(
+        yaml_writer, valid_scenario_dict, "revenue.subscription.paid_share", annotated
+    )
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="revenue.subscription.paid_share",
+        value=float("nan"),
+        shown="nan",
+        allowed="finite number",
+    )
 
 
-def test_list_where_mapping_expected(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_list_where_mapping_expected(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "usage", [0.14, 2, 3])
-    check(load_error(path), file="scenario.yaml", key_path="usage", value=[0.14, 2, 3],
-          allowed="a mapping of keys to values (keys: calls_per_request, dau_per_mau,")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage",
+        value=[0.14, 2, 3],
+        allowed="a mapping of keys to values (keys: calls_per_request, dau_per_mau,",
+    )
 
 
-def test_scalar_where_mapping_expected(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_scalar_where_mapping_expected(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "retention", "power_law")
-    check(load_error(path), file="scenario.yaml", key_path="retention", value="power_law",
-          allowed="a mapping of keys to values (keys: alpha, beta, curve,")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="retention",
+        value="power_law",
+        allowed="a mapping of keys to values (keys: alpha, beta, curve,",
+    )
 
 
-def test_exponent_without_dot_is_text_in_yaml(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_exponent_without_dot_is_text_in_yaml(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     """YAML 1.1 reads 3e5 as text; the message says how to write the number."""
     text = yaml_writer("x.yaml", valid_scenario_dict).read_text(encoding="utf-8")
     text = re.sub(r"(?m)^  fixed_usd_per_month: .*$", "  fixed_usd_per_month: 3e5", text)
     path = yaml_writer("scenario.yaml", text)
-    check(load_error(path), file="scenario.yaml", key_path="costs.fixed_usd_per_month", value="3e5",
-          allowed="must be a number in [0, 1e+12], written as a plain number like")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="costs.fixed_usd_per_month",
+        value="3e5",
+        allowed="must be a number in [0, 1e+12], written as a plain number like",
+    )
 
 
-def test_integer_too_large_for_a_float(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_integer_too_large_for_a_float(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "costs.fixed_usd_per_month", 10**400)
     err = load_error(path)
-    check(err, file="scenario.yaml", key_path="costs.fixed_usd_per_month", value=10**400,
-          shown=repr(10**400)[:77] + "...", allowed="must be a number in [0, 1e+12]")
+    check(
+        err,
+        file="scenario.yaml",
+        key_path="costs.fixed_usd_per_month",
+        value=10**400,
+        shown=repr(10**400)[:77] + "...",
+        allowed="must be a number in [0, 1e+12]",
+    )
 
 
-def test_cny_integer_too_large_for_a_float(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_cny_integer_too_large_for_a_float(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     # issue 15: the currency conversion raised OverflowError (a traceback from `tcpmf validate`)
     big = {"value": 10**400, "currency": "CNY", "assumed": "fuzz"}
     path = write_with(yaml_writer, valid_scenario_dict, "costs.fixed_usd_per_month", big)
-    check(load_error(path), file="scenario.yaml", key_path="costs.fixed_usd_per_month", value=10**400,
-          shown=repr(10**400)[:77] + "...", allowed="a finite amount of CNY")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="costs.fixed_usd_per_month",
+        value=10**400,
+        shown=repr(10**400)[:77] + "...",
+        allowed="a finite amount of CNY",
+    )
 
 
 @pytest.mark.parametrize("dotted", ["costs.fixed_usd_per_month", "usage.dau_per_mau"])
@@ -232,34 +333,57 @@ def test_integer_too_long_to_read_in_yaml_gives_a_short_message(
     text = re.sub(r"(?m)^  fixed_usd_per_month: .*$", "  fixed_usd_per_month: 1" + "0" * 5000, text)
     err = load_error(yaml_writer("scenario.yaml", text))
     assert "is not valid YAML" in str(err) and "an integer of 5,001 digits" in str(err)
-    assert "set_int_max_str_digits" not in str(err) and re.search(r"at line \d+, column \d+\)$", str(err))
+    assert "set_int_max_str_digits" not in str(err) and re.search(
+        r"at line \d+, column \d+\)$", str(err)
+    )
     assert len(str(err)) < 600, len(str(err))
 
 
-@pytest.mark.parametrize(("spec", "drawn"), [
-    ({"dist": "uniform", "low": -1, "high": 2}, "it can draw -1"),
-    ({"dist": "normal", "mean": 0.5, "sd": 0.1}, "it can draw -inf"),
-    ({"dist": "choice", "options": [0.1, 1.5]}, "it can draw option 1.5"),
-])
+@pytest.mark.parametrize(
+    ("spec", "drawn"),
+    [
+        ({"dist": "uniform", "low": -1, "high": 2}, "it can draw -1"),
+        ({"dist": "normal", "mean": 0.5, "sd": 0.1}, "it can draw -inf"),
+        ({"dist": "choice", "options": [0.1, 1.5]}, "it can draw option 1.5"),
+    ],
+)
 def test_a_distribution_reaching_outside_its_keys_range_is_refused_at_load(
     yaml_writer: Writer, valid_scenario_dict: dict[str, Any], spec: dict[str, Any], drawn: str
 ) -> None:
     # issue 15: validate/load/evaluate accepted it and only monte_carlo refused it (docs/model.md 8.1)
     path = write_with(yaml_writer, valid_scenario_dict, "usage.dau_per_mau", spec)
     err = load_error(path)
-    check(err, file="scenario.yaml", key_path="usage.dau_per_mau", value=spec,
-          allowed="a distribution that draws only allowed values")
+    check(
+        err,
+        file="scenario.yaml",
+        key_path="usage.dau_per_mau",
+        value=spec,
+        allowed="a distribution that draws only allowed values",
+    )
     assert drawn in str(err) and "must be a number in [0, 1]" in str(err)
     valid_scenario_dict["usage"]["dau_per_mau"] = {"dist": "uniform", "low": 0.1, "high": 0.2}
-    assert tcpmf.load(write_with(yaml_writer, valid_scenario_dict, "usage.dau_per_mau",
-                                 {"dist": "uniform", "low": 0.1, "high": 0.2})).usage.dau_per_mau == pytest.approx(0.15)
+    assert tcpmf.load(
+        write_with(
+            yaml_writer,
+            valid_scenario_dict,
+            "usage.dau_per_mau",
+            {"dist": "uniform", "low": 0.1, "high": 0.2},
+        )
+    ).usage.dau_per_mau == pytest.approx(0.15)
 
 
-def test_bad_key_of_retention_table(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_bad_key_of_retention_table(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     valid_scenario_dict["retention"] = {"curve": "table", "points": {1: 0.5, 700: 0.2}}
     path = yaml_writer("scenario.yaml", valid_scenario_dict)
-    check(load_error(path), file="scenario.yaml", key_path="retention.points.700", value=700,
-          allowed="the key should be less than or equal to 600")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="retention.points.700",
+        value=700,
+        allowed="the key should be less than or equal to 600",
+    )
 
 
 def test_unknown_category(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
@@ -271,11 +395,18 @@ def test_unknown_category(yaml_writer: Writer, valid_scenario_dict: dict[str, An
 
 def test_bad_start_month(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "start_month", "2024-13")
-    check(load_error(path), file="scenario.yaml", key_path="start_month", value="2024-13",
-          allowed="YYYY-MM")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="start_month",
+        value="2024-13",
+        allowed="YYYY-MM",
+    )
 
 
-def test_unquoted_date_is_not_a_month(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_unquoted_date_is_not_a_month(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     text = yaml_writer("x.yaml", valid_scenario_dict).read_text(encoding="utf-8")
     text = re.sub(r"(?m)^start_month: .*$", "start_month: 2025-01-01", text)
     path = yaml_writer("scenario.yaml", text)
@@ -287,7 +418,9 @@ def test_unquoted_date_is_not_a_month(yaml_writer: Writer, valid_scenario_dict: 
 def test_unknown_retention_curve(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "retention.curve", "weibull")
     err = load_error(path)
-    check(err, file="scenario.yaml", key_path="retention.curve", value="weibull", allowed="power_law")
+    check(
+        err, file="scenario.yaml", key_path="retention.curve", value="weibull", allowed="power_law"
+    )
     for curve in ("plateau", "sbg", "table"):
         assert curve in str(err)
 
@@ -305,27 +438,49 @@ def test_missing_retention_curve(yaml_writer: Writer, valid_scenario_dict: dict[
 def test_plateau_floor_above_r1(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     valid_scenario_dict["retention"] = {"curve": "plateau", "r1": 0.4, "floor": 0.5, "tau": 3}
     path = yaml_writer("scenario.yaml", valid_scenario_dict)
-    check(load_error(path), file="scenario.yaml", key_path="retention.floor", value=0.5,
-          allowed="a floor no higher than r1 (0.4)")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="retention.floor",
+        value=0.5,
+        allowed="a floor no higher than r1 (0.4)",
+    )
 
 
 def test_paid_budget_without_cac(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "growth.paid_budget_usd_per_month", 100000)
-    check(load_error(path), file="scenario.yaml", key_path="growth.cac_usd", value=None,
-          allowed="a positive cost per acquired user")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="growth.cac_usd",
+        value=None,
+        allowed="a positive cost per acquired user",
+    )
 
 
-def test_self_host_without_section(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_self_host_without_section(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     path = write_with(yaml_writer, valid_scenario_dict, "model.route", "self_host")
-    check(load_error(path), file="scenario.yaml", key_path="model.self_host", value=None,
-          allowed="a self_host section")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="model.self_host",
+        value=None,
+        allowed="a self_host section",
+    )
 
 
 def test_only_one_price_override(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     del valid_scenario_dict["model"]["usd_per_mtok_out"]
     path = yaml_writer("scenario.yaml", valid_scenario_dict)
-    check(load_error(path), file="scenario.yaml", key_path="model.usd_per_mtok_in", value=2.5,
-          allowed="both usd_per_mtok_in and usd_per_mtok_out, or neither")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="model.usd_per_mtok_in",
+        value=2.5,
+        allowed="both usd_per_mtok_in and usd_per_mtok_out, or neither",
+    )
 
 
 # --- annotated values ---------------------------------------------------------------------------
@@ -334,61 +489,104 @@ def test_only_one_price_override(yaml_writer: Writer, valid_scenario_dict: dict[
 def test_cny_on_non_money_key(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     annotated = {"value": 2, "currency": "CNY", "source": "a survey"}
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", annotated)
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day.currency",
-          value="CNY", allowed="a currency only on a money key")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day.currency",
+        value="CNY",
+        allowed="a currency only on a money key",
+    )
 
 
 def test_unknown_currency(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     annotated = {"value": 20, "currency": "EUR"}
     key = "revenue.subscription.price_usd_per_month"
     path = write_with(yaml_writer, valid_scenario_dict, key, annotated)
-    check(load_error(path), file="scenario.yaml", key_path=f"{key}.currency", value="EUR",
-          allowed="USD or CNY")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path=f"{key}.currency",
+        value="EUR",
+        allowed="USD or CNY",
+    )
 
 
 def test_unknown_annotation_key(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     annotated = {"value": 2, "sauce": "my guess"}
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", annotated)
     err = load_error(path)
-    check(err, file="scenario.yaml", key_path="usage.sessions_per_day.sauce", value="my guess",
-          allowed="an annotated value takes only")
+    check(
+        err,
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day.sauce",
+        value="my guess",
+        allowed="an annotated value takes only",
+    )
     for key in ("assumed", "currency", "note", "source", "value"):
         assert key in str(err)
 
 
 def test_non_text_annotation_key(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
-    path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", {"value": 2, 7: "x"})
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day.7", value="x",
-          allowed="an annotated value takes only")
+    path = write_with(
+        yaml_writer, valid_scenario_dict, "usage.sessions_per_day", {"value": 2, 7: "x"}
+    )
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day.7",
+        value="x",
+        allowed="an annotated value takes only",
+    )
 
 
 def test_source_and_assumed(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     annotated = {"value": 2, "source": "a survey", "assumed": "a guess"}
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", annotated)
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day", value=annotated,
-          allowed="either source or assumed, not both")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day",
+        value=annotated,
+        allowed="either source or assumed, not both",
+    )
 
 
 def test_empty_source(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     annotated = {"value": 2, "source": "  "}
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", annotated)
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day.source", value="  ",
-          allowed="non-empty text")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day.source",
+        value="  ",
+        allowed="non-empty text",
+    )
 
 
-def test_annotated_value_of_wrong_type(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
+def test_annotated_value_of_wrong_type(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any]
+) -> None:
     annotated = {"value": "lots", "assumed": "no public figure"}
     path = write_with(yaml_writer, valid_scenario_dict, "usage.sessions_per_day", annotated)
-    check(load_error(path), file="scenario.yaml", key_path="usage.sessions_per_day", value="lots",
-          allowed="must be a number in")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="usage.sessions_per_day",
+        value="lots",
+        allowed="must be a number in",
+    )
 
 
 # --- whole-file problems ------------------------------------------------------------------------
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    check(load_error(tmp_path / "nowhere.yaml"), file="nowhere.yaml", key_path="",
-          allowed="file not found")
+    check(
+        load_error(tmp_path / "nowhere.yaml"),
+        file="nowhere.yaml",
+        key_path="",
+        allowed="file not found",
+    )
 
 
 def test_directory_instead_of_file(tmp_path: Path) -> None:
@@ -397,14 +595,18 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
 
 
 def test_broken_yaml(yaml_writer: Writer) -> None:
-    path = yaml_writer("scenario.yaml", "name: x\nusage:\n  dau_per_mau: [0.1, 0.2\n  sessions_per_day: 2\n")
+    path = yaml_writer(
+        "scenario.yaml", "name: x\nusage:\n  dau_per_mau: [0.1, 0.2\n  sessions_per_day: 2\n"
+    )
     err = load_error(path)
     check(err, file="scenario.yaml", key_path="", allowed="is not valid YAML")
     assert "line " in str(err) and "column " in str(err)
 
 
 def test_broken_indentation(yaml_writer: Writer) -> None:
-    path = yaml_writer("scenario.yaml", "name: x\nusage:\n    dau_per_mau: 0.1\n  sessions_per_day: 2\n")
+    path = yaml_writer(
+        "scenario.yaml", "name: x\nusage:\n    dau_per_mau: 0.1\n  sessions_per_day: 2\n"
+    )
     err = load_error(path)
     check(err, file="scenario.yaml", key_path="", allowed="is not valid YAML")
     assert "line 4" in str(err)
@@ -422,12 +624,17 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text, found", [("42\n", "int"), ("- a\n- b\n", "list"), ("just text\n", "str"), ("", "NoneType")]
+    "text, found",
+    [("42\n", "int"), ("- a\n- b\n", "list"), ("just text\n", "str"), ("", "NoneType")],
 )
 def test_top_level_not_a_mapping(yaml_writer: Writer, text: str, found: str) -> None:
     path = yaml_writer("scenario.yaml", text)
-    check(load_error(path), file="scenario.yaml", key_path="",
-          allowed=f"must hold a mapping of keys to values, found {found}")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="",
+        allowed=f"must hold a mapping of keys to values, found {found}",
+    )
 
 
 def test_non_text_top_level_key(yaml_writer: Writer) -> None:
@@ -443,9 +650,17 @@ def test_invalid_date_scalar(yaml_writer: Writer) -> None:
     assert "2024-13-01" in str(err) and "line 2" in str(err)
 
 
-@pytest.mark.parametrize("text", ["a: !!int x\n", "a: !!float x\n", "a: !!bool maybe\n",
-                                  "a: !!timestamp yesterday\n", "a: !!python/object:os.system x\n",
-                                  "? [a, b]\n: 1\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!int x\n",
+        "a: !!float x\n",
+        "a: !!bool maybe\n",
+        "a: !!timestamp yesterday\n",
+        "a: !!python/object:os.system x\n",
+        "? [a, b]\n: 1\n",
+    ],
+)
 def test_bad_tagged_scalar(yaml_writer: Writer, text: str) -> None:
     path = yaml_writer("scenario.yaml", text)
     check(load_error(path), file="scenario.yaml", key_path="", allowed="is not valid YAML")
@@ -468,7 +683,13 @@ def test_alias_bomb(yaml_writer: Writer) -> None:
     [
         ("name: x\nusage: " + "[" * 5000 + "]" * 5000 + "\n", 2),
         ("name: x\nusage: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", 2),
-        ("name: x\nusage:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400)) + "  " * 401 + "v: 1\n", 101),
+        (
+            "name: x\nusage:\n"
+            + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400))
+            + "  " * 401
+            + "v: 1\n",
+            101,
+        ),
     ],
     ids=["flow-lists", "flow-mappings", "block-mappings"],
 )
@@ -476,7 +697,12 @@ def test_deep_nesting_is_refused_with_its_line(yaml_writer: Writer, text: str, l
     from tcpmf.core.yamlio import MAX_YAML_NESTING
 
     err = load_error(yaml_writer("scenario.yaml", text))
-    check(err, file="scenario.yaml", key_path="", allowed=f"nested more than {MAX_YAML_NESTING} levels deep")
+    check(
+        err,
+        file="scenario.yaml",
+        key_path="",
+        allowed=f"nested more than {MAX_YAML_NESTING} levels deep",
+    )
     assert f"at line {line}, column" in err.allowed, err.allowed
 
 
@@ -484,7 +710,9 @@ def test_nesting_just_within_the_limit_is_read(yaml_writer: Writer) -> None:
     from tcpmf.core.yamlio import MAX_YAML_NESTING, read_yaml
 
     depth = MAX_YAML_NESTING - 1  # the top-level mapping is one level
-    node: Any = read_yaml(yaml_writer("scenario.yaml", "a: " + "[" * depth + "]" * depth + "\n"))["a"]
+    node: Any = read_yaml(yaml_writer("scenario.yaml", "a: " + "[" * depth + "]" * depth + "\n"))[
+        "a"
+    ]
     levels = 1
     while node:
         node, levels = node[0], levels + 1
@@ -506,21 +734,39 @@ def test_extends_cycle(yaml_writer: Writer, valid_scenario_dict: dict[str, Any])
 
 def test_extends_itself(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = yaml_writer("scenario.yaml", {"extends": "scenario.yaml", **valid_scenario_dict})
-    check(load_error(path), file="scenario.yaml", key_path="extends", value="scenario.yaml",
-          allowed="no cycles allowed")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="extends",
+        value="scenario.yaml",
+        allowed="no cycles allowed",
+    )
 
 
 def test_extends_missing_file(yaml_writer: Writer, valid_scenario_dict: dict[str, Any]) -> None:
     path = yaml_writer("scenario.yaml", {"extends": "base.yaml", **valid_scenario_dict})
     err = load_error(path)
-    check(err, file="scenario.yaml", key_path="extends", value="base.yaml", allowed="a file that exists")
+    check(
+        err,
+        file="scenario.yaml",
+        key_path="extends",
+        value="base.yaml",
+        allowed="a file that exists",
+    )
 
 
-def test_extends_directory(yaml_writer: Writer, valid_scenario_dict: dict[str, Any], tmp_path: Path) -> None:
+def test_extends_directory(
+    yaml_writer: Writer, valid_scenario_dict: dict[str, Any], tmp_path: Path
+) -> None:
     (tmp_path / "base").mkdir()
     path = yaml_writer("scenario.yaml", {"extends": "base", **valid_scenario_dict})
-    check(load_error(path), file="scenario.yaml", key_path="extends", value="base",
-          allowed="a file that exists")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="extends",
+        value="base",
+        allowed="a file that exists",
+    )
 
 
 @pytest.mark.parametrize("parents", [3, ["base.yaml", 4], "", {"file": "base.yaml"}])
@@ -529,8 +775,13 @@ def test_extends_wrong_type(
 ) -> None:
     yaml_writer("base.yaml", {"name": "base"})
     path = yaml_writer("scenario.yaml", {"extends": parents, **valid_scenario_dict})
-    check(load_error(path), file="scenario.yaml", key_path="extends", value=parents,
-          allowed="a relative path or a list of relative paths")
+    check(
+        load_error(path),
+        file="scenario.yaml",
+        key_path="extends",
+        value=parents,
+        allowed="a relative path or a list of relative paths",
+    )
 
 
 def test_error_in_extended_file_names_that_file(
@@ -539,10 +790,19 @@ def test_error_in_extended_file_names_that_file(
     base = dict(valid_scenario_dict)
     base["usage"] = {**valid_scenario_dict["usage"], "dau_per_mau": 2.5}
     yaml_writer("base.yaml", base)
-    child = {"extends": "base.yaml", "name": "child", "revenue": {"subscription": {"paid_share": 0.1}}}
+    child = {
+        "extends": "base.yaml",
+        "name": "child",
+        "revenue": {"subscription": {"paid_share": 0.1}},
+    }
     err = load_error(yaml_writer("child.yaml", child))
-    check(err, file="base.yaml", key_path="usage.dau_per_mau", value=2.5,
-          allowed="must be a number in [0, 1]")
+    check(
+        err,
+        file="base.yaml",
+        key_path="usage.dau_per_mau",
+        value=2.5,
+        allowed="must be a number in [0, 1]",
+    )
 
 
 def test_unknown_key_in_extended_file_names_that_file(
@@ -575,8 +835,13 @@ def test_child_value_overrides_parent_and_is_named(
     yaml_writer("base.yaml", valid_scenario_dict)
     child = {"extends": ["base.yaml"], "usage": {"requests_per_session": "many"}}
     err = load_error(yaml_writer("child.yaml", child))
-    check(err, file="child.yaml", key_path="usage.requests_per_session", value="many",
-          allowed="must be a number in")
+    check(
+        err,
+        file="child.yaml",
+        key_path="usage.requests_per_session",
+        value="many",
+        allowed="must be a number in",
+    )
 
 
 # --- Scenario.override --------------------------------------------------------------------------
@@ -586,7 +851,13 @@ def test_override_unknown_key(valid_scenario_file: Path) -> None:
     s = tcpmf.load(valid_scenario_file)
     with pytest.raises(tcpmf.AssumptionError) as info:
         s.override({"usage.sessions_per_dya": 3})
-    check(info.value, file="<override>", key_path="usage.sessions_per_dya", value=3, allowed="unknown key")
+    check(
+        info.value,
+        file="<override>",
+        key_path="usage.sessions_per_dya",
+        value=3,
+        allowed="unknown key",
+    )
 
 
 def test_override_unknown_section(valid_scenario_file: Path) -> None:
@@ -600,32 +871,52 @@ def test_override_bad_value(valid_scenario_file: Path) -> None:
     s = tcpmf.load(valid_scenario_file)
     with pytest.raises(tcpmf.AssumptionError) as info:
         s.override({"usage.dau_per_mau": 1.5})
-    check(info.value, file="<override>", key_path="usage.dau_per_mau", value=1.5,
-          allowed="must be a number in [0, 1]")
+    check(
+        info.value,
+        file="<override>",
+        key_path="usage.dau_per_mau",
+        value=1.5,
+        allowed="must be a number in [0, 1]",
+    )
 
 
 def test_override_nan(valid_scenario_file: Path) -> None:
     s = tcpmf.load(valid_scenario_file)
     with pytest.raises(tcpmf.AssumptionError) as info:
         s.override({"revenue.subscription.price_usd_per_month": float("nan")})
-    check(info.value, file="<override>", key_path="revenue.subscription.price_usd_per_month",
-          value=float("nan"), shown="nan", allowed="finite number")
+    check(
+        info.value,
+        file="<override>",
+        key_path="revenue.subscription.price_usd_per_month",
+        value=float("nan"),
+        shown="nan",
+        allowed="finite number",
+    )
 
 
 def test_override_into_a_number(valid_scenario_file: Path) -> None:
     s = tcpmf.load(valid_scenario_file)
     with pytest.raises(tcpmf.AssumptionError) as info:
         s.override({"usage.dau_per_mau.value": 0.2})
-    check(info.value, file="<override>", key_path="usage.dau_per_mau", value=0.14,
-          allowed="a section with keys")
+    check(
+        info.value,
+        file="<override>",
+        key_path="usage.dau_per_mau",
+        value=0.14,
+        allowed="a section with keys",
+    )
 
 
 def test_override_bad_annotation(valid_scenario_file: Path) -> None:
     s = tcpmf.load(valid_scenario_file)
     with pytest.raises(tcpmf.AssumptionError) as info:
         s.override({"usage.sessions_per_day": {"value": 3, "source": "x", "assumed": "y"}})
-    check(info.value, file="<override>", key_path="usage.sessions_per_day",
-          allowed="either source or assumed, not both")
+    check(
+        info.value,
+        file="<override>",
+        key_path="usage.sessions_per_day",
+        allowed="either source or assumed, not both",
+    )
 
 
 def test_override_keeps_file_for_untouched_errors(valid_scenario_file: Path) -> None:
@@ -647,5 +938,7 @@ def test_unknown_model_lists_close_matches(
     del model["usd_per_mtok_in"], model["usd_per_mtok_out"]
     model["name"] = "gpt-4oo"
     err = load_error(yaml_writer("scenario.yaml", valid_scenario_dict))
-    check(err, file="scenario.yaml", key_path="model.name", value="gpt-4oo", allowed="close matches:")
+    check(
+        err, file="scenario.yaml", key_path="model.name", value="gpt-4oo", allowed="close matches:"
+    )
     assert "gpt-4o" in str(err).split("close matches:", 1)[1]

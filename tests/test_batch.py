@@ -28,8 +28,15 @@ PORTFOLIO = assumptions_dir() / "portfolios" / "consumer_stages.yaml"
 
 #: Products of every consumer shape: sBG, plateau and power-law retention, subscription, ads and
 #: commerce revenue, a demand-driven self-hosted route, price elasticity; and a deal-based one.
-NAMES = ("writing_assistant", "ai_companion", "answer_engine", "shopping_assistant", "ai_friends_selfhosted",
-         "coding_helper", "tob_price_war_bid")
+NAMES = (
+    "writing_assistant",
+    "ai_companion",
+    "answer_engine",
+    "shopping_assistant",
+    "ai_friends_selfhosted",
+    "coding_helper",
+    "tob_price_war_bid",
+)
 SCENARIOS = {name: tcpmf.load(PRODUCTS / f"{name}.yaml") for name in NAMES}
 
 #: Keys and the ranges their values are drawn from (inside the schema's bounds).
@@ -85,16 +92,23 @@ def input_tables(draw: st.DrawFn) -> tuple[tcpmf.Scenario, pd.DataFrame]:
     for key in keys:
         low, high = RANGES[key]
         # values a person could mean: no denormal shares (tests/strategies.py, _no_dust)
-        columns[key] = draw(st.lists(st.floats(low, high).map(_no_dust), min_size=rows, max_size=rows))
+        columns[key] = draw(
+            st.lists(st.floats(low, high).map(_no_dust), min_size=rows, max_size=rows)
+        )
     if s.kind == "consumer" and s.model.route == "api" and draw(st.booleans()):
-        columns["model.name"] = pd.array(draw(st.lists(st.sampled_from(MODELS), min_size=rows, max_size=rows)), dtype="string")
+        columns["model.name"] = pd.array(
+            draw(st.lists(st.sampled_from(MODELS), min_size=rows, max_size=rows)), dtype="string"
+        )
     return s, pd.DataFrame(columns)
 
 
 def _row_scenarios(s: tcpmf.Scenario, inputs: pd.DataFrame) -> list[tcpmf.Scenario]:
     out = []
     for row in inputs.to_dict("records"):
-        values = {k: (v if isinstance(v, str) else (int(v) if float(v).is_integer() else float(v))) for k, v in row.items()}
+        values = {
+            k: (v if isinstance(v, str) else (int(v) if float(v).is_integer() else float(v)))
+            for k, v in row.items()
+        }
         out.append(s.override(values))
     return out
 
@@ -112,8 +126,14 @@ def assert_outcomes_equal(fast: pd.DataFrame, slow: pd.DataFrame) -> None:
 
 
 @given(case=input_tables())
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-def test_a_table_of_inputs_gives_what_each_rows_own_scenario_gives(case: tuple[tcpmf.Scenario, pd.DataFrame]) -> None:
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+def test_a_table_of_inputs_gives_what_each_rows_own_scenario_gives(
+    case: tuple[tcpmf.Scenario, pd.DataFrame],
+) -> None:
     """The fast path (values written into engine columns, structural keys grouped) and the slow
     path (one validated scenario per row) agree on every outcome; a value one row's scenario
     refuses is refused by both."""
@@ -141,12 +161,20 @@ def test_fast_path_covers_the_keys_a_portfolio_draws() -> None:
 def test_blocked_summary_equals_one_pass(block: int, seed: int) -> None:
     p = load_portfolio(PORTFOLIO).products[seed % 5]
     rng = np.random.default_rng(seed)
-    a = from_scenarios([p.scenario.override({"usage.sessions_per_day": float(x)}) for x in rng.uniform(0.5, 5, 23)])
+    a = from_scenarios(
+        [p.scenario.override({"usage.sessions_per_day": float(x)}) for x in rng.uniform(0.5, 5, 23)]
+    )
     whole = evaluate_arrays(a, monthly=False).summary
     blocked = evaluate_summary(a, block_rows=block)
     for name, (values, valid) in whole.items():
         if values.dtype.kind == "f":  # sums over months may round differently on a strided block
-            np.testing.assert_allclose(blocked[name][0].astype(float), values.astype(float), rtol=1e-12, atol=1e-12, err_msg=name)
+            np.testing.assert_allclose(
+                blocked[name][0].astype(float),
+                values.astype(float),
+                rtol=1e-12,
+                atol=1e-12,
+                err_msg=name,
+            )
         else:
             np.testing.assert_array_equal(blocked[name][0], values, err_msg=name)
         if valid is not None:
@@ -197,27 +225,50 @@ def test_same_seed_same_numbers_and_another_seed_other_numbers(portfolio: tcpmf.
     first = tcpmf.monte_carlo(portfolio, 300, seed=9, chunk_size=128)
     pd.testing.assert_frame_equal(first, tcpmf.monte_carlo(portfolio, 300, seed=9, chunk_size=128))
     other = tcpmf.monte_carlo(portfolio, 300, seed=10, chunk_size=128)
-    assert not np.allclose(first["usage.sessions_per_day"].to_numpy(float, na_value=0),
-                           other["usage.sessions_per_day"].to_numpy(float, na_value=0))
+    assert not np.allclose(
+        first["usage.sessions_per_day"].to_numpy(float, na_value=0),
+        other["usage.sessions_per_day"].to_numpy(float, na_value=0),
+    )
     assert len(first) == 300 * len(portfolio.products)
-    assert first.groupby("product", observed=True)["draw"].apply(list).map(lambda d: d == list(range(300))).all()
+    assert (
+        first.groupby("product", observed=True)["draw"]
+        .apply(list)
+        .map(lambda d: d == list(range(300)))
+        .all()
+    )
 
 
-def test_monte_carlo_equals_its_chunks_and_each_draws_own_scenario(portfolio: tcpmf.Portfolio) -> None:
+def test_monte_carlo_equals_its_chunks_and_each_draws_own_scenario(
+    portfolio: tcpmf.Portfolio,
+) -> None:
     draws = tcpmf.monte_carlo(portfolio, 50, seed=3, chunk_size=20)
     product = portfolio.products[0]
-    chunks = pd.concat([product_chunk(portfolio, 0, c, 50, 3, 20) for c in range(3)], ignore_index=True)
+    chunks = pd.concat(
+        [product_chunk(portfolio, 0, c, 50, 3, 20) for c in range(3)], ignore_index=True
+    )
     mine = draws[draws["product"] == product.name].reset_index(drop=True)
-    np.testing.assert_array_equal(mine["ltv_usd"].to_numpy(float), chunks["ltv_usd"].to_numpy(float))
+    np.testing.assert_array_equal(
+        mine["ltv_usd"].to_numpy(float), chunks["ltv_usd"].to_numpy(float)
+    )
     keys = list(product.uncertainties)
     slow = tcpmf.evaluate(_row_scenarios(product.scenario, mine[keys].head(12))).summary
     assert_outcomes_equal(mine.head(12), slow)
 
 
-def test_a_bare_scenario_with_distributions_in_its_file_runs(yaml_writer, valid_scenario_dict) -> None:  # type: ignore[no-untyped-def]
-    valid_scenario_dict["usage"]["sessions_per_day"] = {"dist": "triangular", "low": 1, "mode": 2, "high": 4, "assumed": "test"}
+def test_a_bare_scenario_with_distributions_in_its_file_runs(
+    yaml_writer, valid_scenario_dict
+) -> None:  # type: ignore[no-untyped-def]
+    valid_scenario_dict["usage"]["sessions_per_day"] = {
+        "dist": "triangular",
+        "low": 1,
+        "mode": 2,
+        "high": 4,
+        "assumed": "test",
+    }
     path = yaml_writer("s.yaml", valid_scenario_dict)
-    assert tcpmf.load(path).usage.sessions_per_day == pytest.approx(tcpmf.load(path).uncertainties["usage.sessions_per_day"].nominal())
+    assert tcpmf.load(path).usage.sessions_per_day == pytest.approx(
+        tcpmf.load(path).uncertainties["usage.sessions_per_day"].nominal()
+    )
     draws = tcpmf.monte_carlo(path, 200, seed=1)
     assert draws["usage.sessions_per_day"].between(1, 4).all()
     assert draws["usage.sessions_per_day"].nunique() == 200
@@ -238,10 +289,13 @@ def test_more_sessions_never_raise_the_chance_of_clearing_for_a_loss_making_unit
 
 def _frame(months: list[float | None], clears: list[bool]) -> pd.DataFrame:
     n = len(months)
-    frame = {"product": pd.Categorical(["A"] * n), "clears_break_even": pd.array(clears, dtype="boolean"),
-             "payback_month": pd.array(months, dtype="Float64"),
-             "peak_funding_usd": pd.array(np.arange(n, dtype=float) * 10, dtype="Float64"),
-             "tcpmf_month": pd.array([0.0] * n, dtype="Float64")}
+    frame = {
+        "product": pd.Categorical(["A"] * n),
+        "clears_break_even": pd.array(clears, dtype="boolean"),
+        "payback_month": pd.array(months, dtype="Float64"),
+        "peak_funding_usd": pd.array(np.arange(n, dtype=float) * 10, dtype="Float64"),
+        "tcpmf_month": pd.array([0.0] * n, dtype="Float64"),
+    }
     return pd.DataFrame(frame)
 
 
@@ -263,27 +317,48 @@ def test_a_percentile_among_months_that_never_come_is_missing_not_a_number() -> 
 def test_summary_of_a_run_has_the_contract_columns(portfolio: tcpmf.Portfolio) -> None:
     table = tcpmf.summarize(tcpmf.monte_carlo(portfolio, 200, seed=0))
     assert table["product"].tolist() == portfolio.names
-    for column in ("p_clears_break_even", *(f"{c}_p{q}" for c in ("payback_month", "peak_funding_usd", "tcpmf_month")
-                                           for q in (10, 50, 90))):
+    for column in (
+        "p_clears_break_even",
+        *(
+            f"{c}_p{q}"
+            for c in ("payback_month", "peak_funding_usd", "tcpmf_month")
+            for q in (10, 50, 90)
+        ),
+    ):
         assert column in table
-    funding = table[["peak_funding_usd_p10", "peak_funding_usd_p50", "peak_funding_usd_p90"]].to_numpy(float)
+    funding = table[
+        ["peak_funding_usd_p10", "peak_funding_usd_p50", "peak_funding_usd_p90"]
+    ].to_numpy(float)
     assert (np.diff(funding, axis=1) >= 0).all()
 
 
 @given(seed=st.integers(0, 2**32 - 1), factor=st.floats(1.0, 20.0), n=st.integers(5, 60))
 @settings(max_examples=40, deadline=None)
-def test_dearer_tokens_never_make_a_draw_clear_or_need_less_cash(seed: int, factor: float, n: int) -> None:
+def test_dearer_tokens_never_make_a_draw_clear_or_need_less_cash(
+    seed: int, factor: float, n: int
+) -> None:
     """Common random numbers: the same draws at token prices *factor* times higher clear in a
     subset of the cases and need at least as much cash, so P(clears break-even) can only fall."""
-    s = SCENARIOS["answer_engine"].override({"model.usd_per_mtok_in": 0.4, "model.usd_per_mtok_out": 1.6})
+    s = SCENARIOS["answer_engine"].override(
+        {"model.usd_per_mtok_in": 0.4, "model.usd_per_mtok_out": 1.6}
+    )
     rng = np.random.default_rng(seed)
-    inputs = pd.DataFrame({
-        "usage.sessions_per_day": rng.uniform(0.2, 8, n),
-        "revenue.ads.rpm_usd": rng.uniform(0.5, 60, n),
-        "retention.r1": rng.uniform(0.05, 0.7, n),
-    })
-    cheap = evaluate_inputs(s, inputs.assign(**{"model.usd_per_mtok_in": 0.4, "model.usd_per_mtok_out": 1.6}))
-    dear = evaluate_inputs(s, inputs.assign(**{"model.usd_per_mtok_in": 0.4 * factor, "model.usd_per_mtok_out": 1.6 * factor}))
+    inputs = pd.DataFrame(
+        {
+            "usage.sessions_per_day": rng.uniform(0.2, 8, n),
+            "revenue.ads.rpm_usd": rng.uniform(0.5, 60, n),
+            "retention.r1": rng.uniform(0.05, 0.7, n),
+        }
+    )
+    cheap = evaluate_inputs(
+        s, inputs.assign(**{"model.usd_per_mtok_in": 0.4, "model.usd_per_mtok_out": 1.6})
+    )
+    dear = evaluate_inputs(
+        s,
+        inputs.assign(
+            **{"model.usd_per_mtok_in": 0.4 * factor, "model.usd_per_mtok_out": 1.6 * factor}
+        ),
+    )
     cleared_cheap = cheap["clears_break_even"].to_numpy(bool)
     cleared_dear = dear["clears_break_even"].to_numpy(bool)
     assert not (cleared_dear & ~cleared_cheap).any()
@@ -299,7 +374,10 @@ def test_dearer_tokens_never_make_a_draw_clear_or_need_less_cash(seed: int, fact
         ({"n": 0}, "n must be a whole number of at least 1"),
         ({"n": 10, "seed": -1}, "seed must be a whole number of at least 0"),
         ({"n": 10, "sampling": "sobol"}, "sampling must be one of lhs"),
-        ({"n": 10, "correlations": [("usage.sessions_per_day", "retention.r1", 0.5)]}, "carry their own"),
+        (
+            {"n": 10, "correlations": [("usage.sessions_per_day", "retention.r1", 0.5)]},
+            "carry their own",
+        ),
     ],
 )
 def test_monte_carlo_refuses_bad_arguments_in_words(kwargs: dict[str, Any], message: str) -> None:

@@ -34,14 +34,25 @@ def old_plateau(r1, floor, tau, months, months_per_period=1.0):  # type: ignore[
     return out
 
 
-def old_retention_matrix(curve, r1, beta, floor, tau, alpha, months,  # type: ignore[no-untyped-def]
-                         tables: Mapping[int, Mapping[int, float]] | None = None, months_per_period=1.0):
+def old_retention_matrix(
+    curve,
+    r1,
+    beta,
+    floor,
+    tau,
+    alpha,
+    months,  # type: ignore[no-untyped-def]
+    tables: Mapping[int, Mapping[int, float]] | None = None,
+    months_per_period=1.0,
+):
     """The retention matrix as it was: every family gathered and scattered by row (monthly curves only)."""
     assert np.all(np.asarray(months_per_period) == 1.0)
     curve = np.asarray(curve)
     n = curve.shape[0]
-    params = {name: np.broadcast_to(np.asarray(v, float), (n,)) for name, v in
-              {"r1": r1, "beta": beta, "floor": floor, "tau": tau, "alpha": alpha}.items()}
+    params = {
+        name: np.broadcast_to(np.asarray(v, float), (n,))
+        for name, v in {"r1": r1, "beta": beta, "floor": floor, "tau": tau, "alpha": alpha}.items()
+    }
     out = np.empty((months, n))
     for name, code in CURVES.items():
         rows = np.flatnonzero(curve == code)
@@ -63,9 +74,22 @@ def old_retention_matrix(curve, r1, beta, floor, tau, alpha, months,  # type: ig
 shares = st.floats(0.01, 0.99)
 
 
-@given(rows=st.lists(st.tuples(st.sampled_from([0, 1, 2]), shares, shares, st.floats(0.05, 3.0),
-                               st.floats(0.1, 40.0), st.floats(0.1, 5.0)), min_size=1, max_size=40),
-       months=st.integers(1, 60), one_family=st.booleans())
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([0, 1, 2]),
+            shares,
+            shares,
+            st.floats(0.05, 3.0),
+            st.floats(0.1, 40.0),
+            st.floats(0.1, 5.0),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    months=st.integers(1, 60),
+    one_family=st.booleans(),
+)
 @settings(max_examples=200, deadline=None)
 def test_retention_matrix_equals_the_previous_code_to_the_bit(rows, months, one_family) -> None:  # type: ignore[no-untyped-def]
     curve, a, b, beta, tau, alpha = (np.asarray(c) for c in zip(*rows))
@@ -73,15 +97,30 @@ def test_retention_matrix_equals_the_previous_code_to_the_bit(rows, months, one_
         curve = np.full_like(curve, curve[0])
     r1, floor = np.maximum(a, b), np.minimum(a, b)
     new = retention_matrix(curve, r1, beta, floor, tau, alpha, months=months)
-    np.testing.assert_array_equal(new, old_retention_matrix(curve, r1, beta, floor, tau, alpha, months))
+    np.testing.assert_array_equal(
+        new, old_retention_matrix(curve, r1, beta, floor, tau, alpha, months)
+    )
 
 
-@given(r1=shares, floor=shares, tau=st.floats(0.1, 40.0), months=st.integers(1, 60), n=st.integers(1, 5))
+@given(
+    r1=shares,
+    floor=shares,
+    tau=st.floats(0.1, 40.0),
+    months=st.integers(1, 60),
+    n=st.integers(1, 5),
+)
 @settings(max_examples=100, deadline=None)
-def test_plateau_broadcasts_scalars_and_columns_as_before(r1: float, floor: float, tau: float, months: int, n: int) -> None:
+def test_plateau_broadcasts_scalars_and_columns_as_before(
+    r1: float, floor: float, tau: float, months: int, n: int
+) -> None:
     floor = min(floor, r1)
     column = np.linspace(floor, r1, n)
-    cases: list[tuple[Any, Any, Any]] = [(r1, floor, tau), (r1, column, tau), (column, floor, tau), (r1, floor, np.full(n, tau))]
+    cases: list[tuple[Any, Any, Any]] = [
+        (r1, floor, tau),
+        (r1, column, tau),
+        (column, floor, tau),
+        (r1, floor, np.full(n, tau)),
+    ]
     for args in cases:
         np.testing.assert_array_equal(plateau(*args, months), old_plateau(*args, months))
 
@@ -89,31 +128,61 @@ def test_plateau_broadcasts_scalars_and_columns_as_before(r1: float, floor: floa
 def same_work_portfolio(folder: Path) -> tcpmf.Portfolio:
     """A portfolio like the hand-kernel benchmark's: plateau retention and 14 drawn inputs."""
     bounds = {
-        "growth.organic_new_users_per_month": (1e4, 2e5), "retention.r1": (0.2, 0.6),
-        "retention.floor": (0.04, 0.12), "retention.tau": (1.0, 6.0), "usage.sessions_per_day": (0.5, 6.0),
-        "usage.input_tokens_per_call": (500, 8000), "usage.output_tokens_per_call": (200, 2000),
-        "model.usd_per_mtok_in": (0.1, 10.0), "model.usd_per_mtok_out": (0.3, 30.0),
-        "model.annual_cost_decline": (1.5, 10.0), "revenue.subscription.paid_share": (0.01, 0.08),
-        "revenue.subscription.price_usd_per_month": (5.0, 25.0), "growth.cac_usd": (0.5, 8.0),
+        "growth.organic_new_users_per_month": (1e4, 2e5),
+        "retention.r1": (0.2, 0.6),
+        "retention.floor": (0.04, 0.12),
+        "retention.tau": (1.0, 6.0),
+        "usage.sessions_per_day": (0.5, 6.0),
+        "usage.input_tokens_per_call": (500, 8000),
+        "usage.output_tokens_per_call": (200, 2000),
+        "model.usd_per_mtok_in": (0.1, 10.0),
+        "model.usd_per_mtok_out": (0.3, 30.0),
+        "model.annual_cost_decline": (1.5, 10.0),
+        "revenue.subscription.paid_share": (0.01, 0.08),
+        "revenue.subscription.price_usd_per_month": (5.0, 25.0),
+        "growth.cac_usd": (0.5, 8.0),
         "costs.fixed_usd_per_month": (2e5, 2e6),
     }
     scenario = {
         "extends": str(assumptions_dir() / "categories" / "productivity.yaml"),
-        "name": "same work", "horizon_months": 36,
-        "model": {"route": "api", "name": "gpt-4o", "usd_per_mtok_in": 2.5, "usd_per_mtok_out": 10,
-                  "annual_cost_decline": 4, "cached_input_share": 0},
+        "name": "same work",
+        "horizon_months": 36,
+        "model": {
+            "route": "api",
+            "name": "gpt-4o",
+            "usd_per_mtok_in": 2.5,
+            "usd_per_mtok_out": 10,
+            "annual_cost_decline": 4,
+            "cached_input_share": 0,
+        },
         "retention": {"curve": "plateau", "r1": 0.4, "floor": 0.08, "tau": 3},
-        "growth": {"organic_new_users_per_month": 100000, "monthly_growth": 0,
-                   "paid_budget_usd_per_month": 50000, "cac_usd": 3},
+        "growth": {
+            "organic_new_users_per_month": 100000,
+            "monthly_growth": 0,
+            "paid_budget_usd_per_month": 50000,
+            "cac_usd": 3,
+        },
     }
-    uncertain = {k: {"dist": "uniform", "low": lo, "high": hi, "assumed": "test"} for k, (lo, hi) in bounds.items()}
+    uncertain = {
+        k: {"dist": "uniform", "low": lo, "high": hi, "assumed": "test"}
+        for k, (lo, hi) in bounds.items()
+    }
     path = folder / "same_work.yaml"
-    path.write_text(yaml.safe_dump({"name": "same work", "sampling": "mc",
-                                    "products": [{"scenario": scenario, "uncertain": uncertain}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "same work",
+                "sampling": "mc",
+                "products": [{"scenario": scenario, "uncertain": uncertain}],
+            }
+        )
+    )
     return tcpmf.load_portfolio(path)
 
 
-def test_monte_carlo_equals_the_run_through_the_previous_retention_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_monte_carlo_equals_the_run_through_the_previous_retention_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Same seed and chunk size, every column equal to the last bit and every ``<NA>`` in place."""
     portfolio = same_work_portfolio(tmp_path)
     today = tcpmf.monte_carlo(portfolio, 3_000, seed=7, chunk_size=1_100)
@@ -121,12 +190,21 @@ def test_monte_carlo_equals_the_run_through_the_previous_retention_code(tmp_path
     monkeypatch.setattr(retention_module, "plateau", old_plateau)
     before = tcpmf.monte_carlo(portfolio, 3_000, seed=7, chunk_size=1_100)
     pd.testing.assert_frame_equal(today, before)  # names, dtypes, index
-    for column in today.columns:  # and the values to the last bit (masked columns compare loosely above)
+    for (
+        column
+    ) in today.columns:  # and the values to the last bit (masked columns compare loosely above)
         assert today[column].isna().tolist() == before[column].isna().tolist(), column
-        if pd.api.types.is_numeric_dtype(today[column]) and not pd.api.types.is_bool_dtype(today[column]):
-            np.testing.assert_array_equal(today[column].to_numpy(float, na_value=0.0),
-                                          before[column].to_numpy(float, na_value=0.0), err_msg=column)
-    assert today["payback_month"].isna().any() and today["payback_month"].notna().any()  # both kinds compared
+        if pd.api.types.is_numeric_dtype(today[column]) and not pd.api.types.is_bool_dtype(
+            today[column]
+        ):
+            np.testing.assert_array_equal(
+                today[column].to_numpy(float, na_value=0.0),
+                before[column].to_numpy(float, na_value=0.0),
+                err_msg=column,
+            )
+    assert (
+        today["payback_month"].isna().any() and today["payback_month"].notna().any()
+    )  # both kinds compared
 
 
 def test_monte_carlo_draws_equal_their_own_scenarios_on_the_point_path(tmp_path: Path) -> None:
@@ -136,13 +214,21 @@ def test_monte_carlo_draws_equal_their_own_scenarios_on_the_point_path(tmp_path:
     draws = tcpmf.monte_carlo(portfolio, 40, seed=11, chunk_size=16)
     product = portfolio.products[0]
     keys = list(product.uncertainties)
-    own = [product.scenario.override({k: float(v) for k, v in row.items()}) for row in draws[keys].to_dict("records")]
+    own = [
+        product.scenario.override({k: float(v) for k, v in row.items()})
+        for row in draws[keys].to_dict("records")
+    ]
     slow = tcpmf.evaluate(own).summary.reset_index(drop=True)
     for column in batch.OUTCOME_COLUMNS:
         fast, point = draws[column], slow[column]
         assert fast.isna().tolist() == point.isna().tolist(), column
         if pd.api.types.is_float_dtype(fast):
-            np.testing.assert_allclose(fast.to_numpy(float, na_value=0.0), point.to_numpy(float, na_value=0.0),
-                                       rtol=1e-12, atol=0, err_msg=column)
+            np.testing.assert_allclose(
+                fast.to_numpy(float, na_value=0.0),
+                point.to_numpy(float, na_value=0.0),
+                rtol=1e-12,
+                atol=0,
+                err_msg=column,
+            )
         else:
             assert fast.astype(object).tolist() == point.astype(object).tolist(), column

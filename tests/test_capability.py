@@ -45,7 +45,9 @@ def assumptions_copy(tmp_path: Path) -> Path:
 
 
 def test_every_score_is_sourced_dated_and_names_a_priced_model() -> None:
-    raw = yaml.safe_load((ROOT / "catalog" / "capability.yaml").read_text(encoding="utf-8"))["capability"]
+    raw = yaml.safe_load((ROOT / "catalog" / "capability.yaml").read_text(encoding="utf-8"))[
+        "capability"
+    ]
     priced = models_catalog(ROOT).models
     assert raw["scores"] and raw["tiers"]
     for model, records in raw["scores"].items():
@@ -65,9 +67,11 @@ def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(tier: str)
         assert score is not None and score >= floor.min_score
         # brute force over every priced model with a score in force at that month
         meeting = [
-            blended(m, row.month) for m, e in models_catalog(ROOT).models.items()
+            blended(m, row.month)
+            for m, e in models_catalog(ROOT).models.items()
             if in_force(e.prices, row.month) is not None
-            and (s := capability_score(m, row.month, floor.benchmark)) is not None and s >= floor.min_score
+            and (s := capability_score(m, row.month, floor.benchmark)) is not None
+            and s >= floor.min_score
         ]
         assert row.usd_per_mtok_blended == pytest.approx(min(meeting), rel=1e-12)
 
@@ -84,8 +88,16 @@ def test_a_cheap_hand_tagged_model_changes_no_threshold_fit(assumptions_copy: Pa
     path = assumptions_copy / "catalog" / "models.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["models"]["mis-tagged"] = {
-        "provider": "x", "tier": "gpt-4-class",
-        "prices": [{"date": "2023-06", "usd_per_mtok_in": 0.001, "usd_per_mtok_out": 0.001, "source": "a test record"}],
+        "provider": "x",
+        "tier": "gpt-4-class",
+        "prices": [
+            {
+                "date": "2023-06",
+                "usd_per_mtok_in": 0.001,
+                "usd_per_mtok_out": 0.001,
+                "source": "a test record",
+            }
+        ],
     }
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     after = decline_table(assumptions_copy).set_index("tier")
@@ -116,11 +128,19 @@ def test_a_higher_floor_is_never_cheaper(low: float, extra: float, month: str) -
 
 def test_tiers_keep_their_names_and_the_legacy_tags() -> None:
     names = tier_names()
-    assert {"gpt-3.5-class", "gpt-4-class", "frontier-reasoning", "small-fast", "gpt-3-class"} <= set(names)
+    assert {
+        "gpt-3.5-class",
+        "gpt-4-class",
+        "frontier-reasoning",
+        "small-fast",
+        "gpt-3-class",
+    } <= set(names)
     assert fitted_decline("small-fast") > 1
     table = decline_table().set_index("tier")
     assert "legacy" in table.loc["small-fast", "definition"]
-    assert fitted_decline("gpt-4-class") == pytest.approx(min(table.loc["gpt-4-class", "annual_cost_decline"], 1000))
+    assert fitted_decline("gpt-4-class") == pytest.approx(
+        min(table.loc["gpt-4-class", "annual_cost_decline"], 1000)
+    )
 
 
 def test_unknown_floor_names_the_tiers() -> None:
@@ -131,7 +151,12 @@ def test_unknown_floor_names_the_tiers() -> None:
 @pytest.mark.parametrize(
     ("edit", "key"),
     [
-        (lambda d: d["scores"].__setitem__("no-such-model", [dict(r) for r in d["scores"]["gpt-4"]]), "capability.scores.no-such-model"),
+        (
+            lambda d: d["scores"].__setitem__(
+                "no-such-model", [dict(r) for r in d["scores"]["gpt-4"]]
+            ),
+            "capability.scores.no-such-model",
+        ),
         (lambda d: d["tiers"]["gpt-4-class"].__setitem__("benchmark", "mmlu"), "capability"),
         (lambda d: d["scores"]["gpt-4o"].reverse(), "capability"),
     ],

@@ -33,7 +33,9 @@ def test_a_month_before_the_first_record_is_refused() -> None:
 def test_cny_prices_convert_at_the_rate_in_force_at_the_record_date() -> None:
     entries = catalog.models_catalog(catalog.assumptions_dir()).models
     name, record = next(
-        (name, entry.prices[0]) for name, entry in entries.items() if entry.prices[0].cny_per_mtok_in
+        (name, entry.prices[0])
+        for name, entry in entries.items()
+        if entry.prices[0].cny_per_mtok_in
     )
     price = catalog.model_price(name, record.date)
     rate = catalog.cny_per_usd(record.date)

@@ -60,10 +60,15 @@ def test_cash_curve_carries_the_cash_and_the_marked_months(scenario: tcpmf.Scena
 
 def test_cash_curve_labels_of_close_months_do_not_overprint(scenario: tcpmf.Scenario) -> None:
     """Break-even and payback a month or two apart: their labels sit on different lines."""
-    result = tcpmf.evaluate(scenario.override({"revenue.subscription.price_usd_per_month": 60.0,
-                                               "costs.fixed_usd_per_month": 1000.0}))
+    result = tcpmf.evaluate(
+        scenario.override(
+            {"revenue.subscription.price_usd_per_month": 60.0, "costs.fixed_usd_per_month": 1000.0}
+        )
+    )
     summary = result.summary.iloc[0]
-    assert abs(summary["payback_month"] - summary["breakeven_month"]) <= 3  # close enough to collide
+    assert (
+        abs(summary["payback_month"] - summary["breakeven_month"]) <= 3
+    )  # close enough to collide
     spec = charts.cash_curve(result).to_dict()
     [text] = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "text"]
     assert text["encoding"]["y"] == {"field": "label_px", "type": "quantitative", "scale": None}
@@ -73,10 +78,17 @@ def test_cash_curve_labels_of_close_months_do_not_overprint(scenario: tcpmf.Scen
 
 def test_waterfall_steps_add_up(scenario: tcpmf.Scenario) -> None:
     result = tcpmf.evaluate(scenario.override({"costs.other_variable_usd_per_mau": 0.05}))
-    steps = {r["step"]: r for d in datasets(charts.unit_waterfall(result)) if d and "step" in d[0] for r in d}
+    steps = {
+        r["step"]: r
+        for d in datasets(charts.unit_waterfall(result))
+        if d and "step" in d[0]
+        for r in d
+    }
     summary = result.summary.iloc[0]
     assert steps["ARPU"]["usd_per_mau"] == pytest.approx(summary["arpu_usd_m0"])
-    assert steps["inference"]["usd_per_mau"] == pytest.approx(-summary["inference_cost_usd_per_mau_m0"])
+    assert steps["inference"]["usd_per_mau"] == pytest.approx(
+        -summary["inference_cost_usd_per_mau_m0"]
+    )
     assert steps["other variable"]["usd_per_mau"] == pytest.approx(-0.05)
     assert steps["contribution"]["end"] == pytest.approx(summary["contribution_usd_per_mau_m0"])
     assert steps["other variable"]["end"] == pytest.approx(steps["contribution"]["end"])
@@ -89,12 +101,18 @@ def test_cohorts_sum_to_active_users_and_are_never_negative(d: dict[str, Any]) -
     new = evaluate_arrays(a).monthly["new_users"]
     per_cohort = cohort_users(new, a.retention)
     assert (per_cohort >= 0).all()
-    np.testing.assert_allclose(per_cohort.sum(axis=0), active_users(new, a.retention), rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(
+        per_cohort.sum(axis=0), active_users(new, a.retention), rtol=1e-9, atol=1e-6
+    )
 
 
 def test_cohort_chart_bands_sum_to_active_users(scenario: tcpmf.Scenario) -> None:
     result = tcpmf.evaluate(scenario)
-    rows = next(d for d in datasets(charts.cohort_users(result, months_per_cohort=6)) if d and "cohort" in d[0])
+    rows = next(
+        d
+        for d in datasets(charts.cohort_users(result, months_per_cohort=6))
+        if d and "cohort" in d[0]
+    )
     by_month = np.zeros(scenario.horizon_months)
     for r in rows:
         by_month[r["month"]] += r["active_users"]
@@ -133,7 +151,11 @@ def test_model_comparison_evaluates_each_model(scenario: tcpmf.Scenario) -> None
     variants = charts.model_variants(scenario, models)
     assert [v.model.name for v in variants][:4] == models[:4]
     assert variants[-1].model.route == "self_host"
-    bars = next(d for d in datasets(charts.model_comparison(scenario, models)) if d and "contribution" in d[0])
+    bars = next(
+        d
+        for d in datasets(charts.model_comparison(scenario, models))
+        if d and "contribution" in d[0]
+    )
     expected = tcpmf.evaluate(variants).summary["contribution_usd_per_mau_m0"].to_numpy()
     np.testing.assert_allclose([r["contribution"] for r in bars], expected)
     # a cheaper model earns more per user
@@ -147,26 +169,57 @@ def test_on_model_and_model_comparison_drop_a_mix_of_routes(scenario: tcpmf.Scen
     demand = {**host.model_dump(exclude_none=True), "peak_to_average": 2.0}
     demand.pop("utilization")
     mixes = [
-        scenario.override({"model.routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.2}]}),
-        scenario.override({"model.routes": [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
-                                            {"name": "gpt-4o", "share": 0.3}], "model.self_host": demand}),
+        scenario.override(
+            {
+                "model.routes": [
+                    {"name": "gpt-4o-mini", "share": 0.8},
+                    {"name": "gpt-4o", "share": 0.2},
+                ]
+            }
+        ),
+        scenario.override(
+            {
+                "model.routes": [
+                    {"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+                    {"name": "gpt-4o", "share": 0.3},
+                ],
+                "model.self_host": demand,
+            }
+        ),
     ]
     for mix in mixes:
         on = {m: charts.on_model(mix, m) for m in ("gpt-4o-mini", "o3")}
         assert all(v.model.routes is None and v.model.self_host is None for v in on.values())
-        got = {m: tcpmf.evaluate(v).summary.iloc[0]["contribution_usd_per_mau_m0"] for m, v in on.items()}
-        alone = {m: tcpmf.evaluate(charts.on_model(scenario, m)).summary.iloc[0]["contribution_usd_per_mau_m0"]
-                 for m in on}
+        got = {
+            m: tcpmf.evaluate(v).summary.iloc[0]["contribution_usd_per_mau_m0"]
+            for m, v in on.items()
+        }
+        alone = {
+            m: tcpmf.evaluate(charts.on_model(scenario, m)).summary.iloc[0][
+                "contribution_usd_per_mau_m0"
+            ]
+            for m in on
+        }
         assert got == pytest.approx(alone, rel=1e-12)
         assert got["gpt-4o-mini"] > got["o3"]
-        bars = next(d for d in datasets(charts.model_comparison(mix, ["gpt-4o-mini", "o3"])) if d and "contribution" in d[0])
+        bars = next(
+            d
+            for d in datasets(charts.model_comparison(mix, ["gpt-4o-mini", "o3"]))
+            if d and "contribution" in d[0]
+        )
         assert {r["model"]: r["contribution"] for r in bars} == pytest.approx(got, rel=1e-12)
 
 
 def test_waterfall_never_labels_a_zero_cost_minus_zero(scenario: tcpmf.Scenario) -> None:
     free = scenario.override({"costs.other_variable_usd_per_mau": 0.0})
-    labels = {r["step"]: r["label"] for r in next(d for d in datasets(charts.unit_waterfall(tcpmf.evaluate(free)))
-                                                  if d and "label" in d[0])}
+    labels = {
+        r["step"]: r["label"]
+        for r in next(
+            d
+            for d in datasets(charts.unit_waterfall(tcpmf.evaluate(free)))
+            if d and "label" in d[0]
+        )
+    }
     assert labels["other variable"] == "0"
     assert all(v != "−0" and v != "-0" for v in labels.values())
 
@@ -238,9 +291,14 @@ def test_month_distribution_stops_at_the_share_that_got_there(draws: pd.DataFram
             assert not mine
             continue
         reached = months.dropna().astype(int)
-        assert [r["value"] for r in mine] == sorted(reached.unique())  # months: the exact step function
+        assert [r["value"] for r in mine] == sorted(
+            reached.unique()
+        )  # months: the exact step function
         assert mine[-1]["share_of_draws"] == pytest.approx(1 - never)
-        assert all(r["label"].startswith(str(product)) and "not within the horizon" in r["label"] for r in mine)
+        assert all(
+            r["label"].startswith(str(product)) and "not within the horizon" in r["label"]
+            for r in mine
+        )
     assert never_any  # the example portfolio has draws that never pay back within the horizon
     assert chart.to_dict()["mark"]["interpolate"] == "step-after"
 
@@ -249,10 +307,16 @@ def test_outcome_distribution_inlines_a_few_hundred_rows_for_a_million_draws() -
     n = 1_000_000
     rng = np.random.default_rng(0)
     values = rng.lognormal(15, 1, n)
-    frame = pd.DataFrame({
-        "product": pd.Categorical(np.where(np.arange(n) < n // 2, "a", "b"), categories=["a", "b", "unused"]),
-        "peak_funding_usd": pd.arrays.FloatingArray(values, rng.random(n) < 0.01),  # 1% undefined
-    })
+    frame = pd.DataFrame(
+        {
+            "product": pd.Categorical(
+                np.where(np.arange(n) < n // 2, "a", "b"), categories=["a", "b", "unused"]
+            ),
+            "peak_funding_usd": pd.arrays.FloatingArray(
+                values, rng.random(n) < 0.01
+            ),  # 1% undefined
+        }
+    )
     chart = charts.outcome_distribution(frame, points=200)
     strict_json(chart)
     rows = rows_with(chart, "product", "value", "share_of_draws")
@@ -263,23 +327,31 @@ def test_outcome_distribution_inlines_a_few_hundred_rows_for_a_million_draws() -
         mine = [r for r in rows if r["product"] == product]
         median = min(mine, key=lambda r: abs(r["share_of_draws"] - 0.5))
         assert median["value"] == pytest.approx(np.quantile(known, 0.5), rel=1e-2)
-        assert mine[-1]["share_of_draws"] == 1.0  # undefined draws are left out, not counted as beyond
+        assert (
+            mine[-1]["share_of_draws"] == 1.0
+        )  # undefined draws are left out, not counted as beyond
         assert "undefined" in mine[0]["label"]
 
 
 def test_outcome_distribution_handles_missing_values_and_refuses_a_yes_no_outcome() -> None:
-    frame = pd.DataFrame({
-        "product": ["a", "a", "b", "b", "c"],
-        "ltv_to_cac": pd.array([1.0, None, None, None, np.inf], dtype="Float64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "product": ["a", "a", "b", "b", "c"],
+            "ltv_to_cac": pd.array([1.0, None, None, None, np.inf], dtype="Float64"),
+        }
+    )
     chart = charts.outcome_distribution(frame, "ltv_to_cac")
     spec = strict_json(chart)
     rows = rows_with(chart, "product", "value")
-    assert rows == [{"product": "a", "label": "a (1 undefined)", "value": 1.0, "share_of_draws": 1.0}]
+    assert rows == [
+        {"product": "a", "label": "a (1 undefined)", "value": 1.0, "share_of_draws": 1.0}
+    ]
     assert "no value to draw for b, c" in " ".join(spec["title"]["subtitle"])
     with pytest.raises(tcpmf.AssumptionError, match="numeric"):
-        charts.outcome_distribution(frame.assign(clears_break_even=pd.array([True] * 5, dtype="boolean")),
-                                    "clears_break_even")
+        charts.outcome_distribution(
+            frame.assign(clears_break_even=pd.array([True] * 5, dtype="boolean")),
+            "clears_break_even",
+        )
     with pytest.raises(tcpmf.AssumptionError, match="payback_month"):
         charts.outcome_distribution(frame, "payback_month")
 
@@ -300,7 +372,9 @@ def test_tornado_chart_has_each_products_keys_by_swing(portfolio: tcpmf.Portfoli
         layer = next(b for b in spec["vconcat"] if b["title"]["text"] == product)
         bars = next(lay for lay in layer["layer"] if lay["mark"].get("type") == "bar")
         swing = block["swing"].to_numpy(float)
-        assert [k.rstrip(" *") for k in bars["encoding"]["y"]["sort"]] == list(block["key"].iloc[np.argsort(-swing, kind="stable")])
+        assert [k.rstrip(" *") for k in bars["encoding"]["y"]["sort"]] == list(
+            block["key"].iloc[np.argsort(-swing, kind="stable")]
+        )
 
 
 def test_tornado_chart_leaves_out_undefined_ends(portfolio: tcpmf.Portfolio) -> None:
@@ -311,12 +385,17 @@ def test_tornado_chart_leaves_out_undefined_ends(portfolio: tcpmf.Portfolio) -> 
     spec = strict_json(chart)
     rows = rows_with(chart, "key", "side", "end")
     sides = {(r["key"].rstrip(" *"), r["side"]) for r in rows}
-    assert (frame.loc[0, "key"], "low input") not in sides and (frame.loc[0, "key"], "high input") in sides
+    assert (frame.loc[0, "key"], "low input") not in sides and (
+        frame.loc[0, "key"],
+        "high input",
+    ) in sides
     assert not {s for s in sides if s[0] == frame.loc[1, "key"]}
     notes = rows_with(chart, "key", "text")
     assert [n["key"].rstrip(" *") for n in notes] == [frame.loc[1, "key"]]
     bars = next(lay for lay in spec["vconcat"][0]["layer"] if lay["mark"].get("type") == "bar")
-    assert [k.rstrip(" *") for k in bars["encoding"]["y"]["sort"]][-2:] == list(frame.loc[[0, 1], "key"])
+    assert [k.rstrip(" *") for k in bars["encoding"]["y"]["sort"]][-2:] == list(
+        frame.loc[[0, 1], "key"]
+    )
     # no nominal value: the ends are drawn as points, not bars from nowhere
     frame["at_base"] = pd.array([pd.NA] * len(frame), dtype="Float64")
     spec = strict_json(charts.tornado_chart(frame))
@@ -339,7 +418,11 @@ def test_sobol_chart_carries_the_indices_and_their_intervals(portfolio: tcpmf.Po
     assert {r["product"] for r in rows} == set(frame["product"]) - never
     for row in frame[~frame["product"].isin(never)].itertuples():
         for index in ("S1", "ST"):
-            got = next(r for r in rows if r["product"] == row.product and r["key"] == row.key and r["index"] == index)
+            got = next(
+                r
+                for r in rows
+                if r["product"] == row.product and r["key"] == row.key and r["index"] == index
+            )
             value, conf = getattr(row, index), getattr(row, f"{index}_conf")
             assert got["value"] == pytest.approx(value)
             assert (got["lo"], got["hi"]) == pytest.approx((value - conf, value + conf))

@@ -74,41 +74,99 @@ def _same(value: Any, expected: Any) -> bool:
 # --- tcpmf run -------------------------------------------------------------------------------------
 
 
-def test_run_writes_the_dataset_and_says_how_to_report_it(tmp_path: Path, portfolio_file: Path) -> None:
+def test_run_writes_the_dataset_and_says_how_to_report_it(
+    tmp_path: Path, portfolio_file: Path
+) -> None:
     out = tmp_path / "cli"
-    result = _invoke("run", portfolio_file, "--samples", SAMPLES, "--seed", SEED, "--chunk-size", SIZE, "--out", out)
+    result = _invoke(
+        "run",
+        portfolio_file,
+        "--samples",
+        SAMPLES,
+        "--seed",
+        SEED,
+        "--chunk-size",
+        SIZE,
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert "8/8 chunks" in result.stderr and "tcpmf report" in result.stderr
     assert result.stdout == ""
-    assert_frame_equal(read_run(out), tcpmf.monte_carlo(portfolio_file, SAMPLES, SEED, chunk_size=SIZE))
+    assert_frame_equal(
+        read_run(out), tcpmf.monte_carlo(portfolio_file, SAMPLES, SEED, chunk_size=SIZE)
+    )
     # the same command again: every chunk is there already, nothing is rewritten
     before = snapshot(out)
-    again = _invoke("run", portfolio_file, "--samples", SAMPLES, "--seed", SEED, "--chunk-size", SIZE, "--out", out)
-    assert again.exit_code == 0 and "resuming" in again.stderr and "8 of 8 chunks already written" in again.stderr
+    again = _invoke(
+        "run",
+        portfolio_file,
+        "--samples",
+        SAMPLES,
+        "--seed",
+        SEED,
+        "--chunk-size",
+        SIZE,
+        "--out",
+        out,
+    )
+    assert (
+        again.exit_code == 0
+        and "resuming" in again.stderr
+        and "8 of 8 chunks already written" in again.stderr
+    )
     assert snapshot(out) == before
 
 
-def test_run_into_the_folder_of_another_run_exits_1_naming_the_difference(tmp_path: Path, portfolio_file: Path) -> None:
+def test_run_into_the_folder_of_another_run_exits_1_naming_the_difference(
+    tmp_path: Path, portfolio_file: Path
+) -> None:
     out = run(portfolio_file, SAMPLES, SEED, tmp_path / "run", chunk_size=SIZE)
     before = snapshot(out)
     changed = portfolio_data()
     changed["products"][1]["uncertain"]["retention.r1"]["high"] = 0.3
     other = write_portfolio(tmp_path / "other.yaml", changed)
-    result = _invoke("run", other, "--samples", SAMPLES, "--seed", SEED, "--chunk-size", SIZE, "--out", out)
+    result = _invoke(
+        "run", other, "--samples", SAMPLES, "--seed", SEED, "--chunk-size", SIZE, "--out", out
+    )
     assert result.exit_code == 1
-    assert "holds a different run" in result.stderr and "products.1.uncertain.retention.r1.high" in result.stderr
-    result = _invoke("run", portfolio_file, "--samples", SAMPLES, "--seed", SEED + 1, "--chunk-size", SIZE, "--out", out)
+    assert (
+        "holds a different run" in result.stderr
+        and "products.1.uncertain.retention.r1.high" in result.stderr
+    )
+    result = _invoke(
+        "run",
+        portfolio_file,
+        "--samples",
+        SAMPLES,
+        "--seed",
+        SEED + 1,
+        "--chunk-size",
+        SIZE,
+        "--out",
+        out,
+    )
     assert result.exit_code == 1 and f"seed was {SEED}, now {SEED + 1}" in result.stderr
-    result = _invoke("run", portfolio_file, "--samples", SAMPLES, "--seed", SEED, "--out", out)  # default chunk size
+    result = _invoke(
+        "run", portfolio_file, "--samples", SAMPLES, "--seed", SEED, "--out", out
+    )  # default chunk size
     assert result.exit_code == 1 and "chunk size was 10, now 50000" in result.stderr
     assert snapshot(out) == before
 
 
 def _bad_distribution(tmp_path: Path) -> tuple[list[Any], list[str]]:
     data = portfolio_data()
-    data["products"][0]["uncertain"]["revenue.subscription.paid_share"] = {"dist": "uniform", "low": 0.5, "high": 1.5}
+    data["products"][0]["uncertain"]["revenue.subscription.paid_share"] = {
+        "dist": "uniform",
+        "low": 0.5,
+        "high": 1.5,
+    }
     path = write_portfolio(tmp_path / "bad.yaml", data)
-    return [path], ["bad.yaml", "products.0.uncertain.revenue.subscription.paid_share", "can draw 1.5"]
+    return [path], [
+        "bad.yaml",
+        "products.0.uncertain.revenue.subscription.paid_share",
+        "can draw 1.5",
+    ]
 
 
 def _unknown_distribution(tmp_path: Path) -> tuple[list[Any], list[str]]:
@@ -131,6 +189,7 @@ def _missing_file(tmp_path: Path) -> tuple[list[Any], list[str]]:
 def _with(*options: str) -> Any:
     def arguments(tmp_path: Path) -> tuple[list[Any], list[str]]:
         return [write_portfolio(tmp_path / "two.yaml"), *options], []
+
     return arguments
 
 
@@ -141,14 +200,29 @@ def _with(*options: str) -> Any:
         (_bad_distribution, None),
         (_unknown_distribution, None),
         (_broken_yaml, None),
-        (_with("--executor", "threads"), ["unknown executor 'threads'; choose one of serial, processes, dask"]),
-        (_with("--scheduler", "tcp://127.0.0.1:8786"), ["works with the dask executor only (--executor dask)"]),
+        (
+            _with("--executor", "threads"),
+            ["unknown executor 'threads'; choose one of serial, processes, dask"],
+        ),
+        (
+            _with("--scheduler", "tcp://127.0.0.1:8786"),
+            ["works with the dask executor only (--executor dask)"],
+        ),
         (_with("--workers", "2"), ["workers apply to the processes and dask executors"]),
     ],
-    ids=["missing-file", "invalid-distribution", "unknown-distribution", "broken-yaml", "bad-executor",
-         "scheduler-without-dask", "workers-with-serial"],
+    ids=[
+        "missing-file",
+        "invalid-distribution",
+        "unknown-distribution",
+        "broken-yaml",
+        "bad-executor",
+        "scheduler-without-dask",
+        "workers-with-serial",
+    ],
 )
-def test_bad_input_to_run_is_one_clear_message_and_exit_1(tmp_path: Path, make: Any, expected: list[str] | None) -> None:
+def test_bad_input_to_run_is_one_clear_message_and_exit_1(
+    tmp_path: Path, make: Any, expected: list[str] | None
+) -> None:
     arguments, named = make(tmp_path)
     out = tmp_path / "out"
     message = _one_error(_invoke("run", *arguments, "--samples", 10, "--out", out))
@@ -157,7 +231,9 @@ def test_bad_input_to_run_is_one_clear_message_and_exit_1(tmp_path: Path, make: 
     assert not out.exists()
 
 
-def test_run_into_a_folder_that_holds_something_else_is_refused(tmp_path: Path, portfolio_file: Path) -> None:
+def test_run_into_a_folder_that_holds_something_else_is_refused(
+    tmp_path: Path, portfolio_file: Path
+) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()
     (folder / "todo.txt").write_text("keep", encoding="utf-8")
@@ -169,7 +245,9 @@ def test_run_into_a_folder_that_holds_something_else_is_refused(tmp_path: Path, 
 # --- tcpmf report ----------------------------------------------------------------------------------
 
 
-def test_report_json_is_the_summary_of_the_same_draws(complete_run: Path, portfolio_file: Path) -> None:
+def test_report_json_is_the_summary_of_the_same_draws(
+    complete_run: Path, portfolio_file: Path
+) -> None:
     result = _invoke("report", complete_run, "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
@@ -200,11 +278,17 @@ def test_report_json_in_a_read_only_folder_prints_the_json_and_warns(
     result = _invoke("report", complete_run, "--json")
     assert result.exit_code == 0, result.output
     assert [row["product"] for row in json.loads(result.stdout)] == ["Writer", "Answers"]
-    assert "warning:" in result.stderr and "report.html" in result.stderr and "Permission denied" in result.stderr
+    assert (
+        "warning:" in result.stderr
+        and "report.html" in result.stderr
+        and "Permission denied" in result.stderr
+    )
     assert not (complete_run / "report.html").exists()
 
 
-def test_cannot_write_the_output_names_the_path(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cannot_write_the_output_names_the_path(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import tcpmf.cli.main as cli_main
 
     def full_disk(**_: object) -> None:
@@ -226,13 +310,18 @@ def test_report_csv_has_the_same_numbers(complete_run: Path, portfolio_file: Pat
     assert list(table.columns) == CONTRACT_KEYS
     expected = _expected_summary(portfolio_file)
     for key in CONTRACT_KEYS[1:]:
-        assert table[key].tolist() == pytest.approx(expected[key].astype(float).tolist(), nan_ok=True), key
+        assert table[key].tolist() == pytest.approx(
+            expected[key].astype(float).tolist(), nan_ok=True
+        ), key
 
 
 def _table_rows(stdout: str) -> tuple[list[str], dict[str, list[str]]]:
     """Header cells and the cells of each product row of a rich table."""
     lines = [line for line in stdout.splitlines() if line.startswith(("┃", "│"))]
-    cells = [[c.strip() for c in line.strip("┃│").split("┃" if line.startswith("┃") else "│")] for line in lines]
+    cells = [
+        [c.strip() for c in line.strip("┃│").split("┃" if line.startswith("┃") else "│")]
+        for line in lines
+    ]
     header, body = cells[0], cells[1:]
     return header, {row[0]: row[1:] for row in body}
 
@@ -241,7 +330,9 @@ def _number(cell: str) -> float | None:
     return None if cell == "—" else float(cell.replace(",", ""))
 
 
-def test_report_table_shows_the_summary_with_short_headers(complete_run: Path, portfolio_file: Path) -> None:
+def test_report_table_shows_the_summary_with_short_headers(
+    complete_run: Path, portfolio_file: Path
+) -> None:
     result = _invoke("report", complete_run)
     assert result.exit_code == 0, result.output
     assert f"Two products: {SAMPLES:,} draws per product, seed {SEED}" in result.stdout
@@ -253,7 +344,9 @@ def test_report_table_shows_the_summary_with_short_headers(complete_run: Path, p
         want = expected.loc[product]
         shown = dict(zip(SUMMARY_TABLE_COLUMNS, (_number(c) for c in cells)))
         assert shown["draws"] == SAMPLES
-        assert shown["p_clears_break_even"] == pytest.approx(round(want["p_clears_break_even"] * 100, 1))
+        assert shown["p_clears_break_even"] == pytest.approx(
+            round(want["p_clears_break_even"] * 100, 1)
+        )
         for key in SUMMARY_TABLE_COLUMNS[2:]:
             if pd.isna(want[key]):
                 assert shown[key] is None, (product, key)
@@ -284,11 +377,15 @@ def _records(node: Any) -> list[dict[str, Any]]:
 def _chart_data(spec: dict[str, Any], chart: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows of one chart: inline, or a named top-level dataset (altair consolidates them)."""
     data = chart["data"]
-    rows: list[dict[str, Any]] = spec["datasets"][data["name"]] if "name" in data else data["values"]
+    rows: list[dict[str, Any]] = (
+        spec["datasets"][data["name"]] if "name" in data else data["values"]
+    )
     return rows
 
 
-def test_report_html_holds_the_table_and_the_charts(complete_run: Path, portfolio_file: Path) -> None:
+def test_report_html_holds_the_table_and_the_charts(
+    complete_run: Path, portfolio_file: Path
+) -> None:
     result = _invoke("report", complete_run)
     assert result.exit_code == 0, result.output
     page = (complete_run / "report.html").read_text(encoding="utf-8")
@@ -303,7 +400,9 @@ def test_report_html_holds_the_table_and_the_charts(complete_run: Path, portfoli
     records = _records(spec)
     expected = _expected_summary(portfolio_file).set_index("product")
     clears = {r["product"]: r["p_clears_break_even"] for r in records if "p_clears_break_even" in r}
-    assert clears == {p: pytest.approx(expected.loc[p, "p_clears_break_even"]) for p in ("Writer", "Answers")}
+    assert clears == {
+        p: pytest.approx(expected.loc[p, "p_clears_break_even"]) for p in ("Writer", "Answers")
+    }
     payback, tcpmf_month, funding = (_chart_data(spec, chart) for chart in spec["vconcat"][1:])
     for curves in (payback, tcpmf_month, funding):
         assert sorted(r["product"] for r in curves) == ["Answers", "Writer"]
@@ -376,7 +475,9 @@ def test_partial_report_leaves_out_a_product_with_no_chunk_yet(complete_run: Pat
 def test_report_of_a_folder_without_a_run_is_refused(tmp_path: Path) -> None:
     assert "does not exist" in _one_error(_invoke("report", tmp_path / "nowhere"))
     (tmp_path / "empty").mkdir()
-    assert "holds no tcpmf run (no manifest.json)" in _one_error(_invoke("report", tmp_path / "empty"))
+    assert "holds no tcpmf run (no manifest.json)" in _one_error(
+        _invoke("report", tmp_path / "empty")
+    )
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "manifest.json").write_text("{not json", encoding="utf-8")
@@ -393,9 +494,17 @@ def test_the_resume_command_of_a_partial_report_resumes_the_run(tmp_path: Path) 
     argv = shlex.split(command)
     assert argv[:3] == ["tcpmf", "run", display_path(portfolio_file)]
     # paths in the command are as seen from this working directory, so the command runs from here
-    resumed = subprocess.run(tcpmf_command(*argv[1:]), check=False, cwd=Path.cwd(), env=child_env(),
-                             capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(
+        tcpmf_command(*argv[1:]),
+        check=False,
+        cwd=Path.cwd(),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert run_status(out).complete
-    assert_frame_equal(read_run(out), tcpmf.monte_carlo(portfolio_file, SAMPLES, SEED, chunk_size=SIZE))
-
+    assert_frame_equal(
+        read_run(out), tcpmf.monte_carlo(portfolio_file, SAMPLES, SEED, chunk_size=SIZE)
+    )

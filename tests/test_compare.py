@@ -23,8 +23,11 @@ from tcpmf.uncertainty.runner import run
 runner = CliRunner()
 PORTFOLIO = assumptions_dir() / "portfolios" / "consumer_stages.yaml"
 PRICE = "revenue.subscription.price_usd_per_month"
-DIFFERENCES = [f"{o}_difference{s}" for o in ("p_clears_break_even", "payback_month_p50", "peak_funding_usd_p50")
-               for s in ("", "_low", "_high")]
+DIFFERENCES = [
+    f"{o}_difference{s}"
+    for o in ("p_clears_break_even", "payback_month_p50", "peak_funding_usd_p50")
+    for s in ("", "_low", "_high")
+]
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +48,21 @@ def test_a_run_compared_with_itself_differs_by_exactly_zero(run_dir: Path) -> No
         outcome = column.split("_difference")[0]
         assert (~known == table[f"{outcome}_a"].isna()).all(), column
     np.testing.assert_array_equal(table["p_clears_break_even_a"], summary["p_clears_break_even"])
-    np.testing.assert_array_equal(table["payback_month_p50_a"].astype("Float64").to_numpy(float, na_value=np.nan),
-                                  summary["payback_month_p50"].astype("Float64").to_numpy(float, na_value=np.nan))
+    np.testing.assert_array_equal(
+        table["payback_month_p50_a"].astype("Float64").to_numpy(float, na_value=np.nan),
+        summary["payback_month_p50"].astype("Float64").to_numpy(float, na_value=np.nan),
+    )
 
 
 ELASTICITY = "revenue.subscription.price_elasticity"
 
 
 def _subscription_products() -> list[tcpmf.Product]:
-    return [p for p in tcpmf.load_portfolio(PORTFOLIO).products if p.scenario.revenue.subscription is not None]
+    return [
+        p
+        for p in tcpmf.load_portfolio(PORTFOLIO).products
+        if p.scenario.revenue.subscription is not None
+    ]
 
 
 def _with(product: tcpmf.Product, values: dict[str, float]) -> tcpmf.Product:
@@ -76,9 +85,15 @@ def _revenue_rises_with_price(product: tcpmf.Product) -> bool:
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(which=st.integers(0, 2), elasticity=st.floats(0.0, 1.0), factor=st.floats(1.05, 3.0), seed=st.integers(0, 2**16))
-def test_raising_only_a_price_never_lowers_p_clears_beyond_its_error(which: int, elasticity: float, factor: float,
-                                                                     seed: int) -> None:
+@given(
+    which=st.integers(0, 2),
+    elasticity=st.floats(0.0, 1.0),
+    factor=st.floats(1.05, 3.0),
+    seed=st.integers(0, 2**16),
+)
+def test_raising_only_a_price_never_lowers_p_clears_beyond_its_error(
+    which: int, elasticity: float, factor: float, seed: int
+) -> None:
     products = _subscription_products()
     assert len(products) == 3  # writing assistant, companion, answer engine
     product = _with(products[which], {ELASTICITY: elasticity})  # the same in both variants
@@ -96,38 +111,64 @@ def test_a_dearer_variant_run_against_the_base_run(run_dir: Path, tmp_path: Path
     base = tcpmf.load_portfolio(PORTFOLIO)
     raised = {p.name for p in base.products if _revenue_rises_with_price(p)}
     assert len(raised) == 2  # writing assistant (elasticity 0.8) and answer engine
-    variant = dataclasses.replace(base, products=tuple(_dearer(p, 1.5) if p.name in raised else p for p in base.products))
+    variant = dataclasses.replace(
+        base, products=tuple(_dearer(p, 1.5) if p.name in raised else p for p in base.products)
+    )
     b = run(variant, 400, 5, tmp_path / "dearer", chunk_size=200)
     table = tcpmf.compare_runs(run_dir, b).set_index("product")
     for p in base.products:
         row = table.loc[p.name]
         if p.name in raised:
-            assert row["p_clears_break_even_difference_high"] >= 0 and row["p_clears_break_even_difference"] >= 0, p.name
+            assert (
+                row["p_clears_break_even_difference_high"] >= 0
+                and row["p_clears_break_even_difference"] >= 0
+            ), p.name
         else:
-            assert row["p_clears_break_even_difference"] == 0 and row["p_clears_break_even_difference_low"] == 0, p.name
+            assert (
+                row["p_clears_break_even_difference"] == 0
+                and row["p_clears_break_even_difference_low"] == 0
+            ), p.name
             assert row["peak_funding_usd_p50_difference"] == 0, p.name
     assert (table["p_clears_break_even_difference"] > 0).any()  # the variant does move something
 
 
-def test_runs_that_do_not_share_their_random_numbers_are_refused(run_dir: Path, tmp_path: Path) -> None:
+def test_runs_that_do_not_share_their_random_numbers_are_refused(
+    run_dir: Path, tmp_path: Path
+) -> None:
     other = run(PORTFOLIO, 400, 6, tmp_path / "other", chunk_size=200)
     with pytest.raises(TcpmfError, match="seed 5 vs 6"):
         tcpmf.compare_runs(run_dir, other)
     with pytest.raises(TcpmfError, match="no product in common"):
-        tcpmf.compare_runs(pd.DataFrame({"product": ["x"], "draw": [0], "clears_break_even": [True],
-                                         "payback_month": [1], "peak_funding_usd": [1.0]}), run_dir)
+        tcpmf.compare_runs(
+            pd.DataFrame(
+                {
+                    "product": ["x"],
+                    "draw": [0],
+                    "clears_break_even": [True],
+                    "payback_month": [1],
+                    "peak_funding_usd": [1.0],
+                }
+            ),
+            run_dir,
+        )
     with pytest.raises(TcpmfError, match="confidence"):
         tcpmf.compare_runs(run_dir, run_dir, confidence=1.5)
 
 
-def test_cli_compare_prints_the_table_and_writes_an_offline_page(run_dir: Path, tmp_path: Path) -> None:
+def test_cli_compare_prints_the_table_and_writes_an_offline_page(
+    run_dir: Path, tmp_path: Path
+) -> None:
     page = tmp_path / "c.html"
-    done = runner.invoke(app, ["compare", str(run_dir), str(run_dir), "--html", str(page), "--json"])
+    done = runner.invoke(
+        app, ["compare", str(run_dir), str(run_dir), "--html", str(page), "--json"]
+    )
     assert done.exit_code == 0, done.output
     rows = json.loads(done.stdout)
     assert len(rows) == 5 and all(r["p_clears_break_even_difference"] == 0 for r in rows)
     text = page.read_text(encoding="utf-8")
-    assert "<script" not in text and "http" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in text and "http" not in text.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
     assert "Writing assistant" in text and "<td class=n>0.00 pp</td>" in text
     table = runner.invoke(app, ["compare", str(run_dir), str(run_dir), "--html", str(page)])
     assert table.exit_code == 0 and "0.00 pp" in table.stdout

@@ -19,25 +19,36 @@ from tcpmf.formulas.competition import active_users_under_hazard, entry_intensit
 from tcpmf.formulas.retention import active_users
 from tcpmf.model.engine import MONTHLY_COLUMNS, SUMMARY_COLUMNS
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 
-effects = st.fixed_dictionaries({
-    "ramp_months": S.num(0.0, 24.0, 0.0, 1.0, 6.0),
-    "organic_new_users_cut": S.share,
-    "cac_increase": S.num(0.0, 5.0, 0.0, 1.0),
-    "added_monthly_churn": S.num(0.0, 0.5, 0.0, 0.02),
-    "subscription_revenue_cut": S.share,
-    "ad_rpm_cut": S.share,
-})
-moats = st.fixed_dictionaries({
-    "active_users_half": S.num(0.0, 1e8, 0.0, 1e6),
-    "active_users_weight": S.num(0.0, 1 / 3, 0.0),
-    "cumulative_users_half": S.num(0.0, 1e8, 0.0, 1e7),
-    "cumulative_users_weight": S.num(0.0, 1 / 3, 0.0),
-    "brand_spend_half_usd": S.num(0.0, 1e9, 0.0, 1e7),
-    "brand_spend_weight": S.num(0.0, 1 / 3, 0.0),
-})
+effects = st.fixed_dictionaries(
+    {
+        "ramp_months": S.num(0.0, 24.0, 0.0, 1.0, 6.0),
+        "organic_new_users_cut": S.share,
+        "cac_increase": S.num(0.0, 5.0, 0.0, 1.0),
+        "added_monthly_churn": S.num(0.0, 0.5, 0.0, 0.02),
+        "subscription_revenue_cut": S.share,
+        "ad_rpm_cut": S.share,
+    }
+)
+moats = st.fixed_dictionaries(
+    {
+        "active_users_half": S.num(0.0, 1e8, 0.0, 1e6),
+        "active_users_weight": S.num(0.0, 1 / 3, 0.0),
+        "cumulative_users_half": S.num(0.0, 1e8, 0.0, 1e7),
+        "cumulative_users_weight": S.num(0.0, 1 / 3, 0.0),
+        "brand_spend_half_usd": S.num(0.0, 1e9, 0.0, 1e7),
+        "brand_spend_weight": S.num(0.0, 1 / 3, 0.0),
+    }
+)
 entries = st.one_of(
     S.num(0.0, 60.0, 0.0, 3.0, 12.0).map(lambda m: {"entry_months_after_tcpmf": m}),
     S.num(0.0, 60.0, 0.0, 6.0, 24.0).map(lambda m: {"entry_month": m}),
@@ -63,40 +74,67 @@ def _rows(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 @SETTINGS
 @given(S.scenarios(name="x"), entries, effects, moats)
-def test_absent_section_gives_todays_results_bit_for_bit(d: dict[str, Any], entry: dict[str, Any], e: dict[str, Any], m: dict[str, Any]) -> None:
+def test_absent_section_gives_todays_results_bit_for_bit(
+    d: dict[str, Any], entry: dict[str, Any], e: dict[str, Any], m: dict[str, Any]
+) -> None:
     # the same batch (numpy's sums may round differently with another number of columns)
     today = _evaluate(_with(d, None), _with(d, None, "rival"))
     assert "entry_month" not in today.summary.columns  # no competition anywhere: today's frame
     beside = _evaluate(_with(d, None), _with(d, {**entry, **e, "moat": m}, "rival"))
-    pd.testing.assert_frame_equal(_rows(today.summary, "x"), _rows(beside.summary, "x")[today.summary.columns], check_exact=True)
+    pd.testing.assert_frame_equal(
+        _rows(today.summary, "x"),
+        _rows(beside.summary, "x")[today.summary.columns],
+        check_exact=True,
+    )
     for name in MONTHLY_COLUMNS:
-        np.testing.assert_array_equal(_rows(today.monthly, "x")[name].to_numpy(float, na_value=np.nan),
-                                      _rows(beside.monthly, "x")[name].to_numpy(float, na_value=np.nan), err_msg=name)
+        np.testing.assert_array_equal(
+            _rows(today.monthly, "x")[name].to_numpy(float, na_value=np.nan),
+            _rows(beside.monthly, "x")[name].to_numpy(float, na_value=np.nan),
+            err_msg=name,
+        )
 
 
 @SETTINGS
 @given(S.scenarios(name="x"), entries, moats, st.sampled_from(["ramp_months", None]))
-def test_zero_effect_sizes_give_todays_results(d: dict[str, Any], entry: dict[str, Any], m: dict[str, Any], ramp: str | None) -> None:
+def test_zero_effect_sizes_give_todays_results(
+    d: dict[str, Any], entry: dict[str, Any], m: dict[str, Any], ramp: str | None
+) -> None:
     section = {**entry, "moat": m, **({"ramp_months": 3.0} if ramp else {})}
     today, zero = _evaluate(_with(d, None)), _evaluate(_with(d, section))
-    pd.testing.assert_frame_equal(today.summary[["scenario", *SUMMARY_COLUMNS]], zero.summary[["scenario", *SUMMARY_COLUMNS]],
-                                  rtol=1e-9, atol=1e-6)
+    pd.testing.assert_frame_equal(
+        today.summary[["scenario", *SUMMARY_COLUMNS]],
+        zero.summary[["scenario", *SUMMARY_COLUMNS]],
+        rtol=1e-9,
+        atol=1e-6,
+    )
     for name in MONTHLY_COLUMNS:
-        np.testing.assert_allclose(zero.monthly[name].to_numpy(float, na_value=np.nan), today.monthly[name].to_numpy(float, na_value=np.nan),
-                                   rtol=1e-9, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(
+            zero.monthly[name].to_numpy(float, na_value=np.nan),
+            today.monthly[name].to_numpy(float, na_value=np.nan),
+            rtol=1e-9,
+            atol=1e-6,
+            err_msg=name,
+        )
 
 
 @SETTINGS
 @given(S.scenarios(name="x"), entries, effects, moats)
-def test_effects_apply_only_from_the_entry_month(d: dict[str, Any], entry: dict[str, Any], e: dict[str, Any], m: dict[str, Any]) -> None:
+def test_effects_apply_only_from_the_entry_month(
+    d: dict[str, Any], entry: dict[str, Any], e: dict[str, Any], m: dict[str, Any]
+) -> None:
     today, rival = _evaluate(_with(d, None)), _evaluate(_with(d, {**entry, **e, "moat": m}))
     month = rival.summary["entry_month"].iloc[0]
     before = len(today.monthly) if pd.isna(month) else min(int(month), len(today.monthly))
     if pd.isna(month):  # no TC-PMF, nothing to copy: the incumbent never enters
         assert pd.isna(today.summary["tcpmf_month"].iloc[0]) and "entry_months_after_tcpmf" in entry
     for name in MONTHLY_COLUMNS:
-        np.testing.assert_allclose(rival.monthly[name].to_numpy(float, na_value=np.nan)[:before],
-                                   today.monthly[name].to_numpy(float, na_value=np.nan)[:before], rtol=1e-9, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(
+            rival.monthly[name].to_numpy(float, na_value=np.nan)[:before],
+            today.monthly[name].to_numpy(float, na_value=np.nan)[:before],
+            rtol=1e-9,
+            atol=1e-6,
+            err_msg=name,
+        )
 
 
 def _users_profitable(result: tcpmf.Result) -> bool:
@@ -110,17 +148,32 @@ def _not_worse(better: pd.Series, worse: pd.Series) -> None:
     tolerance = 1e-9 * max(1.0, abs(worse["peak_funding_usd"]))
     assert better["peak_funding_usd"] <= worse["peak_funding_usd"] + tolerance
     if not pd.isna(worse["payback_month"]):
-        assert not pd.isna(better["payback_month"]) and better["payback_month"] <= worse["payback_month"]
+        assert (
+            not pd.isna(better["payback_month"])
+            and better["payback_month"] <= worse["payback_month"]
+        )
     if not pd.isna(worse["survives_entry"]) and worse["survives_entry"]:
         assert pd.isna(better["survives_entry"]) or better["survives_entry"]
 
 
 @SETTINGS
-@given(api_scenarios, effects, moats, S.num(0.0, 40.0, 0.0, 6.0), S.num(0.0, 40.0, 0.0, 12.0), st.booleans())
-def test_a_later_entry_never_hurts(d: dict[str, Any], e: dict[str, Any], m: dict[str, Any], x: float, y: float, fixed: bool) -> None:
+@given(
+    api_scenarios,
+    effects,
+    moats,
+    S.num(0.0, 40.0, 0.0, 6.0),
+    S.num(0.0, 40.0, 0.0, 12.0),
+    st.booleans(),
+)
+def test_a_later_entry_never_hurts(
+    d: dict[str, Any], e: dict[str, Any], m: dict[str, Any], x: float, y: float, fixed: bool
+) -> None:
     key = "entry_month" if fixed else "entry_months_after_tcpmf"
     early, late = min(x, y), max(x, y)
-    r = _evaluate(_with(d, {key: early, **e, "moat": m}, "early"), _with(d, {key: late, **e, "moat": m}, "late"))
+    r = _evaluate(
+        _with(d, {key: early, **e, "moat": m}, "early"),
+        _with(d, {key: late, **e, "moat": m}, "late"),
+    )
     assume(_users_profitable(r))
     s = r.summary.set_index("scenario")
     _not_worse(s.loc["late"], s.loc["early"])
@@ -130,17 +183,33 @@ def test_a_later_entry_never_hurts(d: dict[str, Any], e: dict[str, Any], m: dict
 
 @SETTINGS
 @given(api_scenarios, entries, effects, moats, moats)
-def test_a_stronger_moat_never_hurts(d: dict[str, Any], entry: dict[str, Any], e: dict[str, Any], a: dict[str, Any], b: dict[str, Any]) -> None:
-    weak = {k: (max if k.endswith("half") or k.endswith("half_usd") else min)(a[k], b[k]) for k in a}
-    strong = {k: (min if k.endswith("half") or k.endswith("half_usd") else max)(a[k], b[k]) for k in a}
+def test_a_stronger_moat_never_hurts(
+    d: dict[str, Any],
+    entry: dict[str, Any],
+    e: dict[str, Any],
+    a: dict[str, Any],
+    b: dict[str, Any],
+) -> None:
+    weak = {
+        k: (max if k.endswith("half") or k.endswith("half_usd") else min)(a[k], b[k]) for k in a
+    }
+    strong = {
+        k: (min if k.endswith("half") or k.endswith("half_usd") else max)(a[k], b[k]) for k in a
+    }
     # a half of 0 means the component is unused: the weaker moat must not use what the stronger lacks
-    for half, weight in (("active_users_half", "active_users_weight"), ("cumulative_users_half", "cumulative_users_weight"),
-                         ("brand_spend_half_usd", "brand_spend_weight")):
+    for half, weight in (
+        ("active_users_half", "active_users_weight"),
+        ("cumulative_users_half", "cumulative_users_weight"),
+        ("brand_spend_half_usd", "brand_spend_weight"),
+    ):
         if strong[half] == 0:
             strong[half] = weak[half]
         if weak[half] == 0 or strong[half] == 0:
             weak[weight] = 0.0
-    r = _evaluate(_with(d, {**entry, **e, "moat": weak}, "weak"), _with(d, {**entry, **e, "moat": strong}, "strong"))
+    r = _evaluate(
+        _with(d, {**entry, **e, "moat": weak}, "weak"),
+        _with(d, {**entry, **e, "moat": strong}, "strong"),
+    )
     assume(_users_profitable(r))
     s = r.summary.set_index("scenario")
     if not (pd.isna(s.loc["weak", "moat_offset"]) or pd.isna(s.loc["strong", "moat_offset"])):
@@ -150,16 +219,25 @@ def test_a_stronger_moat_never_hurts(d: dict[str, Any], entry: dict[str, Any], e
 
 def test_a_bundled_product_shows_the_window_and_what_entry_costs() -> None:
     s = tcpmf.load("assumptions/products/writing_assistant.yaml")
-    harsh = {"competition.entry_months_after_tcpmf": 6, "competition.ramp_months": 6, "competition.organic_new_users_cut": 0.5,
-             "competition.added_monthly_churn": 0.03, "competition.subscription_revenue_cut": 0.2}
+    harsh = {
+        "competition.entry_months_after_tcpmf": 6,
+        "competition.ramp_months": 6,
+        "competition.organic_new_users_cut": 0.5,
+        "competition.added_monthly_churn": 0.03,
+        "competition.subscription_revenue_cut": 0.2,
+    }
     row = tcpmf.evaluate([s.override(harsh)]).summary.iloc[0]
     today = tcpmf.evaluate([s]).summary.iloc[0]
     assert row["entry_month"] == today["tcpmf_month"] + 6 and row["window_months"] == 6
     assert row["payback_month_without_competition"] == today["payback_month"]
     assert row["peak_funding_usd"] > today["peak_funding_usd"]
     monthly = tcpmf.evaluate([s]).monthly
-    assert row["active_users_at_entry"] == pytest.approx(monthly["active_users"].iloc[int(row["entry_month"]) - 1])
-    assert row["cash_usd_at_entry"] == pytest.approx(monthly["cash_usd"].iloc[int(row["entry_month"]) - 1])
+    assert row["active_users_at_entry"] == pytest.approx(
+        monthly["active_users"].iloc[int(row["entry_month"]) - 1]
+    )
+    assert row["cash_usd_at_entry"] == pytest.approx(
+        monthly["cash_usd"].iloc[int(row["entry_month"]) - 1]
+    )
 
 
 def test_the_hazard_convolution_matches_the_direct_sum() -> None:
@@ -169,30 +247,51 @@ def test_the_hazard_convolution_matches_the_direct_sum() -> None:
     retention = np.vstack([np.ones(n), rng.uniform(0.2, 0.9, (months - 1, n))])
     retention = np.minimum.accumulate(retention, axis=0)
     hazard = rng.uniform(0, 0.2, (months, n))
-    survival: NDArray[np.float64] = np.asarray(np.cumprod(np.vstack([np.ones(n), 1 - hazard[1:]]), axis=0), dtype=float)
+    survival: NDArray[np.float64] = np.asarray(
+        np.cumprod(np.vstack([np.ones(n), 1 - hazard[1:]]), axis=0), dtype=float
+    )
     direct: NDArray[np.float64] = np.zeros((months, n))
     for t in range(months):
         for s in range(t + 1):
             direct[t] += arrivals[s] * retention[t - s] * survival[t] / survival[s]
-    np.testing.assert_allclose(active_users_under_hazard(arrivals, retention, survival), direct, rtol=1e-12)
+    np.testing.assert_allclose(
+        active_users_under_hazard(arrivals, retention, survival), direct, rtol=1e-12
+    )
     flat: NDArray[np.float64] = np.ones((months, n))
-    np.testing.assert_allclose(active_users_under_hazard(arrivals, retention, flat), active_users(arrivals, retention), rtol=1e-12)
+    np.testing.assert_allclose(
+        active_users_under_hazard(arrivals, retention, flat),
+        active_users(arrivals, retention),
+        rtol=1e-12,
+    )
 
 
 def test_the_moat_saturates_and_the_entry_ramps() -> None:
-    assert moat_offset([0.0, 1e6, 1e12], 1e6, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0).tolist() == pytest.approx([0.0, 0.25, 0.5])
+    assert moat_offset(
+        [0.0, 1e6, 1e12], 1e6, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    ).tolist() == pytest.approx([0.0, 0.25, 0.5])
     e = entry_intensity(6, [2.0, np.inf], [3.0, 0.0])
     assert e[:, 0].tolist() == pytest.approx([0, 0, 1 / 3, 2 / 3, 1, 1]) and not e[:, 1].any()
 
 
-@pytest.mark.parametrize(("section", "key"), [
-    ({"entry_month": 3, "entry_months_after_tcpmf": 3}, r"competition\.entry_months_after_tcpmf"),
-    ({}, r"competition\.entry_months_after_tcpmf"),
-    ({"entry_month": 3, "moat": {"active_users_weight": 0.6, "brand_spend_weight": 0.6}}, r"competition\.moat"),
-    ({"entry_month": 3, "added_monthly_churn": 0.9}, r"competition\.added_monthly_churn"),
-    ({"entry_month": 3, "rival_strength": 1}, r"competition\.rival_strength"),
-])
-def test_a_bad_competition_section_names_the_key(valid_scenario_dict: dict[str, Any], section: dict[str, Any], key: str) -> None:
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        (
+            {"entry_month": 3, "entry_months_after_tcpmf": 3},
+            r"competition\.entry_months_after_tcpmf",
+        ),
+        ({}, r"competition\.entry_months_after_tcpmf"),
+        (
+            {"entry_month": 3, "moat": {"active_users_weight": 0.6, "brand_spend_weight": 0.6}},
+            r"competition\.moat",
+        ),
+        ({"entry_month": 3, "added_monthly_churn": 0.9}, r"competition\.added_monthly_churn"),
+        ({"entry_month": 3, "rival_strength": 1}, r"competition\.rival_strength"),
+    ],
+)
+def test_a_bad_competition_section_names_the_key(
+    valid_scenario_dict: dict[str, Any], section: dict[str, Any], key: str
+) -> None:
     with pytest.raises(AssumptionError, match=key):
         tcpmf.from_dict(_with(valid_scenario_dict, section))
 
@@ -208,7 +307,12 @@ def _survives(s: tcpmf.Scenario) -> bool:
 
 def test_the_entry_lever_is_the_earliest_entry_the_product_survives() -> None:
     s = tcpmf.load("assumptions/competition/productivity.yaml").override(
-        {"competition.added_monthly_churn": 0.3, "competition.subscription_revenue_cut": 0.9, "competition.organic_new_users_cut": 0.9})
+        {
+            "competition.added_monthly_churn": 0.3,
+            "competition.subscription_revenue_cut": 0.9,
+            "competition.organic_new_users_cut": 0.9,
+        }
+    )
     row = tcpmf.what_it_takes(s).set_index("lever").loc["entry_month"]
     assert row["status"] == "needs" and row["direction"] == ">=" and row["value"] > row["current"]
     month = int(row["value"])
@@ -224,8 +328,12 @@ def test_the_mau_lever_is_the_scale_at_entry_that_pays_back() -> None:
     g = s.growth
 
     def scaled(f: float) -> tcpmf.Scenario:
-        return s.override({"growth.organic_new_users_per_month": g.organic_new_users_per_month * f,
-                           **({"growth.cac_usd": g.cac_usd / f} if g.cac_usd else {})})
+        return s.override(
+            {
+                "growth.organic_new_users_per_month": g.organic_new_users_per_month * f,
+                **({"growth.cac_usd": g.cac_usd / f} if g.cac_usd else {}),
+            }
+        )
 
     assert _survives(scaled(k * 1.001)) and not _survives(scaled(k * 0.999))
     users = tcpmf.evaluate([scaled(k)]).summary["active_users_at_entry"].iloc[0]
@@ -241,17 +349,29 @@ def test_a_batch_draws_the_entry_month_as_the_point_path_evaluates_it() -> None:
     from tcpmf.uncertainty.batch import evaluate_inputs, fast_keys
 
     s = tcpmf.load("assumptions/competition/productivity.yaml")
-    assert {"competition.entry_months_after_tcpmf", "competition.added_monthly_churn"} <= fast_keys(s)
+    assert {"competition.entry_months_after_tcpmf", "competition.added_monthly_churn"} <= fast_keys(
+        s
+    )
     assert "competition.entry_month" not in fast_keys(s)  # the section counts from TC-PMF
     rng = np.random.default_rng(7)
-    inputs = pd.DataFrame({"competition.entry_months_after_tcpmf": rng.uniform(0, 30, 40),
-                           "competition.added_monthly_churn": rng.uniform(0, 0.1, 40),
-                           "usage.sessions_per_day": rng.uniform(0.5, 3, 40)})
+    inputs = pd.DataFrame(
+        {
+            "competition.entry_months_after_tcpmf": rng.uniform(0, 30, 40),
+            "competition.added_monthly_churn": rng.uniform(0, 0.1, 40),
+            "usage.sessions_per_day": rng.uniform(0.5, 3, 40),
+        }
+    )
     out = evaluate_inputs(s, inputs)
-    point = tcpmf.evaluate([s.override({k: float(v) for k, v in row.items()}) for _, row in inputs.iterrows()]).summary
+    point = tcpmf.evaluate(
+        [s.override({k: float(v) for k, v in row.items()}) for _, row in inputs.iterrows()]
+    ).summary
     for column in out.columns:
-        np.testing.assert_allclose(out[column].to_numpy(float, na_value=np.nan), point[column].to_numpy(float, na_value=np.nan),
-                                   rtol=1e-12, err_msg=column)
+        np.testing.assert_allclose(
+            out[column].to_numpy(float, na_value=np.nan),
+            point[column].to_numpy(float, na_value=np.nan),
+            rtol=1e-12,
+            err_msg=column,
+        )
     assert out["payback_month"].nunique() > 1  # the draws matter
 
 
@@ -295,12 +415,20 @@ def test_a_portfolio_draws_the_entry_month(tmp_path: Any) -> None:
         "name: window\nproducts:\n"
         f"  - scenario: {product.as_posix()}\n"
         "    uncertain:\n"
-        "      competition.entry_months_after_tcpmf: {dist: uniform, low: 0, high: 30, assumed: \"a test\"}\n",
+        '      competition.entry_months_after_tcpmf: {dist: uniform, low: 0, high: 30, assumed: "a test"}\n',
         encoding="utf-8",
     )
     draws = tcpmf.monte_carlo(portfolio, n=64, seed=3)
     entry = draws["competition.entry_months_after_tcpmf"].to_numpy(float)
     assert entry.min() < 5 and entry.max() > 25
-    point = tcpmf.evaluate([tcpmf.load(product).override({"competition.entry_months_after_tcpmf": float(x)}) for x in entry]).summary
-    np.testing.assert_array_equal(draws["payback_month"].to_numpy(float, na_value=np.nan), point["payback_month"].to_numpy(float, na_value=np.nan))
+    point = tcpmf.evaluate(
+        [
+            tcpmf.load(product).override({"competition.entry_months_after_tcpmf": float(x)})
+            for x in entry
+        ]
+    ).summary
+    np.testing.assert_array_equal(
+        draws["payback_month"].to_numpy(float, na_value=np.nan),
+        point["payback_month"].to_numpy(float, na_value=np.nan),
+    )
     assert draws["payback_month"].nunique() > 1

@@ -19,8 +19,14 @@ PORTFOLIO = ROOT / "assumptions" / "portfolios" / "consumer_stages.yaml"
 
 def synthetic(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"x1": rng.random(n), "x2": rng.random(n), "x3": rng.random(n),
-                         "model": rng.choice(["a", "b", "c"], n)})
+    return pd.DataFrame(
+        {
+            "x1": rng.random(n),
+            "x2": rng.random(n),
+            "x3": rng.random(n),
+            "model": rng.choice(["a", "b", "c"], n),
+        }
+    )
 
 
 def inside(data: pd.DataFrame, limits: pd.DataFrame) -> np.ndarray:
@@ -44,8 +50,12 @@ def test_finds_a_known_box_and_leaves_the_irrelevant_input_alone() -> None:
     data["clears"] = (data["x1"] > 0.7) & (data["x2"] < 0.3)
     found = tcpmf.discover(data, "clears")
     limits = found.limits.set_index("key")
-    assert abs(limits.loc["x1", "low"] - 0.7) < 0.05 and limits.loc["x1", "high"] >= data["x1"].max()
-    assert abs(limits.loc["x2", "high"] - 0.3) < 0.05 and limits.loc["x2", "low"] <= data["x2"].min()
+    assert (
+        abs(limits.loc["x1", "low"] - 0.7) < 0.05 and limits.loc["x1", "high"] >= data["x1"].max()
+    )
+    assert (
+        abs(limits.loc["x2", "high"] - 0.3) < 0.05 and limits.loc["x2", "low"] <= data["x2"].min()
+    )
     assert not limits.loc["x3", "restricted"] and not limits.loc["model", "restricted"]
     box = found.boxes.iloc[0]
     assert box["res_dim"] == 2 and box["coverage"] > 0.9 and box["density"] > 0.9
@@ -76,11 +86,20 @@ def test_a_named_input_is_peeled_one_option_at_a_time() -> None:
     named=st.booleans(),
 )
 def test_coverage_density_and_mass_are_a_recount_of_the_data(
-    seed: int, n: int, corner: tuple[float, float], noise: float, alpha: float, min_mass: float,
-    threshold: float | None, paste: bool, named: bool,
+    seed: int,
+    n: int,
+    corner: tuple[float, float],
+    noise: float,
+    alpha: float,
+    min_mass: float,
+    threshold: float | None,
+    paste: bool,
+    named: bool,
 ) -> None:
     rng = np.random.default_rng(seed)
-    data = pd.DataFrame({"x1": rng.random(n), "x2": rng.integers(0, 5, n).astype(float), "x3": rng.random(n)})
+    data = pd.DataFrame(
+        {"x1": rng.random(n), "x2": rng.integers(0, 5, n).astype(float), "x3": rng.random(n)}
+    )
     if named:
         data["model"] = pd.Categorical(rng.choice(["p", "q", "r"], n))
     truth = (data["x1"] > corner[0]) & (data["x3"] < corner[1])
@@ -91,7 +110,9 @@ def test_coverage_density_and_mass_are_a_recount_of_the_data(
     data["ok"] = y
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "no box reaches the threshold"
-        found = tcpmf.discover(data, "ok", alpha=alpha, min_mass=min_mass, threshold=threshold, paste=paste)
+        found = tcpmf.discover(
+            data, "ok", alpha=alpha, min_mass=min_mass, threshold=threshold, paste=paste
+        )
     box = found.boxes.iloc[0]
     counted = recount(y, inside(data, found.limits))
     for k, v in counted.items():
@@ -102,9 +123,12 @@ def test_coverage_density_and_mass_are_a_recount_of_the_data(
         counted = recount(y, inside(data, found.limits_at(int(step))))
         row = traj.iloc[int(step)]
         assert [row["coverage"], row["density"], row["mass"]] == pytest.approx(
-            [counted["coverage"], counted["density"], counted["mass"]], rel=1e-12)
+            [counted["coverage"], counted["density"], counted["mass"]], rel=1e-12
+        )
     # along the trajectory the box only shrinks, and every peel raises the density
-    assert (np.diff(traj["mass"]) < 0).all() and (np.diff(traj["coverage"].astype(float)) <= 1e-12).all()
+    assert (np.diff(traj["mass"]) < 0).all() and (
+        np.diff(traj["coverage"].astype(float)) <= 1e-12
+    ).all()
     assert (np.diff(traj["density"].astype(float)) > 0).all()
     assert (traj["mass"].iloc[1:] >= min_mass).all()
     assert traj["chosen"].sum() == 1 and traj.loc[traj["chosen"], "step"].item() == box["step"]
@@ -129,7 +153,9 @@ def test_results_of_a_portfolio_give_a_box_per_product() -> None:
         y = rows["clears_break_even"].to_numpy(bool)
         if y.any():
             counted = recount(y, inside(rows, block))
-            assert box["density"] == pytest.approx(counted["density"]) and box["mass"] == pytest.approx(counted["mass"])
+            assert box["density"] == pytest.approx(counted["density"]) and box[
+                "mass"
+            ] == pytest.approx(counted["mass"])
         else:
             assert pd.isna(box["coverage"]) and box["density"] == 0 and box["res_dim"] == 0
 
@@ -140,7 +166,12 @@ def test_a_product_that_never_clears_has_no_box_and_a_warning() -> None:
     with pytest.warns(UserWarning, match="never true"):
         found = tcpmf.discover(data, "clears")
     box = found.boxes.iloc[0]
-    assert pd.isna(box["coverage"]) and box["density"] == 0 and box["mass"] == 1 and box["res_dim"] == 0
+    assert (
+        pd.isna(box["coverage"])
+        and box["density"] == 0
+        and box["mass"] == 1
+        and box["res_dim"] == 0
+    )
     assert not found.limits["restricted"].any()
 
 
@@ -152,13 +183,18 @@ def test_an_outcome_may_be_a_condition() -> None:
     assert found.boxes["density"].iloc[0] >= 0.95
 
 
-@pytest.mark.parametrize(("outcome", "inputs", "key"), [
-    ("clears_break_evn", None, "outcome"),
-    ("x1", None, "outcome"),               # a number, not yes/no
-    ("clears", ["x1", "nope"], "inputs"),
-    ("clears", ["clears"], "inputs"),
-])
-def test_bad_arguments_name_the_key_and_value(outcome: str, inputs: list[str] | None, key: str) -> None:
+@pytest.mark.parametrize(
+    ("outcome", "inputs", "key"),
+    [
+        ("clears_break_evn", None, "outcome"),
+        ("x1", None, "outcome"),  # a number, not yes/no
+        ("clears", ["x1", "nope"], "inputs"),
+        ("clears", ["clears"], "inputs"),
+    ],
+)
+def test_bad_arguments_name_the_key_and_value(
+    outcome: str, inputs: list[str] | None, key: str
+) -> None:
     data = synthetic(n=50)
     data["clears"] = data["x1"] > 0.5
     with pytest.raises(tcpmf.AssumptionError) as info:

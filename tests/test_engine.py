@@ -18,10 +18,15 @@ def simple(valid_scenario_dict: dict[str, Any]) -> dict[str, Any]:
     d["horizon_months"] = 3
     d["model"].update(usd_per_mtok_in=1.0, usd_per_mtok_out=2.0, annual_cost_decline=1.0)
     d["usage"] = {
-        "dau_per_mau": 0.5, "sessions_per_day": 1, "requests_per_session": 2,
-        "input_tokens_per_call": 1000, "output_tokens_per_call": 500,
+        "dau_per_mau": 0.5,
+        "sessions_per_day": 1,
+        "requests_per_session": 2,
+        "input_tokens_per_call": 1000,
+        "output_tokens_per_call": 500,
     }  # 15 days x 2 calls = 30 calls: 30k tokens in, 15k out -> 0.03 + 0.03 = 0.06 USD
-    d["revenue"] = {"subscription": {"price_usd_per_month": 10, "paid_share": 0.1, "store_fee": 0.0}}  # ARPU 1
+    d["revenue"] = {
+        "subscription": {"price_usd_per_month": 10, "paid_share": 0.1, "store_fee": 0.0}
+    }  # ARPU 1
     d["retention"] = {"curve": "table", "points": {1: 0.5, 2: 0.25}}
     d["growth"] = {"organic_new_users_per_month": 100, "monthly_growth": 0.0}
     d["costs"] = {"fixed_usd_per_month": 80, "other_variable_usd_per_mau": 0.04}
@@ -90,7 +95,9 @@ def test_evaluate_accepts_paths(valid_scenario_file: Any) -> None:
 def test_clears_at_todays_prices_ignores_the_forecast_decline(simple: dict[str, Any]) -> None:
     """A product that pays back only because prices are assumed to fall does not 'clear' today."""
     simple["horizon_months"] = 36
-    simple["model"].update(usd_per_mtok_in=22.0, usd_per_mtok_out=22.0)  # 0.99 USD/MAU: contribution < 0
+    simple["model"].update(
+        usd_per_mtok_in=22.0, usd_per_mtok_out=22.0
+    )  # 0.99 USD/MAU: contribution < 0
     flat = tcpmf.from_dict(simple)
     falling = flat.override({"model.annual_cost_decline": 10.0, "name": "falling"})
     s = tcpmf.evaluate([flat, falling]).summary

@@ -25,7 +25,13 @@ import tcpmf
 RTOL = 1e-9
 ATOL = 1e-6
 
-MONTH_COLUMNS = ("cac_payback_month", "breakeven_month", "payback_month", "payback_month_m0_prices", "tcpmf_month")
+MONTH_COLUMNS = (
+    "cac_payback_month",
+    "breakeven_month",
+    "payback_month",
+    "payback_month_m0_prices",
+    "tcpmf_month",
+)
 NULLABLE_FLOAT_COLUMNS = (
     "usd_per_mtok_blended_m0",
     "gross_margin_m0",
@@ -65,7 +71,9 @@ class Checker:
             f"scenario: {self.dict!r}"
         )
 
-    def close(self, column: str, engine: Any, reference: Any, scale: float, month: int | None = None) -> None:
+    def close(
+        self, column: str, engine: Any, reference: Any, scale: float, month: int | None = None
+    ) -> None:
         if reference is None:
             assert engine is None, self.fail(column, engine, reference, month)
             return
@@ -78,7 +86,9 @@ class Checker:
     ) -> bool:
         """A first month: equal, or different only across near-ties.  True when equal."""
         if engine is not None:
-            assert isinstance(engine, int) and not isinstance(engine, bool), self.fail(column, engine, reference)
+            assert isinstance(engine, int) and not isinstance(engine, bool), self.fail(
+                column, engine, reference
+            )
         if engine == reference:
             return True
         T = len(values)
@@ -99,7 +109,9 @@ def check_scenario(
     T = scenario.horizon_months
     assert len(monthly) == T, checker.fail("number of monthly rows", len(monthly), T)
     where = f"scenario {scenario.name}"
-    engine = {column: plain(monthly[column], f"{where} monthly {column}") for column in MONTHLY_COLUMNS}
+    engine = {
+        column: plain(monthly[column], f"{where} monthly {column}") for column in MONTHLY_COLUMNS
+    }
     assert engine["month"] == list(range(T)), checker.fail("month", engine["month"], list(range(T)))
     assert engine["scenario"] == [scenario.name] * T
     # a YYYY-MM string or a monthly pandas Period, which prints as one
@@ -169,12 +181,18 @@ def check_scenario(
     tm = scenario.target_margin
     equal = {}
     equal["breakeven_month"] = checker.first(
-        "breakeven_month", s["breakeven_month"], ref["breakeven_month"],
-        [row["net_usd"] for row in rows], net_scale,
+        "breakeven_month",
+        s["breakeven_month"],
+        ref["breakeven_month"],
+        [row["net_usd"] for row in rows],
+        net_scale,
     )
     equal["payback_month"] = checker.first(
-        "payback_month", s["payback_month"], ref["payback_month"],
-        [row["cash_usd"] for row in rows], cash_scale,
+        "payback_month",
+        s["payback_month"],
+        ref["payback_month"],
+        [row["cash_usd"] for row in rows],
+        cash_scale,
     )
     cash_m0, cash_m0_scale, running, running_scale = [], [], 0.0, 0.0
     for row in rows:
@@ -184,11 +202,16 @@ def check_scenario(
         cash_m0.append(running)
         cash_m0_scale.append(running_scale)
     equal["payback_month_m0_prices"] = checker.first(
-        "payback_month_m0_prices", s["payback_month_m0_prices"], ref["payback_month_m0_prices"],
-        cash_m0, cash_m0_scale,
+        "payback_month_m0_prices",
+        s["payback_month_m0_prices"],
+        ref["payback_month_m0_prices"],
+        cash_m0,
+        cash_m0_scale,
     )
     equal["tcpmf_month"] = checker.first(
-        "tcpmf_month", s["tcpmf_month"], ref["tcpmf_month"],
+        "tcpmf_month",
+        s["tcpmf_month"],
+        ref["tcpmf_month"],
         [row["contribution_usd_per_mau"] - tm * arpu for row in rows],
         [cs + tm * arpu for cs in contribution_scale],
     )
@@ -200,10 +223,16 @@ def check_scenario(
             values.append(earned - cac)
             value_scales.append(earned_scale + cac)
         checker.first(
-            "cac_payback_month", s["cac_payback_month"], ref["cac_payback_month"], values, value_scales
+            "cac_payback_month",
+            s["cac_payback_month"],
+            ref["cac_payback_month"],
+            values,
+            value_scales,
         )
     else:
-        assert s["cac_payback_month"] is None, checker.fail("cac_payback_month", s["cac_payback_month"], None)
+        assert s["cac_payback_month"] is None, checker.fail(
+            "cac_payback_month", s["cac_payback_month"], None
+        )
 
     expected_calendar = ref["tcpmf_calendar_month"]
     expected_clears = ref["clears_break_even"]
@@ -217,7 +246,9 @@ def check_scenario(
     assert s["tcpmf_calendar_month"] == expected_calendar, checker.fail(
         "tcpmf_calendar_month", s["tcpmf_calendar_month"], expected_calendar
     )
-    assert s["clears_break_even"] is not None, checker.fail("clears_break_even", None, expected_clears)
+    assert s["clears_break_even"] is not None, checker.fail(
+        "clears_break_even", None, expected_clears
+    )
     assert bool(s["clears_break_even"]) == expected_clears, checker.fail(
         "clears_break_even", s["clears_break_even"], expected_clears
     )
@@ -238,12 +269,18 @@ def check_batch(batch: list[dict[str, Any]]) -> None:
     assert list(summary["scenario"]) == names, "summary rows must follow the input order"
     assert len(monthly) == sum(s.horizon_months for s in scenarios)
     for column in MONTH_COLUMNS:
-        assert str(summary[column].dtype) == "Int64", f"summary {column} dtype {summary[column].dtype}"
+        assert str(summary[column].dtype) == "Int64", (
+            f"summary {column} dtype {summary[column].dtype}"
+        )
     for column in NULLABLE_FLOAT_COLUMNS:
-        assert str(summary[column].dtype) == "Float64", f"summary {column} dtype {summary[column].dtype}"
+        assert str(summary[column].dtype) == "Float64", (
+            f"summary {column} dtype {summary[column].dtype}"
+        )
     assert str(summary["clears_break_even"].dtype) in ("bool", "boolean")
 
-    summary_values = {column: plain(summary[column], f"summary {column}") for column in SUMMARY_COLUMNS}
+    summary_values = {
+        column: plain(summary[column], f"summary {column}") for column in SUMMARY_COLUMNS
+    }
     for position, (d, scenario) in enumerate(zip(batch, scenarios)):
         rows = monthly[monthly["scenario"] == scenario.name]
         row = {column: summary_values[column][position] for column in SUMMARY_COLUMNS}
@@ -345,7 +382,12 @@ def test_reference_on_a_hand_example() -> None:
     # new users 100·1.1^t + 50/5; retention 1, 0.5, 0.35, 0.2
     assert [r["new_users"] for r in rows] == approx([110, 120, 131, 143.1])
     assert [r["paid_new_users"] for r in rows] == approx([10] * 4)
-    active = [110, 110 * 0.5 + 120, 110 * 0.35 + 120 * 0.5 + 131, 110 * 0.2 + 120 * 0.35 + 131 * 0.5 + 143.1]
+    active = [
+        110,
+        110 * 0.5 + 120,
+        110 * 0.35 + 120 * 0.5 + 131,
+        110 * 0.2 + 120 * 0.35 + 131 * 0.5 + 143.1,
+    ]
     assert [r["active_users"] for r in rows] == approx(active)
     assert [r["revenue_usd"] for r in rows] == approx([a * 1.64 for a in active])
     assert [r["inference_cost_usd"] for r in rows] == approx([a * x for a, x in zip(active, cost)])
@@ -453,15 +495,25 @@ def catalog_scenarios(draw: st.DrawFn, models: list[str], gpus: list[str]) -> di
     d["start_month"] = f"{draw(st.integers(2023, 2027)):04d}-{draw(st.integers(1, 12)):02d}"
     m = d["model"]
     if gpus and (not models or draw(st.booleans())):
-        m.setdefault("self_host", {
-            "gpu": "x", "output_tokens_per_s_per_replica": 1000.0,
-            "input_tokens_per_s_per_replica": 10000.0, "utilization": 0.8,
-        })
+        m.setdefault(
+            "self_host",
+            {
+                "gpu": "x",
+                "output_tokens_per_s_per_replica": 1000.0,
+                "input_tokens_per_s_per_replica": 10000.0,
+                "utilization": 0.8,
+            },
+        )
         m["route"] = "self_host"
         m["self_host"]["gpu"] = draw(st.sampled_from(gpus))
         m["self_host"].pop("usd_per_gpu_hour", None)
-        for key in ("usd_per_mtok_in", "usd_per_mtok_out", "cached_input_share",
-                    "cached_input_price_factor", "price_discount"):
+        for key in (
+            "usd_per_mtok_in",
+            "usd_per_mtok_out",
+            "cached_input_share",
+            "cached_input_price_factor",
+            "price_discount",
+        ):
             m.pop(key, None)
     else:
         d["model"] = m = {"route": "api", "name": draw(st.sampled_from(models))}

@@ -23,8 +23,22 @@ PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))[:3]
 
 
 #: Every column these tests write; a sheet's plain-language headers are read back as these names.
-KNOWN = ["scenario", "month", "calendar_month", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS, *MONTHLY_COLUMNS, *PRICE_COLUMNS, "file", "key", "value", "original_value",
-         "original_currency", "price", "margin"]
+KNOWN = [
+    "scenario",
+    "month",
+    "calendar_month",
+    *SUMMARY_COLUMNS,
+    *TOB_SUMMARY_COLUMNS,
+    *MONTHLY_COLUMNS,
+    *PRICE_COLUMNS,
+    "file",
+    "key",
+    "value",
+    "original_value",
+    "original_currency",
+    "price",
+    "margin",
+]
 
 
 @overload
@@ -33,7 +47,9 @@ def _read_excel(path: Path, sheet_name: str) -> pd.DataFrame: ...
 def _read_excel(path: Path, sheet_name: None = None) -> dict[str, pd.DataFrame]: ...
 
 
-def _read_excel(path: Path, sheet_name: str | None = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
+def _read_excel(
+    path: Path, sheet_name: str | None = None
+) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """A workbook read back, its headers turned back into column names."""
     sheets = pd.read_excel(path, sheet_name=sheet_name)
     if isinstance(sheets, dict):
@@ -47,8 +63,11 @@ def result() -> tcpmf.Result:
 
 
 def _numeric(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns
-            if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    return [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
 
 
 def _same_table(written: pd.DataFrame, original: pd.DataFrame) -> None:
@@ -56,7 +75,9 @@ def _same_table(written: pd.DataFrame, original: pd.DataFrame) -> None:
     assert len(written) == len(original)
     for column in _numeric(original):
         expected = original[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        np.testing.assert_allclose(written[column].to_numpy(dtype=float), expected, rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(
+            written[column].to_numpy(dtype=float), expected, rtol=1e-12, equal_nan=True
+        )
     assert list(written["scenario"].astype(str)) == list(original["scenario"].astype(str))
 
 
@@ -66,15 +87,30 @@ def test_excel_round_trips(result: tcpmf.Result, tmp_path: Path) -> None:
     assert list(sheets) == ["summary", "monthly", "assumptions", "prices"]
     _same_table(sheets["summary"], result.summary)
     _same_table(sheets["monthly"], result.monthly)
-    assert list(sheets["monthly"]["calendar_month"].astype(str)) == list(result.monthly["calendar_month"].astype(str))
+    assert list(sheets["monthly"]["calendar_month"].astype(str)) == list(
+        result.monthly["calendar_month"].astype(str)
+    )
     clears = sheets["summary"]["clears_break_even"].astype(bool).tolist()
     assert clears == result.summary["clears_break_even"].astype(bool).tolist()
 
 
-def test_assumptions_sheet_lists_inputs_with_their_sources(result: tcpmf.Result, tmp_path: Path) -> None:
-    sheet = _read_excel(to_excel(result, tmp_path / "a.xlsx"), sheet_name="assumptions").astype(object).fillna("")
-    assert list(sheet.columns) == ["scenario", "file", "key", "value", "original_value", "original_currency",
-                                   "source"]
+def test_assumptions_sheet_lists_inputs_with_their_sources(
+    result: tcpmf.Result, tmp_path: Path
+) -> None:
+    sheet = (
+        _read_excel(to_excel(result, tmp_path / "a.xlsx"), sheet_name="assumptions")
+        .astype(object)
+        .fillna("")
+    )
+    assert list(sheet.columns) == [
+        "scenario",
+        "file",
+        "key",
+        "value",
+        "original_value",
+        "original_currency",
+        "source",
+    ]
     for scenario in result.scenarios:
         rows = sheet[sheet["scenario"] == scenario.name]
         keyed = dict(zip(rows["key"], rows["source"]))
@@ -87,14 +123,24 @@ def test_assumptions_sheet_lists_inputs_with_their_sources(result: tcpmf.Result,
 
 def test_csv_writes_one_file_per_table(result: tcpmf.Result, tmp_path: Path) -> None:
     files = result.to_csv(tmp_path / "csv")
-    assert sorted(p.name for p in files) == ["assumptions.csv", "monthly.csv", "prices.csv", "summary.csv"]
+    assert sorted(p.name for p in files) == [
+        "assumptions.csv",
+        "monthly.csv",
+        "prices.csv",
+        "summary.csv",
+    ]
     _same_table(pd.read_csv(tmp_path / "csv" / "summary.csv"), result.summary)
     _same_table(pd.read_csv(tmp_path / "csv" / "monthly.csv"), result.monthly)
 
 
 def test_batch_summary_and_extra_tables(tmp_path: Path) -> None:
-    batch = pd.DataFrame({"scenario": ["a", "b", "c"], "ltv_usd": [1.5, np.nan, 3.0],
-                          "tcpmf_month": pd.array([3, None, 7], dtype="Int64")})
+    batch = pd.DataFrame(
+        {
+            "scenario": ["a", "b", "c"],
+            "ltv_usd": [1.5, np.nan, 3.0],
+            "tcpmf_month": pd.array([3, None, 7], dtype="Int64"),
+        }
+    )
     extra = {"sweep": pd.DataFrame({"price": [10, 20], "margin": [0.1, 0.4]})}
     path = to_excel(batch, tmp_path / "batch.xlsx", extra=extra)
     sheets = _read_excel(path, sheet_name=None)
@@ -119,7 +165,9 @@ def test_assumptions_table_of_no_scenarios_is_empty() -> None:
 
 def test_cli_export(tmp_path: Path) -> None:
     xlsx, folder = tmp_path / "out.xlsx", tmp_path / "csv"
-    result = runner.invoke(app, ["export", *map(str, PRODUCTS), "--excel", str(xlsx), "--csv", str(folder)])
+    result = runner.invoke(
+        app, ["export", *map(str, PRODUCTS), "--excel", str(xlsx), "--csv", str(folder)]
+    )
     assert result.exit_code == 0, result.output
     assert _read_excel(xlsx, sheet_name="summary").shape[0] == len(PRODUCTS)
     assert (folder / "monthly.csv").is_file()
@@ -129,8 +177,11 @@ def test_cli_export(tmp_path: Path) -> None:
 
 def test_prices_sheet_names_the_catalog_prices_gpu_rent_and_exchange_rate(tmp_path: Path) -> None:
     products = assumptions_dir() / "products"
-    chosen = [products / "writing_assistant.yaml", products / "ai_friends_selfhosted.yaml",
-              products / "smb_customer_service_subscription.yaml"]
+    chosen = [
+        products / "writing_assistant.yaml",
+        products / "ai_friends_selfhosted.yaml",
+        products / "smb_customer_service_subscription.yaml",
+    ]
     result = tcpmf.evaluate(chosen)
     prices = _read_excel(to_excel(result, tmp_path / "p.xlsx"), sheet_name="prices")
     writing, friends, smb = (s.name for s in result.scenarios)
@@ -144,19 +195,25 @@ def test_prices_sheet_names_the_catalog_prices_gpu_rent_and_exchange_rate(tmp_pa
     assert len(rent) == 1 and rent["usd_per_gpu_hour"].iloc[0] > 0 and rent["source"].iloc[0]
     fx = prices[(prices["scenario"] == smb) & (prices["kind"] == "fx")]
     assert len(fx) == 1
-    assert fx["cny_per_usd"].iloc[0] == tcpmf.catalog.prices.cny_per_usd(result.scenarios[2].start_month)
+    assert fx["cny_per_usd"].iloc[0] == tcpmf.catalog.prices.cny_per_usd(
+        result.scenarios[2].start_month
+    )
     assert fx["source"].iloc[0]
     assert "fx" not in set(prices.loc[prices["scenario"] == writing, "kind"])  # no CNY anywhere
 
 
-def test_assumptions_show_cny_inputs_as_written_and_the_file_that_set_each_value(tmp_path: Path) -> None:
+def test_assumptions_show_cny_inputs_as_written_and_the_file_that_set_each_value(
+    tmp_path: Path,
+) -> None:
     path = assumptions_dir() / "products" / "tob_price_war_bid.yaml"
     result = tcpmf.evaluate([path])
     sheet = _read_excel(to_excel(result, tmp_path / "c.xlsx"), sheet_name="assumptions")
     cny = sheet[sheet["original_currency"] == "CNY"]
     assert len(cny) > 0
     rate = tcpmf.catalog.prices.cny_per_usd(result.scenarios[0].start_month)
-    np.testing.assert_allclose(cny["value"].astype(float), cny["original_value"].astype(float) / rate)
+    np.testing.assert_allclose(
+        cny["value"].astype(float), cny["original_value"].astype(float) / rate
+    )
     files = set(sheet["file"])
     assert any("categories" in f for f in files) and any("products" in f for f in files)
 
@@ -175,7 +232,10 @@ def test_scenario_workbook_is_formatted_like_a_run(result: tcpmf.Result, tmp_pat
     assert fmt["ARPU (USD per user-month)"] == '"$"#,##0.00'
     assert fmt["Month"] == "0"
     summary = book["summary"]
-    shown = {c.value: summary.cell(row=2, column=j).number_format for j, c in enumerate(summary[1], start=1)}
+    shown = {
+        c.value: summary.cell(row=2, column=j).number_format
+        for j, c in enumerate(summary[1], start=1)
+    }
     assert shown["Gross margin, month 0"] == "0.0%"
     assert shown["Payback (month)"] == "0"
     assert all(summary.column_dimensions[c.column_letter].width >= 8 for c in summary[1])
@@ -189,9 +249,18 @@ def test_headers_are_distinct_and_read_back() -> None:
 
 def _general_numbers(book, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """(sheet, header) of every number a reader would see with 15 decimals (Excel's General)."""
-    return sorted({(ws.title, str(ws.cell(row=1, column=c.column).value))
-                   for ws in book.worksheets if ws.title not in skip for row in ws.iter_rows(min_row=2) for c in row
-                   if isinstance(c.value, (int, float)) and not isinstance(c.value, bool) and c.number_format == "General"})
+    return sorted(
+        {
+            (ws.title, str(ws.cell(row=1, column=c.column).value))
+            for ws in book.worksheets
+            if ws.title not in skip
+            for row in ws.iter_rows(min_row=2)
+            for c in row
+            if isinstance(c.value, (int, float))
+            and not isinstance(c.value, bool)
+            and c.number_format == "General"
+        }
+    )
 
 
 def test_a_partner_sees_no_raw_float_and_every_value_in_its_unit(tmp_path: Path) -> None:
@@ -209,17 +278,27 @@ def test_a_partner_sees_no_raw_float_and_every_value_in_its_unit(tmp_path: Path)
     assert _general_numbers(book) == []
     headers = [str(c.value) for ws in book.worksheets for c in ws[1]]
     assert not [h for h in headers if h.startswith("Amount")]
-    assert "Blended token price (USD per 1M tokens), month 0" in headers and "Currency in the catalog" in headers
+    assert (
+        "Blended token price (USD per 1M tokens), month 0" in headers
+        and "Currency in the catalog" in headers
+    )
     ws = book["assumptions"]
     key_col = [c.value for c in ws[1]].index("Key") + 1
     value_col = [c.value for c in ws[1]].index("Value") + 1
-    shown = {ws.cell(row=r, column=key_col).value: ws.cell(row=r, column=value_col).number_format for r in range(2, ws.max_row + 1)}
+    shown = {
+        ws.cell(row=r, column=key_col).value: ws.cell(row=r, column=value_col).number_format
+        for r in range(2, ws.max_row + 1)
+    }
     assert shown["revenue.subscription.paid_share"] == "0.0%"
     assert shown["usage.dau_per_mau"] == "0.0%"
     assert shown["revenue.subscription.price_usd_per_month"] == '"$"#,##0.00'
     assert shown["growth.paid_budget_usd_per_month"] == '"$"#,##0'
     assert shown["growth.organic_new_users_per_month"] == "#,##0"
-    assert shown["labor.input_tokens_per_output_token"] == "#,##0.00##"  # a ratio of 0.5, not a count shown as 1
+    assert (
+        shown["labor.input_tokens_per_output_token"] == "#,##0.00##"
+    )  # a ratio of 0.5, not a count shown as 1
     prices = book["prices"]
     rate = [c.value for c in prices[1]].index("CNY per USD") + 1
-    assert {prices.cell(row=r, column=rate).number_format for r in range(2, prices.max_row + 1)} == {"0.0000"}
+    assert {
+        prices.cell(row=r, column=rate).number_format for r in range(2, prices.max_row + 1)
+    } == {"0.0000"}

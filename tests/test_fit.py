@@ -40,8 +40,12 @@ def _survivors(counts: list[int]) -> pd.DataFrame:
     return pd.DataFrame({"age_months": range(len(counts)), "active_users": counts})
 
 
-@pytest.mark.parametrize(("counts", "alpha", "beta"), [(HIGH_END, 0.668, 3.806), (REGULAR, 0.704, 1.182)])
-def test_sbg_reproduces_fader_hardie_2007_to_three_decimals(counts: list[int], alpha: float, beta: float) -> None:
+@pytest.mark.parametrize(
+    ("counts", "alpha", "beta"), [(HIGH_END, 0.668, 3.806), (REGULAR, 0.704, 1.182)]
+)
+def test_sbg_reproduces_fader_hardie_2007_to_three_decimals(
+    counts: list[int], alpha: float, beta: float
+) -> None:
     fit = tcpmf.fit_retention(_survivors(counts), curves=["sbg"]).get("sbg")
     assert round(fit.params["alpha"], 3) == alpha
     assert round(fit.params["beta"], 3) == beta
@@ -89,8 +93,12 @@ def test_fit_recovers_the_parameters_of_synthetic_cohorts(curve: str, seed: int)
 
 def test_standard_errors_shrink_with_more_users() -> None:
     survival = _curve("sbg", TRUE["sbg"], 9)
-    small = tcpmf.fit_retention(simulate_cohorts(survival, [2_000], [8], seed=5), curves=["sbg"]).get("sbg")
-    large = tcpmf.fit_retention(simulate_cohorts(survival, [200_000], [8], seed=5), curves=["sbg"]).get("sbg")
+    small = tcpmf.fit_retention(
+        simulate_cohorts(survival, [2_000], [8], seed=5), curves=["sbg"]
+    ).get("sbg")
+    large = tcpmf.fit_retention(
+        simulate_cohorts(survival, [200_000], [8], seed=5), curves=["sbg"]
+    ).get("sbg")
     for name in ("alpha", "beta"):
         assert large.std_errors[name] < small.std_errors[name] / 3
 
@@ -133,8 +141,13 @@ def test_fitted_table_pairs_observations_with_every_curve() -> None:
 
 
 def test_by_cohort_fits_each_cohort_besides_the_pooled_fit() -> None:
-    table = simulate_cohorts(_curve("sbg", TRUE["sbg"], 10), [5_000, 6_000, 7_000], [9, 8, 7], seed=11,
-                             labels=["a", "b", "c"])
+    table = simulate_cohorts(
+        _curve("sbg", TRUE["sbg"], 10),
+        [5_000, 6_000, 7_000],
+        [9, 8, 7],
+        seed=11,
+        labels=["a", "b", "c"],
+    )
     fit = tcpmf.fit_retention(table, curves=["sbg", "power_law"], by_cohort=True)
     assert {f.cohort for f in fit.fits} == {"pooled", "a", "b", "c"}
     assert fit.best("b").cohort == "b"
@@ -184,10 +197,15 @@ def _write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "fragments"),
     [
-        ("cohort,age_months,active_users\na,0,100\na,2,80\na,1,90\n",
-         ["cohorts.csv", "line 4", "age_months", "increase", "1"]),
+        (
+            "cohort,age_months,active_users\na,0,100\na,2,80\na,1,90\n",
+            ["cohorts.csv", "line 4", "age_months", "increase", "1"],
+        ),
         ("cohort,age_months,active_users\na,0,100\na,1,90\na,1,80\n", ["line 4", "increase"]),
-        ("cohort,age_months,share\na,0,1\na,1,1.2\n", ["line 3", "share", "1.2", "between 0 and 1"]),
+        (
+            "cohort,age_months,share\na,0,1\na,1,1.2\n",
+            ["line 3", "share", "1.2", "between 0 and 1"],
+        ),
         ("cohort,age_months,share\na,1,-0.1\n", ["line 2", "between 0 and 1"]),
         ("cohort,active_users\na,100\n", ["columns", "age_months"]),
         ("cohort,age_months,revenue\na,0,100\n", ["columns", "active_users or share"]),
@@ -195,12 +213,17 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("cohort,age_months,active_users\na,0,100\na,1,ten\n", ["line 3", "ten", "finite number"]),
         ("cohort,age_months,active_users\na,0,100\na,1.5,90\n", ["line 3", "whole number"]),
         ("cohort,age_months,active_users\na,1,100\na,2,90\n", ["line 2", "age_months 0"]),
-        ("cohort,age_months,active_users\na,0,100\na,1,90\na,2,95\n", ["line 4", "never grows", "95"]),
+        (
+            "cohort,age_months,active_users\na,0,100\na,1,90\na,2,95\n",
+            ["line 4", "never grows", "95"],
+        ),
         ("cohort,age_months,share\na,0,0.9\na,1,0.5\n", ["line 2", "share 1 at age 0"]),
         ("cohort,age_months,active_users\na,0,100\n", ["at least one cohort"]),
     ],
 )
-def test_malformed_cohort_tables_give_clear_errors(tmp_path: Path, text: str, fragments: list[str]) -> None:
+def test_malformed_cohort_tables_give_clear_errors(
+    tmp_path: Path, text: str, fragments: list[str]
+) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(AssumptionError) as info:
         read_cohorts(path)
@@ -210,7 +233,9 @@ def test_malformed_cohort_tables_give_clear_errors(tmp_path: Path, text: str, fr
 
 
 def test_dataframe_errors_name_the_row() -> None:
-    frame = pd.DataFrame({"cohort": ["x", "x"], "age_months": [0, 1], "share": [1.0, 1.5]}, index=[10, 11])
+    frame = pd.DataFrame(
+        {"cohort": ["x", "x"], "age_months": [0, 1], "share": [1.0, 1.5]}, index=[10, 11]
+    )
     with pytest.raises(AssumptionError, match=r"<DataFrame>: row 11, column share = 1.5"):
         tcpmf.fit_retention(frame)
 
@@ -233,10 +258,12 @@ def test_simulate_cohorts_is_reproducible_and_never_grows() -> None:
 
 def test_cli_prints_fits_and_yaml_block(tmp_path: Path) -> None:
     chart = tmp_path / "fit.html"
-    result = runner.invoke(app, ["fit-retention", str(EXAMPLE), "--chart", str(chart)], env={"COLUMNS": "300"})
+    result = runner.invoke(
+        app, ["fit-retention", str(EXAMPLE), "--chart", str(chart)], env={"COLUMNS": "300"}
+    )
     assert result.exit_code == 0, result.output
     assert "retention:\n  curve:" in result.stdout
-    block = yaml.safe_load(result.stdout[result.stdout.index("retention:"):])
+    block = yaml.safe_load(result.stdout[result.stdout.index("retention:") :])
     assert block["retention"]["curve"] in FIT_CURVES
     assert chart.is_file() and "vega" in chart.read_text(encoding="utf-8")
 
@@ -269,7 +296,8 @@ def test_cli_bad_table_is_one_clean_message(tmp_path: Path) -> None:
 PARAMS = {
     "power_law": st.fixed_dictionaries({"r1": st.floats(0.2, 0.9), "beta": st.floats(0.1, 1.5)}),
     "plateau": st.tuples(st.floats(0.3, 0.9), st.floats(0.1, 0.8), st.floats(0.5, 8.0)).map(
-        lambda t: {"r1": t[0], "floor": t[0] * t[1], "tau": t[2]}),
+        lambda t: {"r1": t[0], "floor": t[0] * t[1], "tau": t[2]}
+    ),
     "sbg": st.fixed_dictionaries({"alpha": st.floats(0.2, 5.0), "beta": st.floats(0.3, 10.0)}),
 }
 
@@ -277,12 +305,19 @@ PARAMS = {
 @pytest.mark.parametrize("curve", FIT_CURVES)
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
-def test_exact_expected_survivors_give_back_the_true_parameters(curve: str, data: st.DataObject) -> None:
+def test_exact_expected_survivors_give_back_the_true_parameters(
+    curve: str, data: st.DataObject
+) -> None:
     """With survivors exactly n·S(k) the likelihood peaks at the true parameters (KL divergence 0)."""
     params = data.draw(PARAMS[curve])
     survival = _curve(curve, params, 13)
-    table = pd.DataFrame({"cohort": ["a"] * 13 + ["b"] * 7, "age_months": [*range(13), *range(7)],
-                          "active_users": [*(1e5 * survival), *(5e4 * survival[:7])]})
+    table = pd.DataFrame(
+        {
+            "cohort": ["a"] * 13 + ["b"] * 7,
+            "age_months": [*range(13), *range(7)],
+            "active_users": [*(1e5 * survival), *(5e4 * survival[:7])],
+        }
+    )
     fit = tcpmf.fit_retention(table, curves=[curve]).get(curve)
     for name, true in params.items():
         assert fit.params[name] == pytest.approx(true, rel=2e-3), (name, params, fit.params)
@@ -334,15 +369,21 @@ def test_an_empty_cell_is_called_empty(tmp_path: Path) -> None:
 
 
 def test_wide_tables_are_read_with_wide_and_refused_with_a_hint_without(tmp_path: Path) -> None:
-    wide = _write(tmp_path, "cohort,month_0,month_1,month_2,month_3\n"
-                            "a,1000,869,743,653\nb,1000,860,740,\n")
+    wide = _write(
+        tmp_path, "cohort,month_0,month_1,month_2,month_3\na,1000,869,743,653\nb,1000,860,740,\n"
+    )
     with pytest.raises(AssumptionError, match="--wide"):
         read_cohorts(wide)
     table = read_cohorts(wide, wide=True)
     assert list(table["cohort"]) == ["a"] * 4 + ["b"] * 3
     assert list(table.loc[table["cohort"] == "a", "active_users"]) == [1000, 869, 743, 653]
-    long = pd.DataFrame({"cohort": ["a"] * 4 + ["b"] * 3, "age_months": [0, 1, 2, 3, 0, 1, 2],
-                         "active_users": [1000, 869, 743, 653, 1000, 860, 740]})
+    long = pd.DataFrame(
+        {
+            "cohort": ["a"] * 4 + ["b"] * 3,
+            "age_months": [0, 1, 2, 3, 0, 1, 2],
+            "active_users": [1000, 869, 743, 653, 1000, 860, 740],
+        }
+    )
     pd.testing.assert_frame_equal(table, read_cohorts(long), check_dtype=False)
     result = runner.invoke(app, ["fit-retention", str(wide), "--wide", "--curve", "sbg", "--json"])
     assert result.exit_code == 0, result.output
@@ -351,7 +392,10 @@ def test_wide_tables_are_read_with_wide_and_refused_with_a_hint_without(tmp_path
 @pytest.mark.parametrize("cell", ["x", "n/a", '"1,200"', "12%", "inf"])
 def test_wide_tables_refuse_text_cells_naming_line_and_column(tmp_path: Path, cell: str) -> None:
     # issue 15: the wide format dropped such cells silently and fitted from the rest (exit 0)
-    wide = _write(tmp_path, f"cohort,month_0,month_1,month_2,month_3\na,1000,869,743,653\nb,1000,{cell},740,\n")
+    wide = _write(
+        tmp_path,
+        f"cohort,month_0,month_1,month_2,month_3\na,1000,869,743,653\nb,1000,{cell},740,\n",
+    )
     with pytest.raises(AssumptionError) as info:
         read_cohorts(wide, wide=True)
     assert info.value.key_path == "line 3, column month_1", str(info.value)
@@ -367,20 +411,30 @@ def test_wide_tables_refuse_text_cells_naming_line_and_column(tmp_path: Path, ce
 def test_cli_json_with_an_infinite_fit_is_valid_json(tmp_path: Path) -> None:
     # issue 15: counts near the float limit make the likelihood infinite; --json raised
     # "Out of range float values are not JSON compliant" (a traceback)
-    path = _write(tmp_path, "cohort,age_months,active_users\na,0,1e308\na,1,5e307\na,2,4e307\na,3,3.5e307\n")
+    path = _write(
+        tmp_path, "cohort,age_months,active_users\na,0,1e308\na,1,5e307\na,2,4e307\na,3,3.5e307\n"
+    )
     result = runner.invoke(app, ["fit-retention", str(path), "--json"])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert "Traceback" not in result.output
     data = json.loads(result.stdout)
     assert any(value is None for row in data["quality"] for value in row.values())
-    assert all(not isinstance(v, float) or math.isfinite(v) for row in data["quality"] for v in row.values())
+    assert all(
+        not isinstance(v, float) or math.isfinite(v)
+        for row in data["quality"]
+        for v in row.values()
+    )
 
 
 def test_an_overflowing_fit_warns_nothing_and_is_not_identified(tmp_path: Path) -> None:
     """Issue 15: numpy's overflow warnings leaked to the terminal before the clean refusal."""
     import warnings
 
-    path = _write(tmp_path, "cohort,age_months,active_users\na,0,1e308\na,1,5e307\na,2,4e307\na,3,3.5e307\n")
+    path = _write(
+        tmp_path, "cohort,age_months,active_users\na,0,1e308\na,1,5e307\na,2,4e307\na,3,3.5e307\n"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit = tcpmf.fit_retention(path)
@@ -408,8 +462,13 @@ def _cohort_tables(draw: st.DrawFn) -> pd.DataFrame:
             active = draw(st.integers(0, active))
     order = draw(st.permutations(range(len(rows))))
     cohorts = [rows[i][0] for i in order]  # keep each cohort's ages increasing after the shuffle
-    by_cohort = {label: iter([r for r in rows if r[0] == label]) for label in dict.fromkeys(cohorts)}
-    return pd.DataFrame([next(by_cohort[label]) for label in cohorts], columns=["cohort", "age_months", "active_users"])
+    by_cohort = {
+        label: iter([r for r in rows if r[0] == label]) for label in dict.fromkeys(cohorts)
+    }
+    return pd.DataFrame(
+        [next(by_cohort[label]) for label in cohorts],
+        columns=["cohort", "age_months", "active_users"],
+    )
 
 
 def _per_cohort_log_likelihood(table: pd.DataFrame, survival: np.ndarray) -> float:
@@ -427,7 +486,9 @@ def _per_cohort_log_likelihood(table: pd.DataFrame, survival: np.ndarray) -> flo
 
 @settings(max_examples=60, deadline=None)
 @given(table=_cohort_tables(), alpha=st.floats(0.05, 20), beta=st.floats(0.05, 20))
-def test_grouped_likelihood_equals_the_per_cohort_one(table: pd.DataFrame, alpha: float, beta: float) -> None:
+def test_grouped_likelihood_equals_the_per_cohort_one(
+    table: pd.DataFrame, alpha: float, beta: float
+) -> None:
     from tcpmf.analysis.retention_fit import _Data
 
     tidy = read_cohorts(table)
@@ -438,13 +499,17 @@ def test_grouped_likelihood_equals_the_per_cohort_one(table: pd.DataFrame, alpha
     assert grouped.log_likelihood(survival)[0] == pytest.approx(expected, rel=1e-9, abs=1e-6)
     assert flat.log_likelihood(survival)[0] == pytest.approx(expected, rel=1e-9, abs=1e-6)
     # cohorts observed at the same ages share their entries: no more than the distinct intervals
-    assert grouped.start.size == len({(a, b) for a, b in zip(flat.start, flat.end)}) <= flat.start.size
+    assert (
+        grouped.start.size == len({(a, b) for a, b in zip(flat.start, flat.end)}) <= flat.start.size
+    )
     assert grouped.last_age.size == np.unique(flat.last_age).size
 
 
 @settings(max_examples=40, deadline=None)
 @given(table=_cohort_tables())
-def test_interleaved_rows_read_as_each_cohort_in_order_of_first_appearance(table: pd.DataFrame) -> None:
+def test_interleaved_rows_read_as_each_cohort_in_order_of_first_appearance(
+    table: pd.DataFrame,
+) -> None:
     tidy = read_cohorts(table)
     labels = list(dict.fromkeys(table["cohort"]))
     assert list(dict.fromkeys(tidy["cohort"])) == labels
@@ -452,7 +517,9 @@ def test_interleaved_rows_read_as_each_cohort_in_order_of_first_appearance(table
         mine = tidy[tidy["cohort"] == label]
         theirs = table[table["cohort"] == label]
         assert mine["age_months"].tolist() == theirs["age_months"].tolist()
-        np.testing.assert_array_equal(mine["share"], theirs["active_users"] / theirs["active_users"].iloc[0])
+        np.testing.assert_array_equal(
+            mine["share"], theirs["active_users"] / theirs["active_users"].iloc[0]
+        )
 
 
 def test_many_cohorts_with_the_same_ages_fit_like_their_sum() -> None:
@@ -477,7 +544,21 @@ def test_a_wide_table_of_shares_with_empty_cells_is_read_as_shares(tmp_path: Pat
 
 
 def test_a_wide_table_reads_like_its_long_form_row_by_row() -> None:
-    grid = pd.DataFrame({"cohort": ["a", "b", "c"], "m0": [100, 80, 50], "m1": [60, 40, None], "m2": [30, None, None]})
-    long = pd.DataFrame({"cohort": ["a", "a", "a", "b", "b", "c"], "age_months": [0, 1, 2, 0, 1, 0],
-                         "active_users": [100, 60, 30, 80, 40, 50]})
-    pd.testing.assert_frame_equal(read_cohorts(grid, wide=True), read_cohorts(long), check_dtype=False)
+    grid = pd.DataFrame(
+        {
+            "cohort": ["a", "b", "c"],
+            "m0": [100, 80, 50],
+            "m1": [60, 40, None],
+            "m2": [30, None, None],
+        }
+    )
+    long = pd.DataFrame(
+        {
+            "cohort": ["a", "a", "a", "b", "b", "c"],
+            "age_months": [0, 1, 2, 0, 1, 0],
+            "active_users": [100, 60, 30, 80, 40, 50],
+        }
+    )
+    pd.testing.assert_frame_equal(
+        read_cohorts(grid, wide=True), read_cohorts(long), check_dtype=False
+    )

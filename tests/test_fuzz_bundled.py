@@ -61,7 +61,9 @@ def test_a_vanishing_positive_number_is_refused_naming_its_key_and_what_is_allow
         with pytest.raises(tcpmf.AssumptionError) as info:
             _LOADED[name].override({key: value})
     assert info.value.key_path == key, str(info.value)
-    assert f"at least {SMALLEST_NONZERO:g}" in info.value.allowed and "write 0" in info.value.allowed
+    assert (
+        f"at least {SMALLEST_NONZERO:g}" in info.value.allowed and "write 0" in info.value.allowed
+    )
 
 
 @pytest.mark.parametrize("value", [0.0, SMALLEST_NONZERO])
@@ -76,14 +78,19 @@ def test_zero_and_the_smallest_allowed_number_evaluate_to_finite_results(value: 
 
 def test_a_distribution_reaching_a_vanishing_number_is_refused_at_load() -> None:
     with pytest.raises(tcpmf.AssumptionError, match="it can draw 1e-310") as info:
-        _LOADED["ai_companion.yaml"].override({"usage.sessions_per_day": {"dist": "uniform", "low": 1e-310, "high": 1}})
+        _LOADED["ai_companion.yaml"].override(
+            {"usage.sessions_per_day": {"dist": "uniform", "low": 1e-310, "high": 1}}
+        )
     assert info.value.key_path == "usage.sessions_per_day"
 
 
 # --------------------------------------------------------------------------- the same classes at the CLI
 _CLI_CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "vanishing seat price": ("tob_price_war_bid.yaml", {"deal.seat_price_usd_per_month": 5e-324}),
-    "vanishing throughput": ("ai_friends_selfhosted.yaml", {"model.self_host.output_tokens_per_s_per_replica": 1e-300}),
+    "vanishing throughput": (
+        "ai_friends_selfhosted.yaml",
+        {"model.self_host.output_tokens_per_s_per_replica": 1e-300},
+    ),
     "vanishing sessions": ("ai_companion.yaml", {"usage.sessions_per_day": 5e-324}),
     "NaN": ("ai_companion.yaml", {"usage.sessions_per_day": math.nan}),
     "infinity": ("coding_helper.yaml", {"costs.fixed_usd_per_month": math.inf}),
@@ -91,10 +98,14 @@ _CLI_CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "integer of 5,000 digits": ("ai_companion.yaml", {"usage.requests_per_session": 10**5000}),
     "text": ("writing_assistant.yaml", {"usage.dau_per_mau": "12%"}),
     "list": ("writing_assistant.yaml", {"usage.dau_per_mau": [1, 2]}),
-    "huge CNY": ("ai_companion.yaml", {"costs.fixed_usd_per_month": {"value": 10**400, "currency": "CNY",
-                                                                   "assumed": "fuzz"}}),
-    "distribution out of range": ("ai_companion.yaml", {"usage.dau_per_mau": {"dist": "uniform", "low": -1,
-                                                                            "high": 2}}),
+    "huge CNY": (
+        "ai_companion.yaml",
+        {"costs.fixed_usd_per_month": {"value": 10**400, "currency": "CNY", "assumed": "fuzz"}},
+    ),
+    "distribution out of range": (
+        "ai_companion.yaml",
+        {"usage.dau_per_mau": {"dist": "uniform", "low": -1, "high": 2}},
+    ),
     "unknown key": ("ai_companion.yaml", {"usage.sesions_per_day": 3}),
     "section replaced": ("ai_companion.yaml", {"usage": "x"}),
 }
@@ -115,7 +126,9 @@ def test_the_cli_refuses_each_class_of_hostile_input_naming_its_key_without_trac
 
 @given(case=mutations())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_fuzzed_files_at_the_cli_give_results_or_one_message_naming_a_key(case: tuple[str, dict[str, Any]]) -> None:
+def test_fuzzed_files_at_the_cli_give_results_or_one_message_naming_a_key(
+    case: tuple[str, dict[str, Any]],
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
         outcome, detail = cli_outcome("breakeven", write_case(Path(folder), 0, *case))
     assert outcome in GOOD, (outcome, detail, describe(case))

@@ -38,16 +38,31 @@ _CATALOG: dict[str, Any] = {
                 "provider": "OpenAI",
                 "tier": "frontier",
                 "prices": [
-                    {"date": "2024-05", "usd_per_mtok_in": 5, "usd_per_mtok_out": 15, "source": _SOURCE},
-                    {"date": "2024-08", "usd_per_mtok_in": 2.5, "usd_per_mtok_out": 10,
-                     "usd_per_mtok_cached_in": 1.25, "source": _SOURCE},
+                    {
+                        "date": "2024-05",
+                        "usd_per_mtok_in": 5,
+                        "usd_per_mtok_out": 15,
+                        "source": _SOURCE,
+                    },
+                    {
+                        "date": "2024-08",
+                        "usd_per_mtok_in": 2.5,
+                        "usd_per_mtok_out": 10,
+                        "usd_per_mtok_cached_in": 1.25,
+                        "source": _SOURCE,
+                    },
                 ],
             },
             "qwen-max": {
                 "provider": "Alibaba",
                 "tier": "frontier",
                 "prices": [
-                    {"date": "2024-09", "cny_per_mtok_in": 20, "cny_per_mtok_out": 60, "source": _SOURCE}
+                    {
+                        "date": "2024-09",
+                        "cny_per_mtok_in": 20,
+                        "cny_per_mtok_out": 60,
+                        "source": _SOURCE,
+                    }
                 ],
             },
         }
@@ -125,10 +140,44 @@ def load_clean(path: Path, files: set[str]) -> tcpmf.Scenario | None:
 # --- strategies ---------------------------------------------------------------------------------
 
 _SPECIAL = [
-    -1, -0.5, -0.0, 0, 1, 1.0000001, 2, 1e6, 1e12, 1e300, -1e300, 10**400, -(10**400),
-    "", " ", "nan", ".inf", "1e3", "2024-13", "2025-01", "2025-1", "CNY", "USD", "EUR",
-    "power_law", "plateau", "sbg", "table", "weibull", "api", "self_host", "gpt-4o", "gpt-4oo",
-    "qwen-max", "h100-sxm", "productivity", "gaming", "toc",
+    -1,
+    -0.5,
+    -0.0,
+    0,
+    1,
+    1.0000001,
+    2,
+    1e6,
+    1e12,
+    1e300,
+    -1e300,
+    10**400,
+    -(10**400),
+    "",
+    " ",
+    "nan",
+    ".inf",
+    "1e3",
+    "2024-13",
+    "2025-01",
+    "2025-1",
+    "CNY",
+    "USD",
+    "EUR",
+    "power_law",
+    "plateau",
+    "sbg",
+    "table",
+    "weibull",
+    "api",
+    "self_host",
+    "gpt-4o",
+    "gpt-4oo",
+    "qwen-max",
+    "h100-sxm",
+    "productivity",
+    "gaming",
+    "toc",
 ]
 SCALARS = st.one_of(
     st.none(),
@@ -139,8 +188,13 @@ SCALARS = st.one_of(
     st.text(max_size=16),
     st.dates(),
 )
-KEYS = st.one_of(st.text(max_size=12), st.integers(-5, 5), st.booleans(), st.none(),
-                 st.sampled_from(["value", "source", "assumed", "currency", "note", "extends", "curve"]))
+KEYS = st.one_of(
+    st.text(max_size=12),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["value", "source", "assumed", "currency", "note", "extends", "curve"]),
+)
 VALUES = st.recursive(
     SCALARS,
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
@@ -155,10 +209,24 @@ ANNOTATION = st.dictionaries(
 # paid budgets without CAC, catalog prices, cached input, CNY amounts.
 RELATIONS: list[tuple[str, Any]] = [
     ("model.route", "self_host"),
-    ("model.self_host", {"gpu": "h100-sxm", "output_tokens_per_s_per_replica": 1000,
-                         "input_tokens_per_s_per_replica": 10000, "utilization": 0.5}),
-    ("model.self_host", {"gpu": "a100-sxmm", "output_tokens_per_s_per_replica": 1000,
-                         "input_tokens_per_s_per_replica": 10000, "utilization": 0.5}),
+    (
+        "model.self_host",
+        {
+            "gpu": "h100-sxm",
+            "output_tokens_per_s_per_replica": 1000,
+            "input_tokens_per_s_per_replica": 10000,
+            "utilization": 0.5,
+        },
+    ),
+    (
+        "model.self_host",
+        {
+            "gpu": "a100-sxmm",
+            "output_tokens_per_s_per_replica": 1000,
+            "input_tokens_per_s_per_replica": 10000,
+            "utilization": 0.5,
+        },
+    ),
     ("model.usd_per_mtok_in", None),
     ("model.usd_per_mtok_out", None),
     ("model.cached_input_share", 0.5),
@@ -220,7 +288,9 @@ def mutate(draw: Any, tree: dict[Any, Any]) -> dict[Any, Any]:
         node_at(tree, path[:-1])[path[-1]] = draw(VALUES)
     elif op == "insert":
         section = node_at(tree, draw(st.sampled_from(sections(tree))))
-        near = [f"{k}s" for k in section if isinstance(k, str)] + [f"_{k}" for k in section if isinstance(k, str)]
+        near = [f"{k}s" for k in section if isinstance(k, str)] + [
+            f"_{k}" for k in section if isinstance(k, str)
+        ]
         key = draw(st.one_of(KEYS, st.sampled_from(near or ["x"])))
         section[key] = draw(VALUES)
     elif op == "annotate" and paths:
@@ -233,7 +303,9 @@ def mutate(draw: Any, tree: dict[Any, Any]) -> dict[Any, Any]:
         dotted, value = draw(st.sampled_from(RELATIONS))
         set_dotted(tree, dotted, copy.deepcopy(value))
     elif op == "retype" and paths:
-        path = draw(st.sampled_from([p for p in paths if isinstance(node_at(tree, p), dict)] or paths))
+        path = draw(
+            st.sampled_from([p for p in paths if isinstance(node_at(tree, p), dict)] or paths)
+        )
         node_at(tree, path[:-1])[path[-1]] = draw(st.one_of(st.lists(SCALARS, max_size=3), SCALARS))
     return tree
 
@@ -262,18 +334,74 @@ def test_fuzz_tree_mutations(
 
 _YAMLISH = " :-\n\t[]{}&*!|>'\"#?,.%@`~0123456789eE+abnul"
 _JUNK = st.one_of(
-    st.sampled_from(["\t", ":", ": ", "- ", "  ", "\n", "[", "]", "{", "}", "&a ", "*a", "!!int ", "!!float ",
-                     "!!python/object:os.system ", "? ", "'", '"', "|", ">", "---\n", "...\n", "<<: ",
-                     "\x00", "\ufeff", "2024-13-01", "extends: x.yaml\n", ".nan", "-.inf", "~"]),
+    st.sampled_from(
+        [
+            "\t",
+            ":",
+            ": ",
+            "- ",
+            "  ",
+            "\n",
+            "[",
+            "]",
+            "{",
+            "}",
+            "&a ",
+            "*a",
+            "!!int ",
+            "!!float ",
+            "!!python/object:os.system ",
+            "? ",
+            "'",
+            '"',
+            "|",
+            ">",
+            "---\n",
+            "...\n",
+            "<<: ",
+            "\x00",
+            "\ufeff",
+            "2024-13-01",
+            "extends: x.yaml\n",
+            ".nan",
+            "-.inf",
+            "~",
+        ]
+    ),
     st.text(alphabet=_YAMLISH, max_size=8),
 )
 
 
 _BAD_SCALARS = st.one_of(
-    st.sampled_from(["2024-13-01", "2025-02-30", "!!int x", "!!float x", "!!bool maybe", "!!timestamp now",
-                     "!!binary '!'", "!!set {a}", "&a {b: *a}", "&a [*a]", "*nowhere", "!!str [1]",
-                     "{[1]: 2}", "{? {a: 1}: 2}", "!!omap [1]", "1e400", "1.0e+400", "0x_", "0o9",
-                     ".NaN", "-.Inf", "[" * 600, "'unterminated", "|\n  text", "!custom x"]),
+    st.sampled_from(
+        [
+            "2024-13-01",
+            "2025-02-30",
+            "!!int x",
+            "!!float x",
+            "!!bool maybe",
+            "!!timestamp now",
+            "!!binary '!'",
+            "!!set {a}",
+            "&a {b: *a}",
+            "&a [*a]",
+            "*nowhere",
+            "!!str [1]",
+            "{[1]: 2}",
+            "{? {a: 1}: 2}",
+            "!!omap [1]",
+            "1e400",
+            "1.0e+400",
+            "0x_",
+            "0o9",
+            ".NaN",
+            "-.Inf",
+            "[" * 600,
+            "'unterminated",
+            "|\n  text",
+            "!custom x",
+        ]
+    ),
     _JUNK,
 )
 
@@ -281,7 +409,9 @@ _BAD_SCALARS = st.one_of(
 @st.composite
 def text_mutation(draw: Any, text: str) -> str:
     lines = text.splitlines(keepends=True)
-    op = draw(st.sampled_from(["insert", "delete", "indent", "swap", "duplicate", "truncate", "revalue"]))
+    op = draw(
+        st.sampled_from(["insert", "delete", "indent", "swap", "duplicate", "truncate", "revalue"])
+    )
     if op == "revalue":  # a line's value replaced by an odd scalar
         keyed = [i for i, line in enumerate(lines) if ": " in line]
         if keyed:
@@ -293,7 +423,7 @@ def text_mutation(draw: Any, text: str) -> str:
         return text[:at] + draw(_JUNK) + text[at:]
     if op == "delete":
         start = draw(st.integers(0, len(text)))
-        return text[:start] + text[start + draw(st.integers(1, 12)):]
+        return text[:start] + text[start + draw(st.integers(1, 12)) :]
     if op == "indent" and lines:
         i = draw(st.integers(0, len(lines) - 1))
         lines[i] = draw(st.sampled_from(["", " ", "   ", "\t", "      "])) + lines[i].lstrip(" ")
@@ -338,7 +468,9 @@ def test_fuzz_text_and_bytes(
 _FILES = ("scenario.yaml", "base.yaml", "mid.yaml")
 EXTENDS = st.one_of(
     st.none(),
-    st.sampled_from([*_FILES, "missing.yaml", "adir", "", "../nowhere.yaml", "x" * 300 + ".yaml", 3, True]),
+    st.sampled_from(
+        [*_FILES, "missing.yaml", "adir", "", "../nowhere.yaml", "x" * 300 + ".yaml", 3, True]
+    ),
     st.lists(st.sampled_from([*_FILES, "missing.yaml", None, 7]), max_size=3),
     st.dictionaries(st.sampled_from(["file", "path"]), st.sampled_from(_FILES), max_size=1),
 )
@@ -354,7 +486,10 @@ def test_fuzz_extends(
     trees: dict[str, dict[str, Any]] = {name: {} for name in _FILES}
     for key, value in valid_scenario_dict.items():  # spread the scenario over the files
         trees[data.draw(st.sampled_from(_FILES), label=key)][key] = copy.deepcopy(value)
-    chain: dict[str, list[Any]] = {"scenario.yaml": ["mid.yaml", ["base.yaml", "mid.yaml"]], "mid.yaml": ["base.yaml"]}
+    chain: dict[str, list[Any]] = {
+        "scenario.yaml": ["mid.yaml", ["base.yaml", "mid.yaml"]],
+        "mid.yaml": ["base.yaml"],
+    }
     for name in _FILES:  # mostly the chain scenario -> mid -> base, sometimes anything
         usual = st.sampled_from(chain.get(name, [None]))
         parents = data.draw(st.one_of(usual, usual, EXTENDS), label=f"{name} extends")
@@ -376,8 +511,13 @@ def test_fuzz_extends(
 def test_fuzz_override(data: st.DataObject, fuzz_cases: Path, valid_scenario_file: Path) -> None:
     scenario = tcpmf.load(valid_scenario_file)
     known = [".".join(map(str, p)) for p in key_paths(scenario._raw)]
-    dotted = data.draw(st.one_of(st.sampled_from(known), st.sampled_from([d for d, _ in RELATIONS]),
-                                 st.text(alphabet="abcdeimnorstu_.", min_size=1, max_size=20)))
+    dotted = data.draw(
+        st.one_of(
+            st.sampled_from(known),
+            st.sampled_from([d for d, _ in RELATIONS]),
+            st.text(alphabet="abcdeimnorstu_.", min_size=1, max_size=20),
+        )
+    )
     value = data.draw(st.one_of(VALUES, ANNOTATION.map(lambda a: {**a, "value": 1})))
     try:
         changed = scenario.override({dotted: value})

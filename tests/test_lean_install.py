@@ -33,8 +33,13 @@ _BLOCK = textwrap.dedent(f"""
 
 
 def _run_without_extras(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", _BLOCK + textwrap.dedent(code)], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", _BLOCK + textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_the_core_api_runs_without_any_extra() -> None:
@@ -50,11 +55,20 @@ def test_the_core_api_runs_without_any_extra() -> None:
     assert proc.returncode == 0 and "core ok" in proc.stdout, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize(("code", "extra"), [
-    ("tcpmf.read_run", "batch"),
-    ("tcpmf.crossover_chart(tcpmf.load('assumptions/products/writing_assistant.yaml'))", "charts"),
-    ("tcpmf.evaluate('assumptions/products/writing_assistant.yaml').to_excel('never.xlsx')", "excel"),
-])
+@pytest.mark.parametrize(
+    ("code", "extra"),
+    [
+        ("tcpmf.read_run", "batch"),
+        (
+            "tcpmf.crossover_chart(tcpmf.load('assumptions/products/writing_assistant.yaml'))",
+            "charts",
+        ),
+        (
+            "tcpmf.evaluate('assumptions/products/writing_assistant.yaml').to_excel('never.xlsx')",
+            "excel",
+        ),
+    ],
+)
 def test_a_feature_that_needs_an_extra_names_it(code: str, extra: str) -> None:
     proc = _run_without_extras(f"""
         import tcpmf
@@ -78,7 +92,9 @@ def test_the_command_without_the_cli_extra_says_what_to_install() -> None:
 
 
 def test_every_extra_named_in_the_code_exists_in_pyproject() -> None:
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     assert set(EXTRA_OF_PACKAGE.values()) <= set(extras)
     for package, extra in EXTRA_OF_PACKAGE.items():
         requirements = " ".join(extras[extra]).lower().replace("-", "_")
@@ -88,4 +104,7 @@ def test_every_extra_named_in_the_code_exists_in_pyproject() -> None:
 def test_the_message_names_package_extra_and_command() -> None:
     exc = MissingExtraError("pyarrow.parquet", "reading a run folder")
     assert (exc.package, exc.extra) == ("pyarrow", extra_for("pyarrow")) == ("pyarrow", "batch")
-    assert str(exc) == "reading a run folder needs pyarrow, from the 'batch' extra: pip install 'tcpmf[batch]'"
+    assert (
+        str(exc)
+        == "reading a run folder needs pyarrow, from the 'batch' extra: pip install 'tcpmf[batch]'"
+    )

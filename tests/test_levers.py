@@ -27,11 +27,17 @@ from tcpmf.model.arrays import from_scenarios
 from tcpmf.model.engine import evaluate_arrays
 from tcpmf.schema.scenario import ShiftedBetaGeometric
 
-PRODUCTS = [p for p in sorted((assumptions_dir() / "products").glob("*.yaml"))
-            if getattr(tcpmf.load(p), "kind", "consumer") == "consumer"]
+PRODUCTS = [
+    p
+    for p in sorted((assumptions_dir() / "products").glob("*.yaml"))
+    if getattr(tcpmf.load(p), "kind", "consumer") == "consumer"
+]
 OTHERS = [p for p in sorted((assumptions_dir() / "products").glob("*.yaml")) if p not in PRODUCTS]
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def engine_clears(s: tcpmf.Scenario, lever: str, values: Any) -> np.ndarray:
@@ -79,21 +85,32 @@ def test_closed_form_equals_root_finding(path: Path) -> None:
     numeric = what_it_takes(s, method="root_finding")
     assert list(closed["status"]) == list(numeric["status"])
     both = closed["value"].notna()
-    np.testing.assert_allclose(closed["value"][both].to_numpy(float), numeric["value"][both].to_numpy(float),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        closed["value"][both].to_numpy(float),
+        numeric["value"][both].to_numpy(float),
+        rtol=1e-6,
+        atol=1e-9,
+    )
     assert (closed["method"] == "closed form").sum() >= 4
 
 
 @SETTINGS
-@given(S.scenarios(name="any", horizons=st.integers(1, 36)), st.sampled_from(list(LEVERS)),
-       st.lists(S.num(0.0, 3.0, 0.5, 1.0, 2.0), min_size=1, max_size=6))
-def test_clearing_score_sign_is_the_engine_flag(d: dict[str, Any], lever: str, factors: list[float]) -> None:
+@given(
+    S.scenarios(name="any", horizons=st.integers(1, 36)),
+    st.sampled_from(list(LEVERS)),
+    st.lists(S.num(0.0, 3.0, 0.5, 1.0, 2.0), min_size=1, max_size=6),
+)
+def test_clearing_score_sign_is_the_engine_flag(
+    d: dict[str, Any], lever: str, factors: list[float]
+) -> None:
     s = tcpmf.from_dict(d)
     frame = what_it_takes(s)
     row = frame.set_index("lever").loc[lever]
     assume(row["status"] != "n/a")
     current = float(row["current"]) if not math.isnan(float(row["current"])) else 0.5
-    values = np.clip(np.asarray(factors) * max(current, 1e-3), float(row["low"]), float(row["high"]))
+    values = np.clip(
+        np.asarray(factors) * max(current, 1e-3), float(row["low"]), float(row["high"])
+    )
     batch = apply_lever(repeat(from_scenarios([s]), values.size), s, lever, values)
     score = clearing_score(batch)
     flag, _ = evaluate_arrays(batch).summary["clears_break_even"]
@@ -120,8 +137,15 @@ def _demand_driven_mix() -> tcpmf.Scenario:
     assert host is not None
     demand = {**host.model_dump(exclude_none=True), "peak_to_average": 2.0}
     demand.pop("utilization")
-    return s.override({"model.routes": [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
-                                        {"name": "gpt-4o", "share": 0.3}], "model.self_host": demand})
+    return s.override(
+        {
+            "model.routes": [
+                {"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+                {"name": "gpt-4o", "share": 0.3},
+            ],
+            "model.self_host": demand,
+        }
+    )
 
 
 @pytest.mark.parametrize("which", ["mix", "all_self_host"])
@@ -129,14 +153,19 @@ def test_token_price_lever_of_a_demand_driven_host_is_the_effective_price(which:
     s = _demand_driven_mix()
     if which == "all_self_host":
         s = tcpmf.load(assumptions_dir() / "products" / "ai_friends_selfhosted.yaml").override(
-            {"model.self_host.utilization": None, "model.self_host.peak_to_average": 2.0})
+            {"model.self_host.utilization": None, "model.self_host.peak_to_average": 2.0}
+        )
     blended = float(tcpmf.evaluate(s).summary.iloc[0]["usd_per_mtok_blended_m0"])
     row = next(x for x in what_it_takes(s).itertuples(index=False) if x.lever == "usd_per_mtok")
     assert blended > 0 and float(row.current) == pytest.approx(blended, rel=1e-12)
     # moving the lever scales the whole month-0 bill, GPU rent included
     batch = apply_lever(repeat(from_scenarios([s]), 2), s, "usd_per_mtok", [blended, 3 * blended])
     summary = evaluate_arrays(batch).summary
-    np.testing.assert_allclose(summary["usd_per_mtok_blended_m0"][0].astype(float), np.array([blended, 3 * blended]), rtol=1e-9)
+    np.testing.assert_allclose(
+        summary["usd_per_mtok_blended_m0"][0].astype(float),
+        np.array([blended, 3 * blended]),
+        rtol=1e-9,
+    )
     check_answer(s, row)
 
 
@@ -164,29 +193,47 @@ def test_far_price_answer_under_low_elasticity_carries_a_note() -> None:
     sub = s.revenue.subscription
     assert sub is not None and (sub.price_elasticity or 0.0) < 1.0
     price = what_it_takes(s).set_index("lever").loc["price_usd_per_month"]
-    assert float(price["value"]) > 3 * float(price["current"]) and "check the elasticity" in price["note"]
-    table = CliRunner().invoke(app, ["levers", str(assumptions_dir() / "products" / "writing_assistant.yaml")])
+    assert (
+        float(price["value"]) > 3 * float(price["current"])
+        and "check the elasticity" in price["note"]
+    )
+    table = CliRunner().invoke(
+        app, ["levers", str(assumptions_dir() / "products" / "writing_assistant.yaml")]
+    )
     assert "check the elasticity" in table.output
-    elastic = what_it_takes(s.override({"revenue.subscription.price_elasticity": 1.5})).set_index("lever")
+    elastic = what_it_takes(s.override({"revenue.subscription.price_elasticity": 1.5})).set_index(
+        "lever"
+    )
     assert (elastic["note"] == "").all()
 
 
 # -- price elasticity -------------------------------------------------------------------------
 
 
-@given(S.num(0.0, 1.0, 0.05), S.num(0.01, 200.0, 20.0), S.num(0.01, 200.0, 20.0), S.num(0.01, 200.0, 20.0),
-       S.num(0.0, 3.0, 0.5, 1.0, 2.0))
-def test_elastic_paid_share_falls_with_price_and_stays_a_share(s0: float, ref: float, p1: float, p2: float, e: float) -> None:
+@given(
+    S.num(0.0, 1.0, 0.05),
+    S.num(0.01, 200.0, 20.0),
+    S.num(0.01, 200.0, 20.0),
+    S.num(0.01, 200.0, 20.0),
+    S.num(0.0, 3.0, 0.5, 1.0, 2.0),
+)
+def test_elastic_paid_share_falls_with_price_and_stays_a_share(
+    s0: float, ref: float, p1: float, p2: float, e: float
+) -> None:
     low, high = sorted((p1, p2))
     share_low, share_high = elastic_paid_share([s0, s0], [low, high], ref, e)
     assert 0.0 <= share_high <= share_low <= 1.0
     if e == 0:
         assert share_low == share_high == s0
-    if e < 1 and s0 * (low / ref) ** -e < 1:  # below the cap, revenue p·s(p) rises with the price iff e < 1
+    if (
+        e < 1 and s0 * (low / ref) ** -e < 1
+    ):  # below the cap, revenue p·s(p) rises with the price iff e < 1
         assert high * share_high >= low * share_low * (1 - 1e-12)
 
 
-def test_override_keeps_the_original_price_as_reference(valid_scenario_dict: dict[str, Any]) -> None:
+def test_override_keeps_the_original_price_as_reference(
+    valid_scenario_dict: dict[str, Any],
+) -> None:
     valid_scenario_dict["revenue"]["subscription"]["price_elasticity"] = 1.0
     s = tcpmf.from_dict(valid_scenario_dict)
     dearer = s.override({"revenue.subscription.price_usd_per_month": 40})
@@ -201,12 +248,16 @@ def test_override_keeps_the_original_price_as_reference(valid_scenario_dict: dic
     # without elasticity the dearer price earns twice as much
     valid_scenario_dict["revenue"]["subscription"]["price_elasticity"] = 0.0
     flat = tcpmf.from_dict(valid_scenario_dict)
-    flat_arpu = tcpmf.evaluate([flat, flat.override({"revenue.subscription.price_usd_per_month": 40})]).summary["arpu_usd_m0"]
+    flat_arpu = tcpmf.evaluate(
+        [flat, flat.override({"revenue.subscription.price_usd_per_month": 40})]
+    ).summary["arpu_usd_m0"]
     assert flat_arpu[1] == pytest.approx(2 * flat_arpu[0], rel=1e-12)
 
 
 def test_elasticity_needs_a_positive_reference_price(valid_scenario_dict: dict[str, Any]) -> None:
-    valid_scenario_dict["revenue"]["subscription"].update(price_usd_per_month=0, price_elasticity=1.0)
+    valid_scenario_dict["revenue"]["subscription"].update(
+        price_usd_per_month=0, price_elasticity=1.0
+    )
     with pytest.raises(tcpmf.AssumptionError, match="price_elasticity"):
         tcpmf.from_dict(valid_scenario_dict)
 

@@ -16,14 +16,20 @@ import tcpmf
 from tcpmf.core.errors import AssumptionError
 from tcpmf.formulas.revenue import monetization_factor
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 STREAMS = ("subscription", "ads", "usage", "commerce")
 
-delay = st.fixed_dictionaries({
-    "from_month": S.num(0.0, 40.0, 0.0, 2.5),
-    "from_mau": S.num(0.0, 1e7, 0.0),
-    "ramp_months": S.num(0.0, 30.0, 0.0, 1.0),
-})
+delay = st.fixed_dictionaries(
+    {
+        "from_month": S.num(0.0, 40.0, 0.0, 2.5),
+        "from_mau": S.num(0.0, 1e7, 0.0),
+        "ramp_months": S.num(0.0, 30.0, 0.0, 1.0),
+    }
+)
 
 
 def _with(d: dict[str, Any], monetization: dict[str, Any] | None, name: str) -> dict[str, Any]:
@@ -41,12 +47,19 @@ def _summaries(*dicts: dict[str, Any]) -> pd.DataFrame:
 
 
 @SETTINGS
-@given(S.scenarios(name="x"), st.sampled_from([
-    {"from_month": 0, "from_mau": 0, "ramp_months": 0},
-    {"from_month": 0, "from_mau": 0, "ramp_months": 1},
-    {},
-]))
-def test_every_stream_from_month_0_at_once_gives_todays_results(d: dict[str, Any], flat: dict[str, Any]) -> None:
+@given(
+    S.scenarios(name="x"),
+    st.sampled_from(
+        [
+            {"from_month": 0, "from_mau": 0, "ramp_months": 0},
+            {"from_month": 0, "from_mau": 0, "ramp_months": 1},
+            {},
+        ]
+    ),
+)
+def test_every_stream_from_month_0_at_once_gives_todays_results(
+    d: dict[str, Any], flat: dict[str, Any]
+) -> None:
     today = _summaries(_with(d, None, "x"))
     flat_start = _summaries(_with(d, flat, "x"))
     pd.testing.assert_frame_equal(today, flat_start, rtol=1e-12, atol=1e-9)
@@ -57,16 +70,23 @@ def test_every_stream_from_month_0_at_once_gives_todays_results(d: dict[str, Any
 
 @SETTINGS
 @given(S.scenarios(name="x"), delay, delay)
-def test_later_or_slower_monetization_never_lowers_peak_funding(d: dict[str, Any], a: dict[str, Any], b: dict[str, Any]) -> None:
+def test_later_or_slower_monetization_never_lowers_peak_funding(
+    d: dict[str, Any], a: dict[str, Any], b: dict[str, Any]
+) -> None:
     early = {k: min(a[k], b[k]) for k in a}
     late = {k: max(a[k], b[k]) for k in a}
     s = _summaries(_with(d, early, "early"), _with(d, late, "late")).set_index("scenario")
-    funding_early, funding_late = s.loc["early", "peak_funding_usd"], s.loc["late", "peak_funding_usd"]
+    funding_early, funding_late = (
+        s.loc["early", "peak_funding_usd"],
+        s.loc["late", "peak_funding_usd"],
+    )
     assert funding_late >= funding_early - 1e-9 * max(1.0, abs(funding_early))
     for month in ("tcpmf_month", "company_tcpmf_month", "payback_month"):
         if pd.isna(s.loc["late", month]):
             continue  # never within the horizon is later than any month
-        assert not pd.isna(s.loc["early", month]) and s.loc["early", month] <= s.loc["late", month], month
+        assert (
+            not pd.isna(s.loc["early", month]) and s.loc["early", month] <= s.loc["late", month]
+        ), month
 
 
 @SETTINGS
@@ -83,17 +103,29 @@ def test_company_tcpmf_comes_with_unit_tcpmf_and_cash_paid_back(d: dict[str, Any
 
 
 def test_the_factor_starts_at_the_later_of_month_and_mau_then_ramps() -> None:
-    users = np.array([[5.0, 5.0], [10.0, 10.0], [30.0, 30.0], [20.0, 40.0], [10.0, 50.0], [10.0, 60.0]])
+    users = np.array(
+        [[5.0, 5.0], [10.0, 10.0], [30.0, 30.0], [20.0, 40.0], [10.0, 50.0], [10.0, 60.0]]
+    )
     f = monetization_factor(users, [0.0, 4.0], [25.0, 0.0], [3.0, 0.0])
-    assert f[:, 0].tolist() == pytest.approx([0, 0, 1 / 3, 2 / 3, 1, 1])  # a threshold once reached stays reached
+    assert f[:, 0].tolist() == pytest.approx(
+        [0, 0, 1 / 3, 2 / 3, 1, 1]
+    )  # a threshold once reached stays reached
     assert f[:, 1].tolist() == [0, 0, 0, 0, 1, 1]
     never = monetization_factor(users, [0.0, 0.0], [1e9, 1e9], [0.0, 0.0])
     assert not never.any()
 
 
-def test_a_late_ads_stream_earns_nothing_before_it_starts(valid_scenario_dict: dict[str, Any]) -> None:
+def test_a_late_ads_stream_earns_nothing_before_it_starts(
+    valid_scenario_dict: dict[str, Any],
+) -> None:
     d = copy.deepcopy(valid_scenario_dict)
-    d["revenue"] = {"ads": {"impressions_per_session": 4, "rpm_usd": 3.0, "monetization": {"from_month": 6, "ramp_months": 4}}}
+    d["revenue"] = {
+        "ads": {
+            "impressions_per_session": 4,
+            "rpm_usd": 3.0,
+            "monetization": {"from_month": 6, "ramp_months": 4},
+        }
+    }
     monthly = tcpmf.evaluate([tcpmf.from_dict(d)]).monthly
     arpu = monthly["arpu_usd"].to_numpy()
     full = arpu[-1]
@@ -103,15 +135,27 @@ def test_a_late_ads_stream_earns_nothing_before_it_starts(valid_scenario_dict: d
 
 def test_a_bad_monetization_names_the_key(valid_scenario_dict: dict[str, Any]) -> None:
     d = copy.deepcopy(valid_scenario_dict)
-    d["revenue"] = {"ads": {"impressions_per_session": 4, "rpm_usd": 3.0, "monetization": {"ramp_months": -1}}}
+    d["revenue"] = {
+        "ads": {"impressions_per_session": 4, "rpm_usd": 3.0, "monetization": {"ramp_months": -1}}
+    }
     with pytest.raises(AssumptionError, match=r"revenue\.ads\.monetization\.ramp_months"):
         tcpmf.from_dict(d)
 
 
 # -- the timeline that explains itself ----------------------------------------------------------
 
-CONTRACT_KEYS = ("category", "stage", "capability_floor", "model_by_month", "revenue_usd_per_mau", "tokens_per_mau",
-                 "affordable_usd_per_mtok", "tcpmf_month", "company_tcpmf_month", "binding_constraint")
+CONTRACT_KEYS = (
+    "category",
+    "stage",
+    "capability_floor",
+    "model_by_month",
+    "revenue_usd_per_mau",
+    "tokens_per_mau",
+    "affordable_usd_per_mtok",
+    "tcpmf_month",
+    "company_tcpmf_month",
+    "binding_constraint",
+)
 
 
 def test_lee_view_reproduces_his_order_with_one_model_for_all() -> None:
@@ -124,7 +168,9 @@ def test_lee_view_reproduces_his_order_with_one_model_for_all() -> None:
     assert len({months[c] for c in order}) == 4  # each stage strictly later than the one before
     assert months["social"] > months["ecommerce"] and months["short_video"] > months["ecommerce"]
     tokens = dict(zip(frame["category"], frame["tokens_per_mau"]))
-    assert [tokens[c] for c in [*order, "social"]] == sorted(tokens[c] for c in [*order, "social"])  # intensity rises
+    assert [tokens[c] for c in [*order, "social"]] == sorted(
+        tokens[c] for c in [*order, "social"]
+    )  # intensity rises
 
 
 def test_lee_view_numbers_are_all_assumed_with_the_reason_from_lee() -> None:
@@ -133,7 +179,10 @@ def test_lee_view_numbers_are_all_assumed_with_the_reason_from_lee() -> None:
     for path in sorted((assumptions_dir() / "views" / "lee").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         body = [line for line in text.splitlines() if "{value:" in line]
-        assert body and all(("assumed:" in line and "Lee 2024-06" in line) or "as input_tokens_per_call" in line for line in body), path
+        assert body and all(
+            ("assumed:" in line and "Lee 2024-06" in line) or "as input_tokens_per_call" in line
+            for line in body
+        ), path
 
 
 def test_the_binding_constraint_names_monetization_when_revenue_waits() -> None:
@@ -158,7 +207,9 @@ def test_timeline_json_keeps_the_contract_keys_in_both_views() -> None:
         assert [r["category"] for r in rows][:2] == ["productivity", "entertainment"]
         for row in rows:
             assert set(CONTRACT_KEYS) <= set(row)
-            assert isinstance(row["binding_constraint"], str) and row["binding_constraint"].endswith(".")
+            assert isinstance(row["binding_constraint"], str) and row[
+                "binding_constraint"
+            ].endswith(".")
             assert isinstance(row["model_by_month"], dict)
     bad = CliRunner().invoke(app, ["timeline", "--view", "nope"])
     assert bad.exit_code != 0

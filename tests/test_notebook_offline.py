@@ -14,8 +14,14 @@ DRAWS = ("chart", "alt.", "FounderApp", "TimelineView")
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_charting_notebooks_enable_offline_rendering_first(path: Path) -> None:
-    code = [''.join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    code = [
+        "".join(c["source"])
+        for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if c["cell_type"] == "code"
+    ]
     if not any(word in cell for cell in code for word in DRAWS):
         pytest.skip("draws no chart")
     # FounderApp and TimelineView enable it themselves on construction
-    assert "enable_offline()" in code[0] or any(w in code[0] for w in ("FounderApp(", "TimelineView(")), path.name
+    assert "enable_offline()" in code[0] or any(
+        w in code[0] for w in ("FounderApp(", "TimelineView(")
+    ), path.name

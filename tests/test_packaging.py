@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_assumption_file_is_package_data() -> None:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
     assert config["package-dir"]["tcpmf._assumptions"] == "assumptions"
     packages = set(config["packages"])
     data = config["package-data"]
@@ -23,7 +25,9 @@ def test_every_assumption_file_is_package_data() -> None:
         patterns = data.get(package, [])
         if package not in packages or not any(fnmatch.fnmatch(path.name, p) for p in patterns):
             missing.append(str(path.relative_to(ROOT)))
-    assert missing == [], f"list their folder in [tool.setuptools] packages and package-data: {missing}"
+    assert missing == [], (
+        f"list their folder in [tool.setuptools] packages and package-data: {missing}"
+    )
 
 
 def test_every_public_name_resolves_and_is_listed_alphabetically() -> None:

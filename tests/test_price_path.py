@@ -23,7 +23,11 @@ from tcpmf.core.months import month_index, month_label
 from tcpmf.core.yamlio import ENV_ASSUMPTIONS, assumptions_dir
 from tcpmf.model.price_path import api_model_path, api_price_factors
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 ROOT = assumptions_dir()
 LAST = change_months(ROOT)[-1]
 
@@ -33,8 +37,13 @@ BASE: dict[str, Any] = {
     "start_month": "2024-01",
     "horizon_months": 36,
     "model": {"route": "api", "name": "gpt-3.5-turbo", "annual_cost_decline": 4},
-    "usage": {"dau_per_mau": 0.3, "sessions_per_day": 2, "requests_per_session": 5,
-              "input_tokens_per_call": 3000, "output_tokens_per_call": 500},
+    "usage": {
+        "dau_per_mau": 0.3,
+        "sessions_per_day": 2,
+        "requests_per_session": 5,
+        "input_tokens_per_call": 3000,
+        "output_tokens_per_call": 500,
+    },
     "revenue": {"subscription": {"price_usd_per_month": 20, "paid_share": 0.05}},
     "retention": {"curve": "plateau", "r1": 0.5, "floor": 0.2, "tau": 3},
     "growth": {"organic_new_users_per_month": 10000, "monthly_growth": 0.0},
@@ -60,7 +69,9 @@ def test_named_model_is_unchanged_by_default_and_by_projected() -> None:
     assert default.model.price_path is None
     a = tcpmf.evaluate([default]).summary
     b = tcpmf.evaluate([projected]).summary
-    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True
+    )
 
 
 def test_hindsight_follows_the_dated_catalog_then_declines() -> None:
@@ -73,7 +84,9 @@ def test_hindsight_follows_the_dated_catalog_then_declines() -> None:
         assert f_out[t] == pytest.approx(p.usd_per_mtok_out / first.usd_per_mtok_out)
     assert f_in[10] == pytest.approx(0.25)  # 2024-01: $0.50 against $2 at launch
     t_last = month_index(LAST) - month_index("2023-03")
-    assert f_in[t_last + 12] == pytest.approx(f_in[t_last] / 4)  # then annual_cost_decline, 4x a year
+    assert f_in[t_last + 12] == pytest.approx(
+        f_in[t_last] / 4
+    )  # then annual_cost_decline, 4x a year
 
 
 def test_a_batch_mixing_paths_keeps_the_projected_columns() -> None:
@@ -81,7 +94,9 @@ def test_a_batch_mixing_paths_keeps_the_projected_columns() -> None:
     mixed = tcpmf.evaluate([build(), build(price_path="hindsight")]).summary
     for column in ("tcpmf_month", "company_tcpmf_month", "payback_month"):
         assert mixed[column].iloc[0] == alone[column].iloc[0]
-    assert mixed["peak_funding_usd"].iloc[0] == pytest.approx(alone["peak_funding_usd"].iloc[0], rel=1e-12)
+    assert mixed["peak_funding_usd"].iloc[0] == pytest.approx(
+        alone["peak_funding_usd"].iloc[0], rel=1e-12
+    )
 
 
 def test_a_floor_names_the_cheapest_model_meeting_it() -> None:
@@ -90,7 +105,9 @@ def test_a_floor_names_the_cheapest_model_meeting_it() -> None:
     assert best is not None and s.model.name == best.model
     assert s.model.price_path == "hindsight" and s.sources["model.name"].startswith("derived")
     models = api_model_path(s, 36)
-    assert models[0] == s.model.name and len(set(models)) >= 2  # the cheapest model changes over time
+    assert (
+        models[0] == s.model.name and len(set(models)) >= 2
+    )  # the cheapest model changes over time
     assert s.model.annual_cost_decline == 4  # the file's own decline wins over the fitted one
 
 
@@ -111,13 +128,19 @@ def test_bad_floor_or_path_is_an_assumption_error(model: dict[str, Any], fragmen
 
 
 @SETTINGS
-@given(st.floats(1100, 1400), st.floats(0, 150), st.sampled_from(["2023-06", "2024-03", "2024-09", "2025-03"]))
+@given(
+    st.floats(1100, 1400),
+    st.floats(0, 150),
+    st.sampled_from(["2023-06", "2024-03", "2024-09", "2025-03"]),
+)
 def test_a_higher_floor_never_brings_tcpmf_earlier(low: float, extra: float, start: str) -> None:
     # a common decline beyond the catalog's last date, so only the floor differs
     floors: list[tcpmf.Scenario | None] = []
     for score in (low, low + extra):
         try:
-            floors.append(build(name=None, capability=score, start_month=start, annual_cost_decline=3))
+            floors.append(
+                build(name=None, capability=score, start_month=start, annual_cost_decline=3)
+            )
         except tcpmf.AssumptionError:
             floors.append(None)  # no model meets it at start: TC-PMF never comes
     if floors[1] is None:
@@ -138,7 +161,9 @@ def catalog_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @SETTINGS
 @given(st.integers(1, 30), st.floats(0.05, 0.99))
-def test_a_catalog_price_cut_never_raises_the_hindsight_cost(catalog_copy: Path, after: int, keep: float) -> None:
+def test_a_catalog_price_cut_never_raises_the_hindsight_cost(
+    catalog_copy: Path, after: int, keep: float
+) -> None:
     s0 = build(price_path="hindsight")
     cut_month = month_label(month_index(s0.start_month) + after)
     path = catalog_copy / "catalog" / "models.yaml"
@@ -147,8 +172,14 @@ def test_a_catalog_price_cut_never_raises_the_hindsight_cost(catalog_copy: Path,
     prices = data["models"]["gpt-3.5-turbo"]["prices"]
     old = model_price("gpt-3.5-turbo", cut_month)
     prices[:] = [r for r in prices if month_index(r["date"]) < month_index(cut_month)]
-    prices.append({"date": cut_month, "usd_per_mtok_in": old.usd_per_mtok_in * keep,
-                   "usd_per_mtok_out": old.usd_per_mtok_out * keep, "source": "a test cut"})
+    prices.append(
+        {
+            "date": cut_month,
+            "usd_per_mtok_in": old.usd_per_mtok_in * keep,
+            "usd_per_mtok_out": old.usd_per_mtok_out * keep,
+            "source": "a test cut",
+        }
+    )
     previous = os.environ.get(ENV_ASSUMPTIONS)
     try:
         base = tcpmf.evaluate([s0]).monthly
@@ -174,7 +205,9 @@ def test_a_floor_declines_by_its_fitted_decline_unless_the_file_says() -> None:
     assert s.sources["model.annual_cost_decline"].startswith("fitted")
     t = build(name=None, capability="gpt-4-class", annual_cost_decline=None, price_path="projected")
     f = tcpmf.evaluate([t]).monthly["usd_per_mtok_in"].to_numpy()
-    assert f[12] == pytest.approx(f[0] / t.model.annual_cost_decline)  # projected: smooth from start_month
+    assert f[12] == pytest.approx(
+        f[0] / t.model.annual_cost_decline
+    )  # projected: smooth from start_month
 
 
 # -- the timeline on capability floors ------------------------------------------------------------
@@ -190,13 +223,17 @@ def test_data_view_puts_every_category_on_one_floor_and_lists_its_models() -> No
         assert months[0] == 0 and months == sorted(months)
         assert row.model_by_month["0"] == row.model
         names = list(row.model_by_month.values())
-        assert all(a != b for a, b in itertools.pairwise(names))  # listed only where the model changes
+        assert all(
+            a != b for a, b in itertools.pairwise(names)
+        )  # listed only where the model changes
     named = tcpmf.timeline(view="data", model="gpt-4o", horizon_months=36)
     assert (named["capability_floor"] == "gpt-4o").all()
     assert all(m == {"0": "gpt-4o"} for m in named["model_by_month"])
 
 
-@pytest.mark.parametrize(("low", "high"), [(1100.0, 1210.0), (1210.0, 1300.0), ("gpt-3.5-class", "gpt-4-class")])
+@pytest.mark.parametrize(
+    ("low", "high"), [(1100.0, 1210.0), (1210.0, 1300.0), ("gpt-3.5-class", "gpt-4-class")]
+)
 def test_a_higher_timeline_floor_never_brings_a_category_earlier(low: Any, high: Any) -> None:
     a = tcpmf.timeline(view="data", capability=low, horizon_months=60, annual_cost_decline=5)
     b = tcpmf.timeline(view="data", capability=high, horizon_months=60, annual_cost_decline=5)
@@ -213,15 +250,22 @@ def test_compare_views_names_both_months_and_the_furthest_input() -> None:
     for row in frame.itertuples():
         assert row.lee_tcpmf_month == lee.loc[row.category, "tcpmf_month"]
         assert row.data_tcpmf_month == data.loc[row.category, "tcpmf_month"]
-        assert row.tokens_per_mau_ratio == pytest.approx(data.loc[row.category, "tokens_per_mau"] / lee.loc[row.category, "tokens_per_mau"])
+        assert row.tokens_per_mau_ratio == pytest.approx(
+            data.loc[row.category, "tokens_per_mau"] / lee.loc[row.category, "tokens_per_mau"]
+        )
         text = row.disagreement
         assert text.startswith(row.category) and text.endswith(".")
         if row.lee_tcpmf_month != row.data_tcpmf_month:
-            ratios = {k: abs(np.log(getattr(row, f"{k}_ratio"))) for k in
-                      ("usd_per_mtok_blended_m0", "tokens_per_mau", "revenue_usd_per_mau")}
+            ratios = {
+                k: abs(np.log(getattr(row, f"{k}_ratio")))
+                for k in ("usd_per_mtok_blended_m0", "tokens_per_mau", "revenue_usd_per_mau")
+            }
             furthest = max(ratios, key=ratios.__getitem__)
-            word = {"usd_per_mtok_blended_m0": "start price", "tokens_per_mau": "tokens per MAU",
-                    "revenue_usd_per_mau": "revenue per MAU"}[furthest]
+            word = {
+                "usd_per_mtok_blended_m0": "start price",
+                "tokens_per_mau": "tokens per MAU",
+                "revenue_usd_per_mau": "revenue per MAU",
+            }[furthest]
             assert word in text or ratios[furthest] < np.log(1.05)
 
 
@@ -235,12 +279,23 @@ def test_a_floor_scenario_moves_to_a_named_model() -> None:
 
 @SETTINGS
 @given(st.integers(0, 24), st.floats(1.0, 50.0))
-def test_hindsight_equals_projected_where_the_catalog_has_no_steps(after: int, decline: float) -> None:
-    start = month_label(month_index(LAST) + after)  # from the catalog's last change on, no record can step
+def test_hindsight_equals_projected_where_the_catalog_has_no_steps(
+    after: int, decline: float
+) -> None:
+    start = month_label(
+        month_index(LAST) + after
+    )  # from the catalog's last change on, no record can step
     projected = tcpmf.evaluate([build(start_month=start, annual_cost_decline=decline)]).monthly
-    hindsight = tcpmf.evaluate([build(start_month=start, annual_cost_decline=decline, price_path="hindsight")]).monthly
+    hindsight = tcpmf.evaluate(
+        [build(start_month=start, annual_cost_decline=decline, price_path="hindsight")]
+    ).monthly
     for column in ("usd_per_mtok_in", "usd_per_mtok_out", "inference_cost_usd_per_mau", "cash_usd"):
-        np.testing.assert_allclose(hindsight[column].to_numpy(float), projected[column].to_numpy(float), rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(
+            hindsight[column].to_numpy(float),
+            projected[column].to_numpy(float),
+            rtol=1e-9,
+            atol=1e-6,
+        )
 
 
 def test_a_floor_not_yet_met_says_when_it_will_be() -> None:
@@ -256,11 +311,15 @@ def test_cli_timeline_takes_a_capability_and_decline_shows_definitions() -> None
     from tcpmf.cli.main import app
 
     runner = CliRunner()
-    result = runner.invoke(app, ["timeline", "--capability", "1300", "--horizon-months", "36", "--json"])
+    result = runner.invoke(
+        app, ["timeline", "--capability", "1300", "--horizon-months", "36", "--json"]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert {r["capability_floor"] for r in rows} == {"lmarena_text_2025_08 >= 1300"}
     bad = runner.invoke(app, ["timeline", "--capability", "gpt-9-class"])
     assert bad.exit_code != 0 and "gpt-4-class" in bad.output
     table = json.loads(runner.invoke(app, ["decline", "--json"]).stdout)
-    assert {r["tier"]: r["definition"] for r in table}["gpt-4-class"] == "lmarena_text_2025_08 >= 1210"
+    assert {r["tier"]: r["definition"] for r in table}[
+        "gpt-4-class"
+    ] == "lmarena_text_2025_08 >= 1210"

@@ -109,7 +109,9 @@ def test_zero_churn_keeps_every_cohort_whole(d: dict[str, Any], curve: dict[str,
     cumulative = 0.0
     for t, (n, a) in enumerate(zip(new, active)):
         cumulative += n
-        assert math.isclose(a, cumulative, rel_tol=1e-12, abs_tol=1e-9), f"month {t}: {a} != {cumulative}"
+        assert math.isclose(a, cumulative, rel_tol=1e-12, abs_tol=1e-9), (
+            f"month {t}: {a} != {cumulative}"
+        )
 
 
 # -- cash, break-even, payback ---------------------------------------------------------------
@@ -128,15 +130,23 @@ def test_cash_break_even_and_payback_agree_with_net(batch: list[dict[str, Any]])
         running = scale = 0.0
         for t in range(len(net)):
             running += net[t]
-            scale += abs(gross[t]) + marketing[t] + d.get("costs", {}).get("fixed_usd_per_month", 0.0)
-            assert abs(cash[t] - running) <= 1e-12 * scale + 1e-9, f"{name} month {t}: cash {cash[t]} != {running}"
+            scale += (
+                abs(gross[t]) + marketing[t] + d.get("costs", {}).get("fixed_usd_per_month", 0.0)
+            )
+            assert abs(cash[t] - running) <= 1e-12 * scale + 1e-9, (
+                f"{name} month {t}: cash {cash[t]} != {running}"
+            )
 
         s = summary_of(result, name)
         breakeven, payback = s["breakeven_month"], s["payback_month"]
         if breakeven is None:
             assert all(n < 0 for n in net), f"{name}: no break-even month but net {net}"
         else:
-            assert all(n < 0 for n in net[:breakeven]) and net[breakeven] >= 0, (name, breakeven, net)
+            assert all(n < 0 for n in net[:breakeven]) and net[breakeven] >= 0, (
+                name,
+                breakeven,
+                net,
+            )
         if payback is None:
             assert all(c < 0 for c in cash), f"{name}: no payback month but cash {cash}"
         else:
@@ -167,7 +177,8 @@ def test_at_max_affordable_price_contribution_meets_the_target(d: dict[str, Any]
     scale = s["arpu_usd_m0"] + other + s["inference_cost_usd_per_mau_m0"]
     assert s["arpu_usd_m0"] == base["arpu_usd_m0"]
     assert abs(s["contribution_usd_per_mau_m0"] - target) <= 1e-9 * scale + 1e-12, (
-        s["contribution_usd_per_mau_m0"], target,
+        s["contribution_usd_per_mau_m0"],
+        target,
     )
     assert s["usd_per_mtok_blended_m0"] == price or math.isclose(
         s["usd_per_mtok_blended_m0"], price, rel_tol=1e-12
@@ -241,7 +252,9 @@ def test_no_nan_or_inf_anywhere(batch: list[dict[str, Any]]) -> None:
 
 @SETTINGS
 @given(S.scenario_batches(min_size=2, max_size=5))
-def test_a_scenario_gives_the_same_numbers_alone_and_in_a_batch(batch: list[dict[str, Any]]) -> None:
+def test_a_scenario_gives_the_same_numbers_alone_and_in_a_batch(
+    batch: list[dict[str, Any]],
+) -> None:
     together = evaluate(batch)
     for d in batch:
         alone = evaluate([d])
@@ -250,7 +263,13 @@ def test_a_scenario_gives_the_same_numbers_alone_and_in_a_batch(batch: list[dict
             b = column(together.monthly, d["name"], col)
             for t, (x, y) in enumerate(zip(a, b)):
                 if isinstance(x, float) and isinstance(y, float):
-                    assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-9), (d["name"], col, t, x, y)
+                    assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-9), (
+                        d["name"],
+                        col,
+                        t,
+                        x,
+                        y,
+                    )
                 else:
                     assert x == y, (d["name"], col, t, x, y)
         sa, sb = summary_of(alone, d["name"]), summary_of(together, d["name"])
@@ -264,8 +283,12 @@ def test_a_scenario_gives_the_same_numbers_alone_and_in_a_batch(batch: list[dict
 
 @SETTINGS
 @given(S.scenarios(name="a"), S.num(1.0, 100.0, 1.0, 10.0))
-def test_clears_break_even_does_not_depend_on_the_assumed_decline(d: dict[str, Any], decline: float) -> None:
+def test_clears_break_even_does_not_depend_on_the_assumed_decline(
+    d: dict[str, Any], decline: float
+) -> None:
     other = named(d, "b")
     other["model"]["annual_cost_decline"] = decline
     result = evaluate([d, other])
-    assert summary_of(result, "a")["clears_break_even"] == summary_of(result, "b")["clears_break_even"]
+    assert (
+        summary_of(result, "a")["clears_break_even"] == summary_of(result, "b")["clears_break_even"]
+    )

@@ -19,7 +19,9 @@ PORTFOLIO = assumptions_dir() / "portfolios" / "consumer_stages.yaml"
 
 
 @given(n=st.integers(1, 10**7), data=st.data())
-def test_a_probability_never_reads_as_zero_or_certain_when_it_is_not(n: int, data: st.DataObject) -> None:
+def test_a_probability_never_reads_as_zero_or_certain_when_it_is_not(
+    n: int, data: st.DataObject
+) -> None:
     k = data.draw(st.integers(0, n))
     text = probability_text(k / n, n)
     if k == 0:
@@ -47,18 +49,24 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return out, report_html(collect(out))
 
 
-def test_the_page_shows_each_input_with_its_source_density_and_correlations(page: tuple[Path, str]) -> None:
+def test_the_page_shows_each_input_with_its_source_density_and_correlations(
+    page: tuple[Path, str],
+) -> None:
     _, text = page
-    inputs = text[text.index("<h2>Inputs"):]
+    inputs = text[text.index("<h2>Inputs") :]
     for product in load_portfolio(PORTFOLIO).products:
         assert product.name.replace("&", "&amp;") in inputs
         for key, dist in product.uncertainties.items():
             assert f"<code>{key}</code>" in inputs
-            assert (dist.reason() or "").replace("&", "&amp;").replace("'", "&#x27;").replace('"', "&quot;") in inputs
+            assert (dist.reason() or "").replace("&", "&amp;").replace("'", "&#x27;").replace(
+                '"', "&quot;"
+            ) in inputs
         if product.correlations:
             rho = product.correlations[0][2]
             assert f"<td class=n>{rho:.2f}</td>" in inputs
-    assert inputs.count("<polyline") + inputs.count("<rect") >= sum(len(p.uncertainties) for p in load_portfolio(PORTFOLIO).products)
+    assert inputs.count("<polyline") + inputs.count("<rect") >= sum(
+        len(p.uncertainties) for p in load_portfolio(PORTFOLIO).products
+    )
 
 
 def test_each_chart_has_its_own_legend_and_curves_differ_by_dash(page: tuple[Path, str]) -> None:

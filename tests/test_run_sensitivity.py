@@ -57,7 +57,9 @@ def test_rank_table_is_computed_from_the_stored_draws(run_dir: Path, sens) -> No
             assert row.p_clears_low == pytest.approx(clears[low].mean())
         else:
             by_option = clears.groupby(frame[row.input].astype(str)).mean()
-            assert row.p_clears_low == pytest.approx(by_option.min()) and row.p_clears_high == pytest.approx(by_option.max())
+            assert row.p_clears_low == pytest.approx(
+                by_option.min()
+            ) and row.p_clears_high == pytest.approx(by_option.max())
 
 
 def test_a_price_like_input_that_brings_revenue_raises_p_clears_in_its_high_fifth(sens) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +71,10 @@ def test_a_price_like_input_that_brings_revenue_raises_p_clears_in_its_high_fift
             if (product.name, key) in ranks.index:
                 row = ranks.loc[(product.name, key)]
                 assert row["p_clears_high"] >= row["p_clears_low"], (product.name, key)
-                assert row["rank_correlation_peak_funding"] < 0, (product.name, key)  # more revenue, less funding
+                assert row["rank_correlation_peak_funding"] < 0, (
+                    product.name,
+                    key,
+                )  # more revenue, less funding
 
 
 def test_prim_boxes_are_discover_of_the_same_draws(run_dir: Path, sens) -> None:  # type: ignore[no-untyped-def]
@@ -85,24 +90,40 @@ def test_prim_boxes_are_discover_of_the_same_draws(run_dir: Path, sens) -> None:
 
 def test_tornado_and_sobol_are_seeded_new_evaluations_of_the_portfolio(sens) -> None:  # type: ignore[no-untyped-def]
     portfolio = load_portfolio(PORTFOLIO)
-    pd.testing.assert_frame_equal(sens.tornado, tcpmf.tornado(portfolio, outcome="peak_funding_usd"))
+    pd.testing.assert_frame_equal(
+        sens.tornado, tcpmf.tornado(portfolio, outcome="peak_funding_usd")
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        expected = pd.concat([tcpmf.sobol(portfolio, outcome=o, n=SOBOL_N, seed=SEED) for o in SOBOL_OUTCOMES],
-                             ignore_index=True)
+        expected = pd.concat(
+            [tcpmf.sobol(portfolio, outcome=o, n=SOBOL_N, seed=SEED) for o in SOBOL_OUTCOMES],
+            ignore_index=True,
+        )
     pd.testing.assert_frame_equal(sens.sobol.reset_index(drop=True), expected, check_like=False)
     dims = [len(p.uncertainties) for p in portfolio.products]
     # a base run, then each input at P10 and P90 (each option of a choice of names)
-    tornado_runs = sum(1 + sum(len(d.options) if isinstance(d, Choice) and not d.numeric else 2
-                               for d in p.uncertainties.values()) for p in portfolio.products)
-    assert sens.evaluations == tornado_runs + len(SOBOL_OUTCOMES) * sum(SOBOL_N * (d + 2) for d in dims)
+    tornado_runs = sum(
+        1
+        + sum(
+            len(d.options) if isinstance(d, Choice) and not d.numeric else 2
+            for d in p.uncertainties.values()
+        )
+        for p in portfolio.products
+    )
+    assert sens.evaluations == tornado_runs + len(SOBOL_OUTCOMES) * sum(
+        SOBOL_N * (d + 2) for d in dims
+    )
     assert sens.seed == SEED
-    assert any("rank correlations" in n and "ignored" in n for n in sens.notes)  # said, not silently dropped
+    assert any(
+        "rank correlations" in n and "ignored" in n for n in sens.notes
+    )  # said, not silently dropped
 
 
 def test_without_the_runs_portfolio_only_the_draws_are_used(tmp_path: Path) -> None:
     changed = tmp_path / "p.yaml"
-    text = PORTFOLIO.read_text(encoding="utf-8").replace("../products/", f"{(assumptions_dir() / 'products').as_posix()}/")
+    text = PORTFOLIO.read_text(encoding="utf-8").replace(
+        "../products/", f"{(assumptions_dir() / 'products').as_posix()}/"
+    )
     changed.write_text(text, encoding="utf-8")
     out = run(changed, 60, 0, tmp_path / "r", chunk_size=60)
     changed.write_text(text.replace("p05: 0.8, p95: 3.0", "p05: 0.9, p95: 3.0"), encoding="utf-8")
@@ -111,29 +132,39 @@ def test_without_the_runs_portfolio_only_the_draws_are_used(tmp_path: Path) -> N
     assert any("changed since the run" in n for n in sens.notes)
     assert sens.draws_used == 50 and len(sens.ranks) > 0
     page = sensitivity_section(sens)
-    assert "the first 50 of 60 draws" in page and "From new evaluations" not in page and "changed since the run" in page
+    assert (
+        "the first 50 of 60 draws" in page
+        and "From new evaluations" not in page
+        and "changed since the run" in page
+    )
 
 
 def test_the_section_lists_every_product_and_stays_offline(run_dir: Path, sens) -> None:  # type: ignore[no-untyped-def]
     page = report_html(collect(run_dir), sens)
-    section = page[page.index('<section id="sensitivity">'):page.index("</section>")]
+    section = page[page.index('<section id="sensitivity">') : page.index("</section>")]
     for product in load_portfolio(PORTFOLIO).products:
         assert f"<h3>{product.name.replace('&', '&amp;')}</h3>" in section
     assert section.count('<svg class="tornado"') == len(load_portfolio(PORTFOLIO).products)
-    assert "<script" not in section and "http" not in section.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in section and "http" not in section.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
     assert f"{sens.evaluations:,} evaluations" in section and f"seed {SEED}" in section
     assert '<section id="sensitivity">' not in report_html(collect(run_dir))  # only when asked
 
 
 def test_cli_report_sensitivity(run_dir: Path) -> None:
-    done = runner.invoke(app, ["report", str(run_dir), "--sensitivity", "--sobol-samples", "8", "--json"])
+    done = runner.invoke(
+        app, ["report", str(run_dir), "--sensitivity", "--sobol-samples", "8", "--json"]
+    )
     assert done.exit_code == 0, done.output
     assert len(json.loads(done.stdout)) == 5
     assert '<section id="sensitivity">' in (run_dir / "report.html").read_text(encoding="utf-8")
     bad = runner.invoke(app, ["report", str(run_dir), "--sensitivity", "--sobol-samples", "100"])
     assert bad.exit_code == 1 and "power of 2" in bad.output
     plain = runner.invoke(app, ["report", str(run_dir)])
-    assert plain.exit_code == 0 and '<section id="sensitivity">' not in (run_dir / "report.html").read_text(encoding="utf-8")
+    assert plain.exit_code == 0 and '<section id="sensitivity">' not in (
+        run_dir / "report.html"
+    ).read_text(encoding="utf-8")
 
 
 def test_bad_arguments_are_refused(run_dir: Path) -> None:
@@ -141,4 +172,6 @@ def test_bad_arguments_are_refused(run_dir: Path) -> None:
         run_sensitivity(run_dir, sobol_samples=3)
     with pytest.raises(TcpmfError, match="max_draws"):
         run_sensitivity(run_dir, max_draws=0)
-    assert np.isfinite(run_sensitivity(run_dir, evaluate=False, max_draws=100).ranks["p_clears_low"]).all()
+    assert np.isfinite(
+        run_sensitivity(run_dir, evaluate=False, max_draws=100).ranks["p_clears_low"]
+    ).all()

@@ -40,8 +40,13 @@ BASE: dict[str, Any] = {
             "peak_to_average": 2.0,
         },
     },
-    "usage": {"dau_per_mau": 0.3, "sessions_per_day": 3, "requests_per_session": 4,
-              "input_tokens_per_call": 1500, "output_tokens_per_call": 200},
+    "usage": {
+        "dau_per_mau": 0.3,
+        "sessions_per_day": 3,
+        "requests_per_session": 4,
+        "input_tokens_per_call": 1500,
+        "output_tokens_per_call": 200,
+    },
     "revenue": {"ads": {"impressions_per_session": 1, "rpm_usd": 5}},
     "retention": {"curve": "power_law", "r1": 0.4, "beta": 0.3},
     "growth": {"organic_new_users_per_month": 200000, "monthly_growth": 0.0},
@@ -59,8 +64,10 @@ def test_roofline_is_within_2x_of_every_published_row() -> None:
     cal = serving_calibration()
     ratios = roofline.calibration_ratios(cal)
     for m, r in zip(cal.measurements, ratios):
-        print(f"{m.architecture:14s} {m.gpus_per_replica}x{m.gpu} {m.input_tokens:5d}/{m.output_tokens:<5d} "
-              f"measured {m.output_tokens_per_s_per_replica:8.0f}  estimate/measured {r:.2f}")
+        print(
+            f"{m.architecture:14s} {m.gpus_per_replica}x{m.gpu} {m.input_tokens:5d}/{m.output_tokens:<5d} "
+            f"measured {m.output_tokens_per_s_per_replica:8.0f}  estimate/measured {r:.2f}"
+        )
     assert len(ratios) == 8
     assert ((ratios > 0.5) & (ratios < 2.0)).all()
 
@@ -75,7 +82,9 @@ def test_stored_efficiencies_are_the_fit() -> None:
 
 def test_uncalibrated_roofline_is_far_off() -> None:
     """The check above can fail: ideal hardware efficiency overestimates the measurements."""
-    cal = serving_calibration().model_copy(update={"flop_efficiency": 1.0, "bandwidth_efficiency": 1.0})
+    cal = serving_calibration().model_copy(
+        update={"flop_efficiency": 1.0, "bandwidth_efficiency": 1.0}
+    )
     assert roofline.calibration_ratios(cal).min() > 1.5
 
 
@@ -83,13 +92,26 @@ def test_uncalibrated_roofline_is_far_off() -> None:
 @given(st.sampled_from(architecture_names()), st.integers(256, 32768), st.integers(1, 8))
 def test_roofline_monotone(arch: str, context: int, gpus: int) -> None:
     """More context fits fewer sequences; decode never beats the compute roof; MoE prefill uses active params."""
-    spec, cal, model = catalog.gpu_spec("h100-sxm"), serving_calibration(), tcpmf.catalog.serving.architecture(arch)
-    kv = float(roofline.kv_bytes_per_token(model.layers, model.kv_elements_per_token_per_layer, 1.0))
-    if cal.memory_usable_share * spec.memory_gb * 1e9 * gpus < model.params_total + 2 * context * kv:
+    spec, cal, model = (
+        catalog.gpu_spec("h100-sxm"),
+        serving_calibration(),
+        tcpmf.catalog.serving.architecture(arch),
+    )
+    kv = float(
+        roofline.kv_bytes_per_token(model.layers, model.kv_elements_per_token_per_layer, 1.0)
+    )
+    if (
+        cal.memory_usable_share * spec.memory_gb * 1e9 * gpus
+        < model.params_total + 2 * context * kv
+    ):
         with pytest.raises(tcpmf.TcpmfError, match="does not fit"):  # never a silent zero
-            roofline.estimate(arch, "h100-sxm", "fp8", gpus, context_tokens=np.array([context, 2 * context]))
+            roofline.estimate(
+                arch, "h100-sxm", "fp8", gpus, context_tokens=np.array([context, 2 * context])
+            )
         return
-    a = roofline.estimate(arch, "h100-sxm", "fp8", gpus, context_tokens=np.array([context, 2 * context]))
+    a = roofline.estimate(
+        arch, "h100-sxm", "fp8", gpus, context_tokens=np.array([context, 2 * context])
+    )
     assert a.max_batch_fitting_memory[0] >= a.max_batch_fitting_memory[1]
     assert (a.output_tokens_per_s_per_replica <= a.input_tokens_per_s_per_replica + 1e-9).all()
     assert (a.output_tokens_per_s_per_replica >= 0).all()
@@ -98,7 +120,9 @@ def test_roofline_monotone(arch: str, context: int, gpus: int) -> None:
 def test_moe_prefill_uses_active_parameters() -> None:
     v3 = roofline.estimate("deepseek-v3", "h800", "fp8", 16)
     dense = roofline.estimate("llama-3.1-405b", "h800", "fp8", 16)
-    assert float(v3.input_tokens_per_s_per_replica) > 10 * float(dense.input_tokens_per_s_per_replica)
+    assert float(v3.input_tokens_per_s_per_replica) > 10 * float(
+        dense.input_tokens_per_s_per_replica
+    )
 
 
 def test_model_that_does_not_fit_raises_naming_the_set_up() -> None:
@@ -117,10 +141,16 @@ def test_model_that_does_not_fit_raises_naming_the_set_up() -> None:
 @given(st.floats(0.05, 0.95), st.floats(1.0, 5.0), st.integers(1, 3))
 def test_utilization_falls_as_demand_falls(shrink: float, peak: float, min_replicas: int) -> None:
     """Below the minimum fleet's capacity, utilization is proportional to demand."""
-    small = scenario(**{"growth.organic_new_users_per_month": 300.0,
-                        "model.self_host.peak_to_average": peak,
-                        "model.self_host.min_replicas": min_replicas})
-    smaller = small.override({"growth.organic_new_users_per_month": 300.0 * shrink, "name": "smaller"})
+    small = scenario(
+        **{
+            "growth.organic_new_users_per_month": 300.0,
+            "model.self_host.peak_to_average": peak,
+            "model.self_host.min_replicas": min_replicas,
+        }
+    )
+    smaller = small.override(
+        {"growth.organic_new_users_per_month": 300.0 * shrink, "name": "smaller"}
+    )
     m = tcpmf.evaluate([small, smaller]).monthly
     u = m.pivot(index="month", columns="scenario", values="gpu_utilization")
     assert (m["replicas"] == min_replicas).all()
@@ -131,7 +161,9 @@ def test_utilization_falls_as_demand_falls(shrink: float, peak: float, min_repli
 @settings(max_examples=30, deadline=None)
 @given(st.floats(1e4, 1e8), st.floats(1.0, 5.0))
 def test_provisioned_capacity_brackets_the_peak(users: float, peak: float) -> None:
-    s = scenario(**{"growth.organic_new_users_per_month": users, "model.self_host.peak_to_average": peak})
+    s = scenario(
+        **{"growth.organic_new_users_per_month": users, "model.self_host.peak_to_average": peak}
+    )
     m = tcpmf.evaluate(s).monthly
     r, u = m["replicas"].to_numpy(), m["gpu_utilization"].to_numpy()
     assert (u * peak <= 1 + 1e-9).all()  # the peak always fits
@@ -151,7 +183,9 @@ def test_small_product_pays_for_idle_gpus() -> None:
 
 def test_rent_in_force_each_month() -> None:
     """The demand-driven bill follows the GPU catalog: H100 rent changes in 2026-05."""
-    m = tcpmf.evaluate(scenario(**{"growth.organic_new_users_per_month": 10.0})).monthly.set_index("month")
+    m = tcpmf.evaluate(scenario(**{"growth.organic_new_users_per_month": 10.0})).monthly.set_index(
+        "month"
+    )
     before = catalog.gpu_rent("h100-sxm", "2026-04").usd_per_gpu_hour
     after = catalog.gpu_rent("h100-sxm", "2026-05").usd_per_gpu_hour
     assert before != after
@@ -168,28 +202,60 @@ def test_fixed_utilization_keeps_the_gpu_formula() -> None:
 
 
 def test_estimated_throughput_from_architecture() -> None:
-    s = scenario(**{"model.self_host.output_tokens_per_s_per_replica": None,
-                    "model.self_host.input_tokens_per_s_per_replica": None,
-                    "model.self_host.architecture": "llama-3.1-8b"})
+    s = scenario(
+        **{
+            "model.self_host.output_tokens_per_s_per_replica": None,
+            "model.self_host.input_tokens_per_s_per_replica": None,
+            "model.self_host.architecture": "llama-3.1-8b",
+        }
+    )
     est = roofline.estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, context_tokens=1700)
     rent = catalog.gpu_rent("h100-sxm", "2025-09").usd_per_gpu_hour
     m = tcpmf.evaluate(s).monthly.iloc[0]
     u = m["gpu_utilization"]
-    assert m["usd_per_mtok_out"] == pytest.approx(rent / (3600 * float(est.output_tokens_per_s_per_replica) * u) * 1e6)
+    assert m["usd_per_mtok_out"] == pytest.approx(
+        rent / (3600 * float(est.output_tokens_per_s_per_replica) * u) * 1e6
+    )
 
 
 @pytest.mark.parametrize(
     ("changes", "key", "allowed"),
     [
-        ({"model.self_host.architecture": "llama-3.1-8b"}, "model.self_host.architecture", "not both"),
+        (
+            {"model.self_host.architecture": "llama-3.1-8b"},
+            "model.self_host.architecture",
+            "not both",
+        ),
         ({"model.self_host.utilization": 0.5}, "model.self_host.utilization", "exactly one"),
         ({"model.self_host.peak_to_average": None}, "model.self_host.utilization", "exactly one"),
-        ({"model.self_host.output_tokens_per_s_per_replica": None}, "model.self_host.input_tokens_per_s_per_replica", "or neither"),
-        ({"model.self_host.output_tokens_per_s_per_replica": None, "model.self_host.input_tokens_per_s_per_replica": None,
-          "model.self_host.architecture": "llama-9b"}, "model.self_host.architecture", "llama-3.1-8b"),
-        ({"model.annual_cost_decline": "fitted:gpt-5-class"}, "model.annual_cost_decline", "gpt-4-class"),
-        ({"model.self_host.output_tokens_per_s_per_replica": None, "model.self_host.input_tokens_per_s_per_replica": None,
-          "model.self_host.architecture": "deepseek-v3"}, "model.self_host.gpus_per_replica", "largest batch that fits is 0"),
+        (
+            {"model.self_host.output_tokens_per_s_per_replica": None},
+            "model.self_host.input_tokens_per_s_per_replica",
+            "or neither",
+        ),
+        (
+            {
+                "model.self_host.output_tokens_per_s_per_replica": None,
+                "model.self_host.input_tokens_per_s_per_replica": None,
+                "model.self_host.architecture": "llama-9b",
+            },
+            "model.self_host.architecture",
+            "llama-3.1-8b",
+        ),
+        (
+            {"model.annual_cost_decline": "fitted:gpt-5-class"},
+            "model.annual_cost_decline",
+            "gpt-4-class",
+        ),
+        (
+            {
+                "model.self_host.output_tokens_per_s_per_replica": None,
+                "model.self_host.input_tokens_per_s_per_replica": None,
+                "model.self_host.architecture": "deepseek-v3",
+            },
+            "model.self_host.gpus_per_replica",
+            "largest batch that fits is 0",
+        ),
     ],
 )
 def test_bad_self_host_inputs(changes: dict[str, Any], key: str, allowed: str) -> None:
@@ -218,12 +284,29 @@ def test_crossover_volume_closed_form_is_the_first_volume_that_stays_cheaper() -
 def test_crossover_moves_with_gpu_and_api_price(rent: float, up: float) -> None:
     s = scenario(**{"model.self_host.usd_per_gpu_hour": rent})
     base = crossover(s, api_model="gpt-4o")
-    dearer_gpu = crossover(s.override({"model.self_host.usd_per_gpu_hour": rent * up}), api_model="gpt-4o")
-    api = s.override({"model.route": "api", "model.name": "gpt-4o", "model.self_host": None,
-                      "model.usd_per_mtok_in": 2.5, "model.usd_per_mtok_out": 10.0})
-    host = {"gpu": "h100-sxm", "architecture": "llama-3.1-8b", "peak_to_average": 2.0, "usd_per_gpu_hour": rent}
+    dearer_gpu = crossover(
+        s.override({"model.self_host.usd_per_gpu_hour": rent * up}), api_model="gpt-4o"
+    )
+    api = s.override(
+        {
+            "model.route": "api",
+            "model.name": "gpt-4o",
+            "model.self_host": None,
+            "model.usd_per_mtok_in": 2.5,
+            "model.usd_per_mtok_out": 10.0,
+        }
+    )
+    host = {
+        "gpu": "h100-sxm",
+        "architecture": "llama-3.1-8b",
+        "peak_to_average": 2.0,
+        "usd_per_gpu_hour": rent,
+    }
     cheap_api = crossover(api, self_host=host)
-    dear_api = crossover(api.override({"model.usd_per_mtok_in": 2.5 * up, "model.usd_per_mtok_out": 10.0 * up}), self_host=host)
+    dear_api = crossover(
+        api.override({"model.usd_per_mtok_in": 2.5 * up, "model.usd_per_mtok_out": 10.0 * up}),
+        self_host=host,
+    )
     v = base["crossover_tokens_per_month"][0]
     assert dearer_gpu["crossover_tokens_per_month"][0] > v
     assert dear_api["crossover_tokens_per_month"][0] < cheap_api["crossover_tokens_per_month"][0]
@@ -238,7 +321,10 @@ def test_crossover_never_when_gpus_cannot_win() -> None:
 
 def test_crossover_chart_builds() -> None:
     chart = crossover_chart(scenario(), api_model="gpt-4o")
-    assert chart.to_dict()["title"] == "host: self-host (measured throughput on 1x h100-sxm) vs API (gpt-4o)"
+    assert (
+        chart.to_dict()["title"]
+        == "host: self-host (measured throughput on 1x h100-sxm) vs API (gpt-4o)"
+    )
 
 
 def test_cli_crossover(tmp_path: Any) -> None:
@@ -258,7 +344,11 @@ def test_cli_crossover(tmp_path: Any) -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.floats(0.2, 200.0), st.floats(0.01, 100.0), st.lists(st.integers(0, 120), min_size=2, max_size=20, unique=True))
+@given(
+    st.floats(0.2, 200.0),
+    st.floats(0.01, 100.0),
+    st.lists(st.integers(0, 120), min_size=2, max_size=20, unique=True),
+)
 def test_decline_fit_recovers_a_synthetic_series(d: float, p0: float, months: list[int]) -> None:
     prices = [p0 * d ** (-m / 12) for m in months]
     fitted, se = fit_decline(months, prices)
@@ -282,7 +372,11 @@ def test_decline_table_reports_spread_and_fitted_string_resolves() -> None:
 
 # -- routing -----------------------------------------------------------------------------------
 
-API = {"route": "api", "name": "mix", "routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.2}]}
+API = {
+    "route": "api",
+    "name": "mix",
+    "routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.2}],
+}
 
 
 def test_route_costs_blend_by_share() -> None:
@@ -294,9 +388,15 @@ def test_route_costs_blend_by_share() -> None:
 
 def test_self_host_bulk_with_api_overflow_matches_the_reference() -> None:
     d = copy.deepcopy(BASE)
-    d["model"]["routes"] = [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"}, {"name": "gpt-4o-mini", "share": 0.3}]
+    d["model"]["routes"] = [
+        {"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+        {"name": "gpt-4o-mini", "share": 0.3},
+    ]
     d2 = copy.deepcopy(d)
-    d2["name"], d2["model"]["self_host"] = "fixed", {**d["model"]["self_host"], "peak_to_average": None, "utilization": 0.6}
+    d2["name"], d2["model"]["self_host"] = (
+        "fixed",
+        {**d["model"]["self_host"], "peak_to_average": None, "utilization": 0.6},
+    )
     d3 = {**copy.deepcopy(BASE), "name": "mix"}
     d3["model"] = copy.deepcopy(API)
     d3["model"]["cached_input_share"] = 0.3
@@ -305,7 +405,12 @@ def test_self_host_bulk_with_api_overflow_matches_the_reference() -> None:
 
 def test_route_shares_must_sum_to_one() -> None:
     with pytest.raises(tcpmf.AssumptionError, match="sum to 1") as info:
-        scenario(model={**API, "routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.1}]})
+        scenario(
+            model={
+                **API,
+                "routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.1}],
+            }
+        )
     assert info.value.key_path == "model.routes"
 
 
@@ -319,9 +424,23 @@ def test_timeline_model_override_drops_routes() -> None:
 
 def test_cny_and_usd_inputs_give_the_same_costs() -> None:
     rate = catalog.cny_per_usd("2025-09")
-    usd = scenario(**{"model.self_host.usd_per_gpu_hour": 2.5, "costs.fixed_usd_per_month": 100000.0})
-    cny = scenario(**{"model.self_host.usd_per_gpu_hour": {"value": 2.5 * rate, "currency": "CNY", "source": "test"},
-                      "costs.fixed_usd_per_month": {"value": 100000.0 * rate, "currency": "CNY", "source": "test"}})
+    usd = scenario(
+        **{"model.self_host.usd_per_gpu_hour": 2.5, "costs.fixed_usd_per_month": 100000.0}
+    )
+    cny = scenario(
+        **{
+            "model.self_host.usd_per_gpu_hour": {
+                "value": 2.5 * rate,
+                "currency": "CNY",
+                "source": "test",
+            },
+            "costs.fixed_usd_per_month": {
+                "value": 100000.0 * rate,
+                "currency": "CNY",
+                "source": "test",
+            },
+        }
+    )
     a, b = tcpmf.evaluate([usd, cny]).monthly.groupby("scenario", observed=True)
     for column in ("inference_cost_usd", "net_usd", "replicas"):
         np.testing.assert_allclose(a[1][column].to_numpy(), b[1][column].to_numpy(), rtol=1e-12)
@@ -334,10 +453,15 @@ def test_crossover_uses_the_api_mix_and_reports_seats() -> None:
     mixed = scenario(model={**API, "self_host": None})
     mini, big = (catalog.model_price(n, "2025-09") for n in ("gpt-4o-mini", "gpt-4o"))
     f_in = 1500 / 1700
-    expected = sum(w * (f_in * p.usd_per_mtok_in + (1 - f_in) * p.usd_per_mtok_out) for w, p in ((0.8, mini), (0.2, big)))
+    expected = sum(
+        w * (f_in * p.usd_per_mtok_in + (1 - f_in) * p.usd_per_mtok_out)
+        for w, p in ((0.8, mini), (0.2, big))
+    )
     assert crossover(mixed)["api_usd_per_mtok"][0] == pytest.approx(expected)
     seats = scenario(**{"model.self_host.peak_output_tokens_per_s_per_user": 20.0})
-    assert crossover(seats, api_model="gpt-4o")["concurrent_users_per_replica"][0] == pytest.approx(19700 / 20)
+    assert crossover(seats, api_model="gpt-4o")["concurrent_users_per_replica"][0] == pytest.approx(
+        19700 / 20
+    )
 
 
 def test_fitted_decline_is_recorded_as_its_source() -> None:
@@ -359,12 +483,15 @@ def test_crossover_api_price_is_what_the_engine_charges() -> None:
     companion = tcpmf.load("assumptions/products/ai_companion.yaml")  # 56% of input tokens cached
     discounted = companion.override({"model.price_discount": 0.2, "name": "discounted"})
     frame = crossover([companion, discounted])
-    engine = tcpmf.evaluate([companion, discounted]).summary["usd_per_mtok_blended_m0"].to_numpy(float)
+    engine = (
+        tcpmf.evaluate([companion, discounted]).summary["usd_per_mtok_blended_m0"].to_numpy(float)
+    )
     np.testing.assert_allclose(frame["api_usd_per_mtok"].to_numpy(float), engine, rtol=1e-12)
     assert frame["api_usd_per_mtok"][0] == pytest.approx(0.3187, abs=1e-4)  # list prices gave 0.586
     factor = companion.override({"model.cached_input_price_factor": 0.5})
     assert crossover(factor)["api_usd_per_mtok"][0] == pytest.approx(
-        float(tcpmf.evaluate(factor).summary["usd_per_mtok_blended_m0"][0]))
+        float(tcpmf.evaluate(factor).summary["usd_per_mtok_blended_m0"][0])
+    )
 
 
 def test_crossover_names_the_set_ups_and_flags_the_default() -> None:
@@ -374,12 +501,23 @@ def test_crossover_names_the_set_ups_and_flags_the_default() -> None:
     assert row["self_host"][0] == "llama-3.1-8b fp8 on 1x h100-sxm"
     assert row["self_host"][1] == "measured throughput on 1x h100-sxm"
     assert list(row["api_models"]) == ["gpt-4o-mini", "gpt-4o-mini"]
-    big = {"gpu": "h100-sxm", "architecture": "llama-3.1-70b", "gpus_per_replica": 2, "precision": "bf16", "peak_to_average": 2.0}
+    big = {
+        "gpu": "h100-sxm",
+        "architecture": "llama-3.1-70b",
+        "gpus_per_replica": 2,
+        "precision": "bf16",
+        "peak_to_average": 2.0,
+    }
     given = crossover(api_only, self_host=big)
-    assert given["self_host"][0] == "llama-3.1-70b bf16 on 2x h100-sxm" and given["self_host_from"][0] == "given"
+    assert (
+        given["self_host"][0] == "llama-3.1-70b bf16 on 2x h100-sxm"
+        and given["self_host_from"][0] == "given"
+    )
     assert given["self_host_usd_per_mtok_full"][0] > row["self_host_usd_per_mtok_full"][0]
     title = crossover_chart(api_only).to_dict()["title"]
-    assert "llama-3.1-8b fp8 on 1x h100-sxm" in title and "default" in title and "gpt-4o-mini" in title
+    assert (
+        "llama-3.1-8b fp8 on 1x h100-sxm" in title and "default" in title and "gpt-4o-mini" in title
+    )
 
 
 def test_cli_crossover_chooses_and_warns_about_the_self_host_set_up(tmp_path: Any) -> None:
@@ -390,13 +528,33 @@ def test_cli_crossover_chooses_and_warns_about_the_self_host_set_up(tmp_path: An
     table = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["crossover", str(path)])
     assert table.exit_code == 0, table.output
     assert "DEFAULT" in table.stdout and "llama-3.1-8b fp8 on 1x h100-sxm" in table.stdout
-    chosen = CliRunner().invoke(app, ["crossover", str(path), "--json", "--architecture", "llama-3.1-70b",
-                                      "--gpu", "h100-sxm", "--gpus-per-replica", "2", "--precision", "bf16"])
+    chosen = CliRunner().invoke(
+        app,
+        [
+            "crossover",
+            str(path),
+            "--json",
+            "--architecture",
+            "llama-3.1-70b",
+            "--gpu",
+            "h100-sxm",
+            "--gpus-per-replica",
+            "2",
+            "--precision",
+            "bf16",
+        ],
+    )
     assert chosen.exit_code == 0, chosen.output
     row = json.loads(chosen.stdout)[0]
-    assert row["self_host"] == "llama-3.1-70b bf16 on 2x h100-sxm" and row["self_host_from"] == "given"
+    assert (
+        row["self_host"] == "llama-3.1-70b bf16 on 2x h100-sxm" and row["self_host_from"] == "given"
+    )
     assert row["api_models"] == "gpt-4o-mini"
-    for bad in (["--architecture", "deepseek-v3", "--gpu", "h800", "--gpus-per-replica", "8"], ["--gpu", "h9"], ["--precision", "fp9"]):
+    for bad in (
+        ["--architecture", "deepseek-v3", "--gpu", "h800", "--gpus-per-replica", "8"],
+        ["--gpu", "h9"],
+        ["--precision", "fp9"],
+    ):
         result = CliRunner().invoke(app, ["crossover", str(path), *bad])
         assert result.exit_code == 1 and "Traceback" not in result.output, (bad, result.output)
 
@@ -405,26 +563,40 @@ def test_crossover_respects_a_routing_mix() -> None:
     """70% self-hosted, 30% on the API: the API calls are compared with the scenario's own set-up."""
     d = copy.deepcopy(BASE)
     d["model"]["route"] = "api"
-    d["model"]["routes"] = [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
-                            {"name": "gpt-4o-mini", "share": 0.2}, {"name": "gpt-4o", "share": 0.1}]
+    d["model"]["routes"] = [
+        {"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+        {"name": "gpt-4o-mini", "share": 0.2},
+        {"name": "gpt-4o", "share": 0.1},
+    ]
     d["model"]["cached_input_share"] = 0.5
     mixed = tcpmf.from_dict(d)
     row = crossover(mixed)
     assert row["api_share"][0] == pytest.approx(0.3)
-    assert row["api_models"][0] == "gpt-4o-mini 67% + gpt-4o 33%" and row["self_host_from"][0] == "scenario"
-    alone = [tcpmf.from_dict({**d, "name": n, "model": {"route": "api", "name": n, "cached_input_share": 0.5}})
-             for n in ("gpt-4o-mini", "gpt-4o")]
+    assert (
+        row["api_models"][0] == "gpt-4o-mini 67% + gpt-4o 33%"
+        and row["self_host_from"][0] == "scenario"
+    )
+    alone = [
+        tcpmf.from_dict(
+            {**d, "name": n, "model": {"route": "api", "name": n, "cached_input_share": 0.5}}
+        )
+        for n in ("gpt-4o-mini", "gpt-4o")
+    ]
     blended = tcpmf.evaluate(alone).summary["usd_per_mtok_blended_m0"].to_numpy(float)
     assert row["api_usd_per_mtok"][0] == pytest.approx((2 * blended[0] + blended[1]) / 3)
     # users whose API-routed tokens (30% of theirs) reach the crossover volume
-    assert row["crossover_mau"][0] == pytest.approx(row["crossover_tokens_per_month"][0] / (0.3 * row["tokens_per_mau"][0]))
+    assert row["crossover_mau"][0] == pytest.approx(
+        row["crossover_tokens_per_month"][0] / (0.3 * row["tokens_per_mau"][0])
+    )
 
 
 def test_two_point_decline_has_no_fake_spread() -> None:
     table = decline_table().set_index("tier")
     two = table[table["points"] == 2]
     assert len(two) > 0
-    assert two["annual_cost_decline_low"].isna().all() and two["log_slope_standard_error"].isna().all()
+    assert (
+        two["annual_cost_decline_low"].isna().all() and two["log_slope_standard_error"].isna().all()
+    )
     assert two["note"].str.contains("undefined").all()
     assert table.loc["gpt-4-class", "log_slope_standard_error"] is not pd.NA
     rows = json.loads(CliRunner().invoke(app, ["decline", "--json"]).stdout)
@@ -444,8 +616,10 @@ def test_child_adding_peak_to_average_is_blamed_and_told_to_null_utilization(tmp
     del parent["model"]["self_host"]["peak_to_average"]
     parent["model"]["self_host"]["utilization"] = 0.5
     (tmp_path / "parent.yaml").write_text(json.dumps(parent), encoding="utf-8")
-    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nname: child\nmodel:\n  self_host:\n    peak_to_average: 2.0\n",
-                                         encoding="utf-8")
+    (tmp_path / "child.yaml").write_text(
+        "extends: parent.yaml\nname: child\nmodel:\n  self_host:\n    peak_to_average: 2.0\n",
+        encoding="utf-8",
+    )
     with pytest.raises(tcpmf.AssumptionError) as info:
         tcpmf.load(tmp_path / "child.yaml")
     assert info.value.file.endswith("child.yaml")
@@ -453,15 +627,22 @@ def test_child_adding_peak_to_average_is_blamed_and_told_to_null_utilization(tmp
     assert "utilization: null" in str(info.value)
     (tmp_path / "fixed.yaml").write_text(
         "extends: parent.yaml\nname: fixed\nmodel:\n  self_host:\n    peak_to_average: 2.0\n    utilization: null\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     fixed = tcpmf.load(tmp_path / "fixed.yaml").model.self_host
     assert fixed is not None and fixed.peak_to_average == 2.0
 
 
 def test_self_host_route_without_a_section_names_the_route() -> None:
     d = copy.deepcopy(BASE)
-    d["model"] = {"route": "api", "name": "mix", "routes": [{"name": "gpt-4o-mini", "share": 0.5},
-                                                             {"name": "llama", "share": 0.5, "route": "self_host"}]}
+    d["model"] = {
+        "route": "api",
+        "name": "mix",
+        "routes": [
+            {"name": "gpt-4o-mini", "share": 0.5},
+            {"name": "llama", "share": 0.5, "route": "self_host"},
+        ],
+    }
     with pytest.raises(tcpmf.AssumptionError) as info:
         tcpmf.from_dict(d)
     assert info.value.key_path == "model.routes.1.route"
@@ -470,7 +651,12 @@ def test_self_host_route_without_a_section_names_the_route() -> None:
 
 def test_scenario_whose_model_does_not_fit_names_the_memory() -> None:
     with pytest.raises(tcpmf.AssumptionError) as info:
-        scenario(**{"model.self_host.output_tokens_per_s_per_replica": None, "model.self_host.input_tokens_per_s_per_replica": None,
-                    "model.self_host.architecture": "deepseek-v3"})
+        scenario(
+            **{
+                "model.self_host.output_tokens_per_s_per_replica": None,
+                "model.self_host.input_tokens_per_s_per_replica": None,
+                "model.self_host.architecture": "deepseek-v3",
+            }
+        )
     assert info.value.key_path == "model.self_host.gpus_per_replica"
     assert "GB usable" in str(info.value) and "1x h100-sxm" in str(info.value)

@@ -56,9 +56,19 @@ SWEEP_VALUES: dict[str, list[Any]] = {
 }
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(st.sampled_from(sorted(SWEEP_VALUES)), st.integers(1, 4), min_size=1, max_size=4))
-def test_sweep_is_the_full_grid_in_product_order(valid_scenario_dict: dict[str, Any], sizes: dict[str, int]) -> None:
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(SWEEP_VALUES)), st.integers(1, 4), min_size=1, max_size=4
+    )
+)
+def test_sweep_is_the_full_grid_in_product_order(
+    valid_scenario_dict: dict[str, Any], sizes: dict[str, int]
+) -> None:
     d = copy.deepcopy(valid_scenario_dict)
     d["model"] = {"route": "api", "name": "gpt-4o"}  # catalog prices, so model.name can vary
     s = tcpmf.from_dict(d)
@@ -69,7 +79,10 @@ def test_sweep_is_the_full_grid_in_product_order(valid_scenario_dict: dict[str, 
     expected = list(itertools.product(*grid.values()))  # the first key varies slowest
     for j, key in enumerate(grid):
         column = out[key].tolist()
-        assert all(a == b if isinstance(b, str) else same(a, b) for a, b in zip(column, (e[j] for e in expected)))
+        assert all(
+            a == b if isinstance(b, str) else same(a, b)
+            for a, b in zip(column, (e[j] for e in expected))
+        )
 
 
 def test_sweep_rows_equal_direct_evaluation(valid_scenario_dict: dict[str, Any]) -> None:
@@ -86,9 +99,11 @@ def test_sweep_rows_equal_direct_evaluation(valid_scenario_dict: dict[str, Any])
 
 
 def test_sweep_of_a_hundred_thousand_points_runs_in_chunks(scenario: tcpmf.Scenario) -> None:
-    grid = {"usage.sessions_per_day": list(np.linspace(0.5, 5, 100)),
-            "revenue.subscription.paid_share": list(np.linspace(0.0, 0.2, 100)),
-            "costs.fixed_usd_per_month": list(np.linspace(0, 1e6, 10))}
+    grid = {
+        "usage.sessions_per_day": list(np.linspace(0.5, 5, 100)),
+        "revenue.subscription.paid_share": list(np.linspace(0.0, 0.2, 100)),
+        "costs.fixed_usd_per_month": list(np.linspace(0, 1e6, 10)),
+    }
     out = tcpmf.sweep(scenario, grid)
     assert len(out) == 100_000 and out.index.equals(pd.RangeIndex(100_000))
     last = out.iloc[-1]  # from the second chunk
@@ -96,14 +111,19 @@ def test_sweep_of_a_hundred_thousand_points_runs_in_chunks(scenario: tcpmf.Scena
     assert same(last["peak_funding_usd"], direct["peak_funding_usd"])
 
 
-@pytest.mark.parametrize(("grid", "key"), [
-    ({"usage.sessions_per_day": 2}, "usage.sessions_per_day"),
-    ({"usage.sessions_per_day": []}, "usage.sessions_per_day"),
-    ({"usage.sessions_per_day": "2"}, "usage.sessions_per_day"),
-    ({"usage.sessions_per_day": [1, -3]}, "usage.sessions_per_day"),
-    ({"usage.dau_per_mau": [0.5, 1.5]}, "usage.dau_per_mau"),
-])
-def test_sweep_names_a_bad_key_or_value(scenario: tcpmf.Scenario, grid: dict[str, Any], key: str) -> None:
+@pytest.mark.parametrize(
+    ("grid", "key"),
+    [
+        ({"usage.sessions_per_day": 2}, "usage.sessions_per_day"),
+        ({"usage.sessions_per_day": []}, "usage.sessions_per_day"),
+        ({"usage.sessions_per_day": "2"}, "usage.sessions_per_day"),
+        ({"usage.sessions_per_day": [1, -3]}, "usage.sessions_per_day"),
+        ({"usage.dau_per_mau": [0.5, 1.5]}, "usage.dau_per_mau"),
+    ],
+)
+def test_sweep_names_a_bad_key_or_value(
+    scenario: tcpmf.Scenario, grid: dict[str, Any], key: str
+) -> None:
     with pytest.raises(tcpmf.AssumptionError) as info:
         tcpmf.sweep(scenario, grid)
     assert info.value.key_path == key and info.value.file == "<grid>"
@@ -119,7 +139,9 @@ RANGES = {
 }
 
 
-@pytest.mark.parametrize("outcome", ["peak_funding_usd", "ltv_usd", "payback_month", "clears_break_even"])
+@pytest.mark.parametrize(
+    "outcome", ["peak_funding_usd", "ltv_usd", "payback_month", "clears_break_even"]
+)
 def test_tornado_equals_direct_evaluation(scenario: tcpmf.Scenario, outcome: str) -> None:
     out = tcpmf.tornado(scenario, RANGES, outcome=outcome)
     assert list(out["key"]) and set(out["key"]) == set(RANGES)
@@ -137,7 +159,9 @@ def test_tornado_equals_direct_evaluation(scenario: tcpmf.Scenario, outcome: str
     assert (out["outcome"] == outcome).all()
 
 
-def test_tornado_defaults_to_p10_and_p90_and_every_option_of_a_name(portfolio: tcpmf.Portfolio) -> None:
+def test_tornado_defaults_to_p10_and_p90_and_every_option_of_a_name(
+    portfolio: tcpmf.Portfolio,
+) -> None:
     product = portfolio.products[0]  # draws model.name among two options
     out = tcpmf.tornado(product)
     assert set(out["key"]) == set(product.uncertainties)
@@ -149,13 +173,20 @@ def test_tornado_defaults_to_p10_and_p90_and_every_option_of_a_name(portfolio: t
         else:
             assert isinstance(dist, Choice)
             options = [str(o) for o in dist.options]
-            at = {o: summary(product.scenario.override({row.key: o}))["peak_funding_usd"] for o in options}
-            assert row.low == min(at, key=at.__getitem__) and row.high == max(at, key=at.__getitem__)
+            at = {
+                o: summary(product.scenario.override({row.key: o}))["peak_funding_usd"]
+                for o in options
+            }
+            assert row.low == min(at, key=at.__getitem__) and row.high == max(
+                at, key=at.__getitem__
+            )
             assert same(row.swing, max(at.values()) - min(at.values()))
     assert same(out["at_base"].iloc[0], summary(product.scenario)["peak_funding_usd"])
 
 
-def test_tornado_of_a_portfolio_path_gives_one_block_per_product(portfolio: tcpmf.Portfolio) -> None:
+def test_tornado_of_a_portfolio_path_gives_one_block_per_product(
+    portfolio: tcpmf.Portfolio,
+) -> None:
     out = tcpmf.tornado(PORTFOLIO)
     assert list(pd.unique(out["product"])) == portfolio.names
     for name, block in out.groupby("product", sort=False):
@@ -164,7 +195,9 @@ def test_tornado_of_a_portfolio_path_gives_one_block_per_product(portfolio: tcpm
 
 
 def test_tornado_censors_a_month_that_never_comes_at_the_horizon(scenario: tcpmf.Scenario) -> None:
-    out = tcpmf.tornado(scenario, {"costs.fixed_usd_per_month": (0.0, 1e9)}, outcome="payback_month")
+    out = tcpmf.tornado(
+        scenario, {"costs.fixed_usd_per_month": (0.0, 1e9)}, outcome="payback_month"
+    )
     row = out.iloc[0]
     assert summary(scenario.override({"costs.fixed_usd_per_month": 1e9}))["payback_month"] is None
     assert row["at_high"] == scenario.horizon_months and bool(row["censored"])
@@ -179,8 +212,12 @@ def test_tornado_keeps_an_undefined_outcome_missing_not_nan(scenario: tcpmf.Scen
 
 
 @PROPERTY
-@given(S.scenarios(), st.sampled_from(["costs.fixed_usd_per_month", "costs.other_variable_usd_per_mau"]),
-       st.floats(0, 1e6).map(S._no_dust), st.floats(0, 1e6).map(S._no_dust))
+@given(
+    S.scenarios(),
+    st.sampled_from(["costs.fixed_usd_per_month", "costs.other_variable_usd_per_mau"]),
+    st.floats(0, 1e6).map(S._no_dust),
+    st.floats(0, 1e6).map(S._no_dust),
+)
 def test_higher_costs_never_lower_peak_funding_nor_bring_payback_earlier(
     d: dict[str, Any], key: str, a: float, b: float
 ) -> None:
@@ -193,20 +230,27 @@ def test_higher_costs_never_lower_peak_funding_nor_bring_payback_earlier(
     assert payback["at_high"] >= payback["at_low"]  # a month that never comes counts as the horizon
 
 
-@pytest.mark.parametrize(("ranges", "key"), [
-    ({"usage.sessions_per_day": 2}, "usage.sessions_per_day"),
-    ({"usage.sessions_per_day": (1, 2, 3)}, "usage.sessions_per_day"),
-    ({"usage.sessions_per_day": (3, 1)}, "usage.sessions_per_day"),
-    ({"usage.sessions_per_day": (1, "a")}, "usage.sessions_per_day"),
-    ({"usage.dau_per_mau": (0.1, 1.5)}, "usage.dau_per_mau"),
-])
-def test_tornado_names_a_bad_range(scenario: tcpmf.Scenario, ranges: dict[str, Any], key: str) -> None:
+@pytest.mark.parametrize(
+    ("ranges", "key"),
+    [
+        ({"usage.sessions_per_day": 2}, "usage.sessions_per_day"),
+        ({"usage.sessions_per_day": (1, 2, 3)}, "usage.sessions_per_day"),
+        ({"usage.sessions_per_day": (3, 1)}, "usage.sessions_per_day"),
+        ({"usage.sessions_per_day": (1, "a")}, "usage.sessions_per_day"),
+        ({"usage.dau_per_mau": (0.1, 1.5)}, "usage.dau_per_mau"),
+    ],
+)
+def test_tornado_names_a_bad_range(
+    scenario: tcpmf.Scenario, ranges: dict[str, Any], key: str
+) -> None:
     with pytest.raises(tcpmf.AssumptionError) as info:
         tcpmf.tornado(scenario, ranges)
     assert info.value.key_path == key and info.value.file == "<ranges>"
 
 
-def test_tornado_refuses_an_unknown_outcome_and_a_scenario_without_distributions(scenario: tcpmf.Scenario) -> None:
+def test_tornado_refuses_an_unknown_outcome_and_a_scenario_without_distributions(
+    scenario: tcpmf.Scenario,
+) -> None:
     with pytest.raises(tcpmf.AssumptionError, match="peak_funding") as info:
         tcpmf.tornado(scenario, RANGES, outcome="peak_fundng_usd")
     assert info.value.key_path == "outcome" and info.value.value == "peak_fundng_usd"
@@ -226,9 +270,20 @@ def uncertain_scenario(valid_scenario_dict: dict[str, Any]) -> tcpmf.Scenario:
     return tcpmf.from_dict(d)
 
 
-def test_sobol_finds_the_dominant_input_and_the_one_that_cannot_matter(uncertain_scenario: tcpmf.Scenario) -> None:
+def test_sobol_finds_the_dominant_input_and_the_one_that_cannot_matter(
+    uncertain_scenario: tcpmf.Scenario,
+) -> None:
     out = tcpmf.sobol(uncertain_scenario, outcome="peak_funding_usd", n=256, seed=3)
-    assert list(out.columns) == ["product", "outcome", "key", "S1", "S1_conf", "ST", "ST_conf", "censored_share"]
+    assert list(out.columns) == [
+        "product",
+        "outcome",
+        "key",
+        "S1",
+        "S1_conf",
+        "ST",
+        "ST_conf",
+        "censored_share",
+    ]
     st_ = dict(zip(out["key"], out["ST"].astype(float)))
     # the discount rate enters only LTV: peak funding is the same number whatever it is
     assert abs(st_["finance.discount_rate_annual"]) < 1e-9
@@ -245,14 +300,20 @@ def test_sobol_is_reproducible_for_a_seed(uncertain_scenario: tcpmf.Scenario) ->
 
 
 def test_sobol_second_order_and_a_yes_no_outcome(uncertain_scenario: tcpmf.Scenario) -> None:
-    first, second = tcpmf.sobol(uncertain_scenario, outcome="clears_break_even", n=64, second_order=True)
+    first, second = tcpmf.sobol(
+        uncertain_scenario, outcome="clears_break_even", n=64, second_order=True
+    )
     assert len(first) == 3 and len(second) == 3
     assert list(second.columns) == ["product", "outcome", "key_a", "key_b", "S2", "S2_conf"]
-    assert set(zip(second["key_a"], second["key_b"])) <= {(a, b) for a in first["key"] for b in first["key"] if a < b}
+    assert set(zip(second["key_a"], second["key_b"])) <= {
+        (a, b) for a in first["key"] for b in first["key"] if a < b
+    }
     assert first[["S1", "ST"]].notna().all().all()
 
 
-def test_sobol_warns_that_correlations_are_ignored_and_maps_names(portfolio: tcpmf.Portfolio) -> None:
+def test_sobol_warns_that_correlations_are_ignored_and_maps_names(
+    portfolio: tcpmf.Portfolio,
+) -> None:
     product = portfolio.products[0]  # correlated inputs and a choice of model names
     with pytest.warns(UserWarning, match="independent"):
         out = tcpmf.sobol(product, n=32, seed=1)
@@ -261,20 +322,32 @@ def test_sobol_warns_that_correlations_are_ignored_and_maps_names(portfolio: tcp
 
 
 def test_sobol_takes_distributions_as_an_argument(scenario: tcpmf.Scenario) -> None:
-    out = tcpmf.sobol(scenario, n=32, uncertain={"usage.sessions_per_day": {"dist": "uniform", "low": 1, "high": 3}})
+    out = tcpmf.sobol(
+        scenario,
+        n=32,
+        uncertain={"usage.sessions_per_day": {"dist": "uniform", "low": 1, "high": 3}},
+    )
     assert list(out["key"]) == ["usage.sessions_per_day"]
     with pytest.raises(tcpmf.AssumptionError) as info:
-        tcpmf.sobol(scenario, n=32, uncertain={"usage.sessions_per_day": {"dist": "uniform", "low": 3, "high": 1}})
+        tcpmf.sobol(
+            scenario,
+            n=32,
+            uncertain={"usage.sessions_per_day": {"dist": "uniform", "low": 3, "high": 1}},
+        )
     assert info.value.key_path.startswith("usage.sessions_per_day")
 
 
-def test_sobol_of_a_constant_outcome_is_missing_with_a_warning(uncertain_scenario: tcpmf.Scenario) -> None:
+def test_sobol_of_a_constant_outcome_is_missing_with_a_warning(
+    uncertain_scenario: tcpmf.Scenario,
+) -> None:
     with pytest.warns(UserWarning, match="undefined"):
         out = tcpmf.sobol(uncertain_scenario, outcome="arpu_usd_m0", n=32)
     assert out["S1"].isna().all() and out["ST"].isna().all()
 
 
-def test_sobol_refuses_an_outcome_undefined_for_some_draws(uncertain_scenario: tcpmf.Scenario) -> None:
+def test_sobol_refuses_an_outcome_undefined_for_some_draws(
+    uncertain_scenario: tcpmf.Scenario,
+) -> None:
     with pytest.raises(tcpmf.TcpmfError, match="ltv_to_cac is undefined"):
         tcpmf.sobol(uncertain_scenario, outcome="ltv_to_cac", n=32)
     with pytest.raises(tcpmf.AssumptionError) as info:
@@ -296,10 +369,21 @@ def test_a_tornado_over_options_that_tie_shows_two_options_and_no_swing(tmp_path
     import tcpmf
     from tcpmf.core.yamlio import assumptions_dir
 
-    data = {"name": "t", "products": [{"scenario": str(assumptions_dir() / "products" / "writing_assistant.yaml"),
-            "uncertain": {"model.name": {"dist": "choice", "options": ["gpt-4o", "gpt-4.1-mini"]}}}]}
+    data = {
+        "name": "t",
+        "products": [
+            {
+                "scenario": str(assumptions_dir() / "products" / "writing_assistant.yaml"),
+                "uncertain": {
+                    "model.name": {"dist": "choice", "options": ["gpt-4o", "gpt-4.1-mini"]}
+                },
+            }
+        ],
+    }
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    table = tcpmf.tornado(path, outcome="arpu_usd_m0")  # revenue per user does not depend on the model
+    table = tcpmf.tornado(
+        path, outcome="arpu_usd_m0"
+    )  # revenue per user does not depend on the model
     row = table.iloc[0]
     assert row["low"] != row["high"] and row["swing"] == 0

@@ -31,7 +31,9 @@ def dangling_citations(text: str, anchors: set[str], repo: Path = REPO) -> list[
         document, anchor = match.group(1), match.group(2)
         misnamed_sheet = document.endswith("sources.md") and document != "docs/sources.md"
         missing_file = not (repo / document).is_file()
-        missing_anchor = anchor is not None and (document != "docs/sources.md" or anchor not in anchors)
+        missing_anchor = anchor is not None and (
+            document != "docs/sources.md" or anchor not in anchors
+        )
         if misnamed_sheet or missing_file or missing_anchor:
             bad.append(match.group(0))
     bad.extend(phrase for phrase in _VAGUE if phrase in text.lower())
@@ -48,7 +50,9 @@ def test_checker_catches_dangling_citations() -> None:
     anchors = {"questmobile-2026-01"}
     assert dangling_citations("QuestMobile (docs/sources.md#questmobile-2026-01)", anchors) == []
     assert dangling_citations("re-computed (DATA.md)", anchors) == ["DATA.md"]
-    assert dangling_citations("see docs/sources.md#no-such-entry", anchors) == ["docs/sources.md#no-such-entry"]
+    assert dangling_citations("see docs/sources.md#no-such-entry", anchors) == [
+        "docs/sources.md#no-such-entry"
+    ]
     assert dangling_citations("founding documents (2024)", anchors) == ["founding documents"]
     assert dangling_citations("the model (docs/model.md)", anchors) == []
 
@@ -61,7 +65,11 @@ def test_no_dangling_citation(path: Path) -> None:
 
 def test_sources_sheet_is_cited() -> None:
     """Each entry the assumption files cite exists, and the files cite the sheet at all."""
-    cited = {m.group(2) for p in ASSUMPTION_FILES for m in _DOCUMENT.finditer(p.read_text(encoding="utf-8"))
-             if m.group(1) == "docs/sources.md" and m.group(2)}
+    cited = {
+        m.group(2)
+        for p in ASSUMPTION_FILES
+        for m in _DOCUMENT.finditer(p.read_text(encoding="utf-8"))
+        if m.group(1) == "docs/sources.md" and m.group(2)
+    }
     assert cited
     assert cited <= set(source_anchors(SOURCES.read_text(encoding="utf-8")))

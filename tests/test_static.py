@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
 
 
 def test_mypy_finds_no_type_errors_in_package_and_tests() -> None:
@@ -26,11 +28,21 @@ def test_ruff_finds_no_problems() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_code_is_laid_out_by_ruff_format() -> None:
+    proc = _run("ruff", "format", "--check", "tcpmf", "benchmarks", "tests", "conftest.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_imports_follow_the_layers() -> None:
     """The layers contract of pyproject.toml ([tool.importlinter]): a module imports only from layers
     below its own, including imports deferred into functions."""
-    proc = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

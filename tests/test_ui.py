@@ -22,7 +22,11 @@ PRODUCTS = assumptions_dir() / "products"
 def rows(spec: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """The records of the dataset whose rows have *key*."""
     candidates = list(spec.get("datasets", {}).values())
-    candidates += [layer["data"]["values"] for layer in spec.get("layer", []) if "values" in layer.get("data", {})]
+    candidates += [
+        layer["data"]["values"]
+        for layer in spec.get("layer", [])
+        if "values" in layer.get("data", {})
+    ]
     if "values" in spec.get("data", {}):
         candidates.append(spec["data"]["values"])
     return next(d for d in candidates if d and key in d[0])
@@ -51,9 +55,13 @@ def test_price_slider_moves_arpu_and_verdict_as_the_model_says(app: FounderApp) 
     before_verdict = app.verdict.value
     before_cash = app.charts["cash"].spec
     app.sliders["price_usd_per_month"].value = 30.0
-    expected = tcpmf.evaluate(app.base.override({"revenue.subscription.price_usd_per_month": 30.0})).summary.iloc[0]
+    expected = tcpmf.evaluate(
+        app.base.override({"revenue.subscription.price_usd_per_month": 30.0})
+    ).summary.iloc[0]
     assert steps(app)["ARPU"] == pytest.approx(expected["arpu_usd_m0"], rel=1e-12)
-    assert steps(app)["contribution"] == pytest.approx(expected["contribution_usd_per_mau_m0"], rel=1e-9)
+    assert steps(app)["contribution"] == pytest.approx(
+        expected["contribution_usd_per_mau_m0"], rel=1e-9
+    )
     assert app.charts["cash"].spec != before_cash
     cash = [r["cash_usd"] for r in rows(app.charts["cash"].spec, "cash_usd")]
     np.testing.assert_allclose(cash, tcpmf.evaluate(app.scenario).monthly["cash_usd"].to_numpy())
@@ -77,13 +85,17 @@ def test_token_price_and_model_dropdown(app: FounderApp) -> None:
     before = steps(app)["inference"]
     slider = app.sliders["usd_per_mtok"]
     slider.value = slider.value / 2
-    assert steps(app)["inference"] == pytest.approx(before / 2, rel=0.05)  # the slider rounds to its step
+    assert steps(app)["inference"] == pytest.approx(
+        before / 2, rel=0.05
+    )  # the slider rounds to its step
     app.model.value = "gpt-4o-mini"
     mini = app.base.override({"model.name": "gpt-4o-mini"})
     price = lever_value(from_scenarios([mini]), mini, "usd_per_mtok")
     assert app.sliders["usd_per_mtok"].value == pytest.approx(price, abs=slider.step)
     expected = tcpmf.evaluate(mini).summary.iloc[0]
-    assert steps(app)["inference"] == pytest.approx(-expected["inference_cost_usd_per_mau_m0"], rel=1e-9)
+    assert steps(app)["inference"] == pytest.approx(
+        -expected["inference_cost_usd_per_mau_m0"], rel=1e-9
+    )
 
 
 def test_levers_are_shown_and_follow_the_sliders(app: FounderApp) -> None:
@@ -114,13 +126,16 @@ def test_timeline_view_follows_the_decline_slider() -> None:
     assert (slow.isna() | fast.notna()).all()
 
 
-@pytest.mark.parametrize(("value", "low", "high", "expected"), [
-    (20.0, 0.0, 1e6, (0.0, 100.0)),
-    (0.035, 0.0, 1.0, (0.0, 0.2)),
-    (0.9, 0.0, 1.0, (0.0, 1.0)),
-    (0.0, 0.0, 1e6, (0.0, 1.0)),
-    (3.0, 0.01, 1e6, (0.01, 20.0)),
-])
+@pytest.mark.parametrize(
+    ("value", "low", "high", "expected"),
+    [
+        (20.0, 0.0, 1e6, (0.0, 100.0)),
+        (0.035, 0.0, 1.0, (0.0, 0.2)),
+        (0.9, 0.0, 1.0, (0.0, 1.0)),
+        (0.0, 0.0, 1e6, (0.0, 1.0)),
+        (3.0, 0.01, 1e6, (0.01, 20.0)),
+    ],
+)
 def test_slider_range(value: float, low: float, high: float, expected: tuple[float, float]) -> None:
     assert slider_range(value, low, high) == expected
 
@@ -128,13 +143,22 @@ def test_slider_range(value: float, low: float, high: float, expected: tuple[flo
 def _mixes() -> tuple[tcpmf.Scenario, tcpmf.Scenario]:
     """The writing assistant on an 80/20 API mix, and on a 70% demand-driven self-host mix."""
     s = tcpmf.load(PRODUCTS / "writing_assistant.yaml")
-    api = s.override({"model.routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.2}]})
+    api = s.override(
+        {"model.routes": [{"name": "gpt-4o-mini", "share": 0.8}, {"name": "gpt-4o", "share": 0.2}]}
+    )
     host = tcpmf.load(PRODUCTS / "ai_friends_selfhosted.yaml").model.self_host
     assert host is not None
     demand = {**host.model_dump(exclude_none=True), "peak_to_average": 2.0}
     demand.pop("utilization")
-    hosted = s.override({"model.routes": [{"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
-                                          {"name": "gpt-4o", "share": 0.3}], "model.self_host": demand})
+    hosted = s.override(
+        {
+            "model.routes": [
+                {"name": "llama-3.1-8b", "share": 0.7, "route": "self_host"},
+                {"name": "gpt-4o", "share": 0.3},
+            ],
+            "model.self_host": demand,
+        }
+    )
     return api, hosted
 
 
@@ -148,10 +172,20 @@ def test_model_dropdown_puts_a_mix_of_routes_on_one_model(which: int) -> None:
     before = steps(app)["contribution"]
     app.model.value = "o3"
     assert app.error is None
-    alone = tcpmf.evaluate(mix.override({"model.routes": None, "model.route": "api", "model.name": "o3",
-                                         "model.self_host": None})).summary.iloc[0]
+    alone = tcpmf.evaluate(
+        mix.override(
+            {
+                "model.routes": None,
+                "model.route": "api",
+                "model.name": "o3",
+                "model.self_host": None,
+            }
+        )
+    ).summary.iloc[0]
     assert app.scenario.model.routes is None and app.scenario.model.name == "o3"
-    assert steps(app)["contribution"] == pytest.approx(alone["contribution_usd_per_mau_m0"], rel=1e-9)
+    assert steps(app)["contribution"] == pytest.approx(
+        alone["contribution_usd_per_mau_m0"], rel=1e-9
+    )
     assert steps(app)["contribution"] != pytest.approx(before)
     app.model.value = app.model.options[0]  # back to the file's own mix
     assert steps(app)["contribution"] == pytest.approx(before, rel=1e-12)
@@ -177,7 +211,9 @@ def test_token_price_slider_of_a_demand_driven_host_starts_at_the_effective_pric
     assert app.controls["usd_per_mtok"].value == pytest.approx(blended, rel=1e-12)
     before = steps(app)["inference"]
     app.sliders["usd_per_mtok"].value = 2 * app.controls["usd_per_mtok"].value
-    assert steps(app)["inference"] == pytest.approx(2 * before, rel=0.02)  # the slider rounds to its step
+    assert steps(app)["inference"] == pytest.approx(
+        2 * before, rel=0.02
+    )  # the slider rounds to its step
 
 
 def test_levers_table_notes_a_far_price_answer_under_low_elasticity(app: FounderApp) -> None:
@@ -189,20 +225,27 @@ def test_verdict_shows_the_short_headline_first_and_the_details_under_it(app: Fo
     from tcpmf.app.widgets import verdict_headline
 
     assert app.result is not None
-    headline = html.escape(verdict_headline(app.result, what_it_takes(app.scenario, arrays=app.result.arrays)))
+    headline = html.escape(
+        verdict_headline(app.result, what_it_takes(app.scenario, arrays=app.result.arrays))
+    )
     details = html.escape(verdict_text(app.result))
     assert headline.startswith("Doesn") and "needs token price ≤ $" in headline
     assert app.verdict.value.index(headline) < app.verdict.value.index(details)
 
 
-@pytest.mark.parametrize(("name", "key", "value"), [
-    ("fixed_usd_per_month", "costs.fixed_usd_per_month", 1_250_000.0),
-    ("monthly_growth", "growth.monthly_growth", 0.08),
-    ("paid_budget_usd_per_month", "growth.paid_budget_usd_per_month", 250_000.0),
-    ("dau_per_mau", "usage.dau_per_mau", 0.4),
-    ("horizon_months", "horizon_months", 60),
-])
-def test_driver_sliders_move_the_model_as_an_override_does(app: FounderApp, name: str, key: str, value: float) -> None:
+@pytest.mark.parametrize(
+    ("name", "key", "value"),
+    [
+        ("fixed_usd_per_month", "costs.fixed_usd_per_month", 1_250_000.0),
+        ("monthly_growth", "growth.monthly_growth", 0.08),
+        ("paid_budget_usd_per_month", "growth.paid_budget_usd_per_month", 250_000.0),
+        ("dau_per_mau", "usage.dau_per_mau", 0.4),
+        ("horizon_months", "horizon_months", 60),
+    ],
+)
+def test_driver_sliders_move_the_model_as_an_override_does(
+    app: FounderApp, name: str, key: str, value: float
+) -> None:
     app.sliders[name].value = value
     expected = tcpmf.evaluate(app.base.override({key: value}))
     assert app.scenario == app.base.override({key: value})
@@ -211,7 +254,9 @@ def test_driver_sliders_move_the_model_as_an_override_does(app: FounderApp, name
     assert app.typed[name].value.replace(",", "") in {f"{value:g}", f"{value:.0f}"}
 
 
-def test_typed_values_beyond_the_slider_are_taken_and_bad_ones_refused_with_a_message(app: FounderApp) -> None:
+def test_typed_values_beyond_the_slider_are_taken_and_bad_ones_refused_with_a_message(
+    app: FounderApp,
+) -> None:
     price = app.sliders["price_usd_per_month"]
     app.type_value("price_usd_per_month", "1,500")  # beyond the slider's range, within the schema's
     assert price.value == 1500.0 and price.max >= 1500.0 and app.message.value == ""
@@ -223,7 +268,9 @@ def test_typed_values_beyond_the_slider_are_taken_and_bad_ones_refused_with_a_me
         assert price.value == 1500.0, text  # never clamped or zeroed
         assert "⚠" in app.message.value and "kept 1,500" in app.message.value, text
         assert app.verdict.value == verdict
-        assert app.typed["price_usd_per_month"].value == "1,500"  # the box shows the value in effect
+        assert (
+            app.typed["price_usd_per_month"].value == "1,500"
+        )  # the box shows the value in effect
     app.type_value("paid_share", "6.5%")
     assert app.sliders["paid_share"].value == pytest.approx(0.065) and app.message.value == ""
 
@@ -265,7 +312,9 @@ def test_titles_and_frontier_follow_the_product_the_model_and_the_sliders(app: F
     assert frontier_marker(app)["x"] != before
 
 
-def test_open_move_save_reopen_gives_the_same_verdict_and_reset_goes_back(app: FounderApp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_open_move_save_reopen_gives_the_same_verdict_and_reset_goes_back(
+    app: FounderApp, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     app.open(str(PRODUCTS / "coding_helper.yaml"))
     assert app.product.value.startswith("Coding helper") and "opened" in app.message.value
     start = dict(app._start)
@@ -308,8 +357,10 @@ def test_pinned_state_is_compared_with_the_current_one(app: FounderApp) -> None:
         assert str(int(row["payback_month"])) in table
     cash = rows(app.charts["cash"].spec, "cash_usd")
     for label, s in (("pinned", pinned), ("now", now)):
-        np.testing.assert_allclose([r["cash_usd"] for r in cash if r["state"] == label],
-                                   tcpmf.evaluate(s).monthly["cash_usd"].to_numpy())
+        np.testing.assert_allclose(
+            [r["cash_usd"] for r in cash if r["state"] == label],
+            tcpmf.evaluate(s).monthly["cash_usd"].to_numpy(),
+        )
 
 
 @pytest.mark.parametrize("price", [10.0, 20.0, 30.0, 80.0])
@@ -321,7 +372,9 @@ def test_paid_share_note_states_the_share_in_effect(app: FounderApp, price: floa
     assert sub is not None and sub.price_elasticity > 0
     expected = min(1.0, sub.paid_share * (price / sub.price_usd_per_month) ** -sub.price_elasticity)
     assert f"paid share in effect {plain_number(100 * expected)}%" in app.paid_note.value
-    assert ("elasticity acts once the price moves" in app.paid_note.value) == (price == sub.price_usd_per_month)
+    assert ("elasticity acts once the price moves" in app.paid_note.value) == (
+        price == sub.price_usd_per_month
+    )
     app.sliders["price_elasticity"].value = 0.0
     assert app.paid_note.value == ""
 
@@ -335,8 +388,14 @@ def test_a_cny_file_is_shown_in_cny_and_the_toggle_changes_only_the_display() ->
     rate = cny_per_usd(app.base.start_month)
     assert app.currency.code == "CNY" and app.currency.per_usd == rate
     assert app.currency_toggle.value == "CNY"
-    assert float(app.typed["price_usd_per_month"].value.replace(",", "")) == pytest.approx(199, rel=1e-3)  # as the file says
-    assert "¥" in app.sliders["price_usd_per_month"].description and "¥" in app.verdict.value and "$" not in app.verdict.value
+    assert float(app.typed["price_usd_per_month"].value.replace(",", "")) == pytest.approx(
+        199, rel=1e-3
+    )  # as the file says
+    assert (
+        "¥" in app.sliders["price_usd_per_month"].description
+        and "¥" in app.verdict.value
+        and "$" not in app.verdict.value
+    )
     assert app.result is not None
     summary_cny = app.result.summary.copy()
 
@@ -348,9 +407,15 @@ def test_a_cny_file_is_shown_in_cny_and_the_toggle_changes_only_the_display() ->
     app.currency_toggle.value = "CNY"  # the toggle itself
     app.type_value("price_usd_per_month", "299")  # typed in CNY: the USD inside is 299 / rate
     assert app.sliders["price_usd_per_month"].value == pytest.approx(299 / rate, rel=1e-12)
-    expected = tcpmf.evaluate(app.base.override({"revenue.subscription.price_usd_per_month": 299 / rate})).summary.iloc[0]
-    assert app.result.summary.iloc[0]["contribution_usd_per_mau_m0"] == pytest.approx(expected["contribution_usd_per_mau_m0"])
-    app.type_value("price_usd_per_month", str(2e6 * rate))  # beyond the schema's USD bound, said in CNY
+    expected = tcpmf.evaluate(
+        app.base.override({"revenue.subscription.price_usd_per_month": 299 / rate})
+    ).summary.iloc[0]
+    assert app.result.summary.iloc[0]["contribution_usd_per_mau_m0"] == pytest.approx(
+        expected["contribution_usd_per_mau_m0"]
+    )
+    app.type_value(
+        "price_usd_per_month", str(2e6 * rate)
+    )  # beyond the schema's USD bound, said in CNY
     assert "¥" in app.message.value and "outside the allowed" in app.message.value
     assert display_currency(tcpmf.load(PRODUCTS / "writing_assistant.yaml")) == USD
 
@@ -362,7 +427,9 @@ def test_a_usd_file_can_be_shown_in_cny_at_the_catalog_rate(app: FounderApp) -> 
     usd_box = float(app.typed["fixed_usd_per_month"].value.replace(",", ""))
     app.set_currency("CNY")
     rate = cny_per_usd(app.base.start_month)
-    assert float(app.typed["fixed_usd_per_month"].value.replace(",", "")) == pytest.approx(usd_box * rate, rel=1e-3)
+    assert float(app.typed["fixed_usd_per_month"].value.replace(",", "")) == pytest.approx(
+        usd_box * rate, rel=1e-3
+    )
     assert "rate" in app.currency_note.value and "¥" in app.levers.value + app.verdict.value
 
 
@@ -394,11 +461,16 @@ def test_offline_chart_bundle_is_cached_between_processes_and_equals_altairs(tmp
         "enable_offline()\n"
         "print(hashlib.sha256(alt.JupyterChart._esm.encode()).hexdigest())\n"
     )
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
 
     def run(mode: str) -> str:
-        out = subprocess.run([sys.executable, "-c", probe, mode], env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", probe, mode], env=env, capture_output=True, text=True, check=True
+        )
         return out.stdout.strip()
 
     built = run("build")
@@ -408,21 +480,35 @@ def test_offline_chart_bundle_is_cached_between_processes_and_equals_altairs(tmp
 
 
 @settings(max_examples=40, deadline=None)
-@given(price=st.one_of(st.just(0.0), st.floats(0.01, 500.0)), tokens_scale=st.one_of(st.just(0.0), st.floats(0.01, 50.0)),
-       fixed=st.one_of(st.just(0.0), st.floats(1.0, 5e6)), cny=st.booleans())  # (subnormal inputs are refused)
-def test_verdict_text_is_plain_words_and_digits_whatever_the_inputs(price: float, tokens_scale: float, fixed: float,
-                                                                     cny: bool) -> None:
+@given(
+    price=st.one_of(st.just(0.0), st.floats(0.01, 500.0)),
+    tokens_scale=st.one_of(st.just(0.0), st.floats(0.01, 50.0)),
+    fixed=st.one_of(st.just(0.0), st.floats(1.0, 5e6)),
+    cny=st.booleans(),
+)  # (subnormal inputs are refused)
+def test_verdict_text_is_plain_words_and_digits_whatever_the_inputs(
+    price: float, tokens_scale: float, fixed: float, cny: bool
+) -> None:
     """No "nan", "none", "inf" or scientific notation; a max affordable price is positive, else
     the text says no token price affords it."""
     from tcpmf.app.widgets import USD, display_currency, verdict_headline
 
     s = tcpmf.load(PRODUCTS / "writing_assistant.yaml")
-    s = s.override({"revenue.subscription.price_usd_per_month": price, "costs.fixed_usd_per_month": fixed,
-                    "usage.input_tokens_per_call": s.usage.input_tokens_per_call * tokens_scale,
-                    "usage.output_tokens_per_call": s.usage.output_tokens_per_call * tokens_scale})
+    s = s.override(
+        {
+            "revenue.subscription.price_usd_per_month": price,
+            "costs.fixed_usd_per_month": fixed,
+            "usage.input_tokens_per_call": s.usage.input_tokens_per_call * tokens_scale,
+            "usage.output_tokens_per_call": s.usage.output_tokens_per_call * tokens_scale,
+        }
+    )
     result = tcpmf.evaluate(s)
     currency = display_currency(s, "CNY") if cny else USD
-    text = verdict_text(result, currency=currency) + " " + verdict_headline(result, tcpmf.what_it_takes(s), currency=currency)
+    text = (
+        verdict_text(result, currency=currency)
+        + " "
+        + verdict_headline(result, tcpmf.what_it_takes(s), currency=currency)
+    )
     lowered = text.lower()
     assert not any(word in lowered for word in ("nan", "none", "inf ", "e+", "e-0"))
     if "max affordable" in text:
@@ -439,6 +525,7 @@ def test_only_the_first_chart_after_enable_offline_carries_the_vega_scripts() ->
     from tcpmf.app.widgets import enable_offline
 
     chart = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [1, 2]})).mark_line().encode(x="x", y="y")
+
     def html_size() -> int:
         bundle = chart._repr_mimebundle_()
         return len((bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"])

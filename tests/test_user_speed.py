@@ -21,9 +21,23 @@ from tcpmf.model.routing import route_prices_m0
 FRIENDS = "assumptions/products/ai_friends_selfhosted.yaml"
 
 
-def _user_speed(batch: float, n_in: float, n_out: float, prefill: float, bw: float, flops: float, weights: float,
-                p_active: float, kv: float, context: float, eta_bw: float, eta_f: float) -> float:
-    decode = decode_tokens_per_s_per_replica(batch, bw, flops, weights, p_active, kv, context, eta_bw, eta_f)
+def _user_speed(
+    batch: float,
+    n_in: float,
+    n_out: float,
+    prefill: float,
+    bw: float,
+    flops: float,
+    weights: float,
+    p_active: float,
+    kv: float,
+    context: float,
+    eta_bw: float,
+    eta_f: float,
+) -> float:
+    decode = decode_tokens_per_s_per_replica(
+        batch, bw, flops, weights, p_active, kv, context, eta_bw, eta_f
+    )
     return float(mix_output_tokens_per_s_per_replica(n_in, n_out, prefill, decode)) / batch
 
 
@@ -34,12 +48,16 @@ def _user_speed(batch: float, n_in: float, n_out: float, prefill: float, bw: flo
     n_out=st.floats(10.0, 2000.0),
     eta_bw=st.floats(0.2, 1.0),
 )
-def test_closed_form_batch_is_the_largest_that_keeps_the_speed(speed: float, n_in: float, n_out: float, eta_bw: float) -> None:
+def test_closed_form_batch_is_the_largest_that_keeps_the_speed(
+    speed: float, n_in: float, n_out: float, eta_bw: float
+) -> None:
     # Llama 3.1 8B FP8 on one H100: weights 8 GB, 64 KiB of KV cache a token
     bw, flops, weights, p_active, kv, eta_f = 3.35e12, 1979e12, 8e9, 8e9, 65536.0, 0.5
     context = n_in + n_out
     prefill = eta_f * flops / (2 * p_active)
-    b = float(max_batch_at_user_speed(speed, n_in, n_out, prefill, bw, weights, kv, context, eta_bw))
+    b = float(
+        max_batch_at_user_speed(speed, n_in, n_out, prefill, bw, weights, kv, context, eta_bw)
+    )
     args = (n_in, n_out, prefill, bw, flops, weights, p_active, kv, context, eta_bw, eta_f)
     if b >= 1:
         assert _user_speed(b, *args) >= speed * (1 - 1e-9)
@@ -68,10 +86,18 @@ def test_absent_speed_gives_the_uncapped_roofline() -> None:
     s = _friends(None)
     u, host = s.usage, s.model.self_host
     assert host is not None and host.utilization is not None
-    t = estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, round(u.input_tokens_per_call + u.output_tokens_per_call))
+    t = estimate(
+        "llama-3.1-8b",
+        "h100-sxm",
+        "fp8",
+        1,
+        round(u.input_tokens_per_call + u.output_tokens_per_call),
+    )
     rent = gpu_rent("h100-sxm", s.start_month).usd_per_gpu_hour
     _, out_free = _usd_per_mtok(s)
-    assert out_free == pytest.approx(rent / (3600 * float(t.output_tokens_per_s_per_replica) * host.utilization) * 1e6, rel=1e-12)
+    assert out_free == pytest.approx(
+        rent / (3600 * float(t.output_tokens_per_s_per_replica) * host.utilization) * 1e6, rel=1e-12
+    )
     _, out_capped = _usd_per_mtok(_friends(20.0))
     assert out_capped > out_free  # 20 tokens/s binds for a 1,000-token prompt and a 150-token reply
 
@@ -88,13 +114,22 @@ def test_the_speed_does_not_touch_api_products() -> None:
 def test_served_speed_and_the_latency_it_implies() -> None:
     s = _friends(20.0)
     u = s.usage
-    t = estimate("llama-3.1-8b", "h100-sxm", "fp8", 1, round(u.input_tokens_per_call + u.output_tokens_per_call),
-                 output_tokens_per_s_per_user=20.0, input_tokens_per_call=u.input_tokens_per_call,
-                 output_tokens_per_call=u.output_tokens_per_call)
+    t = estimate(
+        "llama-3.1-8b",
+        "h100-sxm",
+        "fp8",
+        1,
+        round(u.input_tokens_per_call + u.output_tokens_per_call),
+        output_tokens_per_s_per_user=20.0,
+        input_tokens_per_call=u.input_tokens_per_call,
+        output_tokens_per_call=u.output_tokens_per_call,
+    )
     assert t.output_tokens_per_s_per_user is not None
     speed = float(t.output_tokens_per_s_per_user)
     assert speed >= 20.0
-    assert u.output_tokens_per_call / speed <= u.output_tokens_per_call / 20.0  # a 150-token reply in at most 7.5 s
+    assert (
+        u.output_tokens_per_call / speed <= u.output_tokens_per_call / 20.0
+    )  # a 150-token reply in at most 7.5 s
     assert float(t.batch) < float(np.minimum(t.max_batch_fitting_memory, 2048))
 
 
@@ -108,7 +143,11 @@ def test_a_speed_no_batch_reaches_is_refused_naming_the_key() -> None:
 def test_crossover_prices_the_default_self_host_at_the_users_speed() -> None:
     from tcpmf.analysis.crossover import crossover
 
-    s = tcpmf.load("assumptions/products/ai_companion.yaml")  # entertainment: 3,000 in / 80 out, 20 tokens/s
+    s = tcpmf.load(
+        "assumptions/products/ai_companion.yaml"
+    )  # entertainment: 3,000 in / 80 out, 20 tokens/s
     capped = crossover(s)["self_host_usd_per_mtok_full"][0]
-    free = crossover(s.override({"usage.output_tokens_per_s_per_user": None}))["self_host_usd_per_mtok_full"][0]
+    free = crossover(s.override({"usage.output_tokens_per_s_per_user": None}))[
+        "self_host_usd_per_mtok_full"
+    ][0]
     assert capped > free

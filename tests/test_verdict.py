@@ -34,7 +34,9 @@ def test_plain_number_never_uses_scientific_notation_and_reads_back(x: float) ->
     assert back == pytest.approx(x, rel=5e-3, abs=0.5 if abs(x) >= 100 else 0.0)
 
 
-@pytest.mark.parametrize(("x", "expected"), [(20000, "20,000"), (0.00217, "0.00217"), (3.8477, "3.85"), (0.0, "0")])
+@pytest.mark.parametrize(
+    ("x", "expected"), [(20000, "20,000"), (0.00217, "0.00217"), (3.8477, "3.85"), (0.0, "0")]
+)
 def test_plain_number_examples(x: float, expected: str) -> None:
     assert plain_number(x) == expected
 
@@ -42,12 +44,17 @@ def test_plain_number_examples(x: float, expected: str) -> None:
 def test_lever_answers_carry_their_units() -> None:
     assert lever_answer_text("usd_per_mtok", "token price", "<=", 1.1696) == "token price ≤ $1.17"
     assert lever_answer_text("paid_share", "paid share", ">=", 0.060965) == "paid share ≥ 6.1%"
-    assert lever_answer_text("sessions_per_day", "sessions per day", "<=", 0.45596) == "sessions per day ≤ 0.456"
+    assert (
+        lever_answer_text("sessions_per_day", "sessions per day", "<=", 0.45596)
+        == "sessions per day ≤ 0.456"
+    )
 
 
 @settings(max_examples=25, deadline=None)
 @given(path=st.sampled_from(CONSUMER), price_factor=st.floats(0.2, 5.0))
-def test_headline_says_clears_exactly_when_the_model_does_and_its_answer_clears(path, price_factor: float) -> None:  # type: ignore[no-untyped-def]
+def test_headline_says_clears_exactly_when_the_model_does_and_its_answer_clears(
+    path, price_factor: float
+) -> None:  # type: ignore[no-untyped-def]
     base = tcpmf.load(path)
     a = from_scenarios([base])
     from tcpmf.analysis.levers import lever_value
@@ -89,8 +96,20 @@ def test_headline_of_the_writing_assistant_names_token_price_then_paid_share() -
     assert f"{100 * float(needs.loc['paid_share', 'value']):.1f}%" in text
 
 
-PAID_SHARE = Control("paid_share", "paid share", "revenue.subscription.paid_share", 0.035, 0.0, 0.2, allowed_high=1.0)
-HORIZON = Control("horizon_months", "horizon", "horizon_months", 36, 1, 200, allowed_low=1, allowed_high=240, integer=True)
+PAID_SHARE = Control(
+    "paid_share", "paid share", "revenue.subscription.paid_share", 0.035, 0.0, 0.2, allowed_high=1.0
+)
+HORIZON = Control(
+    "horizon_months",
+    "horizon",
+    "horizon_months",
+    36,
+    1,
+    200,
+    allowed_low=1,
+    allowed_high=240,
+    integer=True,
+)
 
 
 @given(x=st.floats(-10, 10, allow_nan=False))
@@ -99,7 +118,12 @@ def test_a_typed_number_is_taken_exactly_or_refused_never_clamped(x: float) -> N
     if 0.0 <= x <= 1.0:
         assert value == x and problem is None
     else:
-        assert value is None and problem is not None and "kept 0.05" in problem and "outside" in problem
+        assert (
+            value is None
+            and problem is not None
+            and "kept 0.05" in problem
+            and "outside" in problem
+        )
 
 
 @pytest.mark.parametrize("text", ["abc", "", "nan", "inf", "0.3.1"])

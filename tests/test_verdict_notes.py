@@ -47,8 +47,15 @@ def test_a_clean_verdict_has_no_note() -> None:
 
 
 def test_breakeven_reports_the_notes() -> None:
-    out = CliRunner().invoke(app, ["breakeven", "--json", str(PRODUCTS / "tob_private_coding_assistant.yaml"),
-                                   str(PRODUCTS / "research_agent.yaml")])
+    out = CliRunner().invoke(
+        app,
+        [
+            "breakeven",
+            "--json",
+            str(PRODUCTS / "tob_private_coding_assistant.yaml"),
+            str(PRODUCTS / "research_agent.yaml"),
+        ],
+    )
     assert out.exit_code == 0, out.output
     rows = json.loads(out.stdout)
     notes = {row["product"]: row["verdict_note"] for row in rows}

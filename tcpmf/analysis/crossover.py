@@ -41,7 +41,10 @@ SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
 #: Self-host set-up compared with API-only scenarios (``assumed``: the TensorRT-LLM calibration
 #: set-up of assumptions/catalog/serving_calibration.yaml, with peak demand twice the average).
 DEFAULT_SELF_HOST: dict[str, Any] = {
-    "gpu": "h100-sxm", "architecture": "llama-3.1-8b", "precision": "fp8", "peak_to_average": 2.0,
+    "gpu": "h100-sxm",
+    "architecture": "llama-3.1-8b",
+    "precision": "fp8",
+    "peak_to_average": 2.0,
 }
 #: API model compared with self-host-only scenarios.
 DEFAULT_API_MODEL = "gpt-4o-mini"
@@ -66,7 +69,9 @@ def crossover_volume(
     r_min = np.asarray(min_replicas, float)
     break_even = np.divide(k, a, out=np.full(np.broadcast(k, a).shape, np.inf), where=a > 0)
     wins = break_even < c
-    r_star = np.maximum(r_min, np.ceil(np.divide(c, c - break_even, out=np.ones_like(break_even), where=wins)) - 1)
+    r_star = np.maximum(
+        r_min, np.ceil(np.divide(c, c - break_even, out=np.ones_like(break_even), where=wins)) - 1
+    )
     return np.where(wins, r_star * break_even, np.inf)
 
 
@@ -104,16 +109,22 @@ def _parts(s: Scenario, api_model: str, self_host: Mapping[str, Any] | None) -> 
     except KeyError as exc:
         raise TcpmfError(f"API model {api_model!r}: {exc.args[0]}") from None
     except LookupError as exc:
-        raise TcpmfError(f"API model {api_model!r}: {exc.args[0]} (start_month is {s.start_month})") from None
+        raise TcpmfError(
+            f"API model {api_model!r}: {exc.args[0]} (start_month is {s.start_month})"
+        ) from None
     api_share = sum(share for _, share, _, _ in api_routes)
     c_in = sum(share * a_in for _, share, a_in, _ in api_routes) / api_share
     c_out = sum(share * a_out for _, share, _, a_out in api_routes) / api_share
     api = f_in * c_in + (1 - f_in) * c_out
-    models = " + ".join(name if len(api_routes) == 1 else f"{name} {share / api_share:.0%}" for name, share, _, _ in api_routes)
+    models = " + ".join(
+        name if len(api_routes) == 1 else f"{name} {share / api_share:.0%}"
+        for name, share, _, _ in api_routes
+    )
     host, origin = _host(s, self_host)
     try:
-        theta_in, theta_out = self_host_throughput(host, u.input_tokens_per_call, u.output_tokens_per_call,
-                                                   u.output_tokens_per_s_per_user)
+        theta_in, theta_out = self_host_throughput(
+            host, u.input_tokens_per_call, u.output_tokens_per_call, u.output_tokens_per_s_per_user
+        )
         rent = host.usd_per_gpu_hour or gpu_rent(host.gpu, s.start_month).usd_per_gpu_hour
     except KeyError as exc:
         raise TcpmfError(f"self-host set-up ({_describe_host(host)}): {exc.args[0]}") from None
@@ -125,13 +136,19 @@ def _parts(s: Scenario, api_model: str, self_host: Mapping[str, Any] | None) -> 
         "self_host": _describe_host(host),
         "self_host_from": origin,
         "api_usd_per_mtok": api,
-        "self_host_usd_per_mtok_full": rent * host.gpus_per_replica / 3600 * seconds_per_token * 1e6,
+        "self_host_usd_per_mtok_full": rent
+        * host.gpus_per_replica
+        / 3600
+        * seconds_per_token
+        * 1e6,
         "usd_per_replica_month": rent * host.gpus_per_replica * HOURS_PER_MONTH,
         "tokens_per_replica_month": SECONDS_PER_MONTH / (peak * seconds_per_token),
         "peak_to_average": peak,
         "min_replicas": float(host.min_replicas),
         "concurrent_users_per_replica": (
-            theta_out / speed if (speed := host.peak_output_tokens_per_s_per_user or u.output_tokens_per_s_per_user) else np.nan
+            theta_out / speed
+            if (speed := host.peak_output_tokens_per_s_per_user or u.output_tokens_per_s_per_user)
+            else np.nan
         ),
     }
 
@@ -175,19 +192,29 @@ def crossover(
     frame = pd.DataFrame(rows)
     frame.insert(0, "tokens_per_mau", evaluate(items).summary["tokens_per_mau"].to_numpy(float))
     volume = crossover_volume(
-        frame["api_usd_per_mtok"].to_numpy() / 1e6, frame["usd_per_replica_month"].to_numpy(),
-        frame["tokens_per_replica_month"].to_numpy(), frame["min_replicas"].to_numpy(),
+        frame["api_usd_per_mtok"].to_numpy() / 1e6,
+        frame["usd_per_replica_month"].to_numpy(),
+        frame["tokens_per_replica_month"].to_numpy(),
+        frame["min_replicas"].to_numpy(),
     )
     found = np.isfinite(volume)
-    tokens = frame["tokens_per_mau"].to_numpy() * frame["api_share"].to_numpy()  # API-routed tokens per MAU
+    tokens = (
+        frame["tokens_per_mau"].to_numpy() * frame["api_share"].to_numpy()
+    )  # API-routed tokens per MAU
     mau = np.divide(volume, tokens, out=np.zeros_like(volume), where=found & (tokens > 0))
     frame.insert(0, "scenario", pd.array([s.name for s in items], dtype="string"))
-    frame["crossover_tokens_per_month"] = pd.arrays.FloatingArray(np.where(found, volume, 0.0), ~found)
+    frame["crossover_tokens_per_month"] = pd.arrays.FloatingArray(
+        np.where(found, volume, 0.0), ~found
+    )
     frame["crossover_mau"] = pd.arrays.FloatingArray(mau, ~(found & (tokens > 0)))
     return frame
 
 
-def crossover_chart(scenario: Scenario, api_model: str = DEFAULT_API_MODEL, self_host: Mapping[str, Any] | None = None) -> Any:
+def crossover_chart(
+    scenario: Scenario,
+    api_model: str = DEFAULT_API_MODEL,
+    self_host: Mapping[str, Any] | None = None,
+) -> Any:
     """An Altair chart: USD per 1M tokens against monthly token volume, API vs self-host.
 
     The self-host line is the sawtooth ``R(V)·K / V``; a rule marks the crossover.
@@ -196,22 +223,46 @@ def crossover_chart(scenario: Scenario, api_model: str = DEFAULT_API_MODEL, self
     import altair as alt
 
     p = _parts(scenario, api_model, self_host)
-    volume = np.geomspace(p["tokens_per_replica_month"] / 100, p["tokens_per_replica_month"] * 100, 400)
-    replicas = np.maximum(p["min_replicas"], np.ceil(volume / p["tokens_per_replica_month"]))
-    data = pd.concat([
-        pd.DataFrame({"tokens_per_month": volume, "usd_per_mtok": replicas * p["usd_per_replica_month"] / volume * 1e6, "route": "self-host"}),
-        pd.DataFrame({"tokens_per_month": volume, "usd_per_mtok": p["api_usd_per_mtok"], "route": "API"}),
-    ])
-    lines = alt.Chart(data).mark_line().encode(
-        x=alt.X("tokens_per_month:Q", scale=alt.Scale(type="log"), title="tokens per month"),
-        y=alt.Y("usd_per_mtok:Q", scale=alt.Scale(type="log"), title="USD per 1M tokens"),
-        color="route:N",
+    volume = np.geomspace(
+        p["tokens_per_replica_month"] / 100, p["tokens_per_replica_month"] * 100, 400
     )
-    v = crossover_volume(np.array(p["api_usd_per_mtok"] / 1e6), np.array(p["usd_per_replica_month"]),
-                         np.array(p["tokens_per_replica_month"]), np.array(p["min_replicas"]))
+    replicas = np.maximum(p["min_replicas"], np.ceil(volume / p["tokens_per_replica_month"]))
+    data = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "tokens_per_month": volume,
+                    "usd_per_mtok": replicas * p["usd_per_replica_month"] / volume * 1e6,
+                    "route": "self-host",
+                }
+            ),
+            pd.DataFrame(
+                {"tokens_per_month": volume, "usd_per_mtok": p["api_usd_per_mtok"], "route": "API"}
+            ),
+        ]
+    )
+    lines = (
+        alt.Chart(data)
+        .mark_line()
+        .encode(
+            x=alt.X("tokens_per_month:Q", scale=alt.Scale(type="log"), title="tokens per month"),
+            y=alt.Y("usd_per_mtok:Q", scale=alt.Scale(type="log"), title="USD per 1M tokens"),
+            color="route:N",
+        )
+    )
+    v = crossover_volume(
+        np.array(p["api_usd_per_mtok"] / 1e6),
+        np.array(p["usd_per_replica_month"]),
+        np.array(p["tokens_per_replica_month"]),
+        np.array(p["min_replicas"]),
+    )
     origin = "" if p["self_host_from"] == "scenario" else f", {p['self_host_from']} set-up"
     title = f"{scenario.name}: self-host ({p['self_host']}{origin}) vs API ({p['api_models']})"
     if np.isfinite(v):
-        rule = alt.Chart(pd.DataFrame({"tokens_per_month": [float(v)]})).mark_rule(strokeDash=[4, 4]).encode(x="tokens_per_month:Q")
+        rule = (
+            alt.Chart(pd.DataFrame({"tokens_per_month": [float(v)]}))
+            .mark_rule(strokeDash=[4, 4])
+            .encode(x="tokens_per_month:Q")
+        )
         return (lines + rule).properties(title=title)
     return lines.properties(title=title)

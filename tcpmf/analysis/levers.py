@@ -43,16 +43,27 @@ from tcpmf.model.arrays import ScenarioArrays, from_scenarios
 from tcpmf.model.engine import evaluate_arrays
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric
 
-__all__ = ["COMPETITION_LEVERS", "LEVERS", "Lever", "apply_lever", "clearing_score", "competition_levers", "lever_value", "repeat",
-           "what_it_takes"]
+__all__ = [
+    "COMPETITION_LEVERS",
+    "LEVERS",
+    "Lever",
+    "apply_lever",
+    "clearing_score",
+    "competition_levers",
+    "lever_value",
+    "repeat",
+    "what_it_takes",
+]
 
 F = NDArray[np.float64]
 Interval = tuple[float, float]
 
 #: A price answer this many times the current price, under an elasticity below 1, gets a note.
 FAR_ABOVE = 3.0
-INELASTIC_NOTE = ("price elasticity below 1: raising the price always raises revenue in this model, "
-                  "so this answer is far above today's price; check the elasticity")
+INELASTIC_NOTE = (
+    "price elasticity below 1: raising the price always raises revenue in this model, "
+    "so this answer is far above today's price; check the elasticity"
+)
 
 
 @dataclass(frozen=True)
@@ -69,18 +80,50 @@ class Lever:
 LEVERS: dict[str, Lever] = {
     lever.name: lever
     for lever in (
-        Lever("price_usd_per_month", "subscription price", "USD per month", "revenue.subscription.price_usd_per_month"),
-        Lever("paid_share", "paid share", "share of MAU at the reference price", "revenue.subscription.paid_share"),
+        Lever(
+            "price_usd_per_month",
+            "subscription price",
+            "USD per month",
+            "revenue.subscription.price_usd_per_month",
+        ),
+        Lever(
+            "paid_share",
+            "paid share",
+            "share of MAU at the reference price",
+            "revenue.subscription.paid_share",
+        ),
         Lever("rpm_usd", "ad RPM", "USD per 1,000 impressions", "revenue.ads.rpm_usd"),
-        Lever("sessions_per_day", "sessions per day", "sessions per active day", "usage.sessions_per_day"),
-        Lever("tokens_per_call", "tokens per call", "input + output tokens per call (split kept)",
-              "usage.input_tokens_per_call + usage.output_tokens_per_call"),
-        Lever("calls_per_request", "calls per request", "model calls per request", "usage.calls_per_request"),
-        Lever("usd_per_mtok", "token price",
-              "USD per 1M tokens, blended, month 0, effective (API prices and GPU rent scale)", "model"),
+        Lever(
+            "sessions_per_day",
+            "sessions per day",
+            "sessions per active day",
+            "usage.sessions_per_day",
+        ),
+        Lever(
+            "tokens_per_call",
+            "tokens per call",
+            "input + output tokens per call (split kept)",
+            "usage.input_tokens_per_call + usage.output_tokens_per_call",
+        ),
+        Lever(
+            "calls_per_request",
+            "calls per request",
+            "model calls per request",
+            "usage.calls_per_request",
+        ),
+        Lever(
+            "usd_per_mtok",
+            "token price",
+            "USD per 1M tokens, blended, month 0, effective (API prices and GPU rent scale)",
+            "model",
+        ),
         Lever("cac_usd", "CAC", "USD per paid new user", "growth.cac_usd"),
-        Lever("retention_r1", "retention r1", "share of a cohort active at month 1 (sBG: beta moves)",
-              "retention.r1 (sBG: retention.beta)"),
+        Lever(
+            "retention_r1",
+            "retention r1",
+            "share of a cohort active at month 1 (sBG: beta moves)",
+            "retention.r1 (sBG: retention.beta)",
+        ),
     )
 }
 
@@ -103,14 +146,24 @@ def repeat(a: ScenarioArrays, k: int) -> ScenarioArrays:
 
 def _blended_usd_per_mtok(a: ScenarioArrays) -> F:
     tokens = a.input_tokens_per_call + a.output_tokens_per_call
-    bill = a.input_tokens_per_call * a.usd_per_mtok_in_m0 + a.output_tokens_per_call * a.usd_per_mtok_out_m0
-    return np.divide(bill, tokens, out=np.asarray((a.usd_per_mtok_in_m0 + a.usd_per_mtok_out_m0) / 2.0), where=tokens > 0)
+    bill = (
+        a.input_tokens_per_call * a.usd_per_mtok_in_m0
+        + a.output_tokens_per_call * a.usd_per_mtok_out_m0
+    )
+    return np.divide(
+        bill,
+        tokens,
+        out=np.asarray((a.usd_per_mtok_in_m0 + a.usd_per_mtok_out_m0) / 2.0),
+        where=tokens > 0,
+    )
 
 
 def _demand_driven(a: ScenarioArrays) -> NDArray[np.bool_]:
     """Columns with a demand-driven self-host route (priced by the engine, not in the price columns)."""
     per_hour = a.self_host_usd_per_replica_hour_m0
-    return np.zeros(a.size, dtype=bool) if per_hour is None else np.asarray(per_hour > 0, dtype=bool)
+    return (
+        np.zeros(a.size, dtype=bool) if per_hour is None else np.asarray(per_hour > 0, dtype=bool)
+    )
 
 
 def _effective_usd_per_mtok(a: ScenarioArrays) -> F:
@@ -131,7 +184,9 @@ def _sbg_beta(alpha: Any, r1: Any) -> F:
     """The sBG ``beta`` whose month-1 retention ``beta / (alpha + beta)`` is *r1*, *alpha* held
     (capped at the schema's 1e4, so r1 → 1 stays finite)."""
     r = np.asarray(r1, float)
-    beta = np.asarray(alpha, float) * np.divide(r, 1.0 - r, out=np.full(r.shape, np.inf), where=r < 1.0)
+    beta = np.asarray(alpha, float) * np.divide(
+        r, 1.0 - r, out=np.full(r.shape, np.inf), where=r < 1.0
+    )
     return np.asarray(np.minimum(beta, 1e4), float)
 
 
@@ -173,11 +228,20 @@ def apply_lever(a: ScenarioArrays, scenario: Scenario, lever: str, values: Any) 
     """
     x = np.broadcast_to(np.asarray(values, float), (a.size,)).copy()
     change: dict[str, Any] = {}
-    if lever in ("price_usd_per_month", "paid_share", "rpm_usd", "sessions_per_day", "calls_per_request", "cac_usd"):
+    if lever in (
+        "price_usd_per_month",
+        "paid_share",
+        "rpm_usd",
+        "sessions_per_day",
+        "calls_per_request",
+        "cac_usd",
+    ):
         change[lever] = x
     elif lever == "tokens_per_call":
         total = a.input_tokens_per_call + a.output_tokens_per_call
-        share_in = np.divide(a.input_tokens_per_call, total, out=np.full(a.size, 0.5), where=total > 0)
+        share_in = np.divide(
+            a.input_tokens_per_call, total, out=np.full(a.size, 0.5), where=total > 0
+        )
         change["input_tokens_per_call"] = x * share_in
         change["output_tokens_per_call"] = x * (1.0 - share_in)
     elif lever == "usd_per_mtok":
@@ -187,8 +251,11 @@ def apply_lever(a: ScenarioArrays, scenario: Scenario, lever: str, values: Any) 
         change["usd_per_mtok_out_m0"] = np.where(blended > 0, a.usd_per_mtok_out_m0 * scale, x)
         demand = _demand_driven(a) & (blended > 0)
         if demand.any():  # the GPU rent, and the full-utilization price it implies, scale together
-            for name in ("self_host_usd_per_replica_hour_m0", "self_host_demand_usd_per_mtok_in_m0",
-                         "self_host_demand_usd_per_mtok_out_m0"):
+            for name in (
+                "self_host_usd_per_replica_hour_m0",
+                "self_host_demand_usd_per_mtok_in_m0",
+                "self_host_demand_usd_per_mtok_out_m0",
+            ):
                 column = getattr(a, name)
                 change[name] = np.where(demand, column * scale, column)
     elif lever == "retention_r1":
@@ -197,9 +264,13 @@ def apply_lever(a: ScenarioArrays, scenario: Scenario, lever: str, values: Any) 
         if isinstance(r, PowerLaw):
             change["retention"] = power_law(x, np.full(a.size, r.beta), a.months, per_period)
         elif isinstance(r, Plateau):
-            change["retention"] = plateau(x, np.full(a.size, r.floor), np.full(a.size, r.tau), a.months, per_period)
+            change["retention"] = plateau(
+                x, np.full(a.size, r.floor), np.full(a.size, r.tau), a.months, per_period
+            )
         elif isinstance(r, ShiftedBetaGeometric):
-            change["retention"] = sbg(np.full(a.size, r.alpha), _sbg_beta(r.alpha, x), a.months, per_period)
+            change["retention"] = sbg(
+                np.full(a.size, r.alpha), _sbg_beta(r.alpha, x), a.months, per_period
+            )
         else:
             raise ValueError(f"retention curve {r.curve!r} has no r1")
     else:
@@ -216,7 +287,11 @@ def _components(a: ScenarioArrays) -> tuple[F, F, F]:
     contribution0, arpu0 = m["contribution_usd_per_mau"][0], m["arpu_usd"][0]
     unit = contribution0 - a.target_margin * arpu0
     # month-0 token prices, the month's ARPU (a stream that starts late earns nothing before it does)
-    net0 = m["active_users"] * (m["arpu_usd"] - arpu0 + contribution0) - m["marketing_usd"] - m["fixed_cost_usd"]
+    net0 = (
+        m["active_users"] * (m["arpu_usd"] - arpu0 + contribution0)
+        - m["marketing_usd"]
+        - m["fixed_cost_usd"]
+    )
     cash0 = np.where(computed.in_horizon, np.cumsum(net0, axis=0), -np.inf)
     return unit, arpu0, cash0
 
@@ -257,8 +332,14 @@ def _range(scenario: Scenario, lever: str) -> tuple[float, float] | None:
         return (0.0, 1e8 * total / biggest) if biggest > 0 else None
     if lever == "cac_usd":
         return (0.01, 1e6) if scenario.growth.paid_budget_usd_per_month > 0 else None
-    highs = {"price_usd_per_month": 1e6, "paid_share": 1.0, "rpm_usd": 1e6, "sessions_per_day": 1e6,
-             "calls_per_request": 1000.0, "usd_per_mtok": 1e6}
+    highs = {
+        "price_usd_per_month": 1e6,
+        "paid_share": 1.0,
+        "rpm_usd": 1e6,
+        "sessions_per_day": 1e6,
+        "calls_per_request": 1000.0,
+        "usd_per_mtok": 1e6,
+    }
     return 0.0, highs[lever]
 
 
@@ -272,7 +353,11 @@ def _is_linear(a: ScenarioArrays, scenario: Scenario, lever: str) -> bool:
         return elasticity == 0.0
     if lever == "paid_share":
         # s = min(1, s0·k) with k = (p / p_ref)^(−ε): linear in s0 on [0, 1] unless k > 1 lets the cap bind
-        reference = 0.0 if a.reference_price_usd_per_month is None else float(a.reference_price_usd_per_month[0])
+        reference = (
+            0.0
+            if a.reference_price_usd_per_month is None
+            else float(a.reference_price_usd_per_month[0])
+        )
         return elasticity == 0.0 or (reference > 0 and float(a.price_usd_per_month[0]) >= reference)
     return True
 
@@ -309,7 +394,9 @@ def _affine(values0: F, values1: F) -> tuple[F, F]:
     return values0, np.where(np.abs(slope) <= noise, 0.0, slope)
 
 
-def _closed_form(base: ScenarioArrays, scenario: Scenario, lever: str, lo: float, hi: float) -> list[Interval] | None:
+def _closed_form(
+    base: ScenarioArrays, scenario: Scenario, lever: str, lo: float, hi: float
+) -> list[Interval] | None:
     """Clearing set of a lever the model is linear in: exact half-line algebra.
 
     Month-0 contribution, ARPU and every month's cash at month-0 prices are ``a + b·x``; their
@@ -325,21 +412,33 @@ def _closed_form(base: ScenarioArrays, scenario: Scenario, lever: str, lo: float
     quantities = np.concatenate([unit[None, :], arpu0[None, :], cash0[:months]])  # (2 + T, 3)
     intercept, slope = _affine(quantities[:, 0], quantities[:, 1])
     predicted = intercept + slope * probe
-    if not np.allclose(predicted, quantities[:, 2], rtol=1e-7, atol=1e-9 * (1.0 + np.abs(quantities).max())):
+    if not np.allclose(
+        predicted, quantities[:, 2], rtol=1e-7, atol=1e-9 * (1.0 + np.abs(quantities).max())
+    ):
         return None
     unit_set = _half_line(float(intercept[0]), float(slope[0]), lo, hi)
     arpu_set = _half_line(float(intercept[1]), float(slope[1]), lo, hi)
-    cash_set = _union([i for t in range(2, 2 + months) for i in _half_line(float(intercept[t]), float(slope[t]), lo, hi)])
+    cash_set = _union(
+        [
+            i
+            for t in range(2, 2 + months)
+            for i in _half_line(float(intercept[t]), float(slope[t]), lo, hi)
+        ]
+    )
     return _intersect(_intersect(unit_set, arpu_set), cash_set)
 
 
 def _grid(lo: float, hi: float, current: float, points: int = 241) -> F:
     start = lo if lo > 0 else 1e-6 * min(1.0, hi)  # 20 points a decade from 1e-6 up
-    grid = np.concatenate([[lo, hi, current], np.geomspace(start, hi, points), current * np.linspace(0.5, 2.0, 31)])
+    grid = np.concatenate(
+        [[lo, hi, current], np.geomspace(start, hi, points), current * np.linspace(0.5, 2.0, 31)]
+    )
     return np.unique(grid[(grid >= lo) & (grid <= hi)])
 
 
-def _root_finding(base: ScenarioArrays, scenario: Scenario, lever: str, lo: float, hi: float, current: float) -> list[Interval]:
+def _root_finding(
+    base: ScenarioArrays, scenario: Scenario, lever: str, lo: float, hi: float, current: float
+) -> list[Interval]:
     """Clearing set by a vectorized grid scan, each sign change refined by Brent's method."""
     grid = _grid(lo, hi, current)
     conditions = _condition_values(apply_lever(repeat(base, grid.size), scenario, lever, grid))
@@ -355,8 +454,12 @@ def _root_finding(base: ScenarioArrays, scenario: Scenario, lever: str, lo: floa
         # e.g. cash exactly 0 with no users, would make its own root ambiguous)
         a, b = float(grid[i]), float(grid[i + 1])
         flips = np.flatnonzero((conditions[i] >= 0) != (conditions[i + 1] >= 0))
-        roots = [float(brentq(condition, a, b, args=(int(j),), xtol=1e-12 * max(1.0, abs(b)), rtol=1e-10))
-                 for j in flips]
+        roots = [
+            float(
+                brentq(condition, a, b, args=(int(j),), xtol=1e-12 * max(1.0, abs(b)), rtol=1e-10)
+            )
+            for j in flips
+        ]
         edges.append(max(roots) if ok[i + 1] else min(roots))
     intervals: list[Interval] = []
     start = lo if ok[0] else None
@@ -371,7 +474,9 @@ def _root_finding(base: ScenarioArrays, scenario: Scenario, lever: str, lo: floa
     return intervals
 
 
-def _answer(intervals: Sequence[Interval], current: float, lo: float, hi: float) -> tuple[float, str]:
+def _answer(
+    intervals: Sequence[Interval], current: float, lo: float, hi: float
+) -> tuple[float, str]:
     """The boundary of the clearing set nearest to *current*, and the status."""
     if not intervals:
         return math.nan, "never"
@@ -385,7 +490,9 @@ def _answer(intervals: Sequence[Interval], current: float, lo: float, hi: float)
     return nearest, "needs"
 
 
-def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArrays | None = None) -> pd.DataFrame:
+def what_it_takes(
+    scenario: Scenario, method: str = "auto", arrays: ScenarioArrays | None = None
+) -> pd.DataFrame:
     """For each lever, the value at which *scenario* clears break-even (as ``clears_break_even``).
 
     Parameters
@@ -426,16 +533,29 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
         raise ValueError("method is one of auto, closed_form, root_finding")
     kind = getattr(scenario, "kind", "consumer")
     if kind != "consumer":
-        raise TcpmfError(f"{scenario.file}: levers apply to per-user (consumer) scenarios; "
-                         f"{scenario.name!r} is a {kind} scenario")
+        raise TcpmfError(
+            f"{scenario.file}: levers apply to per-user (consumer) scenarios; "
+            f"{scenario.name!r} is a {kind} scenario"
+        )
     base = repeat(arrays, 1) if arrays is not None else from_scenarios([scenario])
     rows = []
     for lever in LEVERS.values():
         current = lever_value(base, scenario, lever.name)
         bounds = _range(scenario, lever.name)
-        row: dict[str, Any] = {"lever": lever.name, "label": lever.label, "key": lever.key, "unit": lever.unit,
-                               "current": current, "value": math.nan, "status": "n/a", "direction": None,
-                               "method": None, "low": math.nan, "high": math.nan, "note": ""}
+        row: dict[str, Any] = {
+            "lever": lever.name,
+            "label": lever.label,
+            "key": lever.key,
+            "unit": lever.unit,
+            "current": current,
+            "value": math.nan,
+            "status": "n/a",
+            "direction": None,
+            "method": None,
+            "low": math.nan,
+            "high": math.nan,
+            "note": "",
+        }
         if bounds is not None:
             lo, hi = bounds
             linear = _is_linear(base, scenario, lever.name)
@@ -451,11 +571,21 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
             if status in ("needs", "clears"):
                 above = value > current if status == "needs" else value < current
                 direction = ">=" if above else "<="
-            row.update(value=value, status=status, direction=direction, low=lo, high=hi,
-                       method="closed form" if use_closed else "root finding")
+            row.update(
+                value=value,
+                status=status,
+                direction=direction,
+                low=lo,
+                high=hi,
+                method="closed form" if use_closed else "root finding",
+            )
             elasticity = 0.0 if base.price_elasticity is None else float(base.price_elasticity[0])
-            if (lever.name == "price_usd_per_month" and status in ("needs", "clears") and elasticity < 1.0
-                    and value > FAR_ABOVE * current):
+            if (
+                lever.name == "price_usd_per_month"
+                and status in ("needs", "clears")
+                and elasticity < 1.0
+                and value > FAR_ABOVE * current
+            ):
                 row["note"] = INELASTIC_NOTE
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -472,10 +602,18 @@ def what_it_takes(scenario: Scenario, method: str = "auto", arrays: ScenarioArra
 COMPETITION_LEVERS: dict[str, Lever] = {
     lever.name: lever
     for lever in (
-        Lever("entry_month", "incumbent's entry", "months after TC-PMF (or after start_month, as the section counts)",
-              "competition.entry_months_after_tcpmf or competition.entry_month"),
-        Lever("active_users_at_entry", "MAU at entry", "active users in the month before entry (new users scaled, spend held)",
-              "growth.organic_new_users_per_month and growth.cac_usd, scaled together"),
+        Lever(
+            "entry_month",
+            "incumbent's entry",
+            "months after TC-PMF (or after start_month, as the section counts)",
+            "competition.entry_months_after_tcpmf or competition.entry_month",
+        ),
+        Lever(
+            "active_users_at_entry",
+            "MAU at entry",
+            "active users in the month before entry (new users scaled, spend held)",
+            "growth.organic_new_users_per_month and growth.cac_usd, scaled together",
+        ),
     )
 }
 SURVIVAL_NOTE = "criterion: survives_entry (cash paid back by the horizon's end with the incumbent in), not clears_break_even"
@@ -490,15 +628,22 @@ def _cash_at_end(a: ScenarioArrays) -> tuple[F, F, F]:
     users, entered = computed.summary["active_users_at_entry"]
     entry, found = computed.summary["entry_month"]
     assert entered is not None and found is not None
-    return last, np.where(entered, np.asarray(users, float), np.nan), np.where(found, np.asarray(entry, float), np.nan)
+    return (
+        last,
+        np.where(entered, np.asarray(users, float), np.nan),
+        np.where(found, np.asarray(entry, float), np.nan),
+    )
 
 
 def _with_entry(a: ScenarioArrays, months: F) -> ScenarioArrays:
     """Columns *a* with the incumbent entering *months* (after TC-PMF, or after start_month: as the scenario says)."""
     assert a.entry_month is not None and a.entry_months_after_tcpmf is not None
     relative = ~np.isnan(a.entry_months_after_tcpmf)
-    return replace_columns(a, entry_months_after_tcpmf=np.where(relative, months, np.nan),
-                           entry_month=np.where(relative, np.nan, months))
+    return replace_columns(
+        a,
+        entry_months_after_tcpmf=np.where(relative, months, np.nan),
+        entry_month=np.where(relative, np.nan, months),
+    )
 
 
 def replace_columns(a: ScenarioArrays, **change: Any) -> ScenarioArrays:
@@ -507,8 +652,11 @@ def replace_columns(a: ScenarioArrays, **change: Any) -> ScenarioArrays:
 
 def _scaled_users(a: ScenarioArrays, k: F) -> ScenarioArrays:
     """*k* times the new users at the same spend: organic × k, CAC ÷ k."""
-    return replace_columns(a, organic_new_users_per_month=a.organic_new_users_per_month * k,
-                           cac_usd=np.divide(a.cac_usd, k, out=np.zeros(k.size), where=k > 0))
+    return replace_columns(
+        a,
+        organic_new_users_per_month=a.organic_new_users_per_month * k,
+        cac_usd=np.divide(a.cac_usd, k, out=np.zeros(k.size), where=k > 0),
+    )
 
 
 def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None) -> pd.DataFrame:
@@ -533,20 +681,31 @@ def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None)
     months = np.arange(horizon + 1, dtype=float)
     cash_end, _, _ = _cash_at_end(_with_entry(repeat(base, months.size), months))
     pays = cash_end >= 0
-    row: dict[str, Any] = {**_lever_row(COMPETITION_LEVERS["entry_month"], math.ceil(current_entry)), "low": 0.0, "high": float(horizon),
-                           "method": "every month"}
+    row: dict[str, Any] = {
+        **_lever_row(COMPETITION_LEVERS["entry_month"], math.ceil(current_entry)),
+        "low": 0.0,
+        "high": float(horizon),
+        "method": "every month",
+    }
     if not pays[-1]:
         row["status"] = "never"
     elif pays.all():
         row["status"] = "always"
     else:
         earliest = float(np.flatnonzero(~pays)[-1] + 1)  # after the last entry month that sinks it
-        row.update(value=earliest, status="clears" if math.ceil(current_entry) >= earliest else "needs", direction=">=")
+        row.update(
+            value=earliest,
+            status="clears" if math.ceil(current_entry) >= earliest else "needs",
+            direction=">=",
+        )
     rows.append(row)
 
     one = repeat(base, 1)
     cash_now, users_now, _ = _cash_at_end(one)
-    row = {**_lever_row(COMPETITION_LEVERS["active_users_at_entry"], float(users_now[0])), "method": "root finding"}
+    row = {
+        **_lever_row(COMPETITION_LEVERS["active_users_at_entry"], float(users_now[0])),
+        "method": "root finding",
+    }
     grid = np.geomspace(1e-3, 1e3, 121)
     ends, users, _ = _cash_at_end(_scaled_users(repeat(base, grid.size), grid))
     ok = ends >= 0
@@ -560,11 +719,21 @@ def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None)
     else:
         i = int(np.flatnonzero(~ok)[-1])  # the last scale that fails; the next one pays back
         if i + 1 < grid.size:
-            k = brentq(lambda x: float(_cash_at_end(_scaled_users(one, np.array([x])))[0][0]), grid[i], grid[i + 1], rtol=1e-10)
+            k = brentq(
+                lambda x: float(_cash_at_end(_scaled_users(one, np.array([x])))[0][0]),
+                grid[i],
+                grid[i + 1],
+                rtol=1e-10,
+            )
             needed = float(_cash_at_end(_scaled_users(one, np.array([k])))[1][0])
             if entered[i + 1] and not math.isnan(needed):
-                row.update(value=needed, status="clears" if cash_now[0] >= 0 else "needs", direction=">=",
-                           low=float(users[entered].min()), high=float(users[entered].max()))
+                row.update(
+                    value=needed,
+                    status="clears" if cash_now[0] >= 0 else "needs",
+                    direction=">=",
+                    low=float(users[entered].min()),
+                    high=float(users[entered].max()),
+                )
             else:
                 row["status"] = "never"
     rows.append(row)
@@ -575,6 +744,17 @@ def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None)
 
 
 def _lever_row(lever: Lever, current: float) -> dict[str, Any]:
-    return {"lever": lever.name, "label": lever.label, "key": lever.key, "unit": lever.unit, "current": current,
-            "value": math.nan, "status": "n/a", "direction": None, "method": None, "low": math.nan, "high": math.nan,
-            "note": SURVIVAL_NOTE}
+    return {
+        "lever": lever.name,
+        "label": lever.label,
+        "key": lever.key,
+        "unit": lever.unit,
+        "current": current,
+        "value": math.nan,
+        "status": "n/a",
+        "direction": None,
+        "method": None,
+        "low": math.nan,
+        "high": math.nan,
+        "note": SURVIVAL_NOTE,
+    }

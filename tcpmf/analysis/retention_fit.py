@@ -118,20 +118,33 @@ def _mesh(*axes: ArrayLike) -> F:
 _R1 = (-9.0, 9.0)  # r1 within about (1e-4, 1 - 1e-4)
 FAMILIES: dict[str, _Family] = {
     "power_law": _Family(
-        ("r1", "beta"), _pl_params, _pl_survival,
-        lambda s1: _mesh(logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
-                         np.log([0.05, 0.2, 0.5, 1.0, 2.0])),
+        ("r1", "beta"),
+        _pl_params,
+        _pl_survival,
+        lambda s1: _mesh(
+            logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
+            np.log([0.05, 0.2, 0.5, 1.0, 2.0]),
+        ),
         (_R1, (math.log(1e-4), math.log(20.0))),
     ),
     "plateau": _Family(
-        ("r1", "floor", "tau"), _plateau_params, _plateau_survival,
-        lambda s1: _mesh(logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
-                         logit([0.05, 0.3, 0.6, 0.9]), np.log([0.5, 2.0, 6.0, 20.0])),
+        ("r1", "floor", "tau"),
+        _plateau_params,
+        _plateau_survival,
+        lambda s1: _mesh(
+            logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
+            logit([0.05, 0.3, 0.6, 0.9]),
+            np.log([0.5, 2.0, 6.0, 20.0]),
+        ),
         (_R1, (-12.0, 12.0), (math.log(1e-3), math.log(1e4))),
     ),
     "sbg": _Family(
-        ("alpha", "beta"), _sbg_params, _sbg_survival,
-        lambda s1: _mesh(np.log([0.1, 0.3, 1.0, 3.0, 10.0]), np.log([0.1, 0.3, 1.0, 3.0, 10.0, 30.0])),
+        ("alpha", "beta"),
+        _sbg_params,
+        _sbg_survival,
+        lambda s1: _mesh(
+            np.log([0.1, 0.3, 1.0, 3.0, 10.0]), np.log([0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
+        ),
         ((math.log(1e-4), math.log(1e4)),) * 2,
     ),
 }
@@ -144,7 +157,9 @@ BOUND_MARGIN = 1e-3
 
 
 # --------------------------------------------------------------------------- reading the table
-def _fail(source: str, where: str, allowed: str, value: Any = None, has_value: bool = True) -> AssumptionError:
+def _fail(
+    source: str, where: str, allowed: str, value: Any = None, has_value: bool = True
+) -> AssumptionError:
     if has_value:
         return AssumptionError(source, where, allowed, _py(value))
     return AssumptionError(source, where, allowed)
@@ -161,8 +176,8 @@ def _age_columns(columns: Iterable[Any]) -> dict[str, int]:
     for c in columns:
         text = str(c).strip().lower()
         for prefix in ("month_", "month ", "months_", "month", "m", "age_", "age"):
-            if text.startswith(prefix) and text[len(prefix):].isdigit():
-                text = text[len(prefix):]
+            if text.startswith(prefix) and text[len(prefix) :].isdigit():
+                text = text[len(prefix) :]
                 break
         if text.isdigit():
             out[str(c)] = int(text)
@@ -177,20 +192,35 @@ def _from_wide(frame: pd.DataFrame, source: str, first_line: int | None = None) 
     ages = _age_columns(frame.columns)
     others = [c for c in frame.columns if c not in ages]
     if len(ages) < 2 or len(others) > 1:
-        raise _fail(source, "columns", "a wide cohort table: one label column (cohort) and one column per "
-                    "age in months (0, 1, 2 … or month_0, month_1 …)", list(frame.columns))
-    labels = frame[others[0]].astype(str).str.strip() if others else pd.Series(
-        [f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+        raise _fail(
+            source,
+            "columns",
+            "a wide cohort table: one label column (cohort) and one column per "
+            "age in months (0, 1, 2 … or month_0, month_1 …)",
+            list(frame.columns),
+        )
+    labels = (
+        frame[others[0]].astype(str).str.strip()
+        if others
+        else pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+    )
     values = frame[list(ages)].apply(pd.to_numeric, errors="coerce")
     _refuse_text_cells(frame[list(ages)], values, source, first_line)
     grid = values.to_numpy(float)
     shares = bool((grid[~np.isnan(grid)] <= 1).all())
     row, col = np.nonzero(~np.isnan(grid))  # row by row, ages in column order
-    return pd.DataFrame({"cohort": labels.to_numpy()[row], "age_months": np.array(list(ages.values()))[col],
-                         "share" if shares else "active_users": grid[row, col]})
+    return pd.DataFrame(
+        {
+            "cohort": labels.to_numpy()[row],
+            "age_months": np.array(list(ages.values()))[col],
+            "share" if shares else "active_users": grid[row, col],
+        }
+    )
 
 
-def _refuse_text_cells(cells: pd.DataFrame, numbers: pd.DataFrame, source: str, first_line: int | None) -> None:
+def _refuse_text_cells(
+    cells: pd.DataFrame, numbers: pd.DataFrame, source: str, first_line: int | None
+) -> None:
     """Refuse the first cell of a wide table that is not empty but did not read as a finite number."""
     empty = cells.isna() | cells.astype(str).apply(lambda column: column.str.strip() == "")
     bad = ~empty & ~np.isfinite(numbers.to_numpy(float))
@@ -198,8 +228,12 @@ def _refuse_text_cells(cells: pd.DataFrame, numbers: pd.DataFrame, source: str, 
     if rows.size:
         i, j = int(rows[0]), int(cols[0])
         row = f"line {i + first_line}" if first_line is not None else f"row {_py(cells.index[i])!r}"
-        raise _fail(source, f"{row}, column {cells.columns[j]}",
-                    "a finite number (or an empty cell for an age not yet observed)", cells.iloc[i, j])
+        raise _fail(
+            source,
+            f"{row}, column {cells.columns[j]}",
+            "a finite number (or an empty cell for an age not yet observed)",
+            cells.iloc[i, j],
+        )
 
 
 def _read_csv(path: Path, source: str, wide: bool) -> pd.DataFrame:
@@ -255,18 +289,28 @@ def read_cohorts(
     value_col = found["active_users"] if counts else found["share"]
     ages = _numbers(frame, age_col, rows)
     values = _numbers(frame, value_col, rows)
-    labels = (frame[found["cohort"]].astype(str).str.strip()
-              if found["cohort"] is not None else pd.Series("all", index=frame.index, dtype=str))
+    labels = (
+        frame[found["cohort"]].astype(str).str.strip()
+        if found["cohort"] is not None
+        else pd.Series("all", index=frame.index, dtype=str)
+    )
     if len(frame) == 0:
         raise _fail(source, "rows", "at least one cohort observed at an age of 1 month or more", 0)
     _check_ranges(ages, values, counts, rows, age_col, value_col)
     table = _tidy(_Columns(labels, ages, values, counts, age_col, value_col), cohort_size, rows)
     if not (table["age_months"] > 0).any():
-        raise _fail(source, "rows", "at least one cohort observed at an age of 1 month or more", "only age 0")
+        raise _fail(
+            source,
+            "rows",
+            "at least one cohort observed at an age of 1 month or more",
+            "only age 0",
+        )
     return table
 
 
-def _load_frame(cohorts: pd.DataFrame | str | Path, wide: bool) -> tuple[str, pd.DataFrame, int | None]:
+def _load_frame(
+    cohorts: pd.DataFrame | str | Path, wide: bool
+) -> tuple[str, pd.DataFrame, int | None]:
     """The table as a long DataFrame with lower-case column names, where it came from, and the CSV
     line of its first row (None for a DataFrame, or a wide table reshaped into rows)."""
     first_line: int | None
@@ -286,18 +330,30 @@ def _load_frame(cohorts: pd.DataFrame | str | Path, wide: bool) -> tuple[str, pd
 
 def _find_columns(frame: pd.DataFrame, source: str) -> dict[str, str | None]:
     """The column of each canonical name (see :data:`ALIASES`); refuse a table missing one, with a hint."""
-    found = {name: next((a for a in aliases if a in frame.columns), None) for name, aliases in ALIASES.items()}
+    found = {
+        name: next((a for a in aliases if a in frame.columns), None)
+        for name, aliases in ALIASES.items()
+    }
     if found["age_months"] is None or (found["active_users"] is None and found["share"] is None):
         missing = "age_months" if found["age_months"] is None else "active_users or share"
         hint = ""
         if len(frame.columns) == 1 and ";" in str(frame.columns[0]):
-            hint = ("; the file seems to be separated by semicolons: save it as comma-separated CSV "
-                    "(or replace ; by ,)")
+            hint = (
+                "; the file seems to be separated by semicolons: save it as comma-separated CSV "
+                "(or replace ; by ,)"
+            )
         elif len(_age_columns(frame.columns)) >= 2:
-            hint = ("; this looks like a wide table (one row per cohort, one column per month): give --wide "
-                    "(wide=True), or reshape it to one row per cohort and age")
-        raise _fail(source, "columns", f"a cohort table needs the column {missing} "
-                    f"(columns: cohort, age_months, and active_users or share){hint}", list(frame.columns))
+            hint = (
+                "; this looks like a wide table (one row per cohort, one column per month): give --wide "
+                "(wide=True), or reshape it to one row per cohort and age"
+            )
+        raise _fail(
+            source,
+            "columns",
+            f"a cohort table needs the column {missing} "
+            f"(columns: cohort, age_months, and active_users or share){hint}",
+            list(frame.columns),
+        )
     return found
 
 
@@ -310,7 +366,11 @@ class _Rows:
     first_line: int | None
 
     def where(self, i: int, column: str | None) -> str:
-        row = f"line {i + self.first_line}" if self.first_line is not None else f"row {_py(self.index[i])!r}"
+        row = (
+            f"line {i + self.first_line}"
+            if self.first_line is not None
+            else f"row {_py(self.index[i])!r}"
+        )
         return f"{row}, column {column}"
 
     def fail(self, i: int, column: str | None, allowed: str, value: Any) -> AssumptionError:
@@ -337,13 +397,24 @@ def _numbers(frame: pd.DataFrame, column: str | None, rows: _Rows) -> F:
     if bad.size:
         i = int(bad[0])
         cell = text.iloc[i]
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)) or str(cell).strip() == "":
-            raise _fail(rows.source, rows.where(i, column), "a finite number; the cell is empty", has_value=False)
+        if (
+            cell is None
+            or (isinstance(cell, float) and math.isnan(cell))
+            or str(cell).strip() == ""
+        ):
+            raise _fail(
+                rows.source,
+                rows.where(i, column),
+                "a finite number; the cell is empty",
+                has_value=False,
+            )
         raise rows.fail(i, column, "a finite number", cell)
     return values
 
 
-def _check_ranges(ages: F, values: F, counts: bool, rows: _Rows, age_col: str | None, value_col: str | None) -> None:
+def _check_ranges(
+    ages: F, values: F, counts: bool, rows: _Rows, age_col: str | None, value_col: str | None
+) -> None:
     """Refuse the first age that is not a whole number of months, or count or share out of range."""
     bad = np.flatnonzero((ages < 0) | (ages != np.round(ages)))
     if bad.size:
@@ -368,7 +439,9 @@ def _cohort_sizes(uniques: pd.Index, cohort_size: float | Mapping[str, float] | 
     return np.full(uniques.size, cohort_size or math.nan, dtype=float)
 
 
-def _tidy(cols: _Columns, cohort_size: float | Mapping[str, float] | None, rows: _Rows) -> pd.DataFrame:
+def _tidy(
+    cols: _Columns, cohort_size: float | Mapping[str, float] | None, rows: _Rows
+) -> pd.DataFrame:
     """The cohorts (in order of first appearance) each sorted from age 0, with shares and counts.
 
     The checks run on all cohorts at once; the first cohort that fails one is then checked on its
@@ -394,44 +467,76 @@ def _tidy(cols: _Columns, cohort_size: float | Mapping[str, float] | None, rows:
         _check_cohort(uniques[k], order[code == k], cols, cohort_size, rows)
     if not cols.counts:
         missing0 = np.flatnonzero(a0 != 0)  # shares observed from a later age start at 1 at age 0
-        code, a, v = np.r_[code, missing0], np.r_[a, np.zeros(missing0.size)], np.r_[v, np.ones(missing0.size)]
+        code, a, v = (
+            np.r_[code, missing0],
+            np.r_[a, np.zeros(missing0.size)],
+            np.r_[v, np.ones(missing0.size)],
+        )
         resort = np.lexsort((a, code))
         code, a, v = code[resort], a[resort], v[resort]
     share = v / v0[code] if cols.counts else v
-    return pd.DataFrame({"cohort": uniques.take(code), "age_months": a.astype(np.int64),
-                         "active_users": v if cols.counts else share * sizes[code], "share": share})
+    return pd.DataFrame(
+        {
+            "cohort": uniques.take(code),
+            "age_months": a.astype(np.int64),
+            "active_users": v if cols.counts else share * sizes[code],
+            "share": share,
+        }
+    )
 
 
-def _check_cohort(label: Any, rows_of: NDArray[np.int_], cols: _Columns,
-                  cohort_size: float | Mapping[str, float] | None, rows: _Rows) -> None:
+def _check_cohort(
+    label: Any,
+    rows_of: NDArray[np.int_],
+    cols: _Columns,
+    cohort_size: float | Mapping[str, float] | None,
+    rows: _Rows,
+) -> None:
     """Refuse one cohort (its rows in table order) naming the row: ages that do not increase, a
     wrong start at age 0, a bad size, or a cohort that grows."""
     a, v = cols.ages[rows_of], cols.values[rows_of]
     step = np.flatnonzero(np.diff(a) <= 0)
     if step.size:
         i = int(rows_of[step[0] + 1])
-        raise rows.fail(i, cols.age_col,
-                        f"ages that increase within cohort {label!r} (previous row has age {a[step[0]]:g})",
-                        cols.ages[i])
+        raise rows.fail(
+            i,
+            cols.age_col,
+            f"ages that increase within cohort {label!r} (previous row has age {a[step[0]]:g})",
+            cols.ages[i],
+        )
     if cols.counts:
         if a[0] != 0 or v[0] <= 0:
-            raise rows.fail(int(rows_of[0]), cols.value_col,
-                            f"cohort {label!r} to start at age_months 0 with its size (more than 0 users)", v[0])
+            raise rows.fail(
+                int(rows_of[0]),
+                cols.value_col,
+                f"cohort {label!r} to start at age_months 0 with its size (more than 0 users)",
+                v[0],
+            )
     else:
         if a[0] == 0 and not math.isclose(v[0], 1.0, abs_tol=1e-9):
-            raise rows.fail(int(rows_of[0]), cols.value_col,
-                            f"share 1 at age 0 (cohort {label!r} is measured against its size at age 0)", v[0])
+            raise rows.fail(
+                int(rows_of[0]),
+                cols.value_col,
+                f"share 1 at age 0 (cohort {label!r} is measured against its size at age 0)",
+                v[0],
+            )
         if a[0] != 0:
             a, v, rows_of = np.r_[0.0, a], np.r_[1.0, v], np.r_[-1, rows_of]
-        size = (cohort_size.get(str(label)) if isinstance(cohort_size, Mapping) else cohort_size) or math.nan
+        size = (
+            cohort_size.get(str(label)) if isinstance(cohort_size, Mapping) else cohort_size
+        ) or math.nan
         if not (math.isnan(size) or size > 0):
             raise _fail("<argument>", f"cohort_size[{label!r}]", "a positive number of users", size)
     rise = np.flatnonzero(np.diff(v) > 1e-12 * max(v[0], 1.0))
     if rise.size:
         i = int(rows_of[rise[0] + 1])
-        raise rows.fail(i, cols.value_col,
-                        f"a cohort that never grows (cohort {label!r} had {v[rise[0]]:g} at age {a[rise[0]]:g}; "
-                        "returning users are not modelled by these curves)", v[rise[0] + 1])
+        raise rows.fail(
+            i,
+            cols.value_col,
+            f"a cohort that never grows (cohort {label!r} had {v[rise[0]]:g} at age {a[rise[0]]:g}; "
+            "returning users are not modelled by these curves)",
+            v[rise[0] + 1],
+        )
 
 
 # --------------------------------------------------------------------------- likelihood
@@ -473,14 +578,24 @@ class _Data:
             last_age, where = np.unique(last_age, return_inverse=True)
             last_active = np.bincount(where, weights=last_active)
         observed = a > 0
-        return cls(start, end, lost, last_age, last_active, a[observed],
-                   table["share"].to_numpy(float)[observed], months)
+        return cls(
+            start,
+            end,
+            lost,
+            last_age,
+            last_active,
+            a[observed],
+            table["share"].to_numpy(float)[observed],
+            months,
+        )
 
     def log_likelihood(self, survival: F) -> F:
         """ℓ for each column of ``survival`` (shape ``(months, K)``); returns shape ``(K,)``."""
         churn = np.maximum(survival[self.start] - survival[self.end], 1e-300)
         kept = np.maximum(survival[self.last_age], 1e-300)
-        return xlogy(self.lost[:, None], churn).sum(axis=0) + xlogy(self.last_active[:, None], kept).sum(axis=0)
+        return xlogy(self.lost[:, None], churn).sum(axis=0) + xlogy(
+            self.last_active[:, None], kept
+        ).sum(axis=0)
 
 
 @dataclass(frozen=True)
@@ -545,17 +660,28 @@ def _fit_one(curve: str, data: _Data, cohort: str, has_sizes: bool, s1: float) -
     def nll(z: F) -> F:  # z: (p, *batch) -> (*batch)
         batch = z.shape[1:]
         flat = z.reshape(z.shape[0], -1)
-        return -data.log_likelihood(family.survival(family.to_params(flat), data.months)).reshape(batch)
+        return -data.log_likelihood(family.survival(family.to_params(flat), data.months)).reshape(
+            batch
+        )
 
     grid = family.grid(s1)
     z0 = grid[:, int(np.nanargmin(nll(grid)))]
     bounds = np.array(family.bounds)
     z0 = np.clip(z0, bounds[:, 0] + 1e-6, bounds[:, 1] - 1e-6)
     scale = max(float(data.lost.sum() + data.last_active.sum()), 1e-12)  # keep the objective O(1)
-    opt = minimize(lambda z: float(nll(z[:, None])[0]) / scale, z0, method="L-BFGS-B", bounds=bounds,
-                   options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 2000})
-    polish = minimize(lambda z: float(nll(z[:, None])[0]) / scale, opt.x, method="Nelder-Mead",
-                      options={"xatol": 1e-9, "fatol": 1e-15, "maxiter": 4000})
+    opt = minimize(
+        lambda z: float(nll(z[:, None])[0]) / scale,
+        z0,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 2000},
+    )
+    polish = minimize(
+        lambda z: float(nll(z[:, None])[0]) / scale,
+        opt.x,
+        method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-15, "maxiter": 4000},
+    )
     z_hat = polish.x if polish.fun <= opt.fun and _inside(polish.x, bounds) else opt.x
     p_hat = family.to_params(z_hat[:, None])[:, 0]
     ll = -float(nll(z_hat[:, None])[0])
@@ -574,22 +700,36 @@ def _fit_one(curve: str, data: _Data, cohort: str, has_sizes: bool, s1: float) -
     n_ages = int(np.unique(data.obs_age).size)
     if n_ages < k:
         reasons.append(f"{n_ages} observed age(s) of 1 month or more for {k} parameters")
-    on_bound = [n for n, zi, (lo, hi) in zip(names, z_hat, bounds)
-                if zi <= lo + BOUND_MARGIN or zi >= hi - BOUND_MARGIN]
+    on_bound = [
+        n
+        for n, zi, (lo, hi) in zip(names, z_hat, bounds)
+        if zi <= lo + BOUND_MARGIN or zi >= hi - BOUND_MARGIN
+    ]
     if on_bound:
         reasons.append(f"{', '.join(on_bound)} at the optimiser's bound")
     if has_sizes and not on_bound and n_ages >= k:
-        loose = [n for n, v, e in zip(names, p_hat, se) if not math.isfinite(e) or e > MAX_RELATIVE_SE * abs(v)]
+        loose = [
+            n
+            for n, v, e in zip(names, p_hat, se)
+            if not math.isfinite(e) or e > MAX_RELATIVE_SE * abs(v)
+        ]
         if loose:
-            reasons.append(f"standard error of {', '.join(loose)} undefined or more than "
-                           f"{MAX_RELATIVE_SE:g} times the estimate")
+            reasons.append(
+                f"standard error of {', '.join(loose)} undefined or more than "
+                f"{MAX_RELATIVE_SE:g} times the estimate"
+            )
     return CurveFit(
-        curve=curve, cohort=cohort,
+        curve=curve,
+        cohort=cohort,
         params={n: float(v) for n, v in zip(names, p_hat)},
         std_errors={n: float(v) for n, v in zip(names, se)},
-        log_likelihood=ll, aic=2 * k - 2 * ll if has_sizes else math.nan, rmse=rmse,
-        n_obs=int(data.obs_age.size), converged=bool(opt.success or polish.success),
-        identified=not reasons, note="; ".join(reasons),
+        log_likelihood=ll,
+        aic=2 * k - 2 * ll if has_sizes else math.nan,
+        rmse=rmse,
+        n_obs=int(data.obs_age.size),
+        converged=bool(opt.success or polish.success),
+        identified=not reasons,
+        note="; ".join(reasons),
     )
 
 
@@ -640,8 +780,10 @@ class RetentionFit:
         if best is None:
             why = "; ".join(f"{f.curve}: {f.note}" for f in self.fits if f.cohort == cohort)
             what = "the pooled cohorts" if cohort == "pooled" else f"cohort {cohort!r}"
-            raise TcpmfError(f"the data do not determine any retention curve for {what} ({why}); "
-                             "more cohorts or more months of data are needed")
+            raise TcpmfError(
+                f"the data do not determine any retention curve for {what} ({why}); "
+                "more cohorts or more months of data are needed"
+            )
         return best
 
     def _best_or_none(self, cohort: str) -> CurveFit | None:
@@ -664,7 +806,9 @@ class RetentionFit:
         for f in self.fits:
             if f.curve == curve and f.cohort == cohort:
                 return f
-        raise TcpmfError(f"no {curve!r} fit for cohort {cohort!r}; curves fitted: {', '.join(self.curves)}")
+        raise TcpmfError(
+            f"no {curve!r} fit for cohort {cohort!r}; curves fitted: {', '.join(self.curves)}"
+        )
 
     @property
     def quality(self) -> pd.DataFrame:
@@ -673,18 +817,38 @@ class RetentionFit:
         rows = []
         best = {c: self._best_or_none(c) for c in dict.fromkeys(f.cohort for f in self.fits)}
         for f in self.fits:
-            rows.append({"cohort": f.cohort, "curve": f.curve, "n_params": len(f.params), "n_obs": f.n_obs,
-                         "log_likelihood": f.log_likelihood, "aic": f.aic, "rmse": f.rmse,
-                         "identified": f.identified, "best": f is best[f.cohort], "converged": f.converged,
-                         "params": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items()), "note": f.note})
+            rows.append(
+                {
+                    "cohort": f.cohort,
+                    "curve": f.curve,
+                    "n_params": len(f.params),
+                    "n_obs": f.n_obs,
+                    "log_likelihood": f.log_likelihood,
+                    "aic": f.aic,
+                    "rmse": f.rmse,
+                    "identified": f.identified,
+                    "best": f is best[f.cohort],
+                    "converged": f.converged,
+                    "params": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),
+                    "note": f.note,
+                }
+            )
         return pd.DataFrame(rows)
 
     @property
     def params(self) -> pd.DataFrame:
         """One row per cohort set, curve and parameter: estimate and standard error."""
-        rows = [{"cohort": f.cohort, "curve": f.curve, "param": name, "estimate": value,
-                 "std_error": f.std_errors[name]}
-                for f in self.fits for name, value in f.params.items()]
+        rows = [
+            {
+                "cohort": f.cohort,
+                "curve": f.curve,
+                "param": name,
+                "estimate": value,
+                "std_error": f.std_errors[name],
+            }
+            for f in self.fits
+            for name, value in f.params.items()
+        ]
         return pd.DataFrame(rows)
 
     def fitted(self, months: int | None = None) -> pd.DataFrame:
@@ -698,11 +862,16 @@ class RetentionFit:
         frame = pd.DataFrame({"age_months": ages})
         for curve in self.curves:
             frame[curve] = self.get(curve).survival(months)
-        observed = self.data[["cohort", "age_months", "share"]].rename(columns={"share": "observed_share"})
+        observed = self.data[["cohort", "age_months", "share"]].rename(
+            columns={"share": "observed_share"}
+        )
         return frame.merge(observed, on="age_months", how="left")[
-            ["cohort", "age_months", "observed_share", *self.curves]]
+            ["cohort", "age_months", "observed_share", *self.curves]
+        ]
 
-    def project(self, months: int = 36, curve: str | None = None, cohort: str = "pooled") -> pd.DataFrame:
+    def project(
+        self, months: int = 36, curve: str | None = None, cohort: str = "pooled"
+    ) -> pd.DataFrame:
         """Survival ``S(k)`` for ages 0 … months − 1 from one curve (default: the best).
 
         Examples
@@ -712,8 +881,14 @@ class RetentionFit:
         24
         """
         f = self.best(cohort) if curve is None else self.get(curve, cohort)
-        return pd.DataFrame({"age_months": np.arange(months), "survival": f.survival(months),
-                             "curve": f.curve, "cohort": f.cohort})
+        return pd.DataFrame(
+            {
+                "age_months": np.arange(months),
+                "survival": f.survival(months),
+                "curve": f.curve,
+                "cohort": f.cohort,
+            }
+        )
 
     def to_yaml(self, curve: str | None = None, cohort: str = "pooled", digits: int = 4) -> str:
         """A ready-to-paste ``retention:`` block; each parameter carries its source and standard error.
@@ -726,7 +901,9 @@ class RetentionFit:
         """
         f = self.best(cohort) if curve is None else self.get(curve, cohort)
         if not f.identified:
-            raise TcpmfError(f"the {f.curve} fit is not identified by the data ({f.note}); no retention block")
+            raise TcpmfError(
+                f"the {f.curve} fit is not identified by the data ({f.note}); no retention block"
+            )
         n_cohorts = self.data["cohort"].nunique()
         ages = f"ages 0-{int(self.data['age_months'].max())} {self.period}s"
         what = "pooled cohorts" if f.cohort == "pooled" else f"cohort {f.cohort}"
@@ -734,8 +911,10 @@ class RetentionFit:
         for name, value in f.params.items():
             se = f.std_errors[name]
             se_text = f", standard error {se:.{digits}g}" if math.isfinite(se) else ""
-            text = (f"maximum-likelihood fit of {f.curve} to {self.source} ({what}, {n_cohorts} cohort(s), "
-                    f"{ages}){se_text}; tcpmf fit-retention, {date.today():%Y-%m}")
+            text = (
+                f"maximum-likelihood fit of {f.curve} to {self.source} ({what}, {n_cohorts} cohort(s), "
+                f"{ages}){se_text}; tcpmf fit-retention, {date.today():%Y-%m}"
+            )
             lines.append(f"  {name}: {{value: {_round(value, digits)}, source: {_quote(text)}}}")
         return "\n".join(lines) + "\n"
 
@@ -745,15 +924,32 @@ class RetentionFit:
         import altair as alt
 
         table = self.fitted(months)
-        curves = table.drop(columns=["cohort", "observed_share"]).drop_duplicates("age_months").melt(
-            "age_months", var_name="curve", value_name="share")
+        curves = (
+            table.drop(columns=["cohort", "observed_share"])
+            .drop_duplicates("age_months")
+            .melt("age_months", var_name="curve", value_name="share")
+        )
         observed = table.dropna(subset=["observed_share"])
-        lines = alt.Chart(curves).mark_line().encode(
-            x=alt.X("age_months:Q", title="age (months)"), y=alt.Y("share:Q", title="share still active"),
-            strokeDash=alt.StrokeDash("curve:N", title="fitted (pooled)"), tooltip=["curve", "age_months", "share"])
-        points = alt.Chart(observed).mark_circle(size=40).encode(
-            x="age_months:Q", y="observed_share:Q", color=alt.Color("cohort:N", title="cohort"),
-            tooltip=["cohort", "age_months", "observed_share"])
+        lines = (
+            alt.Chart(curves)
+            .mark_line()
+            .encode(
+                x=alt.X("age_months:Q", title="age (months)"),
+                y=alt.Y("share:Q", title="share still active"),
+                strokeDash=alt.StrokeDash("curve:N", title="fitted (pooled)"),
+                tooltip=["curve", "age_months", "share"],
+            )
+        )
+        points = (
+            alt.Chart(observed)
+            .mark_circle(size=40)
+            .encode(
+                x="age_months:Q",
+                y="observed_share:Q",
+                color=alt.Color("cohort:N", title="cohort"),
+                tooltip=["cohort", "age_months", "observed_share"],
+            )
+        )
         return (lines + points).properties(title=f"Retention: observed vs fitted ({self.source})")
 
 
@@ -811,8 +1007,10 @@ def fit_retention(
     names = list(FIT_CURVES if curves is None else curves)
     unknown = [c for c in names if c not in FAMILIES]
     if unknown or not names:
-        raise TcpmfError(f"unknown curve {unknown[0] if unknown else '(none)'!r}; "
-                         f"allowed: {', '.join(FIT_CURVES)}")
+        raise TcpmfError(
+            f"unknown curve {unknown[0] if unknown else '(none)'!r}; "
+            f"allowed: {', '.join(FIT_CURVES)}"
+        )
     if period not in MONTHS_PER_PERIOD:
         raise TcpmfError(f"unknown age unit {period!r}; allowed: {', '.join(MONTHS_PER_PERIOD)}")
     source = "<DataFrame>" if isinstance(cohorts, pd.DataFrame) else Path(cohorts).name
@@ -824,16 +1022,20 @@ def fit_retention(
     if by_cohort:
         for i, (label, group) in enumerate(table.groupby("cohort", sort=False)):
             if (group["age_months"] > 0).any():
-                sets.append((str(label), group, weights[i:i + 1]))
+                sets.append((str(label), group, weights[i : i + 1]))
     fits: list[CurveFit] = []
     # counts near the float limit overflow ℓ and its Hessian; such fits come out not identified
     # (their note says why), so numpy's warnings would only repeat it on the terminal
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for label, group, w in sets:
             data = _Data.of(group, w)
-            s1 = float(np.clip(np.mean(data.obs_share[data.obs_age == data.obs_age.min()]), 0.02, 0.98))
+            s1 = float(
+                np.clip(np.mean(data.obs_share[data.obs_age == data.obs_age.min()]), 0.02, 0.98)
+            )
             fits.extend(_fit_one(curve, data, label, has_sizes, s1) for curve in names)
-    return RetentionFit(fits=tuple(fits), data=table, has_sizes=has_sizes, source=source, period=period)
+    return RetentionFit(
+        fits=tuple(fits), data=table, has_sizes=has_sizes, source=source, period=period
+    )
 
 
 def simulate_cohorts(
@@ -868,9 +1070,15 @@ def simulate_cohorts(
     parts = []
     for label, n, last in zip(labels, sizes, ages_observed):
         if last >= s.size:
-            raise TcpmfError(f"survival has {s.size} ages; cohort {label!r} is observed to age {last}")
-        probs = np.r_[s[:last] - s[1:last + 1], s[last]]
+            raise TcpmfError(
+                f"survival has {s.size} ages; cohort {label!r} is observed to age {last}"
+            )
+        probs = np.r_[s[:last] - s[1 : last + 1], s[last]]
         churned = rng.multinomial(int(n), probs / probs.sum())
         active = int(n) - np.r_[0, np.cumsum(churned[:-1])]
-        parts.append(pd.DataFrame({"cohort": label, "age_months": np.arange(last + 1), "active_users": active}))
+        parts.append(
+            pd.DataFrame(
+                {"cohort": label, "age_months": np.arange(last + 1), "active_users": active}
+            )
+        )
     return pd.concat(parts, ignore_index=True)

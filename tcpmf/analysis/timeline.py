@@ -22,8 +22,15 @@ from tcpmf.model.engine import evaluate
 from tcpmf.model.price_path import api_model_path
 from tcpmf.schema.scenario import TOC_CATEGORIES, Scenario, load
 
-__all__ = ["COMPETITION_TIMELINE_COLUMNS", "DATA_VIEW_FLOOR", "PREDICTED_STAGE", "TIMELINE_VIEWS", "category_defaults",
-           "compare_views", "timeline"]
+__all__ = [
+    "COMPETITION_TIMELINE_COLUMNS",
+    "DATA_VIEW_FLOOR",
+    "PREDICTED_STAGE",
+    "TIMELINE_VIEWS",
+    "category_defaults",
+    "compare_views",
+    "timeline",
+]
 
 #: The capability floor of every category in the ``data`` view: the tier of GPT-4o, the model of the
 #: productivity default and of Lee's talk month, so categories differ only in what they need of it.
@@ -36,8 +43,16 @@ DATA_VIEW_FLOOR = "gpt-4-class"
 TIMELINE_VIEWS = ("data", "lee", "competition")
 _VIEW_FOLDERS = {"data": "categories", "lee": "views/lee", "competition": "competition"}
 #: Columns a timeline gains when its category files have a ``competition`` section (docs/model.md §6.2).
-COMPETITION_TIMELINE_COLUMNS = ("entry_month", "window_months", "active_users_at_entry", "cash_usd_at_entry",
-                                "moat_offset", "survives_entry", "payback_month", "payback_month_without_competition")
+COMPETITION_TIMELINE_COLUMNS = (
+    "entry_month",
+    "window_months",
+    "active_users_at_entry",
+    "cash_usd_at_entry",
+    "moat_offset",
+    "survives_entry",
+    "payback_month",
+    "payback_month_without_competition",
+)
 
 #: Stage of each consumer category in the six-stage prediction (social and short video share one).
 PREDICTED_STAGE = {
@@ -114,7 +129,9 @@ def timeline(
         earned its full value from month 0).
     """
     if view not in TIMELINE_VIEWS:
-        raise TcpmfError(f"timeline view {view!r} is unknown; choose one of {', '.join(TIMELINE_VIEWS)}")
+        raise TcpmfError(
+            f"timeline view {view!r} is unknown; choose one of {', '.join(TIMELINE_VIEWS)}"
+        )
     if directory is None:
         directory = assumptions_dir() / _VIEW_FOLDERS[view]
     overrides: dict[str, object] = {"horizon_months": horizon_months}
@@ -123,13 +140,29 @@ def timeline(
     if capability is None and model is None and view in ("data", "competition"):
         capability = DATA_VIEW_FLOOR
     if model is not None:
-        overrides.update({"model.route": "api", "model.name": model, "model.self_host": None,
-                          "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None, "model.routes": None,
-                          "model.capability": None})
+        overrides.update(
+            {
+                "model.route": "api",
+                "model.name": model,
+                "model.self_host": None,
+                "model.usd_per_mtok_in": None,
+                "model.usd_per_mtok_out": None,
+                "model.routes": None,
+                "model.capability": None,
+            }
+        )
     elif capability is not None:
-        overrides.update({"model.route": "api", "model.name": None, "model.capability": capability,
-                          "model.self_host": None, "model.usd_per_mtok_in": None, "model.usd_per_mtok_out": None,
-                          "model.routes": None})
+        overrides.update(
+            {
+                "model.route": "api",
+                "model.name": None,
+                "model.capability": capability,
+                "model.self_host": None,
+                "model.usd_per_mtok_in": None,
+                "model.usd_per_mtok_out": None,
+                "model.routes": None,
+            }
+        )
     if price_path is not None:
         overrides["model.price_path"] = price_path
     scenarios = [s.override(overrides) for s in category_defaults(directory)]
@@ -148,9 +181,15 @@ def timeline(
             "tcpmf_month": summary["tcpmf_month"],
             "company_tcpmf_month": summary["company_tcpmf_month"],
             "binding_constraint": pd.array(
-                [_binding_constraint(s, row, full_row, decline)
-                 for s, (_, row), (_, full_row), decline in zip(
-                     scenarios, summary.iterrows(), full.iterrows(), result.arrays.annual_cost_decline)],
+                [
+                    _binding_constraint(s, row, full_row, decline)
+                    for s, (_, row), (_, full_row), decline in zip(
+                        scenarios,
+                        summary.iterrows(),
+                        full.iterrows(),
+                        result.arrays.annual_cost_decline,
+                    )
+                ],
                 dtype="string",
             ),
             "view": view,
@@ -170,7 +209,9 @@ def timeline(
     frame = pd.concat([frame, summary[columns]], axis=1)
     frame["annual_cost_decline"] = result.arrays.annual_cost_decline
     frame["full_revenue_tcpmf_month"] = full["tcpmf_month"]
-    if "entry_month" in summary.columns:  # an incumbent enters: the window and whether the product survives it
+    if (
+        "entry_month" in summary.columns
+    ):  # an incumbent enters: the window and whether the product survives it
         frame = pd.concat([frame, summary[list(COMPETITION_TIMELINE_COLUMNS)]], axis=1)
     return frame
 
@@ -217,35 +258,51 @@ def _binding_constraint(s: Scenario, row: pd.Series, full: pd.Series, decline: f
     model = _model_label(s)
     horizon = s.horizon_months
     if pd.isna(afford):
-        text = (f"revenue: ${revenue:.2f} per MAU a month does not meet the target margin even with free tokens "
-                f"({tokens / 1e3:,.0f}k tokens per MAU)")
+        text = (
+            f"revenue: ${revenue:.2f} per MAU a month does not meet the target margin even with free tokens "
+            f"({tokens / 1e3:,.0f}k tokens per MAU)"
+        )
     elif pd.isna(unit_full):
         path = "along the dated catalog, then " if s.model.price_path == "hindsight" else "at "
-        text = (f"token price: {model} at ${price:.2f} per 1M tokens does not fall to the affordable "
-                f"${afford:.2f} (${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens) within {horizon} months "
-                f"{path}{decline:g}x cheaper a year")
+        text = (
+            f"token price: {model} at ${price:.2f} per 1M tokens does not fall to the affordable "
+            f"${afford:.2f} (${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens) within {horizon} months "
+            f"{path}{decline:g}x cheaper a year"
+        )
     elif pd.isna(unit):
-        text = (f"monetization: at full revenue tokens would be affordable from month {unit_full}, but the "
-                f"delayed revenue does not reach the target within {horizon} months")
+        text = (
+            f"monetization: at full revenue tokens would be affordable from month {unit_full}, but the "
+            f"delayed revenue does not reach the target within {horizon} months"
+        )
     elif unit > unit_full:
-        text = (f"monetization: tokens are affordable from month {unit_full} (${afford:.2f} per 1M for "
-                f"${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), but the revenue starts late and "
-                f"ramps, so unit TC-PMF waits until month {unit}")
+        text = (
+            f"monetization: tokens are affordable from month {unit_full} (${afford:.2f} per 1M for "
+            f"${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), but the revenue starts late and "
+            f"ramps, so unit TC-PMF waits until month {unit}"
+        )
     elif unit == 0:
-        text = (f"none at the unit level: {model} at ${price:.2f} per 1M tokens is already below the affordable "
-                f"${afford:.2f} (${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens)")
+        text = (
+            f"none at the unit level: {model} at ${price:.2f} per 1M tokens is already below the affordable "
+            f"${afford:.2f} (${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens)"
+        )
     elif s.model.price_path == "hindsight":
         then = api_model_path(s, int(unit) + 1)[int(unit)]
-        text = (f"token price: {model} at ${price:.2f} per 1M tokens must fall to the affordable ${afford:.2f} "
-                f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which the dated catalog reaches in "
-                f"month {unit} ({then} for {_floor_label(s)}; {decline:g}x cheaper a year after the catalog)")
+        text = (
+            f"token price: {model} at ${price:.2f} per 1M tokens must fall to the affordable ${afford:.2f} "
+            f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which the dated catalog reaches in "
+            f"month {unit} ({then} for {_floor_label(s)}; {decline:g}x cheaper a year after the catalog)"
+        )
     else:
-        text = (f"token price: {model} at ${price:.2f} per 1M tokens must fall to the affordable ${afford:.2f} "
-                f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which takes {unit} months at "
-                f"{decline:g}x cheaper a year")
+        text = (
+            f"token price: {model} at ${price:.2f} per 1M tokens must fall to the affordable ${afford:.2f} "
+            f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which takes {unit} months at "
+            f"{decline:g}x cheaper a year"
+        )
     if pd.isna(company):
-        text += (f"; the company does not pay back within {horizon} months "
-                 f"(peak funding ${row['peak_funding_usd'] / 1e6:,.1f}M)")
+        text += (
+            f"; the company does not pay back within {horizon} months "
+            f"(peak funding ${row['peak_funding_usd'] / 1e6:,.1f}M)"
+        )
     else:
         text += f"; cash pays back in month {company}"
     return text + "."
@@ -259,7 +316,9 @@ _VIEW_INPUTS = {
 }
 
 
-def compare_views(horizon_months: int = 120, annual_cost_decline: float | None = None) -> pd.DataFrame:
+def compare_views(
+    horizon_months: int = 120, annual_cost_decline: float | None = None
+) -> pd.DataFrame:
     """The ``lee`` and ``data`` timelines side by side, one row per category, with the input that
     makes them differ most.
 
@@ -281,7 +340,9 @@ def compare_views(horizon_months: int = 120, annual_cost_decline: float | None =
             row[f"lee_{key}"], row[f"data_{key}"] = a[key], b[key]
         for column in _VIEW_INPUTS:
             row[f"lee_{column}"], row[f"data_{column}"] = float(a[column]), float(b[column])
-            row[f"{column}_ratio"] = float(b[column]) / float(a[column]) if float(a[column]) > 0 else float("nan")
+            row[f"{column}_ratio"] = (
+                float(b[column]) / float(a[column]) if float(a[column]) > 0 else float("nan")
+            )
         for name, frame_row in (("lee", a), ("data", b)):
             unit, full = frame_row["tcpmf_month"], frame_row["full_revenue_tcpmf_month"]
             row[f"{name}_monetization_delay_months"] = (
@@ -290,8 +351,14 @@ def compare_views(horizon_months: int = 120, annual_cost_decline: float | None =
         row["disagreement"] = _disagreement(category, a, b, row)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    for column in ("lee_tcpmf_month", "data_tcpmf_month", "lee_company_tcpmf_month", "data_company_tcpmf_month",
-                   "lee_monetization_delay_months", "data_monetization_delay_months"):
+    for column in (
+        "lee_tcpmf_month",
+        "data_tcpmf_month",
+        "lee_company_tcpmf_month",
+        "data_company_tcpmf_month",
+        "lee_monetization_delay_months",
+        "data_monetization_delay_months",
+    ):
         frame[column] = frame[column].astype("Int64")
     return frame
 
@@ -302,23 +369,38 @@ def _month_text(month: object) -> str:
 
 def _disagreement(category: str, lee: pd.Series, data: pd.Series, row: dict[str, Any]) -> str:
     """One sentence: both unit TC-PMF months and the input that separates them most."""
-    head = (f"{category}: Lee's argument gives unit TC-PMF at {_month_text(lee['tcpmf_month'])}, today's data at "
-            f"{_month_text(data['tcpmf_month'])}")
-    if (pd.isna(lee["tcpmf_month"]) and pd.isna(data["tcpmf_month"])) or lee["tcpmf_month"] == data["tcpmf_month"]:
+    head = (
+        f"{category}: Lee's argument gives unit TC-PMF at {_month_text(lee['tcpmf_month'])}, today's data at "
+        f"{_month_text(data['tcpmf_month'])}"
+    )
+    if (pd.isna(lee["tcpmf_month"]) and pd.isna(data["tcpmf_month"])) or lee["tcpmf_month"] == data[
+        "tcpmf_month"
+    ]:
         return head + " (they agree)."
     ratios = {column: float(row[f"{column}_ratio"]) for column in _VIEW_INPUTS}
     ratios = {k: v for k, v in ratios.items() if v > 0 and v == v}
-    delay_lee, delay_data = row["lee_monetization_delay_months"], row["data_monetization_delay_months"]
+    delay_lee, delay_data = (
+        row["lee_monetization_delay_months"],
+        row["data_monetization_delay_months"],
+    )
     delays_differ = not pd.isna(delay_lee) and not pd.isna(delay_data) and delay_lee != delay_data
     if not ratios or max(abs(np.log(v)) for v in ratios.values()) < np.log(1.05):
         if delays_differ:
-            return head + f"; the inputs match within 5%, and the monetization delay differs ({delay_lee} vs {delay_data} months)."
-        return head + "; the inputs match within 5%: the price path (capability floor, dated catalog) separates them."
+            return (
+                head
+                + f"; the inputs match within 5%, and the monetization delay differs ({delay_lee} vs {delay_data} months)."
+            )
+        return (
+            head
+            + "; the inputs match within 5%: the price path (capability floor, dated catalog) separates them."
+        )
     column = max(ratios, key=lambda k: abs(np.log(ratios[k])))
     unit = "$" if column != "tokens_per_mau" else ""
-    text = (f"; the input furthest apart is {_VIEW_INPUTS[column]}: {unit}{float(row[f'lee_{column}']):,.4g} in Lee's "
-            f"argument ({lee['capability_floor']}) against {unit}{float(row[f'data_{column}']):,.4g} in the data "
-            f"({data['capability_floor']}), {ratios[column]:.3g}x")
+    text = (
+        f"; the input furthest apart is {_VIEW_INPUTS[column]}: {unit}{float(row[f'lee_{column}']):,.4g} in Lee's "
+        f"argument ({lee['capability_floor']}) against {unit}{float(row[f'data_{column}']):,.4g} in the data "
+        f"({data['capability_floor']}), {ratios[column]:.3g}x"
+    )
     if delays_differ:
         text += f"; the monetization delay also differs ({delay_lee} vs {delay_data} months)"
     return head + text + "."

@@ -27,13 +27,19 @@ EXTRA_MONTHS = 12
 
 def _free_users_note(s: Scenario, row: pd.Series) -> str:
     growth = getattr(s, "growth", None)
-    if growth is None or not bool(row.get("clears_break_even")) or growth.paid_budget_usd_per_month > 0:
+    if (
+        growth is None
+        or not bool(row.get("clears_break_even"))
+        or growth.paid_budget_usd_per_month > 0
+    ):
         return ""
     ltv_to_cac = row.get("ltv_to_cac")
     if ltv_to_cac is None or pd.isna(ltv_to_cac) or float(ltv_to_cac) >= 1:
         return ""
-    return (f"clears only because its users come free (no paid acquisition): LTV/CAC {float(ltv_to_cac):.2f} < 1, "
-            "users bought at its CAC would not pay back")
+    return (
+        f"clears only because its users come free (no paid acquisition): LTV/CAC {float(ltv_to_cac):.2f} < 1, "
+        "users bought at its CAC would not pay back"
+    )
 
 
 def _horizon_note(s: Scenario, row: pd.Series) -> str:
@@ -44,8 +50,10 @@ def _horizon_note(s: Scenario, row: pd.Series) -> str:
     if pd.isna(payback):
         return ""
     month = int(payback)
-    return (f"pays back in month {month}, just beyond the {s.horizon_months}-month horizon (months 0-{s.horizon_months - 1}): "
-            "the 'no' is the horizon's")
+    return (
+        f"pays back in month {month}, just beyond the {s.horizon_months}-month horizon (months 0-{s.horizon_months - 1}): "
+        "the 'no' is the horizon's"
+    )
 
 
 def verdict_notes(scenarios: Sequence[Scenario], summary: pd.DataFrame) -> list[str]:

@@ -50,10 +50,27 @@ from tcpmf.model.engine import Result, evaluate_arrays
 from tcpmf.outputs import charts
 from tcpmf.schema.scenario import Plateau, PowerLaw, Scenario, ShiftedBetaGeometric, load
 
-__all__ = ["MONEY_CONTROLS", "USD", "Control", "Currency", "FounderApp", "TimelineView", "controls_for", "display_currency",
-           "enable_offline", "inline_chart_html", "lever_answer_text", "model_label", "offline_bundle_cache",
-           "paid_share_note", "parse_typed", "plain_number",
-           "slider_range", "verdict_headline", "verdict_text"]
+__all__ = [
+    "MONEY_CONTROLS",
+    "USD",
+    "Control",
+    "Currency",
+    "FounderApp",
+    "TimelineView",
+    "controls_for",
+    "display_currency",
+    "enable_offline",
+    "inline_chart_html",
+    "lever_answer_text",
+    "model_label",
+    "offline_bundle_cache",
+    "paid_share_note",
+    "parse_typed",
+    "plain_number",
+    "slider_range",
+    "verdict_headline",
+    "verdict_text",
+]
 
 SELF_HOSTED = "(self-hosted, as in the file)"
 
@@ -64,7 +81,9 @@ class Control:
 
     name: str
     label: str
-    key: str | None  # scenario key path (sBG retention r1: retention.beta, set from r1); None for a column-level lever
+    key: (
+        str | None
+    )  # scenario key path (sBG retention r1: retention.beta, set from r1); None for a column-level lever
     value: float
     low: float
     high: float
@@ -86,7 +105,9 @@ def _nice_ceiling(x: float) -> float:
     return 10.0 ** (exponent + 1)  # pragma: no cover
 
 
-def slider_range(value: float, low: float, high: float, span: float = 4.0, fallback: float = 1.0) -> tuple[float, float]:
+def slider_range(
+    value: float, low: float, high: float, span: float = 4.0, fallback: float = 1.0
+) -> tuple[float, float]:
     """Slider bounds: the schema's lower bound, and ``span ×`` the value (rounded up to a nice
     number) capped at the schema's upper bound; *fallback* is the top when the value is 0.
 
@@ -105,7 +126,9 @@ def _field_bounds(section: Any, name: str) -> tuple[float, float]:
     """``(ge or gt, le or lt)`` of a field of a pydantic section, from its annotations."""
     field = type(section).model_fields[name]
     metadata = list(field.metadata)
-    for arg in typing.get_args(field.annotation):  # X | None: the bounds sit on the Annotated member
+    for arg in typing.get_args(
+        field.annotation
+    ):  # X | None: the bounds sit on the Annotated member
         metadata += list(getattr(arg, "__metadata__", ()))
         for inner in getattr(arg, "__metadata__", ()):
             metadata += list(getattr(inner, "metadata", ()))
@@ -118,8 +141,15 @@ def _field_bounds(section: Any, name: str) -> tuple[float, float]:
     return low, high
 
 
-def _key_control(s: Scenario, name: str, label: str, key: str, span: float = 4.0, fallback: float = 1.0,
-                 integer: bool = False) -> Control:
+def _key_control(
+    s: Scenario,
+    name: str,
+    label: str,
+    key: str,
+    span: float = 4.0,
+    fallback: float = 1.0,
+    integer: bool = False,
+) -> Control:
     node: Any = s
     parts = key.split(".")
     for part in parts[:-1]:
@@ -129,7 +159,9 @@ def _key_control(s: Scenario, name: str, label: str, key: str, span: float = 4.0
     if name == "retention_r1" and isinstance(s.retention, Plateau):
         low = s.retention.floor
     lo, hi = slider_range(value, low, high, span, fallback)
-    return Control(name, label, key, value, lo, hi, allowed_low=low, allowed_high=high, integer=integer)
+    return Control(
+        name, label, key, value, lo, hi, allowed_low=low, allowed_high=high, integer=integer
+    )
 
 
 def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Control]:
@@ -138,51 +170,156 @@ def controls_for(s: Scenario, arrays: ScenarioArrays | None = None) -> list[Cont
     sub, ads = s.revenue.subscription, s.revenue.ads
     out: list[Control] = []
     if sub is not None:
-        out.append(_key_control(s, "price_usd_per_month", "price $/month", "revenue.subscription.price_usd_per_month", fallback=20.0))
-        out.append(_key_control(s, "paid_share", "paid share", "revenue.subscription.paid_share", fallback=0.1))
-        out.append(_key_control(s, "price_elasticity", "price elasticity", "revenue.subscription.price_elasticity", span=3.0, fallback=2.0))
+        out.append(
+            _key_control(
+                s,
+                "price_usd_per_month",
+                "price $/month",
+                "revenue.subscription.price_usd_per_month",
+                fallback=20.0,
+            )
+        )
+        out.append(
+            _key_control(
+                s, "paid_share", "paid share", "revenue.subscription.paid_share", fallback=0.1
+            )
+        )
+        out.append(
+            _key_control(
+                s,
+                "price_elasticity",
+                "price elasticity",
+                "revenue.subscription.price_elasticity",
+                span=3.0,
+                fallback=2.0,
+            )
+        )
     if ads is not None:
         out.append(_key_control(s, "rpm_usd", "ad RPM $", "revenue.ads.rpm_usd", fallback=10.0))
-    out.append(_key_control(s, "sessions_per_day", "sessions/day", "usage.sessions_per_day", fallback=5.0))
+    out.append(
+        _key_control(s, "sessions_per_day", "sessions/day", "usage.sessions_per_day", fallback=5.0)
+    )
     tokens = lever_value(a, s, "tokens_per_call")
     if tokens > 0:
-        out.append(Control("tokens_per_call", "tokens/call", None, tokens, 0.0, slider_range(tokens, 0.0, 1e8)[1],
-                           allowed_high=1e8))
-    out.append(_key_control(s, "calls_per_request", "calls/request", "usage.calls_per_request", fallback=5.0))
+        out.append(
+            Control(
+                "tokens_per_call",
+                "tokens/call",
+                None,
+                tokens,
+                0.0,
+                slider_range(tokens, 0.0, 1e8)[1],
+                allowed_high=1e8,
+            )
+        )
+    out.append(
+        _key_control(
+            s, "calls_per_request", "calls/request", "usage.calls_per_request", fallback=5.0
+        )
+    )
     price = lever_value(a, s, "usd_per_mtok")
     # the effective month-0 price; with a demand-driven self-host route moving it scales the GPU rent
-    demand = a.self_host_usd_per_replica_hour_m0 is not None and bool((a.self_host_usd_per_replica_hour_m0 > 0).any())
-    out.append(Control("usd_per_mtok", "token $/1M (GPU rent)" if demand else "token $/1M", None, price, 0.0,
-                       slider_range(price, 0.0, 1e6, fallback=10.0)[1], allowed_high=1e6))
-    out.append(_key_control(s, "annual_cost_decline", "cost decline ×/yr", "model.annual_cost_decline", span=3.0, fallback=10.0))
+    demand = a.self_host_usd_per_replica_hour_m0 is not None and bool(
+        (a.self_host_usd_per_replica_hour_m0 > 0).any()
+    )
+    out.append(
+        Control(
+            "usd_per_mtok",
+            "token $/1M (GPU rent)" if demand else "token $/1M",
+            None,
+            price,
+            0.0,
+            slider_range(price, 0.0, 1e6, fallback=10.0)[1],
+            allowed_high=1e6,
+        )
+    )
+    out.append(
+        _key_control(
+            s,
+            "annual_cost_decline",
+            "cost decline ×/yr",
+            "model.annual_cost_decline",
+            span=3.0,
+            fallback=10.0,
+        )
+    )
     if isinstance(s.retention, (PowerLaw, Plateau)):
         out.append(_key_control(s, "retention_r1", "retention r1", "retention.r1", span=2.0))
     elif isinstance(s.retention, ShiftedBetaGeometric):
         # month-1 retention beta / (alpha + beta); the slider sets beta and holds alpha
         alpha, r1 = s.retention.alpha, lever_value(a, s, "retention_r1")
         top = 1e4 / (alpha + 1e4)  # beta within the schema's 1e4
-        out.append(Control("retention_r1", "retention r1 (sBG)", "retention.beta", r1, min(0.01, r1 / 2),
-                           min(top, slider_range(r1, 0.0, 1.0, span=2.0)[1]), allowed_low=1e-6, allowed_high=top))
+        out.append(
+            Control(
+                "retention_r1",
+                "retention r1 (sBG)",
+                "retention.beta",
+                r1,
+                min(0.01, r1 / 2),
+                min(top, slider_range(r1, 0.0, 1.0, span=2.0)[1]),
+                allowed_low=1e-6,
+                allowed_high=top,
+            )
+        )
     if s.growth.cac_usd is not None:
         out.append(_key_control(s, "cac_usd", "CAC $", "growth.cac_usd", fallback=5.0))
-        out.append(_key_control(s, "paid_budget_usd_per_month", "paid budget $/month", "growth.paid_budget_usd_per_month",
-                                fallback=100_000.0))
-    out.append(_key_control(s, "fixed_usd_per_month", "fixed cost $/month", "costs.fixed_usd_per_month", fallback=100_000.0))
-    growth = _key_control(s, "monthly_growth", "organic growth /month", "growth.monthly_growth", fallback=0.1)
-    out.append(dataclasses.replace(growth, low=max(growth.low, -0.2)))  # typed entries may go down to −1
+        out.append(
+            _key_control(
+                s,
+                "paid_budget_usd_per_month",
+                "paid budget $/month",
+                "growth.paid_budget_usd_per_month",
+                fallback=100_000.0,
+            )
+        )
+    out.append(
+        _key_control(
+            s,
+            "fixed_usd_per_month",
+            "fixed cost $/month",
+            "costs.fixed_usd_per_month",
+            fallback=100_000.0,
+        )
+    )
+    growth = _key_control(
+        s, "monthly_growth", "organic growth /month", "growth.monthly_growth", fallback=0.1
+    )
+    out.append(
+        dataclasses.replace(growth, low=max(growth.low, -0.2))
+    )  # typed entries may go down to −1
     out.append(_key_control(s, "dau_per_mau", "DAU/MAU", "usage.dau_per_mau", fallback=0.5))
-    out.append(_key_control(s, "horizon_months", "horizon months", "horizon_months", span=3.0, fallback=36.0, integer=True))
+    out.append(
+        _key_control(
+            s,
+            "horizon_months",
+            "horizon months",
+            "horizon_months",
+            span=3.0,
+            fallback=36.0,
+            integer=True,
+        )
+    )
     c = s.competition
-    if c is not None:  # an incumbent enters (docs/model.md §6.2): when, counted as the file counts it
+    if (
+        c is not None
+    ):  # an incumbent enters (docs/model.md §6.2): when, counted as the file counts it
         relative = c.entry_months_after_tcpmf is not None
-        entry = _key_control(s, "entry_month", "incumbent enters (months after TC-PMF)" if relative else "incumbent enters (month)",
-                             "competition.entry_months_after_tcpmf" if relative else "competition.entry_month",
-                             span=3.0, fallback=24.0, integer=True)
+        entry = _key_control(
+            s,
+            "entry_month",
+            "incumbent enters (months after TC-PMF)" if relative else "incumbent enters (month)",
+            "competition.entry_months_after_tcpmf" if relative else "competition.entry_month",
+            span=3.0,
+            fallback=24.0,
+            integer=True,
+        )
         out.append(dataclasses.replace(entry, high=max(entry.high, float(s.horizon_months))))
     return out
 
 
-def parse_typed(control: Control, text: str, current: float | None = None) -> tuple[float | None, str | None]:
+def parse_typed(
+    control: Control, text: str, current: float | None = None
+) -> tuple[float | None, str | None]:
     """A typed entry for *control*: ``(value, None)``, or ``(None, message)`` saying what is allowed.
 
     Never clamps or zeroes: a number outside the schema's bounds, a whole-number key given a fraction
@@ -209,9 +346,15 @@ def parse_typed(control: Control, text: str, current: float | None = None) -> tu
     if not math.isfinite(value):
         return None, f"{control.label}: {text.strip()!r} is not a finite number; kept {kept}"
     if value < control.allowed_low or value > control.allowed_high:
-        top = "no upper limit" if math.isinf(control.allowed_high) else plain_number(control.allowed_high)
-        return None, (f"{control.label}: {plain_number(value)} is outside the allowed "
-                      f"{plain_number(control.allowed_low)} to {top}; kept {kept}")
+        top = (
+            "no upper limit"
+            if math.isinf(control.allowed_high)
+            else plain_number(control.allowed_high)
+        )
+        return None, (
+            f"{control.label}: {plain_number(value)} is outside the allowed "
+            f"{plain_number(control.allowed_low)} to {top}; kept {kept}"
+        )
     if control.integer and not value.is_integer():
         return None, f"{control.label}: {plain_number(value)} is not a whole number; kept {kept}"
     return value, None
@@ -225,7 +368,10 @@ def model_label(s: Scenario) -> str:
     """
     m = s.model
     if m.routes:
-        parts = [f"{r.share:.0%} {r.name}" + (" (self-hosted)" if r.route == "self_host" else "") for r in m.routes]
+        parts = [
+            f"{r.share:.0%} {r.name}" + (" (self-hosted)" if r.route == "self_host" else "")
+            for r in m.routes
+        ]
         return "mix: " + " + ".join(parts)
     return SELF_HOSTED if m.route == "self_host" else m.name
 
@@ -246,8 +392,16 @@ class Currency:
 USD = Currency("USD", "$", 1.0)
 
 #: The sliders that hold money (USD inside; their boxes show the display currency).
-MONEY_CONTROLS = frozenset({"price_usd_per_month", "rpm_usd", "usd_per_mtok", "cac_usd", "paid_budget_usd_per_month",
-                            "fixed_usd_per_month"})
+MONEY_CONTROLS = frozenset(
+    {
+        "price_usd_per_month",
+        "rpm_usd",
+        "usd_per_mtok",
+        "cac_usd",
+        "paid_budget_usd_per_month",
+        "fixed_usd_per_month",
+    }
+)
 
 
 def display_currency(s: Scenario, code: str | None = None) -> Currency:
@@ -272,7 +426,13 @@ def display_currency(s: Scenario, code: str | None = None) -> Currency:
 def _money(x: float, currency: Currency = USD) -> str:
     x *= currency.per_usd
     sign, x, sym = ("−" if x < 0 else ""), abs(x), currency.symbol
-    return sign + (f"{sym}{x:,.0f}" if x >= 100 else f"{sym}{plain_number(x)}" if x >= 0.01 else f"{sym}{plain_number(x, 2)}")
+    return sign + (
+        f"{sym}{x:,.0f}"
+        if x >= 100
+        else f"{sym}{plain_number(x)}"
+        if x >= 0.01
+        else f"{sym}{plain_number(x, 2)}"
+    )
 
 
 def verdict_text(result: Result, row: int = 0, currency: Currency = USD) -> str:
@@ -287,33 +447,58 @@ def verdict_text(result: Result, row: int = 0, currency: Currency = USD) -> str:
 
     clears = bool(summary["clears_break_even"][0][row])
     contribution = float(summary["contribution_usd_per_mau_m0"][0][row])
-    breakeven, payback, tcpmf_month = month("breakeven_month"), month("payback_month"), month("tcpmf_month")
+    breakeven, payback, tcpmf_month = (
+        month("breakeven_month"),
+        month("payback_month"),
+        month("tcpmf_month"),
+    )
     horizon = int(a.horizon_months[row])
     values, found = summary["max_affordable_usd_per_mtok"]
     blended = float(summary["usd_per_mtok_blended_m0"][0][row])
     head = "Clears break-even" if clears else "Does not clear break-even"
     parts = [
         f"{head}: contribution {_money(contribution, currency)} per MAU at month 0",
-        f"break-even month {breakeven}" if breakeven is not None else f"no break-even within {horizon} months",
-        f"payback month {payback}" if payback is not None else f"no payback within {horizon} months",
+        f"break-even month {breakeven}"
+        if breakeven is not None
+        else f"no break-even within {horizon} months",
+        f"payback month {payback}"
+        if payback is not None
+        else f"no payback within {horizon} months",
     ]
-    if "payback_month_m0_prices" in summary:  # what "clears" asks: payback with prices frozen at month 0
+    if (
+        "payback_month_m0_prices" in summary
+    ):  # what "clears" asks: payback with prices frozen at month 0
         today = month("payback_month_m0_prices")
-        parts.append(f"at today's token prices payback month {today}" if today is not None
-                     else "no payback at today's token prices")
+        parts.append(
+            f"at today's token prices payback month {today}"
+            if today is not None
+            else "no payback at today's token prices"
+        )
     affordable = float(values[row]) if found is None or found[row] else math.nan
     # a price of zero or less (or none) affords nothing: said so, never "max affordable $0" or "none"
-    parts.append(f"max affordable {_money(affordable, currency)} per 1M tokens (now {_money(blended, currency)})"
-                 if math.isfinite(affordable) and affordable > 0
-                 else f"no token price affords it (now {_money(blended, currency)} per 1M tokens)")
+    parts.append(
+        f"max affordable {_money(affordable, currency)} per 1M tokens (now {_money(blended, currency)})"
+        if math.isfinite(affordable) and affordable > 0
+        else f"no token price affords it (now {_money(blended, currency)} per 1M tokens)"
+    )
     if not clears and tcpmf_month is not None and tcpmf_month > 0:
-        parts.append(f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall")
-    if "entry_month" in summary and month("entry_month") is not None:  # an incumbent enters (docs/model.md §6.2)
+        parts.append(
+            f"TC-PMF in {month_label(int(a.start_month_index[row]) + tcpmf_month)} as token prices fall"
+        )
+    if (
+        "entry_month" in summary and month("entry_month") is not None
+    ):  # an incumbent enters (docs/model.md §6.2)
         entry = month("entry_month")
         survives, known = summary["survives_entry"]
         if known is not None and known[row]:
-            verdict = "pays back within the horizon" if survives[row] else "does not pay back within the horizon"
-            parts.append(f"incumbent enters in month {entry} (window {month('window_months')} months): {verdict}")
+            verdict = (
+                "pays back within the horizon"
+                if survives[row]
+                else "does not pay back within the horizon"
+            )
+            parts.append(
+                f"incumbent enters in month {entry} (window {month('window_months')} months): {verdict}"
+            )
         else:
             parts.append(f"incumbent enters in month {entry}, after the horizon")
     return " · ".join(parts)
@@ -341,7 +526,9 @@ _LEVER_SHARE = frozenset({"paid_share", "retention_r1"})
 _HEADLINE_LEVERS = ("usd_per_mtok", "paid_share")
 
 
-def lever_answer_text(lever: str, label: str, direction: str, value: float, currency: Currency = USD) -> str:
+def lever_answer_text(
+    lever: str, label: str, direction: str, value: float, currency: Currency = USD
+) -> str:
     """``"token price ≤ $1.17"``, ``"paid share ≥ 6.1%"``, ``"sessions per day ≤ 0.456"``."""
     sign = {">=": "≥", "<=": "≤"}.get(direction, direction)
     if lever in _LEVER_MONEY:
@@ -353,7 +540,9 @@ def lever_answer_text(lever: str, label: str, direction: str, value: float, curr
     return f"{label} {sign} {amount}"
 
 
-def verdict_headline(result: Result, levers: pd.DataFrame | None = None, row: int = 0, currency: Currency = USD) -> str:
+def verdict_headline(
+    result: Result, levers: pd.DataFrame | None = None, row: int = 0, currency: Currency = USD
+) -> str:
     """The short verdict: ``"Clears — contribution is $1.20 per user"``, or ``"Doesn't clear —
     contribution is $0.0022 per user; needs token price ≤ $1.17 or paid share ≥ 6.1%"``.
 
@@ -363,15 +552,21 @@ def verdict_headline(result: Result, levers: pd.DataFrame | None = None, row: in
     summary = result.computed.summary
     clears = bool(summary["clears_break_even"][0][row])
     contribution = float(summary["contribution_usd_per_mau_m0"][0][row])
-    head = ("Clears" if clears else "Doesn't clear") + f" — contribution is {_money(contribution, currency)} per user"
+    head = (
+        "Clears" if clears else "Doesn't clear"
+    ) + f" — contribution is {_money(contribution, currency)} per user"
     if clears or levers is None:
         return head
     needs = levers[levers["status"] == "needs"]
     first = needs[needs["lever"].isin(_HEADLINE_LEVERS)]
     chosen = first if len(first) else needs.head(2)
     order = {name: i for i, name in enumerate(_HEADLINE_LEVERS)}
-    answers = [lever_answer_text(str(r.lever), str(r.label), str(r.direction), float(r.value), currency)
-               for r in sorted(chosen.itertuples(index=False), key=lambda r: order.get(str(r.lever), len(order)))]
+    answers = [
+        lever_answer_text(str(r.lever), str(r.label), str(r.direction), float(r.value), currency)
+        for r in sorted(
+            chosen.itertuples(index=False), key=lambda r: order.get(str(r.lever), len(order))
+        )
+    ]
     if not answers:
         return head + "; no single lever in range clears it"
     return head + "; needs " + " or ".join(answers)
@@ -386,13 +581,28 @@ def paid_share_note(a: ScenarioArrays, row: int = 0, currency: Currency = USD) -
     elasticity = float(a.price_elasticity[row])
     if elasticity <= 0 or float(a.price_usd_per_month[row]) <= 0:
         return ""
-    price, reference = float(a.price_usd_per_month[row]), float(a.reference_price_usd_per_month[row])
-    share = float(elastic_paid_share(a.paid_share[row:row + 1], a.price_usd_per_month[row:row + 1],
-                                     a.reference_price_usd_per_month[row:row + 1], a.price_elasticity[row:row + 1])[0])
-    text = (f"paid share in effect {plain_number(100 * share)}% at {_money(price, currency)}/month "
-            f"({plain_number(100 * float(a.paid_share[row]))}% at the reference {_money(reference, currency)}/month, "
-            f"elasticity {plain_number(elasticity)})")
-    return text if price != reference else text + "; elasticity acts once the price moves from the reference"
+    price, reference = (
+        float(a.price_usd_per_month[row]),
+        float(a.reference_price_usd_per_month[row]),
+    )
+    share = float(
+        elastic_paid_share(
+            a.paid_share[row : row + 1],
+            a.price_usd_per_month[row : row + 1],
+            a.reference_price_usd_per_month[row : row + 1],
+            a.price_elasticity[row : row + 1],
+        )[0]
+    )
+    text = (
+        f"paid share in effect {plain_number(100 * share)}% at {_money(price, currency)}/month "
+        f"({plain_number(100 * float(a.paid_share[row]))}% at the reference {_money(reference, currency)}/month, "
+        f"elasticity {plain_number(elasticity)})"
+    )
+    return (
+        text
+        if price != reference
+        else text + "; elasticity acts once the price moves from the reference"
+    )
 
 
 def _levers_html(frame: pd.DataFrame, currency: Currency = USD) -> str:
@@ -404,7 +614,9 @@ def _levers_html(frame: pd.DataFrame, currency: Currency = USD) -> str:
         def shown(x: Any, lever: str = str(r.lever)) -> str:
             if pd.isna(x):
                 return "—"
-            return _money(float(x), currency) if lever in _LEVER_MONEY else plain_number(float(x), 4)
+            return (
+                _money(float(x), currency) if lever in _LEVER_MONEY else plain_number(float(x), 4)
+            )
 
         value, current = shown(r.value), shown(r.current)
         meaning = {
@@ -413,11 +625,20 @@ def _levers_html(frame: pd.DataFrame, currency: Currency = USD) -> str:
             "never": "no value in range clears it",
             "always": "clears across its whole range",
         }[r.status]
-        note = f"<br><i class='tcpmf-lever-note'>⚠ {html.escape(r.note)}</i>" if getattr(r, "note", "") else ""
-        rows.append(f"<tr><td>{html.escape(r.label)}</td><td style='text-align:right'>{current}</td>"
-                    f"<td>{html.escape(meaning)}{note}</td></tr>")
-    return ("<table class='tcpmf-levers-table'><tr><th>lever (others held)</th><th>now</th><th>what it takes</th></tr>"
-            + "".join(rows) + "</table>")
+        note = (
+            f"<br><i class='tcpmf-lever-note'>⚠ {html.escape(r.note)}</i>"
+            if getattr(r, "note", "")
+            else ""
+        )
+        rows.append(
+            f"<tr><td>{html.escape(r.label)}</td><td style='text-align:right'>{current}</td>"
+            f"<td>{html.escape(meaning)}{note}</td></tr>"
+        )
+    return (
+        "<table class='tcpmf-levers-table'><tr><th>lever (others held)</th><th>now</th><th>what it takes</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def _widen(slider: widgets.FloatSlider, value: float) -> None:
@@ -444,9 +665,13 @@ def _name_and_kind(path: Path) -> tuple[str, str, Path]:
             if not isinstance(tree, dict):
                 raise ValueError("not a mapping")
             keys.update(k for k in ("deal", "maas") if tree.get(k) is not None)
-            name = tree.get("name") if name is None else name  # the file's own name wins over its parents'
+            name = (
+                tree.get("name") if name is None else name
+            )  # the file's own name wins over its parents'
             parents = tree.get("extends") or []
-            todo += [current.parent / p for p in ([parents] if isinstance(parents, str) else parents)]
+            todo += [
+                current.parent / p for p in ([parents] if isinstance(parents, str) else parents)
+            ]
         if not isinstance(name, str):
             raise ValueError("no plain name")
     except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
@@ -470,8 +695,17 @@ def _cached_bundle(kind: str, build: typing.Callable[[], str]) -> str:
     from altair.jupyter.jupyter_chart import load_js_src
     from altair.utils._importers import vl_version_for_vl_convert
 
-    key = hashlib.sha256("\n".join([kind, alt.__version__, version("vl-convert-python"), vl_version_for_vl_convert(),
-                                     load_js_src()]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        "\n".join(
+            [
+                kind,
+                alt.__version__,
+                version("vl-convert-python"),
+                vl_version_for_vl_convert(),
+                load_js_src(),
+            ]
+        ).encode()
+    ).hexdigest()[:16]
     path = offline_bundle_cache() / f"{kind}-{key}.js"
     try:
         return path.read_text(encoding="utf-8")
@@ -505,12 +739,17 @@ def _enable_offline_cached() -> None:
     try:
         chart_class._esm = _cached_bundle("jupyterchart", build)
         chart_class._is_offline = True
-    except (ImportError, AttributeError, ValueError):  # importlib.metadata's PackageNotFoundError is an ImportError
+    except (
+        ImportError,
+        AttributeError,
+        ValueError,
+    ):  # importlib.metadata's PackageNotFoundError is an ImportError
         alt.JupyterChart.enable_offline()
 
 
 def _vega_embed_bundle() -> str:
     """vega, vega-lite and vega-embed in one script (vl-convert's bundle; it sets ``window.vegaEmbed``)."""
+
     def build() -> str:
         import vl_convert
         from altair.utils._importers import vl_version_for_vl_convert
@@ -525,8 +764,9 @@ def _vega_embed_bundle() -> str:
 _vega_scripts = {"shown": False}
 
 
-def inline_chart_html(spec: dict[str, Any], embed_options: dict[str, Any] | None = None,
-                      with_scripts: bool = True) -> str:
+def inline_chart_html(
+    spec: dict[str, Any], embed_options: dict[str, Any] | None = None, with_scripts: bool = True
+) -> str:
     """A chart as HTML that draws itself with no network and no kernel: ``vegaEmbed`` of *spec*,
     with the Vega scripts inline when *with_scripts* (evaluated once per page; a chart without them
     waits for an earlier one's).  Shown in JupyterLab, Voila and a notebook exported by nbconvert alike."""
@@ -537,22 +777,26 @@ def inline_chart_html(spec: dict[str, Any], embed_options: dict[str, Any] | None
     if with_scripts:
         bundle = _vega_embed_bundle().replace("</script", "<\\/script")
         scripts = f"  if (!window.vegaEmbed) {{ (function () {{\n{bundle}\n  }})(); }}\n"
-    return (f'<div class="tcpmf-vega" id="{div}"></div>\n<script type="text/javascript">\n(function () {{\n{scripts}'
-            f"  var el = document.getElementById('{div}'), tries = 0;\n"
-            f"  function draw() {{ window.vegaEmbed(el, {spec_json}, {options}).catch(console.error); }}\n"
-            "  if (window.vegaEmbed) { draw(); return; }\n"
-            "  var timer = setInterval(function () {\n"
-            "    if (window.vegaEmbed) { clearInterval(timer); draw(); }\n"
-            "    else if (++tries > 200) { clearInterval(timer);"
-            " el.innerText = 'chart not drawn: run the notebook from its first cell (enable_offline()) again'; }\n"
-            "  }, 50);\n"
-            "})();\n</script>")
+    return (
+        f'<div class="tcpmf-vega" id="{div}"></div>\n<script type="text/javascript">\n(function () {{\n{scripts}'
+        f"  var el = document.getElementById('{div}'), tries = 0;\n"
+        f"  function draw() {{ window.vegaEmbed(el, {spec_json}, {options}).catch(console.error); }}\n"
+        "  if (window.vegaEmbed) { draw(); return; }\n"
+        "  var timer = setInterval(function () {\n"
+        "    if (window.vegaEmbed) { clearInterval(timer); draw(); }\n"
+        "    else if (++tries > 200) { clearInterval(timer);"
+        " el.innerText = 'chart not drawn: run the notebook from its first cell (enable_offline()) again'; }\n"
+        "  }, 50);\n"
+        "})();\n</script>"
+    )
 
 
 def _inline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     """The first chart after :func:`enable_offline` carries the Vega scripts (900 kB), later ones
     only their spec: a page holds one copy, and nbconvert is not held up by large outputs."""
-    html_text = inline_chart_html(spec, metadata.get("embed_options"), with_scripts=not _vega_scripts["shown"])
+    html_text = inline_chart_html(
+        spec, metadata.get("embed_options"), with_scripts=not _vega_scripts["shown"]
+    )
     _vega_scripts["shown"] = True
     return {"text/html": html_text, "text/plain": "<tcpmf chart>"}
 
@@ -562,7 +806,9 @@ def enable_offline() -> None:
     persistent ``alt.JupyterChart`` widgets, and plain Altair charts shown in a notebook as inline
     HTML (:func:`inline_chart_html`; drawn in an exported notebook too).  The bundled JavaScript is
     cached on disk (:func:`offline_bundle_cache`)."""
-    _vega_scripts["shown"] = False  # a notebook's first cell calls this: its first chart carries the scripts
+    _vega_scripts["shown"] = (
+        False  # a notebook's first cell calls this: its first chart carries the scripts
+    )
     _enable_offline_cached()
     # plain charts: inline HTML, which an exported notebook shows too (a widget needs a CDN there)
     alt.renderers.register("tcpmf-inline", _inline_renderer)
@@ -582,23 +828,41 @@ class FounderApp:
         Compute and show :func:`tcpmf.what_it_takes` under the verdict.
     """
 
-    def __init__(self, scenario: Scenario | str | Path, products: Sequence[str | Path] | None = None,
-                 show_levers: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | Path,
+        products: Sequence[str | Path] | None = None,
+        show_levers: bool = True,
+    ) -> None:
         enable_offline()
         self.show_levers = show_levers
-        bundled = sorted((assumptions_dir() / "products").glob("*.yaml")) if products is None else [Path(p) for p in products]
+        bundled = (
+            sorted((assumptions_dir() / "products").glob("*.yaml"))
+            if products is None
+            else [Path(p) for p in products]
+        )
         self.base = scenario if isinstance(scenario, Scenario) else load(scenario)
         # the dropdown needs only names: a quick read, not a validation of every file (most of a cold start)
-        options = [(name, str(p)) for name, kind, p in map(_name_and_kind, bundled) if kind == "consumer"]
+        options = [
+            (name, str(p)) for name, kind, p in map(_name_and_kind, bundled) if kind == "consumer"
+        ]
         if self.base.name not in [name for name, _ in options]:
             options.insert(0, (self.base.name, ""))
         self._paths = {name: path for name, path in options}
-        self.product = widgets.Dropdown(options=[name for name, _ in options], value=self.base.name,
-                                        description="product", layout=widgets.Layout(width="480px"))
+        self.product = widgets.Dropdown(
+            options=[name for name, _ in options],
+            value=self.base.name,
+            description="product",
+            layout=widgets.Layout(width="480px"),
+        )
         self.model = widgets.Dropdown(description="model", layout=widgets.Layout(width="480px"))
         # money is USD inside; the toggle changes only how amounts are shown (and typed)
-        self.currency_toggle = widgets.ToggleButtons(options=["USD", "CNY"], value="USD", description="show money in",
-                                                     style={"button_width": "60px", "description_width": "100px"})
+        self.currency_toggle = widgets.ToggleButtons(
+            options=["USD", "CNY"],
+            value="USD",
+            description="show money in",
+            style={"button_width": "60px", "description_width": "100px"},
+        )
         self.currency_toggle.add_class("tcpmf-currency")
         self.currency_note = widgets.HTML()
         self.currency_note.add_class("tcpmf-currency-note")
@@ -613,15 +877,21 @@ class FounderApp:
         self.message.add_class("tcpmf-message")
         self.verdict = widgets.HTML()
         self.verdict.add_class("tcpmf-verdict")
-        self.levers = widgets.HTML(layout=widgets.Layout(flex="1 1 380px", min_width="0", overflow="auto"))
+        self.levers = widgets.HTML(
+            layout=widgets.Layout(flex="1 1 380px", min_width="0", overflow="auto")
+        )
         self.levers.add_class("tcpmf-levers")
         self.charts: dict[str, alt.JupyterChart] = {}
         self.result: Result | None = None
         self.scenario: Scenario = self.base
         self.error: str | None = None
         self._quiet = False
-        self.path = widgets.Text(placeholder="path of a scenario YAML file", description="file",
-                                 style={"description_width": "40px"}, layout=widgets.Layout(width="420px"))
+        self.path = widgets.Text(
+            placeholder="path of a scenario YAML file",
+            description="file",
+            style={"description_width": "40px"},
+            layout=widgets.Layout(width="420px"),
+        )
         self.path.add_class("tcpmf-path")
         self.open_button = widgets.Button(description="open")
         self.save_button = widgets.Button(description="save")
@@ -638,23 +908,44 @@ class FounderApp:
         self.model.observe(self._on_model, names="value")
         self.currency_toggle.observe(self._on_currency, names="value")
         self._build(self.base)
-        chart_box = widgets.VBox([self.charts["cash"],
-                                  widgets.HBox([self.charts["users"], self.charts["unit"]],
-                                               layout=widgets.Layout(flex_flow="row wrap")),
-                                  self.charts["frontier"]])
-        self.widget = widgets.VBox([
-            widgets.HBox([self.product, self.model, self.currency_toggle, self.currency_note],
-                         layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
-            widgets.HBox([self.path, self.open_button, self.save_button, self.reset_button, self.pin_button],
-                         layout=widgets.Layout(flex_flow="row wrap")),
-            self.verdict,
-            self.message,
-            self.paid_note,
-            self.compare,
-            # side by side when there is room, the lever table below the sliders when there is not
-            widgets.HBox([self.slider_box, self.levers], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
-            chart_box,
-        ])
+        chart_box = widgets.VBox(
+            [
+                self.charts["cash"],
+                widgets.HBox(
+                    [self.charts["users"], self.charts["unit"]],
+                    layout=widgets.Layout(flex_flow="row wrap"),
+                ),
+                self.charts["frontier"],
+            ]
+        )
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox(
+                    [self.product, self.model, self.currency_toggle, self.currency_note],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+                ),
+                widgets.HBox(
+                    [
+                        self.path,
+                        self.open_button,
+                        self.save_button,
+                        self.reset_button,
+                        self.pin_button,
+                    ],
+                    layout=widgets.Layout(flex_flow="row wrap"),
+                ),
+                self.verdict,
+                self.message,
+                self.paid_note,
+                self.compare,
+                # side by side when there is room, the lever table below the sliders when there is not
+                widgets.HBox(
+                    [self.slider_box, self.levers],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"),
+                ),
+                chart_box,
+            ]
+        )
         self.widget.add_class("tcpmf-app")
 
     # -- building ---------------------------------------------------------------------------------
@@ -669,7 +960,9 @@ class FounderApp:
         self._show_currency_note()
         names = model_names()
         self._as_in_file = model_label(s)
-        if self._as_in_file != s.model.name:  # a mix of routes or a self-hosted model: as in the file
+        if (
+            self._as_in_file != s.model.name
+        ):  # a mix of routes or a self-hosted model: as in the file
             options = [self._as_in_file, *names]
         else:
             options = names if s.model.name in names else [s.model.name, *names]
@@ -690,16 +983,28 @@ class FounderApp:
             step = 1.0 if c.integer else (c.high - c.low) / 200 or 0.01
             # no readout: a value is typed in the box beside the slider, which validates it (a
             # slider's own readout silently clamps a typed value to the slider's range)
-            slider = widgets.FloatSlider(value=c.value, min=c.low, max=c.high, step=step,
-                                         description=self.currency.label(c.label),
-                                         continuous_update=False, readout=False,
-                                         style={"description_width": "150px"}, layout=widgets.Layout(width="340px"))
+            slider = widgets.FloatSlider(
+                value=c.value,
+                min=c.low,
+                max=c.high,
+                step=step,
+                description=self.currency.label(c.label),
+                continuous_update=False,
+                readout=False,
+                style={"description_width": "150px"},
+                layout=widgets.Layout(width="340px"),
+            )
             slider.add_class(f"tcpmf-slider-{c.name}")
             slider.observe(self._on_slider, names="value")
-            box = widgets.Text(value=plain_number(self._shown(c.name, c.value), 4), continuous_update=False,
-                               layout=widgets.Layout(width="110px"))
+            box = widgets.Text(
+                value=plain_number(self._shown(c.name, c.value), 4),
+                continuous_update=False,
+                layout=widgets.Layout(width="110px"),
+            )
             box.add_class(f"tcpmf-typed-{c.name}")
-            box.observe(lambda change, name=c.name: self._on_typed(name, change["new"]), names="value")
+            box.observe(
+                lambda change, name=c.name: self._on_typed(name, change["new"]), names="value"
+            )
             self.sliders[c.name] = slider
             self.typed[c.name] = box
             rows.append(widgets.HBox([slider, box]))
@@ -737,8 +1042,13 @@ class FounderApp:
         slider, control = self.sliders[name], self.controls[name]
         rate = self.currency.per_usd if name in MONEY_CONTROLS else 1.0
         if rate != 1.0:  # typed in the display currency: bounds and message in it too
-            control = dataclasses.replace(control, label=self.currency.label(control.label), value=control.value * rate,
-                                          allowed_low=control.allowed_low * rate, allowed_high=control.allowed_high * rate)
+            control = dataclasses.replace(
+                control,
+                label=self.currency.label(control.label),
+                value=control.value * rate,
+                allowed_low=control.allowed_low * rate,
+                allowed_high=control.allowed_high * rate,
+            )
         value, problem = parse_typed(control, text, slider.value * rate)
         if value is not None:
             value /= rate
@@ -778,14 +1088,21 @@ class FounderApp:
         if not target:
             self._say("type the path of the file to save in the file box")
             return None
-        moved = [self.controls[n].label for n in ("tokens_per_call", "usd_per_mtok")
-                 if n in self.sliders and self.sliders[n].value != self._start[n]]
+        moved = [
+            self.controls[n].label
+            for n in ("tokens_per_call", "usd_per_mtok")
+            if n in self.sliders and self.sliders[n].value != self._start[n]
+        ]
         try:
             saved = self.scenario.save(target)
         except OSError as exc:
             self._say(f"cannot save to {target}: {exc.strerror}")
             return None
-        note = (f" — not saved: {', '.join(moved)} (they move computed columns, not a key of the file)" if moved else "")
+        note = (
+            f" — not saved: {', '.join(moved)} (they move computed columns, not a key of the file)"
+            if moved
+            else ""
+        )
         self._say(f"saved to {target}{note}", error=bool(moved))
         return saved
 
@@ -799,7 +1116,9 @@ class FounderApp:
         ones, and both cash curves on the cash chart."""
         if self.result is None:
             return
-        levers = what_it_takes(self.scenario, arrays=self.result.arrays) if self.show_levers else None
+        levers = (
+            what_it_takes(self.scenario, arrays=self.result.arrays) if self.show_levers else None
+        )
         self.pinned = (levers, self.result)
         self.update()
 
@@ -808,7 +1127,10 @@ class FounderApp:
             return ""
         cells = []
         pinned_headline = verdict_headline(self.pinned[1], self.pinned[0], currency=self.currency)
-        for label, (text, r) in (("pinned", (pinned_headline, self.pinned[1])), ("now", (headline, result))):
+        for label, (text, r) in (
+            ("pinned", (pinned_headline, self.pinned[1])),
+            ("now", (headline, result)),
+        ):
             row = r.summary.iloc[0]
 
             def month(key: str, row: Any = row) -> str:
@@ -818,21 +1140,41 @@ class FounderApp:
                 f"<tr><td><b>{label}</b></td><td>{html.escape(text)}</td>"
                 f"<td style='text-align:right'>{_money(float(row['contribution_usd_per_mau_m0']), self.currency)}</td>"
                 f"<td style='text-align:right'>{month('breakeven_month')}</td><td style='text-align:right'>{month('payback_month')}</td>"
-                f"<td style='text-align:right'>{_money(float(row['peak_funding_usd']), self.currency)}</td></tr>")
-        return ("<table class='tcpmf-compare-table'><tr><th></th><th>verdict</th>"
-                f"<th>contribution {self.currency.symbol}/user, m0</th>"
-                "<th>break-even month</th><th>payback month</th><th>peak funding</th></tr>" + "".join(cells) + "</table>")
+                f"<td style='text-align:right'>{_money(float(row['peak_funding_usd']), self.currency)}</td></tr>"
+            )
+        return (
+            "<table class='tcpmf-compare-table'><tr><th></th><th>verdict</th>"
+            f"<th>contribution {self.currency.symbol}/user, m0</th>"
+            "<th>break-even month</th><th>payback month</th><th>peak funding</th></tr>"
+            + "".join(cells)
+            + "</table>"
+        )
 
     def _compare_cash(self, result: Result) -> alt.Chart:
         assert self.pinned is not None
-        frames = [r.monthly[["month", "cash_usd"]].assign(state=label)
-                  for label, r in (("pinned", self.pinned[1]), ("now", result))]
-        return alt.Chart(pd.concat(frames, ignore_index=True), width=760, height=220,
-                         title="Cash J-curve — pinned vs now").mark_line().encode(
-            x=alt.X("month:Q", title="month"),
-            y=alt.Y("cash_usd:Q", title="cumulative cash, USD", axis=alt.Axis(format="~s")),
-            color=alt.Color("state:N", sort=["pinned", "now"], legend=alt.Legend(orient="bottom", title=None)),
-            strokeDash=alt.StrokeDash("state:N", sort=["pinned", "now"], legend=None))
+        frames = [
+            r.monthly[["month", "cash_usd"]].assign(state=label)
+            for label, r in (("pinned", self.pinned[1]), ("now", result))
+        ]
+        return (
+            alt.Chart(
+                pd.concat(frames, ignore_index=True),
+                width=760,
+                height=220,
+                title="Cash J-curve — pinned vs now",
+            )
+            .mark_line()
+            .encode(
+                x=alt.X("month:Q", title="month"),
+                y=alt.Y("cash_usd:Q", title="cumulative cash, USD", axis=alt.Axis(format="~s")),
+                color=alt.Color(
+                    "state:N",
+                    sort=["pinned", "now"],
+                    legend=alt.Legend(orient="bottom", title=None),
+                ),
+                strokeDash=alt.StrokeDash("state:N", sort=["pinned", "now"], legend=None),
+            )
+        )
 
     def _on_currency(self, change: dict[str, Any]) -> None:
         if self._quiet:
@@ -854,12 +1196,16 @@ class FounderApp:
         if self.currency.code == "USD":
             self.currency_note.value = ""
             return
-        self.currency_note.value = (f"<span style='color:#555'>¥{plain_number(self.currency.per_usd)} per $1 (catalog rate "
-                                    f"in force at {self._file_scenario.start_month}); charts stay in USD</span>")
+        self.currency_note.value = (
+            f"<span style='color:#555'>¥{plain_number(self.currency.per_usd)} per $1 (catalog rate "
+            f"in force at {self._file_scenario.start_month}); charts stay in USD</span>"
+        )
 
     def _say(self, text: str, error: bool = True) -> None:
         color = "#c62828" if error else "#2e7d32"
-        self.message.value = f"<b style='color:{color}'>{'⚠ ' if error else ''}{html.escape(text)}</b>"
+        self.message.value = (
+            f"<b style='color:{color}'>{'⚠ ' if error else ''}{html.escape(text)}</b>"
+        )
 
     def _on_product(self, change: dict[str, Any]) -> None:
         if self._quiet:
@@ -874,7 +1220,11 @@ class FounderApp:
         name = change["new"]
         try:
             # renamed, so that every chart title and a saved file say which model serves it
-            s = self.base if name == self._as_in_file else charts.on_model(self.base, name, name=f"{self.base.name} → {name}")
+            s = (
+                self.base
+                if name == self._as_in_file
+                else charts.on_model(self.base, name, name=f"{self.base.name} → {name}")
+            )
         except TcpmfError as exc:
             self._show_error(str(exc))
             return
@@ -896,9 +1246,13 @@ class FounderApp:
         moved = {name for name, slider in self.sliders.items() if slider.value != self._start[name]}
         overrides: dict[str, float | int] = {
             c.key: round(self.sliders[name].value) if c.integer else float(self.sliders[name].value)
-            for name, c in self.controls.items() if c.key is not None and name in moved}
+            for name, c in self.controls.items()
+            if c.key is not None and name in moved
+        }
         r = self._model_scenario.retention
-        if "retention.beta" in overrides and isinstance(r, ShiftedBetaGeometric):  # the slider is r1
+        if "retention.beta" in overrides and isinstance(
+            r, ShiftedBetaGeometric
+        ):  # the slider is r1
             r1 = overrides["retention.beta"]
             overrides["retention.beta"] = min(1e4, r.alpha * r1 / (1.0 - r1)) if r1 < 1.0 else 1e4
         s = self._model_scenario.override(overrides) if overrides else self._model_scenario
@@ -920,8 +1274,9 @@ class FounderApp:
             "users": charts.cohort_users(result, width=330, height=200),
             "unit": charts.unit_waterfall(result, width=330, height=200),
             # the product and model in effect, every slider included (the token price slider too)
-            "frontier": charts.breakeven_frontier(result.scenarios[0], arrays=result.arrays, points=31,
-                                                  width=640, height=220),
+            "frontier": charts.breakeven_frontier(
+                result.scenarios[0], arrays=result.arrays, points=31, width=640, height=220
+            ),
         }
 
     def update(self) -> None:
@@ -938,9 +1293,11 @@ class FounderApp:
         levers = what_it_takes(self.scenario, arrays=result.arrays) if self.show_levers else None
         headline = verdict_headline(result, levers, currency=self.currency)
         color = "#2e7d32" if headline.startswith("Clears") else "#c62828"
-        self.verdict.value = (f"<b class='tcpmf-headline' style='color:{color};font-size:1.25em'>{html.escape(headline)}</b>"
-                              f"<div class='tcpmf-details' style='color:#444;font-size:0.9em'>"
-                              f"{html.escape(verdict_text(result, currency=self.currency))}</div>")
+        self.verdict.value = (
+            f"<b class='tcpmf-headline' style='color:{color};font-size:1.25em'>{html.escape(headline)}</b>"
+            f"<div class='tcpmf-details' style='color:#444;font-size:0.9em'>"
+            f"{html.escape(verdict_text(result, currency=self.currency))}</div>"
+        )
         specs = self.chart_specs(result)
         self.compare.value = self._compare_html(headline, result)
         note = paid_share_note(result.arrays, currency=self.currency)
@@ -985,12 +1342,22 @@ class TimelineView:
     >>> view.slider.value = 4  # a conservative 4× a year: every category arrives later
     """
 
-    def __init__(self, annual_cost_decline: float = 10.0, horizon_months: int = 120, model: str | None = None) -> None:
+    def __init__(
+        self, annual_cost_decline: float = 10.0, horizon_months: int = 120, model: str | None = None
+    ) -> None:
         enable_offline()
         self.horizon_months = horizon_months
         self.model = model
-        self.slider = widgets.FloatLogSlider(value=annual_cost_decline, base=10, min=0, max=2, step=0.01,
-                                             description="decline ×/yr", continuous_update=False, readout_format=".3g")
+        self.slider = widgets.FloatLogSlider(
+            value=annual_cost_decline,
+            base=10,
+            min=0,
+            max=2,
+            step=0.01,
+            description="decline ×/yr",
+            continuous_update=False,
+            readout_format=".3g",
+        )
         self.slider.add_class("tcpmf-slider-decline")
         self.frame = self._frame()
         self.chart = alt.JupyterChart(charts.tcpmf_timeline(self.frame, horizon_months))
@@ -1000,11 +1367,23 @@ class TimelineView:
 
     def _frame(self) -> pd.DataFrame:
         # projected: the start price of the floor's cheapest model falls by the slider's factor from month 0
-        return timeline(annual_cost_decline=float(self.slider.value), horizon_months=self.horizon_months, model=self.model,
-                        price_path="projected")
+        return timeline(
+            annual_cost_decline=float(self.slider.value),
+            horizon_months=self.horizon_months,
+            model=self.model,
+            price_path="projected",
+        )
 
     def _table(self) -> str:
-        shown = self.frame[["category", "predicted_stage", "model", "contribution_usd_per_mau_m0", "tcpmf_calendar_month"]]
+        shown = self.frame[
+            [
+                "category",
+                "predicted_stage",
+                "model",
+                "contribution_usd_per_mau_m0",
+                "tcpmf_calendar_month",
+            ]
+        ]
         return str(shown.to_html(index=False, na_rep="—", float_format=lambda x: f"{x:,.3g}"))
 
     def _on_change(self, change: dict[str, Any]) -> None:

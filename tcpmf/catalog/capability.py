@@ -34,6 +34,7 @@ __all__ = [
 INPUT_WEIGHT = 0.75  # blended price: 3 input tokens per output token
 DEFAULT_TIER = "gpt-4-class"  # its benchmark is the one a bare minimum score refers to
 
+
 @lru_cache(maxsize=4)
 def capability_catalog(directory: Path) -> CapabilityTables:
     """``catalog/capability.yaml`` under *directory*, validated (every scored model must be priced)."""
@@ -42,7 +43,12 @@ def capability_catalog(directory: Path) -> CapabilityTables:
     priced = models_catalog(directory).models
     for model in catalog.scores:
         if model not in priced:
-            raise AssumptionError(display_path(path), f"capability.scores.{model}", "a model of catalog/models.yaml", model)
+            raise AssumptionError(
+                display_path(path),
+                f"capability.scores.{model}",
+                "a model of catalog/models.yaml",
+                model,
+            )
     return catalog
 
 
@@ -51,8 +57,9 @@ def capability_tier_names(directory: Path | None = None) -> list[str]:
     return sorted(capability_catalog(directory or assumptions_dir()).tiers)
 
 
-def capability_score(model: str, month: str, benchmark: str | None = None,
-                     directory: Path | None = None) -> float | None:
+def capability_score(
+    model: str, month: str, benchmark: str | None = None, directory: Path | None = None
+) -> float | None:
     """The score of *model* on *benchmark* in force at *month* (None before its first record or unscored)."""
     catalog = capability_catalog(directory or assumptions_dir())
     benchmark = benchmark or catalog.tiers[DEFAULT_TIER].benchmark
@@ -78,7 +85,9 @@ def resolve_floor(floor: str | float, directory: Path | None = None) -> Capabili
     catalog = capability_catalog(directory or assumptions_dir())
     if isinstance(floor, str):
         if floor not in catalog.tiers:
-            raise KeyError(f"a capability tier of catalog/capability.yaml ({', '.join(sorted(catalog.tiers))}) or a minimum score")
+            raise KeyError(
+                f"a capability tier of catalog/capability.yaml ({', '.join(sorted(catalog.tiers))}) or a minimum score"
+            )
         tier = catalog.tiers[floor]
         return CapabilityFloor(floor, tier.benchmark, tier.min_score)
     benchmark = catalog.tiers[DEFAULT_TIER].benchmark
@@ -101,8 +110,12 @@ class MeetingModel:
     usd_per_mtok_blended: float
 
 
-def cheapest_meeting(floor: CapabilityFloor, month: str, directory: Path | None = None,
-                     input_share: float = INPUT_WEIGHT) -> MeetingModel | None:
+def cheapest_meeting(
+    floor: CapabilityFloor,
+    month: str,
+    directory: Path | None = None,
+    input_share: float = INPUT_WEIGHT,
+) -> MeetingModel | None:
     """The cheapest model priced and scored at least ``floor.min_score`` at *month* (None if none).
 
     Cheapest by list price blended ``input_share·p_in + (1 − input_share)·p_out`` (default 3:1, the

@@ -45,15 +45,21 @@ class CapabilityTables(Section):
     def _consistent(self) -> CapabilityTables:
         for name, tier in self.tiers.items():
             if tier.benchmark not in self.benchmarks:
-                raise ValueError(f"tier {name}: benchmark {tier.benchmark!r} is not one of benchmarks: {', '.join(self.benchmarks)}")
+                raise ValueError(
+                    f"tier {name}: benchmark {tier.benchmark!r} is not one of benchmarks: {', '.join(self.benchmarks)}"
+                )
         for model, records in self.scores.items():
             for record in records:
                 if record.benchmark not in self.benchmarks:
-                    raise ValueError(f"scores.{model}: benchmark {record.benchmark!r} is not one of benchmarks: {', '.join(self.benchmarks)}")
+                    raise ValueError(
+                        f"scores.{model}: benchmark {record.benchmark!r} is not one of benchmarks: {', '.join(self.benchmarks)}"
+                    )
             for benchmark in {r.benchmark for r in records}:
                 dates = [r.date for r in records if r.benchmark == benchmark]
                 if dates != sorted(set(dates), key=month_index):
-                    raise ValueError(f"scores.{model}: records of {benchmark} must be in increasing date order, got {dates}")
+                    raise ValueError(
+                        f"scores.{model}: records of {benchmark} must be in increasing date order, got {dates}"
+                    )
         return self
 
 

@@ -41,8 +41,15 @@ from tcpmf.core.months import month_index
 from tcpmf.core.yamlio import assumptions_dir
 
 __all__ = [
-    "DeclineFit", "decline_table", "fit_decline", "fitted_decline", "floor_decline", "threshold_series", "tier_definition",
-    "tier_names", "tier_series",
+    "DeclineFit",
+    "decline_table",
+    "fit_decline",
+    "fitted_decline",
+    "floor_decline",
+    "threshold_series",
+    "tier_definition",
+    "tier_names",
+    "tier_series",
 ]
 
 INPUT_WEIGHT = 0.75  # blended price: 3 input tokens per output token
@@ -101,7 +108,9 @@ def tier_definition(tier: str, directory: Path | None = None) -> str:
     return "hand-tagged in models.yaml (legacy; no capability threshold)"
 
 
-def threshold_series(tier: str | float | CapabilityFloor, directory: Path | None = None) -> pd.DataFrame:
+def threshold_series(
+    tier: str | float | CapabilityFloor, directory: Path | None = None
+) -> pd.DataFrame:
     """The cheapest blended price of a model meeting *tier*'s threshold (a tier name, a minimum
     score or a :class:`CapabilityFloor`), where it changes.
 
@@ -114,10 +123,20 @@ def threshold_series(tier: str | float | CapabilityFloor, directory: Path | None
         best = cheapest_meeting(floor, month, directory)
         if best is None:
             continue
-        if rows and rows[-1]["model"] == best.model and rows[-1]["usd_per_mtok_blended"] == best.usd_per_mtok_blended:
+        if (
+            rows
+            and rows[-1]["model"] == best.model
+            and rows[-1]["usd_per_mtok_blended"] == best.usd_per_mtok_blended
+        ):
             continue
-        rows.append({"month": month, "model": best.model, "score": best.score,
-                     "usd_per_mtok_blended": best.usd_per_mtok_blended})
+        rows.append(
+            {
+                "month": month,
+                "model": best.model,
+                "score": best.score,
+                "usd_per_mtok_blended": best.usd_per_mtok_blended,
+            }
+        )
     return pd.DataFrame(rows, columns=["month", "model", "score", "usd_per_mtok_blended"])
 
 
@@ -133,7 +152,9 @@ def tier_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
         return threshold_series(tier, directory)
     entries = {name: e for name, e in models_catalog(directory).models.items() if e.tier == tier}
     if not entries:
-        raise KeyError(f"a capability tier of the models catalog; known: {', '.join(tier_names(directory))}")
+        raise KeyError(
+            f"a capability tier of the models catalog; known: {', '.join(tier_names(directory))}"
+        )
     months = sorted({r.date for e in entries.values() for r in e.prices}, key=month_index)
     rows = []
     for month in months:
@@ -176,7 +197,9 @@ def fitted_decline(tier: str, directory: Path | None = None) -> float:
     """
     directory = directory or assumptions_dir()
     if tier not in tier_names(directory):
-        raise ValueError(f"fitted:<tier> with a tier of the models catalog: {', '.join(tier_names(directory))}")
+        raise ValueError(
+            f"fitted:<tier> with a tier of the models catalog: {', '.join(tier_names(directory))}"
+        )
     try:
         fit = _fit(tier, directory)
     except ValueError as exc:
@@ -191,7 +214,9 @@ def floor_decline(floor: CapabilityFloor, directory: Path | None = None) -> floa
     directory = directory or assumptions_dir()
     series = threshold_series(floor, directory)
     if len(series) < 2:
-        raise ValueError(f"a capability floor met at two or more catalog dates; {floor.label} is met at {len(series)}")
+        raise ValueError(
+            f"a capability floor met at two or more catalog dates; {floor.label} is met at {len(series)}"
+        )
     index = np.asarray([month_index(m) for m in series["month"]])
     d, _ = fit_decline(index, series["usd_per_mtok_blended"].to_numpy(float))
     return min(max(d, 0.1), 1000.0)
@@ -210,9 +235,20 @@ def decline_table(directory: Path | None = None) -> pd.DataFrame:
         except ValueError:
             continue
         note = "" if fit.points >= 3 else f"{fit.points} points: spread undefined (needs 3 or more)"
-        rows.append({"tier": tier, "definition": tier_definition(tier, directory), **fit.__dict__, "note": note})
+        rows.append(
+            {
+                "tier": tier,
+                "definition": tier_definition(tier, directory),
+                **fit.__dict__,
+                "note": note,
+            }
+        )
     frame = pd.DataFrame(rows)
-    for column in ("annual_cost_decline_low", "annual_cost_decline_high", "log_slope_standard_error"):
+    for column in (
+        "annual_cost_decline_low",
+        "annual_cost_decline_high",
+        "log_slope_standard_error",
+    ):
         if column in frame:
             frame[column] = frame[column].astype("Float64").mask(frame[column].isna())
     return frame

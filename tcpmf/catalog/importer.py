@@ -92,12 +92,24 @@ class ImportReport:
     def table(self) -> pd.DataFrame:
         """One row per model considered: model, action, the new prices, and a note."""
         rows: list[dict[str, Any]] = []
-        for action, names in (("added", self.added), ("updated", self.updated), ("unchanged", self.unchanged)):
+        for action, names in (
+            ("added", self.added),
+            ("updated", self.updated),
+            ("unchanged", self.unchanged),
+        ):
             for name in names:
                 record = self.records.get(name, {})
-                rows.append({"model": name, "action": action, **{f: record.get(f) for f in FIELDS.values()},
-                             "note": ""})
-        rows += [{"model": name, "action": "skipped", "note": why} for name, why in self.skipped.items()]
+                rows.append(
+                    {
+                        "model": name,
+                        "action": action,
+                        **{f: record.get(f) for f in FIELDS.values()},
+                        "note": "",
+                    }
+                )
+        rows += [
+            {"model": name, "action": "skipped", "note": why} for name, why in self.skipped.items()
+        ]
         columns = ["model", "action", *FIELDS.values(), "note"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -112,14 +124,19 @@ def _read_json(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AssumptionError(name, "", "file not found; give the path of a JSON price map") from None
+        raise AssumptionError(
+            name, "", "file not found; give the path of a JSON price map"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AssumptionError(name, "", f"cannot be read ({exc})") from None
     except json.JSONDecodeError as exc:
-        raise AssumptionError(name, "", f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        raise AssumptionError(
+            name, "", f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
     if not isinstance(data, dict):
-        raise AssumptionError(name, "", "must hold a JSON object of model names to price objects",
-                              type(data).__name__)
+        raise AssumptionError(
+            name, "", "must hold a JSON object of model names to price objects", type(data).__name__
+        )
     return {str(k): v for k, v in data.items() if k != "sample_spec"}
 
 
@@ -139,20 +156,29 @@ def _new_record(entry: Mapping[str, Any], name: str = "", file: str = "") -> dic
     """The catalog record's prices, or the reason there is none."""
     mode = entry.get("mode")
     if mode is not None and str(mode) not in TOKEN_MODES:
-        return (f"mode {mode!r}: only chat and completion models are priced per input and output token "
-                "(embedding, image and audio models are not imported)")
+        return (
+            f"mode {mode!r}: only chat and completion models are priced per input and output token "
+            "(embedding, image and audio models are not imported)"
+        )
     record: dict[str, float] = {}
     for key, target in FIELDS.items():
         value = entry.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+        ):
             return f"{key} = {value!r} is not a price (a number, 0 or more)"
         record[target] = _per_mtok(float(value))
         if record[target] > MAX_USD_PER_MTOK:
-            raise TcpmfError(f"{file}: {name}.{key} = {value:g} (= {record[target]:,.0f} USD per 1M tokens): "
-                             "LiteLLM prices are USD per token; a price per 1M tokens must be divided by "
-                             f"1,000,000 (e.g. {value:g} per 1M is {value / PER_MTOK:g} per token)")
+            raise TcpmfError(
+                f"{file}: {name}.{key} = {value:g} (= {record[target]:,.0f} USD per 1M tokens): "
+                "LiteLLM prices are USD per token; a price per 1M tokens must be divided by "
+                f"1,000,000 (e.g. {value:g} per 1M is {value / PER_MTOK:g} per token)"
+            )
     if "usd_per_mtok_in" not in record or "usd_per_mtok_out" not in record:
         return "no per-token input and output price (e.g. an embedding or image model)"
     return record
@@ -170,7 +196,9 @@ def _same(old: Mapping[str, Any], new: Mapping[str, float], directory: Path) -> 
         before = old.get(name.replace("usd", prefix, 1))
         if before is None and name.endswith("cached_in"):
             return False  # a cached-input price is news
-        if before is None or not math.isclose(float(before) * factor, value, rel_tol=tol, abs_tol=1e-12):
+        if before is None or not math.isclose(
+            float(before) * factor, value, rel_tol=tol, abs_tol=1e-12
+        ):
             return False
     return True
 
@@ -240,9 +268,13 @@ def import_prices(
     entries = {k: v for k, v in raw_entries.items() if isinstance(v, dict)}
     wanted = set(models) if models is not None else None
     if wanted is not None and (missing := sorted(wanted - set(entries))):
-        raise AssumptionError(display_path(Path(price_map)), missing[0], "a model named in the price map "
-                              f"({len(entries)} models; close matches: "
-                              f"{', '.join(close_matches(missing[0], list(entries))) or 'none'})")
+        raise AssumptionError(
+            display_path(Path(price_map)),
+            missing[0],
+            "a model named in the price map "
+            f"({len(entries)} models; close matches: "
+            f"{', '.join(close_matches(missing[0], list(entries))) or 'none'})",
+        )
     only = {p.lower() for p in providers} if providers is not None else None
     source = f"{Path(price_map).name}, imported {date.today():%Y-%m-%d} (LiteLLM-style price map; per token x 1e6)"
     report = ImportReport(catalog=path, month=month, source=source)
@@ -251,11 +283,18 @@ def import_prices(
             report.skipped[name] = f"not a JSON object of prices (a {type(entry).__name__})"
     y = _yaml()
     tree = _read_catalog_tree(path, y)
-    merge = _Merge(report, tree["models"], dict(name_map or {}), display_path(Path(price_map)),
-                   path.parent.parent if (path.parent / "fx.yaml").is_file() else assumptions_dir(),
-                   f"imported {date.today():%Y-%m-%d} from {Path(price_map).name}")
+    merge = _Merge(
+        report,
+        tree["models"],
+        dict(name_map or {}),
+        display_path(Path(price_map)),
+        path.parent.parent if (path.parent / "fx.yaml").is_file() else assumptions_dir(),
+        f"imported {date.today():%Y-%m-%d} from {Path(price_map).name}",
+    )
     for key, entry in entries.items():
-        if (wanted is None or key in wanted) and (only is None or str(entry.get("litellm_provider", "unknown")).lower() in only):
+        if (wanted is None or key in wanted) and (
+            only is None or str(entry.get("litellm_provider", "unknown")).lower() in only
+        ):
             merge.add(key, entry)
     if dry_run or not (report.added or report.updated):
         return report
@@ -274,23 +313,31 @@ def _target_catalog(catalog_path: str | Path | None, dry_run: bool) -> Path:
         return Path(catalog_path)
     path = assumptions_dir() / "catalog" / "models.yaml"
     if not dry_run and _inside_package(path):
-        raise TcpmfError(f"{display_path(path)} is the catalog inside the installed tcpmf package; "
-                         "an upgrade would overwrite it. Copy it and give --catalog PATH (and "
-                         "TCPMF_ASSUMPTIONS to use the copy), or use --dry-run")
+        raise TcpmfError(
+            f"{display_path(path)} is the catalog inside the installed tcpmf package; "
+            "an upgrade would overwrite it. Copy it and give --catalog PATH (and "
+            "TCPMF_ASSUMPTIONS to use the copy), or use --dry-run"
+        )
     return path
 
 
 def _read_catalog_tree(path: Path, y: YAML) -> CommentedMap:
     """The catalog at *path* as a round-trip tree (comments kept), checked to be a model catalog."""
-    if catalog.validate_file(path) != "models":  # a bad catalog is reported as it is, before any change
-        raise AssumptionError(display_path(path), "models", "a model catalog (a top-level mapping 'models')")
+    if (
+        catalog.validate_file(path) != "models"
+    ):  # a bad catalog is reported as it is, before any change
+        raise AssumptionError(
+            display_path(path), "models", "a model catalog (a top-level mapping 'models')"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise AssumptionError(display_path(path), "", f"cannot be read ({exc.strerror})") from None
     tree = y.load(text)
     if not isinstance(tree, CommentedMap) or not isinstance(tree.get("models"), CommentedMap):
-        raise AssumptionError(display_path(path), "models", "a model catalog (a top-level mapping 'models')")
+        raise AssumptionError(
+            display_path(path), "models", "a model catalog (a top-level mapping 'models')"
+        )
     return tree
 
 
@@ -310,10 +357,17 @@ class _Merge:
         """One price-map entry: a new model, a new dated record of a known one, or a skip with why."""
         report, known = self.report, self.known
         name = self.aliases.get(key, key)
-        if key not in self.aliases and "/" in key and key not in known and key.rsplit("/", 1)[-1] in known:
+        if (
+            key not in self.aliases
+            and "/" in key
+            and key not in known
+            and key.rsplit("/", 1)[-1] in known
+        ):
             short = key.rsplit("/", 1)[-1]
-            report.skipped[key] = (f"provider-prefixed key; the catalog has {short!r}: map it with "
-                                   f"--name-map {key}={short} (not added as a new model)")
+            report.skipped[key] = (
+                f"provider-prefixed key; the catalog has {short!r}: map it with "
+                f"--name-map {key}={short} (not added as a new model)"
+            )
             return
         if name in report.records:
             report.skipped[key] = f"maps to {name!r}, already imported from another key"
@@ -330,13 +384,25 @@ class _Merge:
         if name in known:
             self._update(name, record, new)
             return
-        known[name] = CommentedMap([("provider", str(entry.get("litellm_provider", "unknown"))), ("tier", "unclassified"),
-                                    ("note", DoubleQuotedScalarString(
-                                        "imported from a price map; set the capability tier by hand")),
-                                    ("prices", CommentedSeq([new]))])
+        known[name] = CommentedMap(
+            [
+                ("provider", str(entry.get("litellm_provider", "unknown"))),
+                ("tier", "unclassified"),
+                (
+                    "note",
+                    DoubleQuotedScalarString(
+                        "imported from a price map; set the capability tier by hand"
+                    ),
+                ),
+                ("prices", CommentedSeq([new])),
+            ]
+        )
         if self.first_new:
             known.yaml_set_comment_before_after_key(
-                name, before=f"\n---------------------------------------------------------------- {self.banner}", indent=2)
+                name,
+                before=f"\n---------------------------------------------------------------- {self.banner}",
+                indent=2,
+            )
             self.first_new = False
         report.added.append(name)
 
@@ -348,8 +414,10 @@ class _Merge:
         if _same(latest, record, self.directory):
             report.unchanged.append(name)
         elif month_index(str(latest["date"])) >= month_index(report.month):
-            report.skipped[name] = (f"price changed, but the catalog already has a record dated "
-                                    f"{latest['date']} (on or after {report.month}); history is not rewritten")
+            report.skipped[name] = (
+                f"price changed, but the catalog already has a record dated "
+                f"{latest['date']} (on or after {report.month}); history is not rewritten"
+            )
             del report.records[name]
         else:
             prices.append(new)
@@ -367,8 +435,10 @@ def _replace_validated(path: Path, text: str) -> None:
         except AssumptionError as exc:
             allowed = exc.allowed.splitlines()[0].strip() if exc.allowed else "invalid"
             value = "" if exc.value is MISSING else f" = {exc.value!r}"
-            raise TcpmfError(f"{display_path(path)}: the imported prices would make the catalog invalid, "
-                             f"nothing was written ({exc.key_path}{value}: {allowed})") from None
+            raise TcpmfError(
+                f"{display_path(path)}: the imported prices would make the catalog invalid, "
+                f"nothing was written ({exc.key_path}{value}: {allowed})"
+            ) from None
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -103,7 +103,9 @@ class _RentRecord(Section):
     @model_validator(mode="after")
     def _one_currency(self) -> _RentRecord:
         if (self.usd_per_gpu_hour is None) == (self.cny_per_gpu_hour is None):
-            raise ValueError("a rent record gives usd_per_gpu_hour or cny_per_gpu_hour (exactly one)")
+            raise ValueError(
+                "a rent record gives usd_per_gpu_hour or cny_per_gpu_hour (exactly one)"
+            )
         return self
 
 
@@ -179,7 +181,10 @@ def _fx(directory: Path) -> _FxFile:
     dates = [r.date for r in fx.cny_per_usd]
     if dates != sorted(set(dates)):
         raise AssumptionError(
-            str(directory / "catalog" / "fx.yaml"), "cny_per_usd", "records in increasing date order", dates
+            str(directory / "catalog" / "fx.yaml"),
+            "cny_per_usd",
+            "records in increasing date order",
+            dates,
         )
     return fx
 
@@ -261,10 +266,19 @@ def model_price(name: str, month: str, directory: Path | None = None) -> ApiPric
             f"a start month on or after {entry.prices[0].date}, when {name} first had a list price"
         )
     if record.usd_per_mtok_in is not None:
-        rate, unit_in, unit_out, unit_cached = 1.0, record.usd_per_mtok_in, record.usd_per_mtok_out, record.usd_per_mtok_cached_in
+        rate, unit_in, unit_out, unit_cached = (
+            1.0,
+            record.usd_per_mtok_in,
+            record.usd_per_mtok_out,
+            record.usd_per_mtok_cached_in,
+        )
     else:
         rate = cny_per_usd(record.date, directory)
-        unit_in, unit_out, unit_cached = record.cny_per_mtok_in, record.cny_per_mtok_out, record.cny_per_mtok_cached_in
+        unit_in, unit_out, unit_cached = (
+            record.cny_per_mtok_in,
+            record.cny_per_mtok_out,
+            record.cny_per_mtok_cached_in,
+        )
     assert unit_in is not None and unit_out is not None
     return ApiPrice(
         model=name,
@@ -298,4 +312,3 @@ def gpu_rent(name: str, month: str, directory: Path | None = None) -> GpuRent:
         assert record.cny_per_gpu_hour is not None
         usd = record.cny_per_gpu_hour / cny_per_usd(record.date, directory)
     return GpuRent(gpu=name, date=record.date, usd_per_gpu_hour=usd, source=record.source)
-

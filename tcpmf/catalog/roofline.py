@@ -65,7 +65,9 @@ Precision = Literal["fp8", "bf16"]
 BYTES_PER_PARAM: dict[str, float] = {"fp8": 1.0, "bf16": 2.0}
 
 
-def kv_bytes_per_token(layers: ArrayLike, kv_elements_per_token_per_layer: ArrayLike, bytes_per_element: ArrayLike) -> F:
+def kv_bytes_per_token(
+    layers: ArrayLike, kv_elements_per_token_per_layer: ArrayLike, bytes_per_element: ArrayLike
+) -> F:
     """Bytes of KV cache one token of context occupies: ``layers · e_kv · b``.
 
     Examples
@@ -73,7 +75,11 @@ def kv_bytes_per_token(layers: ArrayLike, kv_elements_per_token_per_layer: Array
     >>> float(kv_bytes_per_token(32, 2 * 8 * 128, 1.0))  # Llama 3.1 8B, FP8 cache: 64 KiB
     65536.0
     """
-    return np.asarray(layers, float) * np.asarray(kv_elements_per_token_per_layer, float) * np.asarray(bytes_per_element, float)
+    return (
+        np.asarray(layers, float)
+        * np.asarray(kv_elements_per_token_per_layer, float)
+        * np.asarray(bytes_per_element, float)
+    )
 
 
 def max_batch_fitting_memory(
@@ -90,12 +96,16 @@ def max_batch_fitting_memory(
     >>> float(max_batch_fitting_memory(80e9, 8e9, 65536.0, 2048, 0.9))
     476.0
     """
-    free = np.asarray(memory_usable_share, float) * np.asarray(memory_bytes_per_replica, float) - np.asarray(weight_bytes, float)
+    free = np.asarray(memory_usable_share, float) * np.asarray(
+        memory_bytes_per_replica, float
+    ) - np.asarray(weight_bytes, float)
     per_seq = np.asarray(context_tokens, float) * np.asarray(kv_bytes_per_token_, float)
     return np.maximum(np.floor(free / per_seq), 0.0)
 
 
-def prefill_tokens_per_s_per_replica(flops_per_s_per_replica: ArrayLike, params_active: ArrayLike, flop_efficiency: ArrayLike) -> F:
+def prefill_tokens_per_s_per_replica(
+    flops_per_s_per_replica: ArrayLike, params_active: ArrayLike, flop_efficiency: ArrayLike
+) -> F:
     r"""Prompt tokens per second, compute bound: :math:`\eta_f F G / (2 P_{active})`.
 
     Examples
@@ -103,7 +113,11 @@ def prefill_tokens_per_s_per_replica(flops_per_s_per_replica: ArrayLike, params_
     >>> float(prefill_tokens_per_s_per_replica(1e15, 5e9, 0.5))
     50000.0
     """
-    return np.asarray(flop_efficiency, float) * np.asarray(flops_per_s_per_replica, float) / (2.0 * np.asarray(params_active, float))
+    return (
+        np.asarray(flop_efficiency, float)
+        * np.asarray(flops_per_s_per_replica, float)
+        / (2.0 * np.asarray(params_active, float))
+    )
 
 
 def decode_tokens_per_s_per_replica(
@@ -127,13 +141,24 @@ def decode_tokens_per_s_per_replica(
     207.7
     """
     b = np.asarray(batch, float)
-    step_bytes = np.asarray(weight_bytes, float) + b * np.asarray(mean_context_tokens, float) * np.asarray(kv_bytes_per_token_, float)
-    memory_roof = b * np.asarray(bandwidth_efficiency, float) * np.asarray(bandwidth_bytes_per_s_per_replica, float) / step_bytes
-    compute_roof = prefill_tokens_per_s_per_replica(flops_per_s_per_replica, params_active, flop_efficiency)
+    step_bytes = np.asarray(weight_bytes, float) + b * np.asarray(
+        mean_context_tokens, float
+    ) * np.asarray(kv_bytes_per_token_, float)
+    memory_roof = (
+        b
+        * np.asarray(bandwidth_efficiency, float)
+        * np.asarray(bandwidth_bytes_per_s_per_replica, float)
+        / step_bytes
+    )
+    compute_roof = prefill_tokens_per_s_per_replica(
+        flops_per_s_per_replica, params_active, flop_efficiency
+    )
     return np.minimum(memory_roof, compute_roof)
 
 
-def mix_output_tokens_per_s_per_replica(input_tokens: ArrayLike, output_tokens: ArrayLike, prefill: ArrayLike, decode: ArrayLike) -> F:
+def mix_output_tokens_per_s_per_replica(
+    input_tokens: ArrayLike, output_tokens: ArrayLike, prefill: ArrayLike, decode: ArrayLike
+) -> F:
     r"""Output tokens per second for a stream of requests of *input_tokens* in, *output_tokens* out.
 
     .. math:: \frac{n_{out}}{n_{in}/\theta_{prefill} + n_{out}/\theta_{decode}}
@@ -180,10 +205,16 @@ def max_batch_at_user_speed(
     v = np.asarray(output_tokens_per_s_per_user, float)
     n_in, n_out = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
     pre = np.asarray(prefill, float)
-    bw = np.asarray(bandwidth_efficiency, float) * np.asarray(bandwidth_bytes_per_s_per_replica, float)
+    bw = np.asarray(bandwidth_efficiency, float) * np.asarray(
+        bandwidth_bytes_per_s_per_replica, float
+    )
     budget = n_out / v  # seconds a response may take, per request in flight
     memory = (budget - n_out * np.asarray(weight_bytes, float) / bw) / (
-        n_in / pre + n_out * np.asarray(mean_context_tokens, float) * np.asarray(kv_bytes_per_token_, float) / bw
+        n_in / pre
+        + n_out
+        * np.asarray(mean_context_tokens, float)
+        * np.asarray(kv_bytes_per_token_, float)
+        / bw
     )
     compute = budget / ((n_in + n_out) / pre)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -261,7 +292,13 @@ def estimate(
     bandwidth = spec.memory_bandwidth_tb_per_s * 1e12 * gpus_per_replica
     weights = arch.params_total * b
     kv = float(kv_bytes_per_token(arch.layers, arch.kv_elements_per_token_per_layer, b))
-    fits = max_batch_fitting_memory(spec.memory_gb * 1e9 * gpus_per_replica, weights, kv, context_tokens, cal.memory_usable_share)
+    fits = max_batch_fitting_memory(
+        spec.memory_gb * 1e9 * gpus_per_replica,
+        weights,
+        kv,
+        context_tokens,
+        cal.memory_usable_share,
+    )
     if (fits < 1).any():
         longest = float(np.max(context_tokens))
         needed = weights + longest * kv
@@ -276,14 +313,34 @@ def estimate(
     prefill = prefill_tokens_per_s_per_replica(flops, arch.params_active, cal.flop_efficiency)
     if output_tokens_per_s_per_user is not None:
         if input_tokens_per_call is None or output_tokens_per_call is None:
-            raise TypeError("output_tokens_per_s_per_user needs input_tokens_per_call and output_tokens_per_call")
+            raise TypeError(
+                "output_tokens_per_s_per_user needs input_tokens_per_call and output_tokens_per_call"
+            )
         by_speed = max_batch_at_user_speed(
-            output_tokens_per_s_per_user, input_tokens_per_call, output_tokens_per_call, prefill, bandwidth,
-            weights, kv, context_tokens, cal.bandwidth_efficiency,
+            output_tokens_per_s_per_user,
+            input_tokens_per_call,
+            output_tokens_per_call,
+            prefill,
+            bandwidth,
+            weights,
+            kv,
+            context_tokens,
+            cal.bandwidth_efficiency,
         )
         if (by_speed < 1).any():
-            alone = _user_speed(1.0, input_tokens_per_call, output_tokens_per_call, prefill, bandwidth, flops, weights,
-                                arch.params_active, kv, context_tokens, cal)
+            alone = _user_speed(
+                1.0,
+                input_tokens_per_call,
+                output_tokens_per_call,
+                prefill,
+                bandwidth,
+                flops,
+                weights,
+                arch.params_active,
+                kv,
+                context_tokens,
+                cal,
+            )
             raise TcpmfError(
                 f"{architecture_name} on {gpus_per_replica}x {gpu} in {precision} generates at most "
                 f"{float(np.min(alone)):,.1f} output tokens/s for a single request of {float(np.max(input_tokens_per_call)):,.0f} "
@@ -293,38 +350,102 @@ def estimate(
             )
         chosen = np.minimum(chosen, by_speed)
     decode = decode_tokens_per_s_per_replica(
-        chosen, bandwidth, flops, weights, arch.params_active, kv, context_tokens,
-        cal.bandwidth_efficiency, cal.flop_efficiency,
+        chosen,
+        bandwidth,
+        flops,
+        weights,
+        arch.params_active,
+        kv,
+        context_tokens,
+        cal.bandwidth_efficiency,
+        cal.flop_efficiency,
     )
     per_user = (
-        None if input_tokens_per_call is None or output_tokens_per_call is None
-        else mix_output_tokens_per_s_per_replica(input_tokens_per_call, output_tokens_per_call, prefill, decode) / chosen
+        None
+        if input_tokens_per_call is None or output_tokens_per_call is None
+        else mix_output_tokens_per_s_per_replica(
+            input_tokens_per_call, output_tokens_per_call, prefill, decode
+        )
+        / chosen
     )
-    return Throughput(np.broadcast_to(prefill, np.shape(decode)).astype(float), decode, chosen, fits, weights, kv, per_user)
+    return Throughput(
+        np.broadcast_to(prefill, np.shape(decode)).astype(float),
+        decode,
+        chosen,
+        fits,
+        weights,
+        kv,
+        per_user,
+    )
 
 
 def _user_speed(
-    batch: ArrayLike, n_in: ArrayLike, n_out: ArrayLike, prefill: F, bandwidth: float, flops: float, weights: float,
-    params_active: float, kv: float, context: ArrayLike, cal: ServingCalibration,
+    batch: ArrayLike,
+    n_in: ArrayLike,
+    n_out: ArrayLike,
+    prefill: F,
+    bandwidth: float,
+    flops: float,
+    weights: float,
+    params_active: float,
+    kv: float,
+    context: ArrayLike,
+    cal: ServingCalibration,
 ) -> F:
-    decode = decode_tokens_per_s_per_replica(batch, bandwidth, flops, weights, params_active, kv, context,
-                                             cal.bandwidth_efficiency, cal.flop_efficiency)
-    return mix_output_tokens_per_s_per_replica(n_in, n_out, prefill, decode) / np.asarray(batch, float)
+    decode = decode_tokens_per_s_per_replica(
+        batch,
+        bandwidth,
+        flops,
+        weights,
+        params_active,
+        kv,
+        context,
+        cal.bandwidth_efficiency,
+        cal.flop_efficiency,
+    )
+    return mix_output_tokens_per_s_per_replica(n_in, n_out, prefill, decode) / np.asarray(
+        batch, float
+    )
 
 
-def _predict(rows: list[Measurement], flop_efficiency: float, bandwidth_efficiency: float, base: ServingCalibration) -> F:
-    cal = base.model_copy(update={"flop_efficiency": flop_efficiency, "bandwidth_efficiency": bandwidth_efficiency})
+def _predict(
+    rows: list[Measurement],
+    flop_efficiency: float,
+    bandwidth_efficiency: float,
+    base: ServingCalibration,
+) -> F:
+    cal = base.model_copy(
+        update={"flop_efficiency": flop_efficiency, "bandwidth_efficiency": bandwidth_efficiency}
+    )
     out = []
     for row in rows:  # a handful of published rows; each estimate is itself vectorized
-        t = estimate(row.architecture, row.gpu, row.precision, row.gpus_per_replica,
-                     context_tokens=row.input_tokens + row.output_tokens, calibration=cal)
+        t = estimate(
+            row.architecture,
+            row.gpu,
+            row.precision,
+            row.gpus_per_replica,
+            context_tokens=row.input_tokens + row.output_tokens,
+            calibration=cal,
+        )
         # decode reads, on average, the prompt plus half the output
         decode = decode_tokens_per_s_per_replica(
-            t.batch, gpu_spec(row.gpu).memory_bandwidth_tb_per_s * 1e12 * row.gpus_per_replica,
-            _flops(row), t.weight_bytes, architecture(row.architecture).params_active, t.kv_bytes_per_token,
-            row.input_tokens + row.output_tokens / 2, bandwidth_efficiency, flop_efficiency,
+            t.batch,
+            gpu_spec(row.gpu).memory_bandwidth_tb_per_s * 1e12 * row.gpus_per_replica,
+            _flops(row),
+            t.weight_bytes,
+            architecture(row.architecture).params_active,
+            t.kv_bytes_per_token,
+            row.input_tokens + row.output_tokens / 2,
+            bandwidth_efficiency,
+            flop_efficiency,
         )
-        out.append(float(mix_output_tokens_per_s_per_replica(row.input_tokens, row.output_tokens, t.input_tokens_per_s_per_replica, decode)))
+        out.append(
+            float(
+                mix_output_tokens_per_s_per_replica(
+                    row.input_tokens, row.output_tokens, t.input_tokens_per_s_per_replica, decode
+                )
+            )
+        )
     return np.asarray(out)
 
 

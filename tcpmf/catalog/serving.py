@@ -103,7 +103,9 @@ def _architectures(directory: Path) -> ArchitecturesFile:
 
 @lru_cache(maxsize=4)
 def _calibration(directory: Path) -> ServingCalibration:
-    loaded = load_validated(directory / "catalog" / "serving_calibration.yaml", ServingCalibrationFile)
+    loaded = load_validated(
+        directory / "catalog" / "serving_calibration.yaml", ServingCalibrationFile
+    )
     assert isinstance(loaded, ServingCalibrationFile)
     return loaded.serving_calibration
 
@@ -123,10 +125,14 @@ def architecture(name: str, directory: Path | None = None) -> Architecture:
     """
     entries = _architectures(directory or assumptions_dir()).architectures
     if name not in entries:
-        raise KeyError(f"an architecture of assumptions/catalog/architectures.yaml; known: {', '.join(sorted(entries))}")
+        raise KeyError(
+            f"an architecture of assumptions/catalog/architectures.yaml; known: {', '.join(sorted(entries))}"
+        )
     e = entries[name]
     kv = e.kv_elements_per_token_per_layer or 2 * e.kv_heads * e.head_dim
-    return Architecture(name, e.params_total_billions * 1e9, e.params_active_billions * 1e9, e.layers, kv, e.source)
+    return Architecture(
+        name, e.params_total_billions * 1e9, e.params_active_billions * 1e9, e.layers, kv, e.source
+    )
 
 
 def serving_calibration(directory: Path | None = None) -> ServingCalibration:

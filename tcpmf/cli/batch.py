@@ -37,8 +37,15 @@ __all__ = ["register"]
 def _progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
     """A bar that shows once ``bar.start()`` is called: at the runner's first progress report, so a
     run refused before it starts (bad arguments, another run's folder) prints its error alone."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
-               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
     # No refresh thread: the bar redraws on each update, and `tcpmf run` stays single-threaded, so
     # the processes executor can fork its workers (tcpmf.uncertainty.runner._start_method).
     bar = Progress(*columns, console=err, transient=False, auto_refresh=False)
@@ -52,7 +59,11 @@ def _progress_bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
 #: Short headers of the per-product table in the terminal (JSON and CSV keep the column names).
 SHORT = {"p_clears_break_even": "P(clears) %"} | {
     f"{column}_p{q}": f"{label} P{q}"
-    for column, label in (("payback_month", "payback m."), ("peak_funding_usd", "peak funding $"), ("tcpmf_month", "TC-PMF m."))
+    for column, label in (
+        ("payback_month", "payback m."),
+        ("peak_funding_usd", "peak funding $"),
+        ("tcpmf_month", "TC-PMF m."),
+    )
     for q in (10, 50, 90)
 }
 
@@ -74,16 +85,32 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def run(
-    portfolio: Annotated[Path, typer.Argument(help="A portfolio file (or a scenario file with distributions).")],
+    portfolio: Annotated[
+        Path, typer.Argument(help="A portfolio file (or a scenario file with distributions).")
+    ],
     samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Draws per product.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume it.")],
-    seed: Annotated[int, typer.Option(min=0, help="Same seed, same numbers (whatever the executor).")] = 0,
-    chunk_size: Annotated[int | None, typer.Option("--chunk-size", min=1,
-                                                   help="Draws per chunk file (default 50,000).", show_default=False)] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Run folder; rerun the same command to resume it.")
+    ],
+    seed: Annotated[
+        int, typer.Option(min=0, help="Same seed, same numbers (whatever the executor).")
+    ] = 0,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-size", min=1, help="Draws per chunk file (default 50,000).", show_default=False
+        ),
+    ] = None,
     executor: Annotated[str, typer.Option(help="serial, processes or dask.")] = "serial",
-    scheduler: Annotated[str | None, typer.Option(help="Address of a running dask scheduler (with --executor dask).")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (processes: one per CPU; dask: 2).",
-                                                show_default=False)] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running dask scheduler (with --executor dask).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Worker processes (processes: one per CPU; dask: 2).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Monte Carlo of a portfolio into a resumable Parquet dataset (one file per chunk)."""
     from tcpmf.uncertainty.batch import DEFAULT_CHUNK_SIZE
@@ -99,16 +126,29 @@ def run(
             raise TcpmfError(f"{display_path(portfolio)}: no such portfolio file")
         loaded = as_portfolio(portfolio)
         with _progress_bar(f"{loaded.name}, {samples:,} draws") as (bar, task):
+
             def progress(done: int, total: int) -> None:
                 bar.start()  # once the runner has accepted the folder (no-op after the first call)
                 if bar.tasks[0].total is None and done:
-                    err.print(f"resuming {display_path(out)}: {done} of {total} chunks already written", highlight=False)
+                    err.print(
+                        f"resuming {display_path(out)}: {done} of {total} chunks already written",
+                        highlight=False,
+                    )
                 bar.update(task, completed=done, total=total, refresh=True)
 
             previous = signal.signal(signal.SIGTERM, _terminate)
             try:
-                run_batch(loaded, samples, seed, out, chunk_size=size, executor=executor, scheduler=scheduler,
-                          workers=workers, progress=progress)
+                run_batch(
+                    loaded,
+                    samples,
+                    seed,
+                    out,
+                    chunk_size=size,
+                    executor=executor,
+                    scheduler=scheduler,
+                    workers=workers,
+                    progress=progress,
+                )
             except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (_Terminated)
                 bar.stop()
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second TERM ends it at once
@@ -116,23 +156,45 @@ def run(
                     so_far = run_status(out).describe()
                 except TcpmfError:  # stopped before the run had its manifest
                     so_far = "nothing written yet"
-                err.print(f"{'terminated' if isinstance(stop, _Terminated) else 'interrupted'}: {so_far}; "
-                          "rerun the same command to resume", highlight=False)
+                err.print(
+                    f"{'terminated' if isinstance(stop, _Terminated) else 'interrupted'}: {so_far}; "
+                    "rerun the same command to resume",
+                    highlight=False,
+                )
                 raise typer.Exit(143 if isinstance(stop, _Terminated) else 130) from None
             finally:
                 with suppress(ValueError):
                     signal.signal(signal.SIGTERM, previous)
-        err.print(f"wrote {display_path(out)} · summarize it with: tcpmf report {display_path(out)}", highlight=False)
+        err.print(
+            f"wrote {display_path(out)} · summarize it with: tcpmf report {display_path(out)}",
+            highlight=False,
+        )
 
 
 def report(
     out: Annotated[Path, typer.Argument(help="The --out folder of a `tcpmf run`.")],
-    partial: Annotated[bool, typer.Option("--partial", help="Report on an unfinished run's chunks so far (labelled PARTIAL).")] = False,
-    sensitivity: Annotated[bool, typer.Option(
-        "--sensitivity", help="Add rank correlations and PRIM boxes (from the draws) and a tornado and Sobol indices "
-        "(new evaluations, seeded with the run's seed) to the page.")] = False,
-    sobol_samples: Annotated[int, typer.Option("--sobol-samples", min=2, help="Base samples of the Sobol design "
-                                               "(a power of 2), with --sensitivity.")] = 512,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial", help="Report on an unfinished run's chunks so far (labelled PARTIAL)."
+        ),
+    ] = False,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="Add rank correlations and PRIM boxes (from the draws) and a tornado and Sobol indices "
+            "(new evaluations, seeded with the run's seed) to the page.",
+        ),
+    ] = False,
+    sobol_samples: Annotated[
+        int,
+        typer.Option(
+            "--sobol-samples",
+            min=2,
+            help="Base samples of the Sobol design (a power of 2), with --sensitivity.",
+        ),
+    ] = 512,
     json_: JsonOpt = False,
     csv: CsvOpt = False,
 ) -> None:
@@ -143,34 +205,68 @@ def report(
     fmt = output_format(json_, csv)
     with clean_errors():
         rep = collect(out, partial=partial)
-        sens = run_sensitivity(out, partial=partial, sobol_samples=sobol_samples) if sensitivity else None
+        sens = (
+            run_sensitivity(out, partial=partial, sobol_samples=sobol_samples)
+            if sensitivity
+            else None
+        )
         if sens is not None:
-            err.print(f"sensitivity: rank table and PRIM boxes from {sens.draws_used:,} draws per product; "
-                      + (f"tornado and Sobol from {sens.evaluations:,} new evaluations, seed {sens.seed}"
-                         if sens.tornado is not None else "no tornado or Sobol (see the page's notes)"), highlight=False)
+            err.print(
+                f"sensitivity: rank table and PRIM boxes from {sens.draws_used:,} draws per product; "
+                + (
+                    f"tornado and Sobol from {sens.evaluations:,} new evaluations, seed {sens.seed}"
+                    if sens.tornado is not None
+                    else "no tornado or Sobol (see the page's notes)"
+                ),
+                highlight=False,
+            )
         try:
             path: Path | None = write_report_html(rep, out, sens)
             unwritten = ""
         except TcpmfError as exc:  # e.g. a read-only folder: the table is still printed
             path, unwritten = None, str(exc)
         if rep.partial:
-            err.print(f"[bold yellow]warning:[/] PARTIAL results: {rep.status.describe()}; missing draws are not counted. "
-                      f"Resume with: {rep.status.resume_command(out)}", highlight=False)
+            err.print(
+                f"[bold yellow]warning:[/] PARTIAL results: {rep.status.describe()}; missing draws are not counted. "
+                f"Resume with: {rep.status.resume_command(out)}",
+                highlight=False,
+            )
         emit(_for_terminal(rep.table) if fmt == "table" else rep.table, fmt, rep.title())
         if fmt == "table":
-            err.print("Months count from each product's start month; — = not within the horizon", highlight=False)
+            err.print(
+                "Months count from each product's start month; — = not within the horizon",
+                highlight=False,
+            )
         if path is not None:
             err.print(f"wrote {display_path(path)}", highlight=False)
         else:
-            err.print(f"[bold yellow]warning:[/] {unwritten}; the table above is complete", highlight=False)
+            err.print(
+                f"[bold yellow]warning:[/] {unwritten}; the table above is complete",
+                highlight=False,
+            )
 
 
 def compare(
-    run_a: Annotated[Path, typer.Argument(help="Run A: the --out folder of a `tcpmf run` (the baseline).")],
-    run_b: Annotated[Path, typer.Argument(help="Run B: a variant run with the same --seed, --samples and --chunk-size.")],
-    html_out: Annotated[Path | None, typer.Option("--html", help="Write the comparison page here "
-                                                  "(default: RUN_B/compare.html).", show_default=False)] = None,
-    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Of the paired intervals.")] = 0.95,
+    run_a: Annotated[
+        Path, typer.Argument(help="Run A: the --out folder of a `tcpmf run` (the baseline).")
+    ],
+    run_b: Annotated[
+        Path,
+        typer.Argument(
+            help="Run B: a variant run with the same --seed, --samples and --chunk-size."
+        ),
+    ],
+    html_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Write the comparison page here (default: RUN_B/compare.html).",
+            show_default=False,
+        ),
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option(min=0.5, max=0.999, help="Of the paired intervals.")
+    ] = 0.95,
     json_: JsonOpt = False,
     csv: CsvOpt = False,
 ) -> None:
@@ -184,16 +280,26 @@ def compare(
         table = compare_runs(run_a, run_b, confidence=confidence)
         page = html_out if html_out is not None else run_b / "compare.html"
         try:
-            write_atomic(page, compare_html(table, display_path(run_a), display_path(run_b),
-                                             confidence=confidence).encode("utf-8"))
+            write_atomic(
+                page,
+                compare_html(
+                    table, display_path(run_a), display_path(run_b), confidence=confidence
+                ).encode("utf-8"),
+            )
         except OSError as exc:
             raise TcpmfError(f"cannot write {display_path(page)} ({exc.strerror})") from None
         if fmt == "table":
             shown = pd.DataFrame({"product": table["product"]})
             for outcome, label in OUTCOMES.items():
-                shown[f"{label} B − A"] = [format_cell(outcome, v, signed=True) for v in table[f"{outcome}_difference"]]
-                shown[f"{label} interval"] = [format_interval(outcome, lo, hi) for lo, hi in
-                                              zip(table[f"{outcome}_difference_low"], table[f"{outcome}_difference_high"])]
+                shown[f"{label} B − A"] = [
+                    format_cell(outcome, v, signed=True) for v in table[f"{outcome}_difference"]
+                ]
+                shown[f"{label} interval"] = [
+                    format_interval(outcome, lo, hi)
+                    for lo, hi in zip(
+                        table[f"{outcome}_difference_low"], table[f"{outcome}_difference_high"]
+                    )
+                ]
             emit(shown, fmt, f"B − A: {display_path(run_b)} vs {display_path(run_a)}")
         else:
             emit(table, fmt, "compare")

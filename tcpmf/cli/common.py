@@ -109,7 +109,9 @@ HEADERS = {
 def _table(frame: pd.DataFrame, title: str | None = None) -> Table:
     table = Table(title=title, header_style="bold", show_lines=False)
     for column in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
+        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(
+            frame[column]
+        )
         header = HEADERS.get(column, column.replace("_", " "))
         table.add_column(header, justify="right" if numeric else "left", overflow="fold")
     for row in frame.astype(object).itertuples(index=False):
@@ -125,7 +127,9 @@ def emit(frame: pd.DataFrame, fmt: str, title: str | None = None) -> None:
         frame.to_csv(sys.stdout, index=False)
     else:
         # Created per call so that $COLUMNS applies; a pipe gets a wide table rather than wrapped cells.
-        console = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=200)
+        console = (
+            Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=200)
+        )
         console.print(_table(frame, title))
 
 

@@ -24,21 +24,36 @@ catalog_app = typer.Typer(help="Maintain the dated price catalog.", no_args_is_h
 
 
 def fit_retention(
-    file: Annotated[Path, typer.Argument(help="Cohort table (CSV): cohort, age_months, active_users or share.")],
+    file: Annotated[
+        Path, typer.Argument(help="Cohort table (CSV): cohort, age_months, active_users or share.")
+    ],
     curve: Annotated[
-        list[str] | None, typer.Option("--curve", help="Fit only this curve (power_law, plateau, sbg); repeatable.")
+        list[str] | None,
+        typer.Option("--curve", help="Fit only this curve (power_law, plateau, sbg); repeatable."),
     ] = None,
-    by_cohort: Annotated[bool, typer.Option("--by-cohort", help="Also fit each cohort on its own.")] = False,
+    by_cohort: Annotated[
+        bool, typer.Option("--by-cohort", help="Also fit each cohort on its own.")
+    ] = False,
     wide: Annotated[
-        bool, typer.Option("--wide", help="The table is wide: one row per cohort, one column per month (0, 1, 2 …).")
+        bool,
+        typer.Option(
+            "--wide",
+            help="The table is wide: one row per cohort, one column per month (0, 1, 2 …).",
+        ),
     ] = False,
     cohort_size: Annotated[
-        float | None, typer.Option(min=1, help="Members of each cohort at age 0, when the table gives shares.")
+        float | None,
+        typer.Option(min=1, help="Members of each cohort at age 0, when the table gives shares."),
     ] = None,
-    chart: Annotated[Path | None, typer.Option(help="Write an HTML chart of observed vs fitted here.")] = None,
+    chart: Annotated[
+        Path | None, typer.Option(help="Write an HTML chart of observed vs fitted here.")
+    ] = None,
     months: Annotated[int, typer.Option(min=2, max=600, help="Months the chart projects.")] = 36,
     period: Annotated[
-        str, typer.Option(help="Unit of the table's ages: day, week, month or year (the block states it).")
+        str,
+        typer.Option(
+            help="Unit of the table's ages: day, week, month or year (the block states it)."
+        ),
     ] = "month",
     json_: JsonOpt = False,
 ) -> None:
@@ -46,36 +61,58 @@ def fit_retention(
     from tcpmf.analysis.retention_fit import fit_retention as fit
 
     with clean_errors():
-        result = fit(file, curves=curve, by_cohort=by_cohort, cohort_size=cohort_size, wide=wide, period=period)
+        result = fit(
+            file,
+            curves=curve,
+            by_cohort=by_cohort,
+            cohort_size=cohort_size,
+            wide=wide,
+            period=period,
+        )
         best = result.best() if result.identified else None
         block = result.to_yaml() if best is not None else None
         if json_:
-            out: dict[str, Any] = {"quality": records(result.quality), "params": records(result.params),
-                                   "best": None, "yaml": block}
+            out: dict[str, Any] = {
+                "quality": records(result.quality),
+                "params": records(result.params),
+                "best": None,
+                "yaml": block,
+            }
             if best is not None:
-                std_errors = {k: (v if math.isfinite(v) else None) for k, v in best.std_errors.items()}
+                std_errors = {
+                    k: (v if math.isfinite(v) else None) for k, v in best.std_errors.items()
+                }
                 out["best"] = {"curve": best.curve, "params": best.params, "std_errors": std_errors}
             sys.stdout.write(json.dumps(_finite_or_null(out), indent=2, allow_nan=False) + "\n")
         else:
-            emit(result.quality.drop(columns=["n_params", "converged"]), "table",
-                  f"Retention fits to {display_path(file)} (lower AIC is better; only identified fits can be best)")
+            emit(
+                result.quality.drop(columns=["n_params", "converged"]),
+                "table",
+                f"Retention fits to {display_path(file)} (lower AIC is better; only identified fits can be best)",
+            )
             emit(result.params, "table", "Parameters (standard errors from the inverse Hessian)")
             if block:
                 sys.stdout.write("\n" + block)
             if not result.has_sizes:
-                err.print("shares without cohort sizes: no standard errors or AIC; best curve by RMSE "
-                          "(give --cohort-size or counts)")
+                err.print(
+                    "shares without cohort sizes: no standard errors or AIC; best curve by RMSE "
+                    "(give --cohort-size or counts)"
+                )
         unidentified = result.quality.loc[~result.quality["identified"]]
         if len(unidentified) and best is not None:
-            err.print(f"note: {len(unidentified)} fit(s) not identified by the data (see the note column); "
-                      "they cannot be the best curve")
+            err.print(
+                f"note: {len(unidentified)} fit(s) not identified by the data (see the note column); "
+                "they cannot be the best curve"
+            )
         if best is None:
             result.best()  # raises: why no curve is determined; no retention block is printed
         if chart is not None:
             try:
                 result.chart(months).save(str(chart))
             except OSError as exc:
-                raise TcpmfError(f"{display_path(chart)}: cannot write the chart ({exc.strerror})") from None
+                raise TcpmfError(
+                    f"{display_path(chart)}: cannot write the chart ({exc.strerror})"
+                ) from None
             err.print(f"wrote {display_path(chart)}")
 
 
@@ -95,18 +132,29 @@ def _finite_or_null(tree: Any) -> Any:
 def catalog_import(
     file: Annotated[Path, typer.Argument(help="LiteLLM-style JSON price map (USD per token).")],
     catalog: Annotated[
-        Path | None, typer.Option(help="Catalog to extend (default: assumptions/catalog/models.yaml).")
+        Path | None,
+        typer.Option(help="Catalog to extend (default: assumptions/catalog/models.yaml)."),
     ] = None,
-    month: Annotated[str | None, typer.Option(help="Date of the new records, YYYY-MM (default: this month).")] = None,
-    model: Annotated[list[str] | None, typer.Option("--model", help="Import only this model; repeatable.")] = None,
+    month: Annotated[
+        str | None, typer.Option(help="Date of the new records, YYYY-MM (default: this month).")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Import only this model; repeatable.")
+    ] = None,
     provider: Annotated[
-        list[str] | None, typer.Option("--provider", help="Import only this litellm_provider; repeatable.")
+        list[str] | None,
+        typer.Option("--provider", help="Import only this litellm_provider; repeatable."),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
     name_map: Annotated[
         list[str] | None,
-        typer.Option("--name-map", help="KEY=MODEL: import price-map key KEY as catalog model MODEL "
-                     "(e.g. deepseek/deepseek-chat=deepseek-chat); repeatable."),
+        typer.Option(
+            "--name-map",
+            help="KEY=MODEL: import price-map key KEY as catalog model MODEL "
+            "(e.g. deepseek/deepseek-chat=deepseek-chat); repeatable.",
+        ),
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -123,19 +171,34 @@ def catalog_import(
         for pair in name_map or []:
             key, sep, target = pair.partition("=")
             if not sep or not key.strip() or not target.strip():
-                raise TcpmfError(f"--name-map {pair!r}: write KEY=MODEL, e.g. deepseek/deepseek-chat=deepseek-chat")
+                raise TcpmfError(
+                    f"--name-map {pair!r}: write KEY=MODEL, e.g. deepseek/deepseek-chat=deepseek-chat"
+                )
             aliases[key.strip()] = target.strip()
-        report = import_prices(file, catalog, month=month, models=model, providers=provider, dry_run=dry_run,
-                               name_map=aliases)
+        report = import_prices(
+            file,
+            catalog,
+            month=month,
+            models=model,
+            providers=provider,
+            dry_run=dry_run,
+            name_map=aliases,
+        )
         frame = report.table()
-        emit(frame, "json" if json_ else "table", f"Price import into {display_path(report.catalog)}")
+        emit(
+            frame, "json" if json_ else "table", f"Price import into {display_path(report.catalog)}"
+        )
         verb = "would add" if dry_run else "added"
-        err.print(f"{verb} {len(report.added)} model(s) and {len(report.updated)} new price record(s) "
-                  f"dated {report.month}; {len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
-                  + ("" if dry_run or report.written else "; the catalog was not changed"))
+        err.print(
+            f"{verb} {len(report.added)} model(s) and {len(report.updated)} new price record(s) "
+            f"dated {report.month}; {len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
+            + ("" if dry_run or report.written else "; the catalog was not changed")
+        )
         if report.added:
-            err.print(f"new model(s) {'to be ' if dry_run else ''}added to the catalog (tier unclassified; check they "
-                      f"are not a known model under another name, else use --name-map): {', '.join(report.added)}")
+            err.print(
+                f"new model(s) {'to be ' if dry_run else ''}added to the catalog (tier unclassified; check they "
+                f"are not a known model under another name, else use --name-map): {', '.join(report.added)}"
+            )
         reasons: dict[str, int] = {}
         for why in report.skipped.values():
             head = why.split(";")[0].split(":")[0]
@@ -157,7 +220,9 @@ def _batch_source(paths: list[Path]) -> str | None:
         else:
             kinds.append("scenario")
     if len(paths) > 1 and set(kinds) != {"scenario"}:
-        raise TcpmfError("give one run folder or one portfolio file, or any number of scenario files; not a mix")
+        raise TcpmfError(
+            "give one run folder or one portfolio file, or any number of scenario files; not a mix"
+        )
     return None if kinds == ["scenario"] or not kinds else kinds[0]
 
 
@@ -174,16 +239,38 @@ def _export_run(run_dir: Path, excel: Path | None, csv: Path | None, sample_draw
 
 
 def export(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files to evaluate and export; or one run folder "
-                                                     "(`tcpmf run --out`); or one portfolio file, which is run first.")],
-    excel: Annotated[Path | None, typer.Option(help="Write an Excel workbook (.xlsx) here.")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write one CSV per table into this folder.")] = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Draws per product (a portfolio file).")] = 10_000,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Scenario files to evaluate and export; or one run folder "
+            "(`tcpmf run --out`); or one portfolio file, which is run first."
+        ),
+    ],
+    excel: Annotated[
+        Path | None, typer.Option(help="Write an Excel workbook (.xlsx) here.")
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="Write one CSV per table into this folder.")
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", min=1, help="Draws per product (a portfolio file).")
+    ] = 10_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed (a portfolio file).")] = 0,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Keep the run of a portfolio file in this folder "
-                                                                 "(default: a temporary one).", show_default=False)] = None,
-    sample_draws: Annotated[int, typer.Option("--sample-draws", min=0,
-                                              help="Draws per product in the sheet of sample draws (a run).")] = 1000,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Keep the run of a portfolio file in this folder (default: a temporary one).",
+            show_default=False,
+        ),
+    ] = None,
+    sample_draws: Annotated[
+        int,
+        typer.Option(
+            "--sample-draws", min=0, help="Draws per product in the sheet of sample draws (a run)."
+        ),
+    ] = 1000,
 ) -> None:
     """Export to Excel or CSV: scenarios (summary, monthly, assumptions with sources, prices) or a batch run
     (summary with Monte Carlo error, inputs with sources, correlations, sample draws, manifest)."""
@@ -204,7 +291,9 @@ def export(
 
             with tempfile.TemporaryDirectory(prefix="tcpmf-export-") as scratch:
                 folder = out if out is not None else Path(scratch) / "run"
-                err.print(f"running {display_path(paths[0])}: {samples:,} draws per product, seed {seed}")
+                err.print(
+                    f"running {display_path(paths[0])}: {samples:,} draws per product, seed {seed}"
+                )
                 run_batch(paths[0], samples, seed, folder)
                 _export_run(folder, excel, csv, sample_draws)
             return

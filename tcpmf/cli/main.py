@@ -55,8 +55,6 @@ app = typer.Typer(
 BREAKEVEN_KEYS = ("product", "segment", "category", "model", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS)
 
 
-
-
 DeclineOpt = Annotated[
     float | None,
     typer.Option(help="Override every scenario's annual_cost_decline (1 = prices stay as today)."),
@@ -65,16 +63,23 @@ DeclineOpt = Annotated[
 
 @app.command()
 def breakeven(
-    paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False, annual_cost_decline: DeclineOpt = None
+    paths: PathsArg = None,
+    json_: JsonOpt = False,
+    csv: CsvOpt = False,
+    annual_cost_decline: DeclineOpt = None,
 ) -> None:
     """Which products clear break-even at today's token prices, and in which month they will."""
     fmt = output_format(json_, csv)
     with clean_errors():
         scenarios = load_all(paths or bundled_products())
         if annual_cost_decline is not None:
-            scenarios = [s.override({"model.annual_cost_decline": annual_cost_decline}) for s in scenarios]
+            scenarios = [
+                s.override({"model.annual_cost_decline": annual_cost_decline}) for s in scenarios
+            ]
         if not scenarios:
-            raise TcpmfError(f"no scenario files given and none bundled in {display_path(assumptions_dir() / 'products')}")
+            raise TcpmfError(
+                f"no scenario files given and none bundled in {display_path(assumptions_dir() / 'products')}"
+            )
         summary = evaluate(scenarios).summary
         head = pd.DataFrame(
             {
@@ -91,17 +96,43 @@ def breakeven(
         frame = pd.concat([head, summary.drop(columns="scenario")], axis=1)[keys]
         frame["verdict_note"] = verdict_notes(scenarios, summary)
         if fmt == "table":
-            shown = ["product", "model", "contribution_usd_per_mau_m0", "gross_margin_m0",
-                     "usd_per_mtok_blended_m0", "max_affordable_usd_per_mtok", "tcpmf_calendar_month",
-                     "breakeven_month", "payback_month", "peak_funding_usd", "ltv_to_cac", "clears_break_even"]
+            shown = [
+                "product",
+                "model",
+                "contribution_usd_per_mau_m0",
+                "gross_margin_m0",
+                "usd_per_mtok_blended_m0",
+                "max_affordable_usd_per_mtok",
+                "tcpmf_calendar_month",
+                "breakeven_month",
+                "payback_month",
+                "peak_funding_usd",
+                "ltv_to_cac",
+                "clears_break_even",
+            ]
             if frame["deal_margin_usd"].notna().any():  # deal-based ToB rows: what one deal earns
                 shown[-1:-1] = ["deal_margin_usd", "deals_to_break_even"]
-            if competing:  # an incumbent enters: the window, and whether the product pays back after it
-                shown[-1:-1] = ["window_months", "active_users_at_entry", "cash_usd_at_entry", "survives_entry"]
-            if frame["verdict_note"].astype(bool).any():  # a verdict that hangs on the horizon or on free users
+            if (
+                competing
+            ):  # an incumbent enters: the window, and whether the product pays back after it
+                shown[-1:-1] = [
+                    "window_months",
+                    "active_users_at_entry",
+                    "cash_usd_at_entry",
+                    "survives_entry",
+                ]
+            if (
+                frame["verdict_note"].astype(bool).any()
+            ):  # a verdict that hangs on the horizon or on free users
                 shown.append("verdict_note")
-            emit(frame[shown], fmt, "TC-PMF at today's token prices (month 0 = each product's start_month)")
-            err.print("All columns: tcpmf breakeven --json   ·   months count from each product's start_month")
+            emit(
+                frame[shown],
+                fmt,
+                "TC-PMF at today's token prices (month 0 = each product's start_month)",
+            )
+            err.print(
+                "All columns: tcpmf breakeven --json   ·   months count from each product's start_month"
+            )
         else:
             emit(frame, fmt)
 
@@ -111,34 +142,58 @@ def timeline(
     json_: JsonOpt = False,
     csv: CsvOpt = False,
     annual_cost_decline: DeclineOpt = None,
-    horizon_months: Annotated[int, typer.Option(min=1, max=240, help="Months to look ahead.")] = 120,
+    horizon_months: Annotated[
+        int, typer.Option(min=1, max=240, help="Months to look ahead.")
+    ] = 120,
     model: Annotated[
         str | None, typer.Option(help="Put every category on this catalog model (e.g. gpt-4o).")
     ] = None,
     view: Annotated[
-        str, typer.Option(help="Assumption set: data (the sourced category defaults), lee (Kai-Fu Lee's argument) or "
-                          "competition (the defaults when an incumbent copies them after TC-PMF).")
+        str,
+        typer.Option(
+            help="Assumption set: data (the sourced category defaults), lee (Kai-Fu Lee's argument) or "
+            "competition (the defaults when an incumbent copies them after TC-PMF)."
+        ),
     ] = "data",
     capability: Annotated[
         str | None,
-        typer.Option(help="Put every category on this capability floor: a tier (tcpmf decline lists them) or a "
-                          "minimum score; default gpt-4-class in the data and competition views, none in the lee view."),
+        typer.Option(
+            help="Put every category on this capability floor: a tier (tcpmf decline lists them) or a "
+            "minimum score; default gpt-4-class in the data and competition views, none in the lee view."
+        ),
     ] = None,
 ) -> None:
     """The month each consumer category reaches TC-PMF (unit and company), side by side, and why."""
     fmt = output_format(json_, csv)
     with clean_errors():
         if view not in TIMELINE_VIEWS:
-            raise typer.BadParameter(f"--view must be one of {', '.join(TIMELINE_VIEWS)}, not {view!r}")
+            raise typer.BadParameter(
+                f"--view must be one of {', '.join(TIMELINE_VIEWS)}, not {view!r}"
+            )
         floor: str | float | None = capability
         if capability is not None and _is_number(capability):
             floor = float(capability)
-        frame = build_timeline(annual_cost_decline=annual_cost_decline, horizon_months=horizon_months, model=model,
-                               view=view, capability=floor)
+        frame = build_timeline(
+            annual_cost_decline=annual_cost_decline,
+            horizon_months=horizon_months,
+            model=model,
+            view=view,
+            capability=floor,
+        )
         if fmt == "table":
-            shown = ["category", "stage", "capability_floor", "model", "revenue_usd_per_mau", "tokens_per_mau",
-                     "usd_per_mtok_blended_m0", "affordable_usd_per_mtok", "tcpmf_calendar_month", "company_tcpmf_month",
-                     "binding_constraint"]
+            shown = [
+                "category",
+                "stage",
+                "capability_floor",
+                "model",
+                "revenue_usd_per_mau",
+                "tokens_per_mau",
+                "usd_per_mtok_blended_m0",
+                "affordable_usd_per_mtok",
+                "tcpmf_calendar_month",
+                "company_tcpmf_month",
+                "binding_constraint",
+            ]
             if "window_months" in frame.columns:  # the competition view: the window and its outcome
                 shown[-1:] = ["window_months", "active_users_at_entry", "survives_entry"]
             frame = frame[shown]
@@ -159,15 +214,28 @@ def show(
         result = evaluate(load(path))
         frame = result.monthly
         if fmt == "table":
-            columns = ["calendar_month", "new_users", "active_users", "arpu_usd", "inference_cost_usd_per_mau",
-                       "contribution_usd_per_mau", "gross_profit_usd", "net_usd", "cash_usd"]
+            columns = [
+                "calendar_month",
+                "new_users",
+                "active_users",
+                "arpu_usd",
+                "inference_cost_usd_per_mau",
+                "contribution_usd_per_mau",
+                "gross_profit_usd",
+                "net_usd",
+                "cash_usd",
+            ]
             emit(frame[columns], fmt, f"{result.summary['scenario'][0]}: month by month")
         else:
             emit(frame, fmt)
 
 
 @app.command()
-def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario, portfolio or catalog files to check.")]) -> None:
+def validate(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Scenario, portfolio or catalog files to check.")
+    ],
+) -> None:
     """Check scenario, portfolio (or catalog) files; print one line per file and exit 1 if any is bad."""
     failed = 0
     for path in paths:
@@ -183,7 +251,11 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario, portfol
                 what = f"portfolio {portfolio.name!r}: {len(portfolio.products)} products, {inputs} uncertain inputs"
             else:
                 scenario = load(path)
-                what = scenario.name + (f", {len(scenario.uncertainties)} uncertain inputs" if scenario.uncertainties else "")
+                what = scenario.name + (
+                    f", {len(scenario.uncertainties)} uncertain inputs"
+                    if scenario.uncertainties
+                    else ""
+                )
         except TcpmfError as exc:
             failed += 1
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
@@ -194,7 +266,11 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario, portfol
 
 
 @app.command()
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None) -> None:
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+) -> None:
     """Print the JSON schema of scenario files (for editors)."""
     from tcpmf.schema.json_schema import dumps
 
@@ -205,7 +281,10 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o", help="W
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            err.print(f"[bold red]error:[/] {display_path(output)}: cannot write ({exc.strerror})", highlight=False)
+            err.print(
+                f"[bold red]error:[/] {display_path(output)}: cannot write ({exc.strerror})",
+                highlight=False,
+            )
             raise typer.Exit(1) from None
         err.print(f"wrote {display_path(output)}")
 
@@ -226,7 +305,10 @@ def main(argv: Sequence[str] | None = None) -> Callable[..., Any] | None:
         sys.exit(1)
     except OSError as exc:  # stdout cannot be written (disk full, closed)
         where = display_path(Path(exc.filename)) if exc.filename else "standard output"
-        err.print(f"[bold red]error:[/] cannot write the output to {where} ({exc.strerror})", highlight=False)
+        err.print(
+            f"[bold red]error:[/] cannot write the output to {where} ({exc.strerror})",
+            highlight=False,
+        )
         sys.exit(1)
 
 

@@ -17,12 +17,39 @@ def crossover(
     paths: Annotated[list[Path], typer.Argument(help="Scenario files.")],
     json_: JsonOpt = False,
     csv: CsvOpt = False,
-    api_model: Annotated[str, typer.Option(help="API model for scenarios without an API route.")] = "gpt-4o-mini",
-    architecture: Annotated[str | None, typer.Option(help="Self-host architecture for scenarios without a model.self_host section (default llama-3.1-8b).")] = None,
-    gpu: Annotated[str | None, typer.Option(help="Self-host GPU for scenarios without a model.self_host section (default h100-sxm).")] = None,
-    gpus_per_replica: Annotated[int | None, typer.Option(help="GPUs per replica for scenarios without a model.self_host section (default 1).")] = None,
-    precision: Annotated[str | None, typer.Option(help="fp8 or bf16, for scenarios without a model.self_host section (default fp8).")] = None,
-    peak_to_average: Annotated[float | None, typer.Option(help="Peak over average demand, for scenarios without a model.self_host section (default 2).")] = None,
+    api_model: Annotated[
+        str, typer.Option(help="API model for scenarios without an API route.")
+    ] = "gpt-4o-mini",
+    architecture: Annotated[
+        str | None,
+        typer.Option(
+            help="Self-host architecture for scenarios without a model.self_host section (default llama-3.1-8b)."
+        ),
+    ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(
+            help="Self-host GPU for scenarios without a model.self_host section (default h100-sxm)."
+        ),
+    ] = None,
+    gpus_per_replica: Annotated[
+        int | None,
+        typer.Option(
+            help="GPUs per replica for scenarios without a model.self_host section (default 1)."
+        ),
+    ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(
+            help="fp8 or bf16, for scenarios without a model.self_host section (default fp8)."
+        ),
+    ] = None,
+    peak_to_average: Annotated[
+        float | None,
+        typer.Option(
+            help="Peak over average demand, for scenarios without a model.self_host section (default 2)."
+        ),
+    ] = None,
 ) -> None:
     """The monthly token volume and MAU above which self-hosting is cheaper than the API.
 
@@ -35,25 +62,42 @@ def crossover(
     from tcpmf.schema.scenario import load
 
     fmt = output_format(json_, csv)
-    options = {"architecture": architecture, "gpu": gpu, "gpus_per_replica": gpus_per_replica,
-               "precision": precision, "peak_to_average": peak_to_average}
+    options = {
+        "architecture": architecture,
+        "gpu": gpu,
+        "gpus_per_replica": gpus_per_replica,
+        "precision": precision,
+        "peak_to_average": peak_to_average,
+    }
     given = {k: v for k, v in options.items() if v is not None}
     host = {**DEFAULT_SELF_HOST, **given} if given else None
     with clean_errors():
         frame = build([load(p) for p in paths], api_model=api_model, self_host=host)
         if fmt == "table":
-            shown = ["scenario", "api_models", "self_host", "api_usd_per_mtok", "self_host_usd_per_mtok_full",
-                     "peak_to_average", "crossover_tokens_per_month", "crossover_mau"]
+            shown = [
+                "scenario",
+                "api_models",
+                "self_host",
+                "api_usd_per_mtok",
+                "self_host_usd_per_mtok_full",
+                "peak_to_average",
+                "crossover_tokens_per_month",
+                "crossover_mau",
+            ]
             title = "Self-host beats the API above this monthly volume (at start_month)"
             origins = set(frame["self_host_from"])
             if "default" in origins:
-                title += (f" — WARNING: scenarios without a model.self_host section are compared with a DEFAULT "
-                          f"set-up ({frame['self_host'][frame['self_host_from'] == 'default'].iloc[0]}); "
-                          "choose one with --architecture/--gpu/--gpus-per-replica/--precision")
+                title += (
+                    f" — WARNING: scenarios without a model.self_host section are compared with a DEFAULT "
+                    f"set-up ({frame['self_host'][frame['self_host_from'] == 'default'].iloc[0]}); "
+                    "choose one with --architecture/--gpu/--gpus-per-replica/--precision"
+                )
             elif "given" in origins:
                 title += " — scenarios without a model.self_host section use the set-up given on the command line"
             emit(frame[shown], fmt, title)
-            err.print("All columns: tcpmf crossover PATH --json   ·   — means self-hosting never wins")
+            err.print(
+                "All columns: tcpmf crossover PATH --json   ·   — means self-hosting never wins"
+            )
         else:
             emit(frame, fmt)
 
@@ -74,12 +118,19 @@ def roofline(json_: JsonOpt = False, csv: CsvOpt = False) -> None:
                 "precision": [m.precision for m in cal.measurements],
                 "input_tokens": [m.input_tokens for m in cal.measurements],
                 "output_tokens": [m.output_tokens for m in cal.measurements],
-                "measured_output_tokens_per_s": [m.output_tokens_per_s_per_replica for m in cal.measurements],
-                "estimated_output_tokens_per_s": ratios * [m.output_tokens_per_s_per_replica for m in cal.measurements],
+                "measured_output_tokens_per_s": [
+                    m.output_tokens_per_s_per_replica for m in cal.measurements
+                ],
+                "estimated_output_tokens_per_s": ratios
+                * [m.output_tokens_per_s_per_replica for m in cal.measurements],
                 "estimate_over_measured": ratios,
             }
         )
-        emit(frame, fmt, f"Roofline vs published throughput (flop efficiency {cal.flop_efficiency}, bandwidth efficiency {cal.bandwidth_efficiency})")
+        emit(
+            frame,
+            fmt,
+            f"Roofline vs published throughput (flop efficiency {cal.flop_efficiency}, bandwidth efficiency {cal.bandwidth_efficiency})",
+        )
 
 
 def decline(json_: JsonOpt = False, csv: CsvOpt = False) -> None:
@@ -88,7 +139,11 @@ def decline(json_: JsonOpt = False, csv: CsvOpt = False) -> None:
 
     fmt = output_format(json_, csv)
     with clean_errors():
-        emit(decline_table(), fmt, "Annual cost decline per capability tier (cheapest price in force)")
+        emit(
+            decline_table(),
+            fmt,
+            "Annual cost decline per capability tier (cheapest price in force)",
+        )
 
 
 def register(app: typer.Typer) -> None:

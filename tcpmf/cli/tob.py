@@ -32,7 +32,9 @@ def _chosen(paths: list[Path] | None, kind: str, what: str) -> list[Scenario]:
     chosen = [s for s in scenarios if s.kind == kind]
     if not chosen:
         given = ", ".join(s.file for s in scenarios) or "none"
-        raise TcpmfError(f"no {what} among the scenario files ({given}); a {what} has a {kind} section")
+        raise TcpmfError(
+            f"no {what} among the scenario files ({given}); a {what} has a {kind} section"
+        )
     skipped = [s.file for s in scenarios if s.kind != kind]
     if paths and skipped:
         err.print(f"skipped (no {kind} section): {', '.join(skipped)}", highlight=False)
@@ -47,13 +49,26 @@ def deals(paths: PathsArg = None, json_: JsonOpt = False, csv: CsvOpt = False) -
     with clean_errors():
         frame = deal_table(_chosen(paths, "deal", "deal-based ToB scenario"))
         if fmt == "table":
-            shown = ["scenario", "deal_revenue_usd", "delivery_usd", "sales_usd_per_won_deal", "deal_cost_usd",
-                     "deal_margin_usd", "deal_margin_share", "months_to_recover_delivery", "deals_to_break_even",
-                     "deals_won_per_year", "human_to_model_cost", "value_ceiling_usd_per_seat_month",
-                     "max_seat_price_usd_per_month",
-                     "vendor_margin_at_max_price"]
+            shown = [
+                "scenario",
+                "deal_revenue_usd",
+                "delivery_usd",
+                "sales_usd_per_won_deal",
+                "deal_cost_usd",
+                "deal_margin_usd",
+                "deal_margin_share",
+                "months_to_recover_delivery",
+                "deals_to_break_even",
+                "deals_won_per_year",
+                "human_to_model_cost",
+                "value_ceiling_usd_per_seat_month",
+                "max_seat_price_usd_per_month",
+                "vendor_margin_at_max_price",
+            ]
             emit(frame[shown], fmt, "One deal, signed at start_month, over one contract term (USD)")
-            err.print("All columns: tcpmf deals --json   ·   deals_to_break_even is deals a year to cover a year's fixed cost")
+            err.print(
+                "All columns: tcpmf deals --json   ·   deals_to_break_even is deals a year to cover a year's fixed cost"
+            )
         else:
             emit(frame, fmt)
 

@@ -24,7 +24,11 @@ def _show(value: Any) -> str:
     try:
         text = repr(value)
     except ValueError:  # an integer longer than Python's limit on integer-to-text conversion
-        return describe_long_integer(value) if isinstance(value, int) else f"a {type(value).__name__} too large to show"
+        return (
+            describe_long_integer(value)
+            if isinstance(value, int)
+            else f"a {type(value).__name__} too large to show"
+        )
     return text if len(text) <= 80 else text[:77] + "..."
 
 

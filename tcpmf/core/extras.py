@@ -47,8 +47,10 @@ class MissingExtraError(TcpmfError, ImportError):
     def __init__(self, package: str, feature: str) -> None:
         self.package = package.split(".")[0]
         self.extra = extra_for(package)
-        super().__init__(f"{feature} needs {self.package}, from the {self.extra!r} extra: "
-                         f"pip install 'tcpmf[{self.extra}]'")
+        super().__init__(
+            f"{feature} needs {self.package}, from the {self.extra!r} extra: "
+            f"pip install 'tcpmf[{self.extra}]'"
+        )
 
 
 def import_optional(module: str, feature: str) -> ModuleType:

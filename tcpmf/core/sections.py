@@ -40,6 +40,8 @@ class Section(BaseModel):
     @classmethod
     def _refuse_vanishing_numbers(cls, value: Any) -> Any:
         if _has_vanishing_number(value):
-            raise ValueError(f"0, or a number of at least {SMALLEST_NONZERO:g} in size (a smaller one is 0 in "
-                             "practice but overflows the arithmetic: write 0 for none)")
+            raise ValueError(
+                f"0, or a number of at least {SMALLEST_NONZERO:g} in size (a smaller one is 0 in "
+                "practice but overflows the arithmetic: write 0 for none)"
+            )
         return value

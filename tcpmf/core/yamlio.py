@@ -66,13 +66,15 @@ class _Loader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None,
+                None,
+                None,
                 f"aliases (*{event.anchor}) are not allowed; write the value out or use extends",
                 event.start_mark,
             )
         if self._depth >= MAX_YAML_NESTING:
             raise yaml.composer.ComposerError(
-                None, None,
+                None,
+                None,
                 f"mappings and lists nested more than {MAX_YAML_NESTING} levels deep",
                 self.peek_event().start_mark,
             )
@@ -88,7 +90,8 @@ class _Loader(yaml.SafeLoader):
             if isinstance(key_node, yaml.ScalarNode):
                 if key_node.value in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None,
+                        None,
+                        None,
                         f"duplicate key {key_node.value!r} (first at line {seen[key_node.value] + 1})",
                         key_node.start_mark,
                     )
@@ -105,8 +108,11 @@ class _Loader(yaml.SafeLoader):
             if tag == "int" and isinstance(node, yaml.ScalarNode) and isinstance(exc, ValueError):
                 digits = sum(c.isdigit() for c in str(node.value))
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"cannot read an integer of {digits:,} digits (numbers up to about 1.8e308 "
-                    "are read, and every key allows far less)", node.start_mark,
+                    None,
+                    None,
+                    f"cannot read an integer of {digits:,} digits (numbers up to about 1.8e308 "
+                    "are read, and every key allows far less)",
+                    node.start_mark,
                 ) from None
             shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a value"
             if len(shown) > 80:
@@ -133,11 +139,15 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise AssumptionError(name, "", "file not found; give the path of an existing YAML file") from None
+        raise AssumptionError(
+            name, "", "file not found; give the path of an existing YAML file"
+        ) from None
     except IsADirectoryError:
         raise AssumptionError(name, "", "is a directory; give the path of a YAML file") from None
     except UnicodeDecodeError as exc:
-        raise AssumptionError(name, "", f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise AssumptionError(
+            name, "", f"is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     except OSError as exc:
         raise AssumptionError(name, "", f"cannot be read: {exc.strerror}") from None
     try:
@@ -146,7 +156,11 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise AssumptionError(name, "", "is not valid YAML (nested too deeply)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown place"
+        where = (
+            f"line {mark.line + 1}, column {mark.column + 1}"
+            if mark is not None
+            else "unknown place"
+        )
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise AssumptionError(name, "", f"is not valid YAML ({problem} at {where})") from None
     if not isinstance(data, dict):
@@ -218,7 +232,9 @@ def key_provenance(tree: Mapping[str, Any], file: str, prefix: str = "") -> dict
     return out
 
 
-def read_tree(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+def read_tree(
+    path: str | Path, _chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Read *path* and everything it ``extends``, deep-merged, with each key's file of origin.
 
     ``extends`` is a path (or a list of paths, merged in order) relative to the file.  The file's
@@ -239,14 +255,19 @@ def read_tree(path: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
         return data, key_provenance(data, name)
     listed = [parents] if isinstance(parents, str) else parents
     if not isinstance(listed, list) or not all(isinstance(p, str) and p for p in listed):
-        raise AssumptionError(name, "extends", "a relative path or a list of relative paths", parents)
+        raise AssumptionError(
+            name, "extends", "a relative path or a list of relative paths", parents
+        )
     merged: dict[str, Any] = {}
     provenance: dict[str, str] = {}
     for parent in listed:
-        parent_path = (path.parent / parent)
+        parent_path = path.parent / parent
         if not _is_file(parent_path):
             raise AssumptionError(
-                name, "extends", f"a file that exists (looked for {display_path(parent_path)})", parent
+                name,
+                "extends",
+                f"a file that exists (looked for {display_path(parent_path)})",
+                parent,
             )
         if parent_path.resolve() in chain:
             cycle = " -> ".join(display_path(p) for p in (*chain, parent_path.resolve()))
@@ -277,7 +298,9 @@ def _unwrap(annotation: Any) -> list[Any]:
     return []
 
 
-def _walk(schema: type[BaseModel] | None, loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
+def _walk(
+    schema: type[BaseModel] | None, loc: tuple[Any, ...]
+) -> tuple[list[str], type[BaseModel] | None]:
     """Turn a pydantic ``loc`` into the user's key names, dropping union tags.
 
     Returns the names and the model that holds the last key (for listing allowed keys).
@@ -336,7 +359,12 @@ def _range_text(info: Any) -> str:
             for meta in typing.get_args(arg)[1:]:
                 metadata += getattr(meta, "metadata", [meta])
     for meta in metadata:
-        for attr, is_low, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False), ("lt", False, True)):
+        for attr, is_low, is_open in (
+            ("ge", True, False),
+            ("gt", True, True),
+            ("le", False, False),
+            ("lt", False, True),
+        ):
             value = getattr(meta, attr, None)
             if value is None:
                 continue
@@ -388,9 +416,7 @@ def _allowed(err: Mapping[str, Any], model: type[BaseModel] | None, key: str) ->
             except ValueError:
                 pass
             else:  # YAML 1.1 reads 1e6 (no dot) as text
-                return (
-                    f"must be {_range_text(field)}, written as a plain number like 1000000 or 1.0e+6"
-                )
+                return f"must be {_range_text(field)}, written as a plain number like 1000000 or 1.0e+6"
             hint = " (a share as a fraction: 0.04 for 4%)" if given.strip().endswith("%") else ""
             return f"must be {_range_text(field)}, written as a plain number{hint}"
     if kind in ("int_type", "int_parsing", "int_from_float") and field is not None:
@@ -459,4 +485,3 @@ def validation_error(
             first.value,
         )
     return first
-

@@ -8,7 +8,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["active_users_under_hazard", "entry_intensity", "moat_component", "moat_offset", "survival"]
+__all__ = [
+    "active_users_under_hazard",
+    "entry_intensity",
+    "moat_component",
+    "moat_offset",
+    "survival",
+]
 
 F = NDArray[np.float64]
 
@@ -27,7 +33,9 @@ def entry_intensity(months: int, entry_month: ArrayLike, ramp_months: ArrayLike)
     """
     t = np.arange(months, dtype=float)[:, None]
     with np.errstate(invalid="ignore"):
-        e = (t - np.asarray(entry_month, float) + 1.0) / np.maximum(np.asarray(ramp_months, float), 1.0)
+        e = (t - np.asarray(entry_month, float) + 1.0) / np.maximum(
+            np.asarray(ramp_months, float), 1.0
+        )
     return np.asarray(np.clip(np.nan_to_num(e, nan=0.0, neginf=0.0), 0.0, 1.0), dtype=float)
 
 
@@ -49,9 +57,15 @@ def moat_component(built: ArrayLike, half: ArrayLike) -> F:
 
 
 def moat_offset(
-    active_users: ArrayLike, active_users_half: ArrayLike, active_users_weight: ArrayLike,
-    cumulative_users: ArrayLike, cumulative_users_half: ArrayLike, cumulative_users_weight: ArrayLike,
-    brand_spend_usd: ArrayLike, brand_spend_half_usd: ArrayLike, brand_spend_weight: ArrayLike,
+    active_users: ArrayLike,
+    active_users_half: ArrayLike,
+    active_users_weight: ArrayLike,
+    cumulative_users: ArrayLike,
+    cumulative_users_half: ArrayLike,
+    cumulative_users_weight: ArrayLike,
+    brand_spend_usd: ArrayLike,
+    brand_spend_half_usd: ArrayLike,
+    brand_spend_weight: ArrayLike,
 ) -> F:
     r"""Share of each competitive effect the moat offsets: :math:`m = \sum_i w_i\,(1 - 2^{-x_i / h_i})`.
 
@@ -61,8 +75,10 @@ def moat_offset(
     """
     return np.asarray(
         np.asarray(active_users_weight, float) * moat_component(active_users, active_users_half)
-        + np.asarray(cumulative_users_weight, float) * moat_component(cumulative_users, cumulative_users_half)
-        + np.asarray(brand_spend_weight, float) * moat_component(brand_spend_usd, brand_spend_half_usd),
+        + np.asarray(cumulative_users_weight, float)
+        * moat_component(cumulative_users, cumulative_users_half)
+        + np.asarray(brand_spend_weight, float)
+        * moat_component(brand_spend_usd, brand_spend_half_usd),
         dtype=float,
     )
 

@@ -32,7 +32,10 @@ def api_usd_per_mtok(
     """
     h = np.asarray(cached_input_share, dtype=float)
     keep = 1.0 - np.asarray(price_discount, dtype=float)
-    c_in = (np.asarray(usd_per_mtok_in, float) * (1.0 - h) + np.asarray(usd_per_mtok_cached_in, float) * h) * keep
+    c_in = (
+        np.asarray(usd_per_mtok_in, float) * (1.0 - h)
+        + np.asarray(usd_per_mtok_cached_in, float) * h
+    ) * keep
     c_out = np.asarray(usd_per_mtok_out, float) * keep
     return c_in, c_out
 
@@ -60,7 +63,9 @@ def self_host_usd_per_mtok(
     return g / (SECONDS_PER_HOUR * rate) * TOKENS_PER_MTOK
 
 
-def decline(usd_per_mtok_m0: ArrayLike, annual_cost_decline: ArrayLike, months: ArrayLike) -> NDArray[np.float64]:
+def decline(
+    usd_per_mtok_m0: ArrayLike, annual_cost_decline: ArrayLike, months: ArrayLike
+) -> NDArray[np.float64]:
     r"""Price after *months* of decline by a factor *D* per year: :math:`c(t) = c(0)\,D^{-t/12}`.
 
     With ``months`` of shape ``(T, 1)`` and prices of shape ``(N,)`` the result is ``(T, N)``.

@@ -30,7 +30,9 @@ def new_users(
 ) -> F:
     """``A(t) = organic · (1 + monthly_growth)^t + paid``, shape ``(months, N)``."""
     growth = geometric_over_months(1.0 + np.asarray(monthly_growth, float), months)
-    return np.asarray(organic_new_users_per_month, float) * growth + np.asarray(paid_new_users_per_month, float)
+    return np.asarray(organic_new_users_per_month, float) * growth + np.asarray(
+        paid_new_users_per_month, float
+    )
 
 
 def geometric_over_months(ratio: ArrayLike, months: int) -> F:
@@ -72,7 +74,9 @@ def cumulative_over_months(values: F) -> F:
     return out
 
 
-def first_month(condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_] | None) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+def first_month(
+    condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """First month where *condition* holds within the horizon, and whether there is one.
 
     Returns ``(month, found)``; ``month`` is 0 where ``found`` is False and must be masked.
@@ -84,16 +88,25 @@ def first_month(condition: NDArray[np.bool_], in_horizon: NDArray[np.bool_] | No
 
 def peak_funding_usd(cash_usd: F, in_horizon: NDArray[np.bool_] | None) -> F:
     """``max(0, −min_t cash(t))``: the most cash the product needs before it pays back."""
-    lowest = (cash_usd if in_horizon is None else np.where(in_horizon, cash_usd, np.inf)).min(axis=0)
+    lowest = (cash_usd if in_horizon is None else np.where(in_horizon, cash_usd, np.inf)).min(
+        axis=0
+    )
     return np.maximum(0.0, -lowest)
 
 
-def ltv_usd(contribution: F, retention: F, discount_rate_annual: ArrayLike, in_horizon: NDArray[np.bool_] | None) -> F:
+def ltv_usd(
+    contribution: F,
+    retention: F,
+    discount_rate_annual: ArrayLike,
+    in_horizon: NDArray[np.bool_] | None,
+) -> F:
     r"""Lifetime value of a user who joins in month 0, over the horizon.
 
     .. math:: LTV = \sum_k c(k)\,r(k)\,(1 + i)^{-k}, \qquad (1 + i)^{12} = 1 + \text{discount\_rate\_annual}
     """
-    discount = geometric_over_months((1.0 + np.asarray(discount_rate_annual, float)) ** (-1.0 / 12.0), contribution.shape[0])
+    discount = geometric_over_months(
+        (1.0 + np.asarray(discount_rate_annual, float)) ** (-1.0 / 12.0), contribution.shape[0]
+    )
     value = contribution * retention
     value *= discount
     return (value if in_horizon is None else np.where(in_horizon, value, 0.0)).sum(axis=0)
@@ -112,7 +125,11 @@ def max_affordable_usd_per_mtok(
     tokens, or when even free tokens would not reach the target.
     """
     tokens = np.asarray(tokens_per_mau, float)
-    headroom = np.asarray(arpu_usd, float) * (1.0 - np.asarray(target_margin, float)) - np.asarray(other_variable_usd_per_mau, float)
+    headroom = np.asarray(arpu_usd, float) * (1.0 - np.asarray(target_margin, float)) - np.asarray(
+        other_variable_usd_per_mau, float
+    )
     defined = (tokens > 0) & (headroom >= 0)
-    price = np.divide(headroom * 1e6, tokens, out=np.zeros(np.broadcast(headroom, tokens).shape), where=defined)
+    price = np.divide(
+        headroom * 1e6, tokens, out=np.zeros(np.broadcast(headroom, tokens).shape), where=defined
+    )
     return price, defined

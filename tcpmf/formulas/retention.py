@@ -32,7 +32,12 @@ CURVES: dict[str, int] = {"power_law": 0, "plateau": 1, "sbg": 2, "table": 3}
 
 
 #: Months in one period of a curve's age unit (a year of 365.25 days is 12 months).
-MONTHS_PER_PERIOD: dict[str, float] = {"day": 12 / 365.25, "week": 7 * 12 / 365.25, "month": 1.0, "year": 12.0}
+MONTHS_PER_PERIOD: dict[str, float] = {
+    "day": 12 / 365.25,
+    "week": 7 * 12 / 365.25,
+    "month": 1.0,
+    "year": 12.0,
+}
 
 
 def _ages(months: int) -> NDArray[np.float64]:
@@ -47,7 +52,9 @@ def _periods(months: int, months_per_period: ArrayLike) -> NDArray[np.float64]:
     return _ages(months) / mpp
 
 
-def _first_period(x: NDArray[np.float64], r1: NDArray[np.float64], out: NDArray[np.float64]) -> NDArray[np.float64]:
+def _first_period(
+    x: NDArray[np.float64], r1: NDArray[np.float64], out: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Ages inside the first period (only when a period is longer than a month): linear from
     ``r(0) = 1`` to ``r1`` at one period, as a table interpolates."""
     inside = x < 1.0
@@ -58,7 +65,9 @@ def _first_period(x: NDArray[np.float64], r1: NDArray[np.float64], out: NDArray[
     return out
 
 
-def power_law(r1: ArrayLike, beta: ArrayLike, months: int, months_per_period: ArrayLike = 1.0) -> NDArray[np.float64]:
+def power_law(
+    r1: ArrayLike, beta: ArrayLike, months: int, months_per_period: ArrayLike = 1.0
+) -> NDArray[np.float64]:
     r"""Power law :math:`r(x) = r_1 x^{-\beta}` for x ≥ 1 period; shape ``(months, N)``.
 
     Examples
@@ -74,7 +83,9 @@ def power_law(r1: ArrayLike, beta: ArrayLike, months: int, months_per_period: Ar
     return _first_period(x, r, out)
 
 
-def plateau(r1: ArrayLike, floor: ArrayLike, tau: ArrayLike, months: int, months_per_period: ArrayLike = 1.0) -> NDArray[np.float64]:
+def plateau(
+    r1: ArrayLike, floor: ArrayLike, tau: ArrayLike, months: int, months_per_period: ArrayLike = 1.0
+) -> NDArray[np.float64]:
     r"""Exponential decay to a plateau: :math:`r(x) = f + (r_1 - f) e^{-(x-1)/\tau}` for x ≥ 1 period."""
     x = _periods(months, months_per_period)
     f = np.asarray(floor, float)
@@ -89,7 +100,9 @@ def plateau(r1: ArrayLike, floor: ArrayLike, tau: ArrayLike, months: int, months
     return _first_period(x, r, out)
 
 
-def sbg(alpha: ArrayLike, beta: ArrayLike, months: int, months_per_period: ArrayLike = 1.0) -> NDArray[np.float64]:
+def sbg(
+    alpha: ArrayLike, beta: ArrayLike, months: int, months_per_period: ArrayLike = 1.0
+) -> NDArray[np.float64]:
     r"""Shifted-beta-geometric survival :math:`S(k) = B(\alpha, \beta + k) / B(\alpha, \beta)`.
 
     Computed by the recursion :math:`S(k) = S(k-1)\,(\beta + k - 1) / (\alpha + \beta + k - 1)`
@@ -112,13 +125,17 @@ def sbg(alpha: ArrayLike, beta: ArrayLike, months: int, months_per_period: Array
     mpp = np.asarray(months_per_period, float)
     if np.any(mpp != 1.0):
         x = _periods(months, mpp)
-        return np.exp(betaln(a, b + x) - betaln(a, b)) * np.ones((months, *np.broadcast(a, b, mpp).shape))
+        return np.exp(betaln(a, b + x) - betaln(a, b)) * np.ones(
+            (months, *np.broadcast(a, b, mpp).shape)
+        )
     j = np.arange(1, months, dtype=float)[:, None]
     ratios = (b + j - 1.0) / (a + b + j - 1.0)
     return np.concatenate([np.ones((1, *np.broadcast(a, b).shape)), np.cumprod(ratios, axis=0)])
 
 
-def table(points: Mapping[int, float], months: int, months_per_period: float = 1.0) -> NDArray[np.float64]:
+def table(
+    points: Mapping[int, float], months: int, months_per_period: float = 1.0
+) -> NDArray[np.float64]:
     """Observed points (age in periods → share) interpolated linearly from ``r(0) = 1``; flat after the last.
 
     Examples
@@ -133,7 +150,9 @@ def table(points: Mapping[int, float], months: int, months_per_period: float = 1
     return np.interp(np.arange(months, dtype=float), ages, shares)
 
 
-def active_users(new_users: NDArray[np.float64], retention: NDArray[np.float64]) -> NDArray[np.float64]:
+def active_users(
+    new_users: NDArray[np.float64], retention: NDArray[np.float64]
+) -> NDArray[np.float64]:
     r"""Active users :math:`U(t) = \sum_{s \le t} A(s)\,r(t - s)` for each scenario.
 
     Both inputs and the result are time-major, shape ``(T, N)``.  The discrete convolution runs as
@@ -191,7 +210,9 @@ def active_users_growing(
     return geometric
 
 
-def cohort_users(new_users: NDArray[np.float64], retention: NDArray[np.float64]) -> NDArray[np.float64]:
+def cohort_users(
+    new_users: NDArray[np.float64], retention: NDArray[np.float64]
+) -> NDArray[np.float64]:
     r"""Active users of each cohort: ``out[s, t, n] = A(s, n) · r(t − s, n)`` for ``t ≥ s``, else 0.
 
     Inputs are time-major ``(T, N)``; the result is ``(T cohorts, T months, N)`` and sums over
@@ -229,9 +250,17 @@ def retention_matrix(
     """
     curve = np.asarray(curve)
     n = curve.shape[0]
-    params = {name: np.broadcast_to(np.asarray(v, float), (n,)) for name, v in
-              {"r1": r1, "beta": beta, "floor": floor, "tau": tau, "alpha": alpha,
-               "months_per_period": months_per_period}.items()}
+    params = {
+        name: np.broadcast_to(np.asarray(v, float), (n,))
+        for name, v in {
+            "r1": r1,
+            "beta": beta,
+            "floor": floor,
+            "tau": tau,
+            "alpha": alpha,
+            "months_per_period": months_per_period,
+        }.items()
+    }
     out = np.empty((months, n))
     for name, code in CURVES.items():
         rows = np.flatnonzero(curve == code)
@@ -239,7 +268,9 @@ def retention_matrix(
             continue
         if name == "table":
             for row in rows:
-                out[:, row] = table((tables or {})[int(row)], months, float(params["months_per_period"][row]))
+                out[:, row] = table(
+                    (tables or {})[int(row)], months, float(params["months_per_period"][row])
+                )
         elif rows.size == n:  # one family for all (a batch): no gather, no scatter
             return _family(name, params, months)
         else:

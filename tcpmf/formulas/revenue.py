@@ -57,7 +57,11 @@ def subscription_usd_per_mau(
     >>> float(subscription_usd_per_mau(20.0, 0.05, 0.3))
     0.7
     """
-    return np.asarray(paid_share, float) * np.asarray(price_usd_per_month, float) * (1.0 - np.asarray(store_fee, float))
+    return (
+        np.asarray(paid_share, float)
+        * np.asarray(price_usd_per_month, float)
+        * (1.0 - np.asarray(store_fee, float))
+    )
 
 
 def ads_usd_per_mau(
@@ -69,13 +73,20 @@ def ads_usd_per_mau(
     free_tier_only: ArrayLike = True,
 ) -> NDArray[np.float64]:
     """Ad impressions a month times RPM / 1000, shown to free users only when ``free_tier_only``."""
-    impressions = active_days(dau_per_mau) * np.asarray(sessions_per_day, float) * np.asarray(impressions_per_session, float)
+    impressions = (
+        active_days(dau_per_mau)
+        * np.asarray(sessions_per_day, float)
+        * np.asarray(impressions_per_session, float)
+    )
     seen = np.where(np.asarray(free_tier_only, bool), 1.0 - np.asarray(paid_share, float), 1.0)
     return impressions * np.asarray(rpm_usd, float) / 1000.0 * seen
 
 
 def usage_based_usd_per_mau(
-    tokens_in: ArrayLike, tokens_out: ArrayLike, usd_per_mtok_in: ArrayLike, usd_per_mtok_out: ArrayLike
+    tokens_in: ArrayLike,
+    tokens_out: ArrayLike,
+    usd_per_mtok_in: ArrayLike,
+    usd_per_mtok_out: ArrayLike,
 ) -> NDArray[np.float64]:
     """Tokens resold at the product's own prices per 1M."""
     return token_bill_usd(tokens_in, tokens_out, usd_per_mtok_in, usd_per_mtok_out)

@@ -51,11 +51,16 @@ def tokens_per_mau(
     """
     mix = 1.0 + np.asarray(paid_share, float) * (np.asarray(paid_usage_multiplier, float) - 1.0)
     base = np.asarray(calls, float) * mix
-    return base * np.asarray(input_tokens_per_call, float), base * np.asarray(output_tokens_per_call, float)
+    return base * np.asarray(input_tokens_per_call, float), base * np.asarray(
+        output_tokens_per_call, float
+    )
 
 
 def token_bill_usd(
-    tokens_in: ArrayLike, tokens_out: ArrayLike, usd_per_mtok_in: ArrayLike, usd_per_mtok_out: ArrayLike
+    tokens_in: ArrayLike,
+    tokens_out: ArrayLike,
+    usd_per_mtok_in: ArrayLike,
+    usd_per_mtok_out: ArrayLike,
 ) -> NDArray[np.float64]:
     """``(tokens_in · p_in + tokens_out · p_out) / 1e6``: what tokens cost at prices per 1M.
 

@@ -27,12 +27,20 @@ from tcpmf.schema.scenario import (
     TableRetention,
 )
 
-__all__ = ["COMPETITION_COLUMNS", "MONETIZED_STREAMS", "ScenarioArrays", "from_scenarios", "retention_shape"]
+__all__ = [
+    "COMPETITION_COLUMNS",
+    "MONETIZED_STREAMS",
+    "ScenarioArrays",
+    "from_scenarios",
+    "retention_shape",
+]
 
 #: Revenue streams that may start late and ramp (``revenue.<stream>.monetization``), in the order
 #: of their ``<stream>_from_month``, ``<stream>_from_mau`` and ``<stream>_ramp_months`` columns.
 MONETIZED_STREAMS = ("subscription", "ads", "usage", "commerce")
-_MONETIZATION_COLUMNS = tuple(f"{s}_{k}" for s in MONETIZED_STREAMS for k in ("from_month", "from_mau", "ramp_months"))
+_MONETIZATION_COLUMNS = tuple(
+    f"{s}_{k}" for s in MONETIZED_STREAMS for k in ("from_month", "from_mau", "ramp_months")
+)
 
 #: Columns of the ``competition`` section (docs/model.md §6.2): all None when no scenario has one (the
 #: engine's fast path); ``has_competition`` marks the scenarios that do.
@@ -104,7 +112,9 @@ class ScenarioArrays:
     # self-host capacity that follows demand (tcpmf.model.capacity); None (built directly) means none
     self_host_demand_usd_per_mtok_in_m0: F | None = None  # share-weighted, at full utilization
     self_host_demand_usd_per_mtok_out_m0: F | None = None
-    self_host_usd_per_replica_hour_m0: F | None = None  # G·g at start_month; 0 where not demand-driven
+    self_host_usd_per_replica_hour_m0: F | None = (
+        None  # G·g at start_month; 0 where not demand-driven
+    )
     peak_to_average: F | None = None
     min_replicas: F | None = None
     rent_factor: F | None = None  # (T, N): rent in force ÷ start-month rent
@@ -153,7 +163,9 @@ class ScenarioArrays:
         """Number of months T evaluated (the longest horizon)."""
         return int(self.retention.shape[0])
 
-    def rows(self, which: slice | NDArray[np.int64], names: list[str] | None = None) -> ScenarioArrays:
+    def rows(
+        self, which: slice | NDArray[np.int64], names: list[str] | None = None
+    ) -> ScenarioArrays:
         """The columns of the scenarios *which* selects (a slice gives views, an index array
         copies, and may repeat a scenario); *names* replaces their names."""
         update: dict[str, Any] = {}
@@ -163,7 +175,9 @@ class ScenarioArrays:
                 continue
             update[name] = value[:, which] if value.ndim == 2 else value[which]
         if names is None:
-            names = self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]
+            names = (
+                self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]
+            )
         return replace(self, names=names, **update)
 
 
@@ -217,13 +231,21 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
             tables[position] = r.points
     months = max(s.horizon_months for s in scenarios)
     columns: dict[str, object] = {
-        key: np.asarray(value, dtype=np.int64 if key in ("start_month_index", "horizon_months") else
-                        bool if key in ("ads_free_tier_only", "has_competition") else float)
+        key: np.asarray(
+            value,
+            dtype=np.int64
+            if key in ("start_month_index", "horizon_months")
+            else bool
+            if key in ("ads_free_tier_only", "has_competition")
+            else float,
+        )
         for key, value in rows.items()
         if key not in ("names", "retention", "rent_factor", "api_in_factor", "api_out_factor")
     }
     if not any(bool(np.any(np.asarray(rows[key]))) for key in _MONETIZATION_COLUMNS):
-        for key in _MONETIZATION_COLUMNS:  # every stream at full value from month 0: the engine's fast path
+        for key in (
+            _MONETIZATION_COLUMNS
+        ):  # every stream at full value from month 0: the engine's fast path
             columns[key] = None
     if not any(rows["has_competition"]):
         for key in COMPETITION_COLUMNS:  # nobody enters: the engine's fast path
@@ -234,7 +256,9 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         rent[:, column] = rent_factor_path(scenarios[int(column)], months)
     columns["rent_factor"] = rent
     columns["api_in_factor"], columns["api_out_factor"] = _price_path_columns(scenarios, months)
-    columns["retention"] = retention_matrix(np.asarray(curve), **shape, months=months, tables=tables)
+    columns["retention"] = retention_matrix(
+        np.asarray(curve), **shape, months=months, tables=tables
+    )
     return ScenarioArrays(**columns)  # type: ignore[arg-type]
 
 
@@ -243,7 +267,12 @@ def _scenario_row(s: Scenario) -> dict[str, float | bool]:
     route = route_prices_m0(s)
     c_in, c_out = route.usd_per_mtok_in, route.usd_per_mtok_out
     host = s.model.self_host
-    sub, ads, usage, commerce = s.revenue.subscription, s.revenue.ads, s.revenue.usage, s.revenue.commerce
+    sub, ads, usage, commerce = (
+        s.revenue.subscription,
+        s.revenue.ads,
+        s.revenue.usage,
+        s.revenue.commerce,
+    )
     g = s.growth
     values: dict[str, float | bool] = {
         "start_month_index": month_index(s.start_month),
@@ -268,8 +297,12 @@ def _scenario_row(s: Scenario) -> dict[str, float | bool]:
         "store_fee": sub.store_fee if sub else 0.0,
         "price_elasticity": sub.price_elasticity if sub else 0.0,
         "reference_price_usd_per_month": (
-            sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
-        ) if sub else 0.0,
+            sub.price_usd_per_month
+            if sub.reference_price_usd_per_month is None
+            else sub.reference_price_usd_per_month
+        )
+        if sub
+        else 0.0,
         "impressions_per_session": ads.impressions_per_session if ads else 0.0,
         "rpm_usd": ads.rpm_usd if ads else 0.0,
         "ads_free_tier_only": ads.free_tier_only if ads else True,
@@ -299,12 +332,20 @@ def _competition_values(s: Scenario) -> dict[str, float | bool]:
     """The :data:`COMPETITION_COLUMNS` of *s* (neutral values without a competition section)."""
     c = s.competition
     if c is None:
-        return {key: False if key == "has_competition" else float("nan") if key.startswith("entry_month") else 0.0
-                for key in COMPETITION_COLUMNS}
+        return {
+            key: False
+            if key == "has_competition"
+            else float("nan")
+            if key.startswith("entry_month")
+            else 0.0
+            for key in COMPETITION_COLUMNS
+        }
     m = c.moat
     return {
         "has_competition": True,
-        "entry_months_after_tcpmf": float("nan") if c.entry_months_after_tcpmf is None else c.entry_months_after_tcpmf,
+        "entry_months_after_tcpmf": float("nan")
+        if c.entry_months_after_tcpmf is None
+        else c.entry_months_after_tcpmf,
         "entry_month": float("nan") if c.entry_month is None else c.entry_month,
         "entry_ramp_months": c.ramp_months,
         "organic_new_users_cut": c.organic_new_users_cut,

@@ -30,7 +30,14 @@ from numpy.typing import ArrayLike, NDArray
 if TYPE_CHECKING:
     from tcpmf.model.arrays import ScenarioArrays
 
-__all__ = ["HOURS_PER_MONTH", "DemandDrivenHost", "demand_driven_host", "replicas", "self_host_bill_usd", "utilization"]
+__all__ = [
+    "HOURS_PER_MONTH",
+    "DemandDrivenHost",
+    "demand_driven_host",
+    "replicas",
+    "self_host_bill_usd",
+    "utilization",
+]
 
 F = NDArray[np.float64]
 
@@ -46,7 +53,9 @@ MIN_ACTIVE_USERS = 1e-9
 MIN_UTILIZATION = 1e-9
 
 
-def replicas(busy_replica_hours: ArrayLike, peak_to_average: ArrayLike, min_replicas: ArrayLike) -> F:
+def replicas(
+    busy_replica_hours: ArrayLike, peak_to_average: ArrayLike, min_replicas: ArrayLike
+) -> F:
     """Replicas provisioned for the peak: ``max(R_min, ⌈p · H / 720⌉)``.
 
     Examples
@@ -55,7 +64,9 @@ def replicas(busy_replica_hours: ArrayLike, peak_to_average: ArrayLike, min_repl
     [1.0, 2.0, 3.0]
     """
     load = np.asarray(busy_replica_hours, float) / HOURS_PER_MONTH
-    return np.maximum(np.asarray(min_replicas, float), np.ceil(np.asarray(peak_to_average, float) * load))
+    return np.maximum(
+        np.asarray(min_replicas, float), np.ceil(np.asarray(peak_to_average, float) * load)
+    )
 
 
 def utilization(busy_replica_hours: ArrayLike, provisioned_replicas: ArrayLike) -> F:
@@ -66,7 +77,9 @@ def utilization(busy_replica_hours: ArrayLike, provisioned_replicas: ArrayLike) 
     >>> utilization([360.0, 720.0], [1.0, 2.0]).tolist()
     [0.5, 0.5]
     """
-    return np.asarray(busy_replica_hours, float) / (HOURS_PER_MONTH * np.asarray(provisioned_replicas, float))
+    return np.asarray(busy_replica_hours, float) / (
+        HOURS_PER_MONTH * np.asarray(provisioned_replicas, float)
+    )
 
 
 def self_host_bill_usd(provisioned_replicas: ArrayLike, usd_per_replica_hour: ArrayLike) -> F:
@@ -77,7 +90,11 @@ def self_host_bill_usd(provisioned_replicas: ArrayLike, usd_per_replica_hour: Ar
     >>> float(self_host_bill_usd(2, 2.5))
     3600.0
     """
-    return np.asarray(provisioned_replicas, float) * np.asarray(usd_per_replica_hour, float) * HOURS_PER_MONTH
+    return (
+        np.asarray(provisioned_replicas, float)
+        * np.asarray(usd_per_replica_hour, float)
+        * HOURS_PER_MONTH
+    )
 
 
 @dataclass(frozen=True)
@@ -92,7 +109,9 @@ class DemandDrivenHost:
     utilization: F  # NaN where not demand-driven
 
 
-def demand_driven_host(a: ScenarioArrays, active_users: F, tokens_in: F, tokens_out: F, decline_factor: F) -> DemandDrivenHost | None:
+def demand_driven_host(
+    a: ScenarioArrays, active_users: F, tokens_in: F, tokens_out: F, decline_factor: F
+) -> DemandDrivenHost | None:
     r"""Replicas, utilization and cost of the demand-driven self-host route for columns *a*.
 
     ``H(t) = U(t) · bill₁(t) / (G·g₀)`` with ``bill₁(t)`` the self-host token bill per MAU at full
@@ -104,16 +123,32 @@ def demand_driven_host(a: ScenarioArrays, active_users: F, tokens_in: F, tokens_
     per_hour = a.self_host_usd_per_replica_hour_m0
     if per_hour is None or not (per_hour > 0).any():
         return None
-    assert a.self_host_demand_usd_per_mtok_in_m0 is not None and a.self_host_demand_usd_per_mtok_out_m0 is not None
-    assert a.peak_to_average is not None and a.min_replicas is not None and a.rent_factor is not None
+    assert (
+        a.self_host_demand_usd_per_mtok_in_m0 is not None
+        and a.self_host_demand_usd_per_mtok_out_m0 is not None
+    )
+    assert (
+        a.peak_to_average is not None and a.min_replicas is not None and a.rent_factor is not None
+    )
     on = per_hour > 0
-    full_bill = (tokens_in * a.self_host_demand_usd_per_mtok_in_m0 + tokens_out * a.self_host_demand_usd_per_mtok_out_m0) / 1e6 * decline_factor
+    full_bill = (
+        (
+            tokens_in * a.self_host_demand_usd_per_mtok_in_m0
+            + tokens_out * a.self_host_demand_usd_per_mtok_out_m0
+        )
+        / 1e6
+        * decline_factor
+    )
     hours = active_users * np.divide(full_bill, per_hour, out=np.zeros(shape), where=on)
     provisioned = np.where(on, replicas(hours, a.peak_to_average, a.min_replicas), np.nan)
     u = np.where(on, utilization(hours, np.where(on, provisioned, 1.0)), np.nan)
-    bill = np.where(on, self_host_bill_usd(np.where(on, provisioned, 0.0), per_hour) * a.rent_factor, 0.0)
+    bill = np.where(
+        on, self_host_bill_usd(np.where(on, provisioned, 0.0), per_hour) * a.rent_factor, 0.0
+    )
     busy = active_users >= MIN_ACTIVE_USERS
-    per_mau = np.where(on, np.divide(bill, active_users, out=full_bill * a.rent_factor, where=busy), 0.0)
+    per_mau = np.where(
+        on, np.divide(bill, active_users, out=full_bill * a.rent_factor, where=busy), 0.0
+    )
     idle = np.where(busy, 0.0, bill)
     loaded = on & busy & (u >= MIN_UTILIZATION)  # per token: the rent over the tokens served
     scale = np.where(loaded, decline_factor * a.rent_factor / np.where(loaded, u, 1.0), 0.0)

@@ -58,11 +58,17 @@ class Market:
     ads_factor: F
 
 
-def entry_months(a: ScenarioArrays, tcpmf_month: NDArray[np.int64], tcpmf_found: NDArray[np.bool_]) -> F:
+def entry_months(
+    a: ScenarioArrays, tcpmf_month: NDArray[np.int64], tcpmf_found: NDArray[np.bool_]
+) -> F:
     """The month the incumbent enters each scenario: ``⌈entry_month⌉``, or ``tcpmf_month +
     ⌈entry_months_after_tcpmf⌉``; ``inf`` where the product never reaches TC-PMF (nothing to copy)
     or the scenario has no competition section."""
-    assert a.entry_month is not None and a.entry_months_after_tcpmf is not None and a.has_competition is not None
+    assert (
+        a.entry_month is not None
+        and a.entry_months_after_tcpmf is not None
+        and a.has_competition is not None
+    )
     after = np.where(tcpmf_found, tcpmf_month + np.ceil(a.entry_months_after_tcpmf), np.inf)
     entry = np.where(np.isnan(a.entry_month), after, np.ceil(a.entry_month))
     return np.where(a.has_competition & ~np.isnan(entry), entry, np.inf)
@@ -82,7 +88,9 @@ def _at_month_before(values: F, entry: F) -> F:
     return np.where(before, values[k, np.arange(n)], 0.0)
 
 
-def evaluate_competing(a: ScenarioArrays, monthly: bool, evaluate: Callable[..., Computed]) -> Computed:
+def evaluate_competing(
+    a: ScenarioArrays, monthly: bool, evaluate: Callable[..., Computed]
+) -> Computed:
     """:func:`tcpmf.model.engine.evaluate_arrays` for columns some of which have a competition section."""
     from tcpmf.model.arrays import COMPETITION_COLUMNS
 
@@ -94,15 +102,23 @@ def evaluate_competing(a: ScenarioArrays, monthly: bool, evaluate: Callable[...,
     tcpmf_month, tcpmf_found = base.summary["tcpmf_month"]
     assert tcpmf_found is not None
     entry = entry_months(sub, tcpmf_month[rows].astype(np.int64), tcpmf_found[rows])
-    b = {name: base.monthly[name][:, rows] for name in ("active_users", "new_users", "marketing_usd", "cash_usd")}
+    b = {
+        name: base.monthly[name][:, rows]
+        for name in ("active_users", "new_users", "marketing_usd", "cash_usd")
+    }
     active_at_entry = _at_month_before(b["active_users"], entry)
     offset = moat_offset(
-        _at_month_before(np.maximum.accumulate(b["active_users"], axis=0), entry),  # the peak reached: scale
-        _column(sub, "moat_active_users_half"), _column(sub, "moat_active_users_weight"),
+        _at_month_before(
+            np.maximum.accumulate(b["active_users"], axis=0), entry
+        ),  # the peak reached: scale
+        _column(sub, "moat_active_users_half"),
+        _column(sub, "moat_active_users_weight"),
         _at_month_before(cumulative_over_months(b["new_users"]), entry),
-        _column(sub, "moat_cumulative_users_half"), _column(sub, "moat_cumulative_users_weight"),
+        _column(sub, "moat_cumulative_users_half"),
+        _column(sub, "moat_cumulative_users_weight"),
         _at_month_before(cumulative_over_months(np.ascontiguousarray(b["marketing_usd"])), entry),
-        _column(sub, "moat_brand_spend_half_usd"), _column(sub, "moat_brand_spend_weight"),
+        _column(sub, "moat_brand_spend_half_usd"),
+        _column(sub, "moat_brand_spend_weight"),
     )
     intensity = entry_intensity(a.months, entry, _column(sub, "entry_ramp_months")) * (1.0 - offset)
     market = Market(
@@ -125,8 +141,14 @@ def evaluate_competing(a: ScenarioArrays, monthly: bool, evaluate: Callable[...,
     payback, payback_found = base.summary["payback_month"]
     assert payback_found is not None
     extra: Summary = {
-        "entry_month": (np.where(np.isfinite(entry), entry, 0).astype(np.int64), np.isfinite(entry)),
-        "window_months": (np.where(np.isfinite(entry), entry - tcpmf_rows, 0).astype(np.int64), np.isfinite(entry) & tcpmf_found[rows]),
+        "entry_month": (
+            np.where(np.isfinite(entry), entry, 0).astype(np.int64),
+            np.isfinite(entry),
+        ),
+        "window_months": (
+            np.where(np.isfinite(entry), entry - tcpmf_rows, 0).astype(np.int64),
+            np.isfinite(entry) & tcpmf_found[rows],
+        ),
         "active_users_at_entry": (active_at_entry, entered),
         "cash_usd_at_entry": (_at_month_before(b["cash_usd"], entry), entered),
         "moat_offset": (offset, entered),
@@ -149,7 +171,9 @@ def evaluate_competing(a: ScenarioArrays, monthly: bool, evaluate: Callable[...,
     return Computed(monthly=table, in_horizon=base.in_horizon, summary=summary)
 
 
-def _splice_summary(base: Summary, competing: Summary, rows: NDArray[np.int64], size: int) -> Summary:
+def _splice_summary(
+    base: Summary, competing: Summary, rows: NDArray[np.int64], size: int
+) -> Summary:
     out: Summary = {}
     for name, (values, valid) in base.items():
         new_values, new_valid = competing[name]
@@ -162,4 +186,3 @@ def _splice_summary(base: Summary, competing: Summary, rows: NDArray[np.int64], 
         mask[rows] = True if new_valid is None else new_valid
         out[name] = (merged, mask)
     return out
-

@@ -77,10 +77,17 @@ def token_prices_m0(s: Scenario) -> tuple[float, float]:
         return token_prices_m0(s)
     host = m.self_host
     assert host is not None and host.utilization is not None
-    assert host.input_tokens_per_s_per_replica is not None and host.output_tokens_per_s_per_replica is not None
+    assert (
+        host.input_tokens_per_s_per_replica is not None
+        and host.output_tokens_per_s_per_replica is not None
+    )
     rent = host.usd_per_gpu_hour or gpu_rent(host.gpu, s.start_month).usd_per_gpu_hour
-    c_in = self_host_usd_per_mtok(rent, host.gpus_per_replica, host.input_tokens_per_s_per_replica, host.utilization)
-    c_out = self_host_usd_per_mtok(rent, host.gpus_per_replica, host.output_tokens_per_s_per_replica, host.utilization)
+    c_in = self_host_usd_per_mtok(
+        rent, host.gpus_per_replica, host.input_tokens_per_s_per_replica, host.utilization
+    )
+    c_out = self_host_usd_per_mtok(
+        rent, host.gpus_per_replica, host.output_tokens_per_s_per_replica, host.utilization
+    )
     return float(c_in), float(c_out)
 
 
@@ -158,10 +165,18 @@ def deal_columns(scenarios: Sequence[Scenario], names: Sequence[str] | None = No
         c_in, c_out = token_prices_m0(s)
         if labor is not None:
             out = labor.output_chars_per_agent_day * labor.automation_share * labor.tokens_per_char
-            days, tokens_in, tokens_out = labor.agent_days_per_month, out * labor.input_tokens_per_output_token, out
+            days, tokens_in, tokens_out = (
+                labor.agent_days_per_month,
+                out * labor.input_tokens_per_output_token,
+                out,
+            )
         elif d.inference is not None:
             i = d.inference
-            days, tokens_in, tokens_out = i.active_days_per_month, i.input_tokens_per_seat_day, i.output_tokens_per_seat_day
+            days, tokens_in, tokens_out = (
+                i.active_days_per_month,
+                i.input_tokens_per_seat_day,
+                i.output_tokens_per_seat_day,
+            )
         else:  # a private deployment: the customer's hardware serves the tokens
             days = tokens_in = tokens_out = 0.0
         dep = d.deployment
@@ -208,15 +223,24 @@ def deal_columns(scenarios: Sequence[Scenario], names: Sequence[str] | None = No
             rows.setdefault(key, []).append(float(value))
     if not rows:
         raise ValueError("deal_columns needs at least one deal-based scenario")
-    kinds = {"start_month_index": np.int64, "horizon_months": np.int64, "private": bool, "has_labor": bool}
+    kinds = {
+        "start_month_index": np.int64,
+        "horizon_months": np.int64,
+        "private": bool,
+        "has_labor": bool,
+    }
     columns = {key: np.asarray(value, dtype=kinds.get(key, float)) for key, value in rows.items()}
-    return DealArrays(names=list(names) if names is not None else [s.name for s in scenarios], **columns)  # type: ignore[arg-type]
+    return DealArrays(
+        names=list(names) if names is not None else [s.name for s in scenarios], **columns
+    )  # type: ignore[arg-type]
 
 
 # --- ufunc-like building blocks ------------------------------------------------------------------
 
 
-def term_decline_sum(annual_cost_decline: ArrayLike, contract_months: ArrayLike, start_month: ArrayLike = 0) -> F:
+def term_decline_sum(
+    annual_cost_decline: ArrayLike, contract_months: ArrayLike, start_month: ArrayLike = 0
+) -> F:
     r"""``Σ_{k<L} D^(−(t₀+k)/12)``: months of a term, weighted by the token price's decline.
 
     .. math:: S = q^{t_0}\,\frac{1 - q^L}{1 - q}, \qquad q = D^{-1/12}\quad(S = L\ \text{when}\ D = 1)
@@ -231,7 +255,9 @@ def term_decline_sum(annual_cost_decline: ArrayLike, contract_months: ArrayLike,
     q = np.asarray(annual_cost_decline, float) ** (-1.0 / MONTHS_PER_YEAR)
     months = np.asarray(contract_months, float)
     flat = np.isclose(q, 1.0)
-    ratio = np.divide(1.0 - q**months, 1.0 - q, out=np.array(months, dtype=float, copy=True), where=~flat)
+    ratio = np.divide(
+        1.0 - q**months, 1.0 - q, out=np.array(months, dtype=float, copy=True), where=~flat
+    )
     return np.where(flat, months, ratio) * q ** np.asarray(start_month, float)
 
 
@@ -248,7 +274,9 @@ def renewal_curve(renewal_rate: ArrayLike, contract_months: ArrayLike, months: i
     return np.atleast_1d(np.asarray(renewal_rate, float)) ** terms
 
 
-def months_to_recover(upfront_usd: ArrayLike, monthly_margin_usd: F, contract_months: ArrayLike) -> tuple[NDArray[np.int64], B]:
+def months_to_recover(
+    upfront_usd: ArrayLike, monthly_margin_usd: F, contract_months: ArrayLike
+) -> tuple[NDArray[np.int64], B]:
     """Least contract month ``m ∈ 0 … L`` from which ``upfront + Σ_{k<m'} margin(k) ≥ 0`` for every ``m' ∈ m … L``.
 
     *monthly_margin_usd* is ``(K, N)`` with ``K ≥ max L``.  The cash must stay recovered to the end
@@ -272,7 +300,9 @@ def months_to_recover(upfront_usd: ArrayLike, monthly_margin_usd: F, contract_mo
     return first_month(stays, within)
 
 
-def deals_to_break_even(fixed_usd_per_month: ArrayLike, deal_margin_usd: ArrayLike) -> tuple[NDArray[np.int64], B]:
+def deals_to_break_even(
+    fixed_usd_per_month: ArrayLike, deal_margin_usd: ArrayLike
+) -> tuple[NDArray[np.int64], B]:
     """Deals a year whose margins cover a year's fixed cost: ``⌈12 · F / deal_margin⌉``.
 
     Undefined (``found`` False) when a deal does not make money; 0 deals without fixed cost.
@@ -286,7 +316,14 @@ def deals_to_break_even(fixed_usd_per_month: ArrayLike, deal_margin_usd: ArrayLi
     fixed = np.atleast_1d(np.asarray(fixed_usd_per_month, float))
     margin = np.atleast_1d(np.asarray(deal_margin_usd, float))
     found = (margin > 0) | (fixed == 0)
-    count = np.ceil(np.divide(MONTHS_PER_YEAR * fixed, margin, out=np.zeros(np.broadcast(fixed, margin).shape), where=margin > 0))
+    count = np.ceil(
+        np.divide(
+            MONTHS_PER_YEAR * fixed,
+            margin,
+            out=np.zeros(np.broadcast(fixed, margin).shape),
+            where=margin > 0,
+        )
+    )
     return count.astype(np.int64), found
 
 
@@ -306,7 +343,9 @@ class DealComputed:
 def _write_off_months(a: DealArrays) -> F:
     """``min(amortization_months, E)``, ``E = L / (1 − renewal_rate)`` the customer's expected life."""
     renews = a.renewal_rate < 1.0
-    life = np.divide(a.contract_months, 1.0 - a.renewal_rate, out=np.full(a.size, np.inf), where=renews)
+    life = np.divide(
+        a.contract_months, 1.0 - a.renewal_rate, out=np.full(a.size, np.inf), where=renews
+    )
     return np.minimum(a.amortization_months, life)
 
 
@@ -322,14 +361,24 @@ def _per_deal(a: DealArrays) -> dict[str, F]:
     """The per-deal terms of a deal signed in month 0 (see the module formula)."""
     keep = 1.0 - a.bidding_discount
     length = a.contract_months
-    tokens_per_seat_month = a.active_days_per_month * (a.input_tokens_per_seat_day + a.output_tokens_per_seat_day)
-    bill = a.active_days_per_month * (a.input_tokens_per_seat_day * a.usd_per_mtok_in_m0
-                                      + a.output_tokens_per_seat_day * a.usd_per_mtok_out_m0) / 1e6
+    tokens_per_seat_month = a.active_days_per_month * (
+        a.input_tokens_per_seat_day + a.output_tokens_per_seat_day
+    )
+    bill = (
+        a.active_days_per_month
+        * (
+            a.input_tokens_per_seat_day * a.usd_per_mtok_in_m0
+            + a.output_tokens_per_seat_day * a.usd_per_mtok_out_m0
+        )
+        / 1e6
+    )
     inference_seat = np.where(a.private, 0.0, bill)
     hardware = np.where(a.private, a.hardware_capex_usd * length / _write_off_months(a), 0.0)
     operations = np.where(a.private, a.operations_usd_per_month, 0.0)
     deployment = hardware / length + operations
-    keep_current = a.updates_per_year / MONTHS_PER_YEAR * a.person_days_per_update * a.usd_per_person_day
+    keep_current = (
+        a.updates_per_year / MONTHS_PER_YEAR * a.person_days_per_update * a.usd_per_person_day
+    )
     delivery = a.delivery_person_days * a.usd_per_person_day
     sales = a.sales_usd_per_bid / a.win_rate
     decline_sum = term_decline_sum(a.annual_cost_decline, length)
@@ -365,24 +414,40 @@ def evaluate_deals(a: DealArrays) -> DealComputed:
     monthly = _pipeline(a, d, factor, in_force, hardware_k)
     summary = _deal_summary(a, d, factor, in_force, hardware_k, monthly, in_horizon)
     upfront = a.project_fee_usd * (1.0 - a.bidding_discount) - d["delivery_usd"]
-    upfront_deal = upfront - d["sales_usd_per_won_deal"] - d["hardware_usd_per_deal"]  # the server the deal is charged, at signing
-    recover, recover_found = months_to_recover(upfront_deal, _margin_by_contract_month(a, d), a.contract_months)
-    terms = {**d, "months_to_recover_delivery": np.where(recover_found, recover, np.nan)}  # NaN: never within the term
+    upfront_deal = (
+        upfront - d["sales_usd_per_won_deal"] - d["hardware_usd_per_deal"]
+    )  # the server the deal is charged, at signing
+    recover, recover_found = months_to_recover(
+        upfront_deal, _margin_by_contract_month(a, d), a.contract_months
+    )
+    terms = {
+        **d,
+        "months_to_recover_delivery": np.where(recover_found, recover, np.nan),
+    }  # NaN: never within the term
     check_finite(a.names, monthly, summary, in_horizon)
     return DealComputed(terms=terms, monthly=monthly, in_horizon=in_horizon, summary=summary)
 
 
-def _pipeline(a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardware_k: F) -> dict[str, F]:
+def _pipeline(
+    a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardware_k: F
+) -> dict[str, F]:
     """The monthly columns of the deal pipeline, in calendar months (docs/model.md §7)."""
     months, n = a.months, a.size
     t = np.arange(months)[:, None]
     wins = np.where(t >= a.sales_cycle_months, a.bids_per_month * a.win_rate, 0.0)
     active = active_users(wins, in_force)
-    revenue = active * a.seats * d["net_seat_price_usd_per_month"] + wins * a.project_fee_usd * (1.0 - a.bidding_discount)
+    revenue = active * a.seats * d["net_seat_price_usd_per_month"] + wins * a.project_fee_usd * (
+        1.0 - a.bidding_discount
+    )
     inference = active * a.seats * d["inference_usd_per_seat_month_m0"] * factor
     hardware = active_users(wins, hardware_k)  # cash: paid at signing, not amortized
-    gross = (revenue - wins * d["delivery_usd"] - hardware - inference
-             - active * (d["operations_usd_per_month"] + d["keep_current_usd_per_month"]))
+    gross = (
+        revenue
+        - wins * d["delivery_usd"]
+        - hardware
+        - inference
+        - active * (d["operations_usd_per_month"] + d["keep_current_usd_per_month"])
+    )
     sales = np.broadcast_to(a.bids_per_month * a.sales_usd_per_bid, (months, n))
     fixed = np.broadcast_to(a.fixed_usd_per_month, (months, n))
     net = gross - sales - fixed
@@ -406,17 +471,30 @@ def _pipeline(a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardware_k
     }
 
 
-def _deal_summary(a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardware_k: F,
-                  monthly: dict[str, F], in_horizon: B) -> Summary:
+def _deal_summary(
+    a: DealArrays,
+    d: dict[str, F],
+    factor: F,
+    in_force: F,
+    hardware_k: F,
+    monthly: dict[str, F],
+    in_horizon: B,
+) -> Summary:
     """The summary columns of deal-based scenarios: one customer's value, the months, what it can afford."""
     n = a.size
     t = np.arange(a.months)[:, None]
     net, cash = monthly["net_usd"], monthly["cash_usd"]
     # one customer's contract month by month, with renewals: margin(k) = seat revenue − serving,
     # and its servers paid in cash when bought (at signing, then each write-off while in force)
-    margin_k = (a.seats * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
-                - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
-    upfront = a.project_fee_usd * (1.0 - a.bidding_discount) - d["delivery_usd"]  # at signing, before the sales cost
+    margin_k = (
+        a.seats
+        * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
+        - d["operations_usd_per_month"]
+        - d["keep_current_usd_per_month"]
+    )
+    upfront = (
+        a.project_fee_usd * (1.0 - a.bidding_discount) - d["delivery_usd"]
+    )  # at signing, before the sales cost
     customer_k = margin_k * in_force - hardware_k
     discount = (1.0 + a.discount_rate_annual) ** (-t / MONTHS_PER_YEAR)
     ltv = upfront + np.where(in_horizon, customer_k * discount, 0.0).sum(axis=0)
@@ -427,18 +505,28 @@ def _deal_summary(a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardwa
 
     # a deal signed in month t pays the token prices of months t … t+L−1
     deal_margin_t = d["deal_margin_usd"] + d["inference_usd_per_deal"] * (1.0 - factor)
-    tcpmf, tcpmf_found = first_month(deal_margin_t >= a.target_margin * d["deal_revenue_usd"], in_horizon)
+    tcpmf, tcpmf_found = first_month(
+        deal_margin_t >= a.target_margin * d["deal_revenue_usd"], in_horizon
+    )
     breakeven, breakeven_found = first_month(net >= 0, in_horizon)
     payback, payback_found = first_month(cash >= 0, in_horizon)
-    cash_m0_prices = np.cumsum(net + monthly["inference_cost_usd"]
-                               - monthly["active_users"] * a.seats * d["inference_usd_per_seat_month_m0"], axis=0)
+    cash_m0_prices = np.cumsum(
+        net
+        + monthly["inference_cost_usd"]
+        - monthly["active_users"] * a.seats * d["inference_usd_per_seat_month_m0"],
+        axis=0,
+    )
     payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, in_horizon)
 
     tokens = d["tokens_per_seat_month"]
     billed = ~a.private & (tokens > 0)
-    blended = np.divide(d["inference_usd_per_seat_month_m0"] * 1e6, tokens, out=np.zeros(n), where=billed)
+    blended = np.divide(
+        d["inference_usd_per_seat_month_m0"] * 1e6, tokens, out=np.zeros(n), where=billed
+    )
     # deal margin is linear in the blended month-0 token price p: margin = other − p · seats · tokens · S / 1e6
-    other = d["deal_revenue_usd"] * (1.0 - a.target_margin) - (d["deal_cost_usd"] - d["inference_usd_per_deal"])
+    other = d["deal_revenue_usd"] * (1.0 - a.target_margin) - (
+        d["deal_cost_usd"] - d["inference_usd_per_deal"]
+    )
     per_price = a.seats * tokens * d["term_decline_sum"] / 1e6
     affordable_ok = billed & (per_price > 0) & (other >= 0)
     affordable = np.divide(other, per_price, out=np.zeros(n), where=affordable_ok)
@@ -451,7 +539,10 @@ def _deal_summary(a: DealArrays, d: dict[str, F], factor: F, in_force: F, hardwa
         "usd_per_mtok_blended_m0": (blended, billed),
         "tokens_per_mau": (np.zeros(n), none),
         "contribution_usd_per_mau_m0": (np.zeros(n), none),
-        "gross_margin_m0": (np.divide(d["deal_margin_usd"], revenue_deal, out=np.zeros(n), where=revenue_deal > 0), revenue_deal > 0),
+        "gross_margin_m0": (
+            np.divide(d["deal_margin_usd"], revenue_deal, out=np.zeros(n), where=revenue_deal > 0),
+            revenue_deal > 0,
+        ),
         "ltv_usd": (ltv, None),
         "ltv_to_cac": (np.divide(ltv, cac, out=np.zeros(n), where=has_cac), has_cac),
         "cac_payback_month": (cac_payback, cac_found & has_cac),
@@ -471,8 +562,12 @@ def _margin_by_contract_month(a: DealArrays, d: dict[str, F]) -> F:
     """Monthly margin of one contract at contract months ``k < max L`` (a term may outlast the horizon)."""
     k = np.arange(int(a.contract_months.max()))[:, None]
     factor = decline(1.0, a.annual_cost_decline, k)
-    return (a.seats * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
-            - d["operations_usd_per_month"] - d["keep_current_usd_per_month"])
+    return (
+        a.seats
+        * (d["net_seat_price_usd_per_month"] - d["inference_usd_per_seat_month_m0"] * factor)
+        - d["operations_usd_per_month"]
+        - d["keep_current_usd_per_month"]
+    )
 
 
 # --- labor substitution --------------------------------------------------------------------------
@@ -492,17 +587,27 @@ def labor_substitution(a: DealArrays, terms: dict[str, F]) -> dict[str, F]:
     without labor are NaN.
     """
     out_day = a.output_chars_per_agent_day * a.tokens_per_char
-    model_day = out_day * (a.usd_per_mtok_out_m0 + a.input_tokens_per_output_token * a.usd_per_mtok_in_m0) / 1e6
+    model_day = (
+        out_day
+        * (a.usd_per_mtok_out_m0 + a.input_tokens_per_output_token * a.usd_per_mtok_in_m0)
+        / 1e6
+    )
     ceiling = a.human_usd_per_agent_day * a.active_days_per_month * a.automation_share
     max_price = ceiling * (1.0 - a.buyer_saving_share)
     seat_months = a.seats * a.contract_months
-    margin_at_max = terms["deal_margin_usd"] + seat_months * (max_price - terms["net_seat_price_usd_per_month"])
+    margin_at_max = terms["deal_margin_usd"] + seat_months * (
+        max_price - terms["net_seat_price_usd_per_month"]
+    )
     revenue_at_max = seat_months * max_price + a.project_fee_usd * (1.0 - a.bidding_discount)
-    share_at_max = np.divide(margin_at_max, revenue_at_max, out=np.zeros(a.size), where=revenue_at_max > 0)
+    share_at_max = np.divide(
+        margin_at_max, revenue_at_max, out=np.zeros(a.size), where=revenue_at_max > 0
+    )
     out = {
         "human_usd_per_agent_day": a.human_usd_per_agent_day,
         "model_usd_per_agent_day": model_day,
-        "human_to_model_cost": np.divide(a.human_usd_per_agent_day, model_day, out=np.zeros(a.size), where=model_day > 0),
+        "human_to_model_cost": np.divide(
+            a.human_usd_per_agent_day, model_day, out=np.zeros(a.size), where=model_day > 0
+        ),
         "value_ceiling_usd_per_seat_month": ceiling,
         "max_seat_price_usd_per_month": max_price,
         "vendor_margin_usd_per_deal_at_max_price": margin_at_max,
@@ -562,7 +667,9 @@ def deals(scenarios: Scenario | Iterable[Scenario]) -> pd.DataFrame:
     if not chosen:
         from tcpmf.core.errors import TcpmfError
 
-        raise TcpmfError("no deal-based scenario given (a deal-based ToB scenario has a deal section)")
+        raise TcpmfError(
+            "no deal-based scenario given (a deal-based ToB scenario has a deal section)"
+        )
     a = deal_columns(chosen)
     computed = evaluate_deals(a)
     terms = computed.terms
@@ -571,7 +678,9 @@ def deals(scenarios: Scenario | Iterable[Scenario]) -> pd.DataFrame:
     columns: dict[str, object] = {"scenario": pd.array(a.names, dtype="string")}
     values: dict[str, F] = {
         **terms,
-        "deal_margin_share": np.divide(terms["deal_margin_usd"], revenue, out=np.full(a.size, np.nan), where=revenue > 0),
+        "deal_margin_share": np.divide(
+            terms["deal_margin_usd"], revenue, out=np.full(a.size, np.nan), where=revenue > 0
+        ),
         "deals_won_per_year": MONTHS_PER_YEAR * a.bids_per_month * a.win_rate,
         **labor_substitution(a, terms),
     }
@@ -581,7 +690,9 @@ def deals(scenarios: Scenario | Iterable[Scenario]) -> pd.DataFrame:
             columns[name] = pd.arrays.IntegerArray(np.asarray(count, np.int64), ~count_found)
         elif name == "months_to_recover_delivery":
             months = values[name]
-            columns[name] = pd.arrays.IntegerArray(np.nan_to_num(months).astype(np.int64), np.isnan(months))
+            columns[name] = pd.arrays.IntegerArray(
+                np.nan_to_num(months).astype(np.int64), np.isnan(months)
+            )
         else:
             column = np.asarray(values[name], float)
             columns[name] = pd.arrays.FloatingArray(np.nan_to_num(column), np.isnan(column))

@@ -126,11 +126,23 @@ def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) ->
     users = _users(a, per_user, market)
     money = _money(a, per_user, users)
     summary = _summary(a, per_user, users, money, in_horizon)
-    columns = {"active_users": users.active, "contribution_usd_per_mau": money.contribution, "cash_usd": money.cash}
-    check_finite(a.names, columns, summary, in_horizon, ("active_users", "contribution_usd_per_mau", "cash_usd"))
+    columns = {
+        "active_users": users.active,
+        "contribution_usd_per_mau": money.contribution,
+        "cash_usd": money.cash,
+    }
+    check_finite(
+        a.names,
+        columns,
+        summary,
+        in_horizon,
+        ("active_users", "contribution_usd_per_mau", "cash_usd"),
+    )
     if not monthly:
         return Computed(monthly={}, in_horizon=in_horizon, summary=summary)
-    return Computed(monthly=_monthly_table(a, per_user, users, money), in_horizon=in_horizon, summary=summary)
+    return Computed(
+        monthly=_monthly_table(a, per_user, users, money), in_horizon=in_horizon, summary=summary
+    )
 
 
 @dataclass(frozen=True)
@@ -143,7 +155,9 @@ class _PerUser:
     tokens_in: F  # per MAU and month, (N,)
     tokens_out: F
     token_bill: F  # API tokens per MAU, USD, (T, N)
-    streams: tuple[F, F, F, F]  # subscription, ads, usage-based, commerce per MAU at full monetization
+    streams: tuple[
+        F, F, F, F
+    ]  # subscription, ads, usage-based, commerce per MAU at full monetization
     paid_new: F  # users bought each month, (N,)
 
 
@@ -151,35 +165,60 @@ def _per_user(a: ScenarioArrays) -> _PerUser:
     months = a.months
     # D^(-t/12), shared by input and output prices; month by month, T products instead of T×N powers
     price_factor = geometric_over_months(a.annual_cost_decline ** (-1.0 / 12.0), months)
-    calls = usage.calls_per_mau(a.dau_per_mau, a.sessions_per_day, a.requests_per_session, a.calls_per_request)
+    calls = usage.calls_per_mau(
+        a.dau_per_mau, a.sessions_per_day, a.requests_per_session, a.calls_per_request
+    )
     paid_share = a.paid_share
     if a.price_elasticity is not None and a.reference_price_usd_per_month is not None:
         paid_share = revenue.elastic_paid_share(
             a.paid_share, a.price_usd_per_month, a.reference_price_usd_per_month, a.price_elasticity
         )
     tokens_in, tokens_out = usage.tokens_per_mau(
-        calls, a.input_tokens_per_call, a.output_tokens_per_call, paid_share, a.paid_usage_multiplier
+        calls,
+        a.input_tokens_per_call,
+        a.output_tokens_per_call,
+        paid_share,
+        a.paid_usage_multiplier,
     )
     if a.api_in_factor is None or a.api_out_factor is None:
-        token_bill = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0) * price_factor
+        token_bill = (
+            usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0)
+            * price_factor
+        )
         factor_in = factor_out = price_factor
     else:  # dated price paths (tcpmf.model.price_path) where given, D^(-t/12) elsewhere
         factor_in = np.where(np.isnan(a.api_in_factor), price_factor, a.api_in_factor)
         factor_out = np.where(np.isnan(a.api_out_factor), price_factor, a.api_out_factor)
-        token_bill = usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0 * factor_in, a.usd_per_mtok_out_m0 * factor_out)
+        token_bill = usage.token_bill_usd(
+            tokens_in,
+            tokens_out,
+            a.usd_per_mtok_in_m0 * factor_in,
+            a.usd_per_mtok_out_m0 * factor_out,
+        )
     streams: tuple[F, F, F, F] = (
         revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee),
         revenue.ads_usd_per_mau(
-            a.dau_per_mau, a.sessions_per_day, a.impressions_per_session, a.rpm_usd, paid_share, a.ads_free_tier_only
+            a.dau_per_mau,
+            a.sessions_per_day,
+            a.impressions_per_session,
+            a.rpm_usd,
+            paid_share,
+            a.ads_free_tier_only,
         ),
-        revenue.usage_based_usd_per_mau(tokens_in, tokens_out, a.usage_usd_per_mtok_in, a.usage_usd_per_mtok_out),
+        revenue.usage_based_usd_per_mau(
+            tokens_in, tokens_out, a.usage_usd_per_mtok_in, a.usage_usd_per_mtok_out
+        ),
         revenue.commerce_usd_per_mau(a.gmv_usd_per_mau, a.take_rate),
     )
     paid_new = np.divide(
-        a.paid_budget_usd_per_month, a.cac_usd,
-        out=np.zeros(a.size), where=a.paid_budget_usd_per_month > 0,
+        a.paid_budget_usd_per_month,
+        a.cac_usd,
+        out=np.zeros(a.size),
+        where=a.paid_budget_usd_per_month > 0,
     )
-    return _PerUser(factor_in, factor_out, price_factor, tokens_in, tokens_out, token_bill, streams, paid_new)
+    return _PerUser(
+        factor_in, factor_out, price_factor, tokens_in, tokens_out, token_bill, streams, paid_new
+    )
 
 
 @dataclass(frozen=True)
@@ -197,16 +236,25 @@ def _users(a: ScenarioArrays, p: _PerUser, market: Market | None) -> _Users:
     streams = p.streams
     if market is None:
         # U(t) = Σ A(s) r(t−s) for A(s) = organic·(1+g)^s + paid, in O(T) steps
-        active = active_users_growing(a.organic_new_users_per_month, a.monthly_growth, p.paid_new, a.retention)
+        active = active_users_growing(
+            a.organic_new_users_per_month, a.monthly_growth, p.paid_new, a.retention
+        )
         full = streams[0] + streams[1] + streams[2] + streams[3]
         arpu = full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
         return _Users(active, arpu, a.retention, p.paid_new, None)
     # an incumbent's effects month by month: (T, N) new users, hazard and revenue
     paid_new = p.paid_new * market.paid_new_users_factor
-    arrivals = new_users(a.organic_new_users_per_month, a.monthly_growth, 0.0, a.months) * market.organic_new_users_factor
+    arrivals = (
+        new_users(a.organic_new_users_per_month, a.monthly_growth, 0.0, a.months)
+        * market.organic_new_users_factor
+    )
     arrivals += paid_new
     active = active_users_under_hazard(arrivals, a.retention, market.survival)
-    streams = (streams[0] * market.subscription_factor, streams[1] * market.ads_factor, *streams[2:])
+    streams = (
+        streams[0] * market.subscription_factor,
+        streams[1] * market.ads_factor,
+        *streams[2:],
+    )
     full = streams[0] + streams[1] + streams[2] + streams[3]
     arpu = full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
     return _Users(active, arpu, a.retention * market.survival, paid_new, arrivals)
@@ -233,12 +281,18 @@ def _money(a: ScenarioArrays, p: _PerUser, u: _Users) -> _Money:
     gross_profit = u.active * contribution
     if host is not None:
         gross_profit -= host.idle_usd
-    spend = a.paid_budget_usd_per_month + a.fixed_usd_per_month  # marketing and fixed cost, each month
+    spend = (
+        a.paid_budget_usd_per_month + a.fixed_usd_per_month
+    )  # marketing and fixed cost, each month
     net = gross_profit - spend
-    return _Money(host, inference, contribution, gross_profit, spend, net, cumulative_over_months(net))
+    return _Money(
+        host, inference, contribution, gross_profit, spend, net, cumulative_over_months(net)
+    )
 
 
-def _summary(a: ScenarioArrays, p: _PerUser, u: _Users, m: _Money, in_horizon: NDArray[np.bool_]) -> Summary:
+def _summary(
+    a: ScenarioArrays, p: _PerUser, u: _Users, m: _Money, in_horizon: NDArray[np.bool_]
+) -> Summary:
     arpu, inference, contribution, cash = u.arpu, m.inference, m.contribution, m.cash
     tokens = p.tokens_in + p.tokens_out
     has_cac = a.cac_usd > 0
@@ -253,15 +307,23 @@ def _summary(a: ScenarioArrays, p: _PerUser, u: _Users, m: _Money, in_horizon: N
     breakeven, breakeven_found = first_month(m.net >= 0, window)
     payback, payback_found = first_month(cash >= 0, window)
     # The same cash curve with token prices frozen at month 0: "clears at today's prices".
-    contribution_m0_prices = contribution[0] if arpu.ndim == 1 else arpu - inference[0] - a.other_variable_usd_per_mau
+    contribution_m0_prices = (
+        contribution[0] if arpu.ndim == 1 else arpu - inference[0] - a.other_variable_usd_per_mau
+    )
     cash_m0_prices = cumulative_over_months(u.active * contribution_m0_prices - m.spend)
     payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, window)
-    arpu_full = p.streams[0] + p.streams[1] + p.streams[2] + p.streams[3]  # ARPU at full monetization, (N,)
-    affordable, affordable_found = max_affordable_usd_per_mtok(arpu_full, a.other_variable_usd_per_mau, a.target_margin, tokens)
+    arpu_full = (
+        p.streams[0] + p.streams[1] + p.streams[2] + p.streams[3]
+    )  # ARPU at full monetization, (N,)
+    affordable, affordable_found = max_affordable_usd_per_mtok(
+        arpu_full, a.other_variable_usd_per_mau, a.target_margin, tokens
+    )
     # A product without revenue never reaches TC-PMF, whatever its costs.
     reaches_target = (contribution >= a.target_margin * arpu) & (arpu > 0)
     tcpmf, tcpmf_found = first_month(reaches_target, window)
-    company, company_found = _company_tcpmf_month(cash, tcpmf, tcpmf_found, payback, payback_found, window)
+    company, company_found = _company_tcpmf_month(
+        cash, tcpmf, tcpmf_found, payback, payback_found, window
+    )
     return {
         "arpu_usd_m0": (arpu0, None),
         "inference_cost_usd_per_mau_m0": (inference[0], None),
@@ -291,7 +353,11 @@ def _monthly_table(a: ScenarioArrays, p: _PerUser, u: _Users, m: _Money) -> dict
         c_in += host.usd_per_mtok_in
         c_out += host.usd_per_mtok_out
     nan = np.full((months, a.size), np.nan)
-    arrivals = u.arrivals if u.arrivals is not None else new_users(a.organic_new_users_per_month, a.monthly_growth, u.paid_new, months)
+    arrivals = (
+        u.arrivals
+        if u.arrivals is not None
+        else new_users(a.organic_new_users_per_month, a.monthly_growth, u.paid_new, months)
+    )
     return {
         "new_users": arrivals,
         "paid_new_users": np.broadcast_to(u.paid_new, (months, a.size)),
@@ -314,8 +380,12 @@ def _monthly_table(a: ScenarioArrays, p: _PerUser, u: _Users, m: _Money) -> dict
 
 
 def _company_tcpmf_month(
-    cash: F, tcpmf: NDArray[np.int64], tcpmf_found: NDArray[np.bool_],
-    payback: NDArray[np.int64], payback_found: NDArray[np.bool_], window: NDArray[np.bool_] | None,
+    cash: F,
+    tcpmf: NDArray[np.int64],
+    tcpmf_found: NDArray[np.bool_],
+    payback: NDArray[np.int64],
+    payback_found: NDArray[np.bool_],
+    window: NDArray[np.bool_] | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Company TC-PMF: the first month at or after ``tcpmf_month`` with ``cash ≥ 0`` (unit TC-PMF
     reached and everything spent so far, users-first phase included, paid back).  It is the payback
@@ -326,7 +396,9 @@ def _company_tcpmf_month(
     if search.size:
         t = np.arange(cash.shape[0])[:, None]
         hit = (cash[:, search] >= 0) & (t >= tcpmf[search])
-        month[search], found[search] = first_month(hit, None if window is None else window[:, search])
+        month[search], found[search] = first_month(
+            hit, None if window is None else window[:, search]
+        )
     return month, found
 
 
@@ -335,7 +407,10 @@ def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) ->
     total = np.zeros_like(active)
     for stream, full in zip(MONETIZED_STREAMS, streams):
         factor = revenue.monetization_factor(
-            active, getattr(a, f"{stream}_from_month"), getattr(a, f"{stream}_from_mau"), getattr(a, f"{stream}_ramp_months")
+            active,
+            getattr(a, f"{stream}_from_month"),
+            getattr(a, f"{stream}_from_mau"),
+            getattr(a, f"{stream}_ramp_months"),
         )
         total += factor * full
     return total
@@ -354,7 +429,9 @@ def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> Summary
     parts = []
     for start in range(0, a.size, block_rows):
         try:
-            parts.append(evaluate_arrays(a.rows(slice(start, start + block_rows)), monthly=False).summary)
+            parts.append(
+                evaluate_arrays(a.rows(slice(start, start + block_rows)), monthly=False).summary
+            )
         except NotFinite as exc:  # the row in all of a, not in the block
             raise NotFinite(str(exc), start + exc.row) from None
     out: Summary = {}
@@ -394,7 +471,11 @@ class Result:
         for name, (values, valid) in self.computed.summary.items():
             missing = np.zeros(a.size, bool) if valid is None else ~valid
             if values.dtype.kind == "b":
-                frame[name] = pd.array(values, dtype="boolean") if valid is None else pd.arrays.BooleanArray(values, missing)
+                frame[name] = (
+                    pd.array(values, dtype="boolean")
+                    if valid is None
+                    else pd.arrays.BooleanArray(values, missing)
+                )
             elif values.dtype.kind in "iu":
                 frame[name] = pd.arrays.IntegerArray(values.astype(np.int64), missing)
             elif valid is None:
@@ -403,10 +484,15 @@ class Result:
                 frame[name] = pd.arrays.FloatingArray(np.where(valid, values, 0.0), missing)
         tcpmf_month, found = self.computed.summary["tcpmf_month"]
         assert found is not None
-        labels = [month_label(int(s + m)) if ok else pd.NA for s, m, ok in zip(a.start_month_index, tcpmf_month, found)]
+        labels = [
+            month_label(int(s + m)) if ok else pd.NA
+            for s, m, ok in zip(a.start_month_index, tcpmf_month, found)
+        ]
         frame["tcpmf_calendar_month"] = pd.array(labels, dtype="string")
         for name, dtype in zip(TOB_SUMMARY_COLUMNS, ("Float64", "Int64")):
-            frame.setdefault(name, pd.array([pd.NA] * a.size, dtype=dtype))  # NA for consumer-only results
+            frame.setdefault(
+                name, pd.array([pd.NA] * a.size, dtype=dtype)
+            )  # NA for consumer-only results
         columns = ["scenario", *SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS]
         if "entry_month" in self.computed.summary:  # some scenario has a competition section
             columns += COMPETITION_SUMMARY_COLUMNS
@@ -420,7 +506,9 @@ class Result:
         months = np.broadcast_to(np.arange(a.months), keep.shape)[keep]
         ordinals = (a.start_month_index[:, None] - 1970 * 12 + np.arange(a.months))[keep]
         frame: dict[str, object] = {
-            "scenario": pd.Categorical.from_codes(np.repeat(np.arange(a.size), rows), categories=a.names),
+            "scenario": pd.Categorical.from_codes(
+                np.repeat(np.arange(a.size), rows), categories=a.names
+            ),
             "month": months.astype(np.int64),
             "calendar_month": pd.PeriodIndex.from_ordinals(ordinals, freq="M"),
         }
@@ -475,8 +563,10 @@ def evaluate(scenarios: ScenarioLike | Iterable[ScenarioLike]) -> Result:
     elif isinstance(scenarios, Iterable) and not isinstance(scenarios, Mapping):
         items = list(scenarios)
     else:
-        raise TypeError(f"evaluate takes a Scenario, a path or an iterable of them, not {type(scenarios).__name__}"
-                        " (build a Scenario from a mapping with tcpmf.from_dict)")
+        raise TypeError(
+            f"evaluate takes a Scenario, a path or an iterable of them, not {type(scenarios).__name__}"
+            " (build a Scenario from a mapping with tcpmf.from_dict)"
+        )
     for item in items:
         if not isinstance(item, (Scenario, str, os.PathLike)):
             raise TypeError(f"evaluate takes Scenarios or paths, not {type(item).__name__}")

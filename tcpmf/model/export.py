@@ -78,11 +78,29 @@ def assumptions_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
             currency = ""
             if isinstance(given, Mapping) and given.get("currency") == "CNY":
                 original, currency = given.get("value"), "CNY"
-            rows.append({"scenario": s.name, "file": origin_file(provenance, key, s.file), "key": key,
-                         "value": shown, "original_value": original, "original_currency": currency,
-                         "source": sources.get(key, "")})
-    return pd.DataFrame(rows, columns=["scenario", "file", "key", "value", "original_value",
-                                       "original_currency", "source"])
+            rows.append(
+                {
+                    "scenario": s.name,
+                    "file": origin_file(provenance, key, s.file),
+                    "key": key,
+                    "value": shown,
+                    "original_value": original,
+                    "original_currency": currency,
+                    "source": sources.get(key, ""),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "scenario",
+            "file",
+            "key",
+            "value",
+            "original_value",
+            "original_currency",
+            "source",
+        ],
+    )
 
 
 def _has_cny(tree: Any) -> bool:
@@ -93,8 +111,19 @@ def _has_cny(tree: Any) -> bool:
     return False
 
 
-PRICE_COLUMNS = ["scenario", "kind", "item", "record_date", "usd_per_mtok_in", "usd_per_mtok_out",
-                 "usd_per_mtok_cached_in", "usd_per_gpu_hour", "cny_per_usd", "currency_in_catalog", "source"]
+PRICE_COLUMNS = [
+    "scenario",
+    "kind",
+    "item",
+    "record_date",
+    "usd_per_mtok_in",
+    "usd_per_mtok_out",
+    "usd_per_mtok_cached_in",
+    "usd_per_gpu_hour",
+    "cny_per_usd",
+    "currency_in_catalog",
+    "source",
+]
 
 
 def prices_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
@@ -109,13 +138,27 @@ def prices_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
         month = s.start_month
         m = s.model
         uses_cny = _has_cny(getattr(s, "_raw", {}) or {})
-        api_models = ([r.name for r in m.routes if r.route == "api"] if m.routes
-                      else [m.name] if m.route == "api" else [])
+        api_models = (
+            [r.name for r in m.routes if r.route == "api"]
+            if m.routes
+            else [m.name]
+            if m.route == "api"
+            else []
+        )
         for name in dict.fromkeys(api_models):
             if m.usd_per_mtok_in is not None and not m.routes:
-                rows.append({"scenario": s.name, "kind": "api price", "item": name, "record_date": month,
-                             "usd_per_mtok_in": m.usd_per_mtok_in, "usd_per_mtok_out": m.usd_per_mtok_out,
-                             "currency_in_catalog": "", "source": "override in the scenario (model.usd_per_mtok_*)"})
+                rows.append(
+                    {
+                        "scenario": s.name,
+                        "kind": "api price",
+                        "item": name,
+                        "record_date": month,
+                        "usd_per_mtok_in": m.usd_per_mtok_in,
+                        "usd_per_mtok_out": m.usd_per_mtok_out,
+                        "currency_in_catalog": "",
+                        "source": "override in the scenario (model.usd_per_mtok_*)",
+                    }
+                )
                 continue
             try:
                 price = catalog.model_price(name, month)
@@ -124,16 +167,33 @@ def prices_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
             record = catalog.in_force(catalog.models_catalog(directory).models[name].prices, month)
             currency = "CNY" if record is not None and record.usd_per_mtok_in is None else "USD"
             uses_cny = uses_cny or currency == "CNY"
-            rows.append({"scenario": s.name, "kind": "api price", "item": name, "record_date": price.date,
-                         "usd_per_mtok_in": price.usd_per_mtok_in, "usd_per_mtok_out": price.usd_per_mtok_out,
-                         "usd_per_mtok_cached_in": price.usd_per_mtok_cached_in, "currency_in_catalog": currency,
-                         "source": price.source})
+            rows.append(
+                {
+                    "scenario": s.name,
+                    "kind": "api price",
+                    "item": name,
+                    "record_date": price.date,
+                    "usd_per_mtok_in": price.usd_per_mtok_in,
+                    "usd_per_mtok_out": price.usd_per_mtok_out,
+                    "usd_per_mtok_cached_in": price.usd_per_mtok_cached_in,
+                    "currency_in_catalog": currency,
+                    "source": price.source,
+                }
+            )
         host = m.self_host
         if host is not None:
             if host.usd_per_gpu_hour is not None:
-                rows.append({"scenario": s.name, "kind": "gpu rent", "item": host.gpu, "record_date": month,
-                             "usd_per_gpu_hour": host.usd_per_gpu_hour, "currency_in_catalog": "",
-                             "source": "given in the scenario (model.self_host.usd_per_gpu_hour)"})
+                rows.append(
+                    {
+                        "scenario": s.name,
+                        "kind": "gpu rent",
+                        "item": host.gpu,
+                        "record_date": month,
+                        "usd_per_gpu_hour": host.usd_per_gpu_hour,
+                        "currency_in_catalog": "",
+                        "source": "given in the scenario (model.self_host.usd_per_gpu_hour)",
+                    }
+                )
             else:
                 try:
                     rent = catalog.gpu_rent(host.gpu, month)
@@ -144,19 +204,38 @@ def prices_table(scenarios: Iterable[Scenario]) -> pd.DataFrame:
                     rec = catalog.in_force(rents, month) or rents[0]
                     currency = "USD" if rec.usd_per_gpu_hour is not None else "CNY"
                     uses_cny = uses_cny or currency == "CNY"
-                    rows.append({"scenario": s.name, "kind": "gpu rent", "item": host.gpu, "record_date": rent.date,
-                                 "usd_per_gpu_hour": rent.usd_per_gpu_hour, "currency_in_catalog": currency,
-                                 "source": rent.source})
+                    rows.append(
+                        {
+                            "scenario": s.name,
+                            "kind": "gpu rent",
+                            "item": host.gpu,
+                            "record_date": rent.date,
+                            "usd_per_gpu_hour": rent.usd_per_gpu_hour,
+                            "currency_in_catalog": currency,
+                            "source": rent.source,
+                        }
+                    )
         if uses_cny:
             records = catalog._fx(directory).cny_per_usd
             fx = catalog.in_force(records, month) or records[0]
-            rows.append({"scenario": s.name, "kind": "fx", "item": "CNY per USD", "record_date": fx.date,
-                         "cny_per_usd": fx.cny_per_usd, "currency_in_catalog": "", "source": fx.source})
+            rows.append(
+                {
+                    "scenario": s.name,
+                    "kind": "fx",
+                    "item": "CNY per USD",
+                    "record_date": fx.date,
+                    "cny_per_usd": fx.cny_per_usd,
+                    "currency_in_catalog": "",
+                    "source": fx.source,
+                }
+            )
     return pd.DataFrame(rows, columns=PRICE_COLUMNS)
 
 
-def tables(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame],
-           extra: Mapping[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+def tables(
+    result: Result | pd.DataFrame | Mapping[str, pd.DataFrame],
+    extra: Mapping[str, pd.DataFrame] | None = None,
+) -> dict[str, pd.DataFrame]:
     """The named tables to export: ``summary`` and ``monthly`` of a Result, a lone DataFrame as
     ``summary``, or a mapping as given; then *extra*."""
     from tcpmf.model.engine import Result
@@ -168,7 +247,9 @@ def tables(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame],
     elif isinstance(result, Mapping):
         out = dict(result)
     else:
-        raise TcpmfError(f"cannot export a {type(result).__name__}; give a Result, a DataFrame or a mapping of them")
+        raise TcpmfError(
+            f"cannot export a {type(result).__name__}; give a Result, a DataFrame or a mapping of them"
+        )
     out.update(extra or {})
     for name, frame in out.items():
         if not isinstance(frame, pd.DataFrame):
@@ -186,8 +267,11 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], folder: str | os.PathLike[str],
-           extra: Mapping[str, pd.DataFrame] | None = None) -> list[Path]:
+def to_csv(
+    result: Result | pd.DataFrame | Mapping[str, pd.DataFrame],
+    folder: str | os.PathLike[str],
+    extra: Mapping[str, pd.DataFrame] | None = None,
+) -> list[Path]:
     """Write one CSV per table into *folder* (created if needed); return the files written.
 
     A Result's scenarios add ``assumptions.csv`` and ``prices.csv``.  Missing values are written as empty cells.
@@ -207,19 +291,28 @@ def to_csv(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], folder: s
             _plain(frame).to_csv(path, index=False)
             written.append(path)
     except OSError as exc:
-        raise TcpmfError(f"{display_path(folder)}: cannot write CSV files ({exc.strerror})") from None
+        raise TcpmfError(
+            f"{display_path(folder)}: cannot write CSV files ({exc.strerror})"
+        ) from None
     return written
 
 
 #: Columns that hold values of many units: shown as written, not in the format their name suggests.
-_MIXED: dict[str, dict[str, str | None]] = {"assumptions": {"value": None, "original_value": "#,##0.00"}}  # CNY as written
+_MIXED: dict[str, dict[str, str | None]] = {
+    "assumptions": {"value": None, "original_value": "#,##0.00"}
+}  # CNY as written
 #: Columns of values of many units, formatted row by row by the input key path in another column.
-_BY_KEY: dict[str, dict[str, str]] = {"assumptions": {"value": "key"},
-                                      "inputs": {"value_p05": "input", "value_p50": "input", "value_p95": "input"}}
+_BY_KEY: dict[str, dict[str, str]] = {
+    "assumptions": {"value": "key"},
+    "inputs": {"value_p05": "input", "value_p50": "input", "value_p95": "input"},
+}
 
 
-def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: str | os.PathLike[str],
-             extra: Mapping[str, pd.DataFrame] | None = None) -> Path:
+def to_excel(
+    result: Result | pd.DataFrame | Mapping[str, pd.DataFrame],
+    path: str | os.PathLike[str],
+    extra: Mapping[str, pd.DataFrame] | None = None,
+) -> Path:
     """Write an Excel workbook: one sheet per table, then ``assumptions`` (inputs and sources) and
     ``prices`` (catalog prices, GPU rents and exchange rate used).
 
@@ -248,8 +341,14 @@ def to_excel(result: Result | pd.DataFrame | Mapping[str, pd.DataFrame], path: s
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in named.items():
                 _plain(frame).to_excel(writer, sheet_name=name, index=False, freeze_panes=(1, 0))
-                format_sheet(writer.sheets[name], [str(c) for c in frame.columns], formats=_MIXED.get(name),
-                             by_key=_BY_KEY.get(name))
+                format_sheet(
+                    writer.sheets[name],
+                    [str(c) for c in frame.columns],
+                    formats=_MIXED.get(name),
+                    by_key=_BY_KEY.get(name),
+                )
     except OSError as exc:
-        raise TcpmfError(f"{display_path(path)}: cannot write the workbook ({exc.strerror})") from None
+        raise TcpmfError(
+            f"{display_path(path)}: cannot write the workbook ({exc.strerror})"
+        ) from None
     return path

@@ -30,7 +30,14 @@ from tcpmf.model.deals import HorizonColumns, token_prices_m0
 from tcpmf.model.summary import Summary, check_finite
 from tcpmf.schema.scenario import Scenario
 
-__all__ = ["MAAS_COLUMNS", "MaasArrays", "evaluate_maas", "maas", "maas_columns", "selling_prices_m0"]
+__all__ = [
+    "MAAS_COLUMNS",
+    "MaasArrays",
+    "evaluate_maas",
+    "maas",
+    "maas_columns",
+    "selling_prices_m0",
+]
 
 F = NDArray[np.float64]
 
@@ -96,8 +103,13 @@ def maas_columns(scenarios: Sequence[Scenario], names: Sequence[str] | None = No
     if not rows:
         raise ValueError("maas_columns needs at least one MaaS scenario")
     ints = ("start_month_index", "horizon_months")
-    columns = {key: np.asarray(value, dtype=np.int64 if key in ints else float) for key, value in rows.items()}
-    return MaasArrays(names=list(names) if names is not None else [s.name for s in scenarios], **columns)  # type: ignore[arg-type]
+    columns = {
+        key: np.asarray(value, dtype=np.int64 if key in ints else float)
+        for key, value in rows.items()
+    }
+    return MaasArrays(
+        names=list(names) if names is not None else [s.name for s in scenarios], **columns
+    )  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,9 @@ def evaluate_maas(a: MaasArrays) -> MaasComputed:
     t = np.arange(months)[:, None]
     in_horizon = t < a.horizon_months
     s = a.input_token_share
-    price = (s * a.price_usd_per_mtok_in_m0 + (1 - s) * a.price_usd_per_mtok_out_m0) * decline(1.0, a.price_annual_decline, t)
+    price = (s * a.price_usd_per_mtok_in_m0 + (1 - s) * a.price_usd_per_mtok_out_m0) * decline(
+        1.0, a.price_annual_decline, t
+    )
     cost_factor = decline(1.0, a.annual_cost_decline, t)
     cost = (s * a.cost_usd_per_mtok_in_m0 + (1 - s) * a.cost_usd_per_mtok_out_m0) * cost_factor
     earned = (1.0 - a.free_token_share) * price
@@ -128,10 +142,14 @@ def evaluate_maas(a: MaasArrays) -> MaasComputed:
     cash = np.cumsum(net, axis=0)
     nan = np.full((months, n), np.nan)
     monthly = {
-        "new_users": nan, "paid_new_users": nan, "active_users": nan, "arpu_usd": nan,
+        "new_users": nan,
+        "paid_new_users": nan,
+        "active_users": nan,
+        "arpu_usd": nan,
         "usd_per_mtok_in": a.cost_usd_per_mtok_in_m0 * cost_factor,
         "usd_per_mtok_out": a.cost_usd_per_mtok_out_m0 * cost_factor,
-        "inference_cost_usd_per_mau": nan, "contribution_usd_per_mau": nan,
+        "inference_cost_usd_per_mau": nan,
+        "contribution_usd_per_mau": nan,
         "revenue_usd": volume * earned,
         "inference_cost_usd": volume * cost,
         "gross_profit_usd": gross,
@@ -152,7 +170,10 @@ def evaluate_maas(a: MaasArrays) -> MaasComputed:
         "usd_per_mtok_blended_m0": (cost[0], None),
         "tokens_per_mau": (np.zeros(n), none),
         "contribution_usd_per_mau_m0": (np.zeros(n), none),
-        "gross_margin_m0": (np.divide(margin[0], earned[0], out=np.zeros(n), where=earned[0] > 0), earned[0] > 0),
+        "gross_margin_m0": (
+            np.divide(margin[0], earned[0], out=np.zeros(n), where=earned[0] > 0),
+            earned[0] > 0,
+        ),
         "ltv_usd": (np.zeros(n), none),
         "ltv_to_cac": (np.zeros(n), none),
         "cac_payback_month": (np.zeros(n, np.int64), none),
@@ -166,8 +187,12 @@ def evaluate_maas(a: MaasArrays) -> MaasComputed:
         "deal_margin_usd": (np.zeros(n), none),
         "deals_to_break_even": (np.zeros(n, np.int64), none),
     }
-    per_mtok = {"price_usd_per_mtok": price, "revenue_usd_per_mtok": earned, "cost_usd_per_mtok": cost,
-                "margin_usd_per_mtok": margin}
+    per_mtok = {
+        "price_usd_per_mtok": price,
+        "revenue_usd_per_mtok": earned,
+        "cost_usd_per_mtok": cost,
+        "margin_usd_per_mtok": margin,
+    }
 
     check_finite(a.names, monthly, summary, in_horizon)
     return MaasComputed(per_mtok=per_mtok, monthly=monthly, in_horizon=in_horizon, summary=summary)
@@ -219,7 +244,10 @@ def maas(scenarios: Scenario | Iterable[Scenario]) -> pd.DataFrame:
             "cost_usd_per_mtok_m0": per["cost_usd_per_mtok"][0],
             "margin_usd_per_mtok_m0": per["margin_usd_per_mtok"][0],
             "margin_share_m0": pd.arrays.FloatingArray(
-                np.divide(per["margin_usd_per_mtok"][0], earned, out=np.zeros(a.size), where=earned > 0), earned <= 0
+                np.divide(
+                    per["margin_usd_per_mtok"][0], earned, out=np.zeros(a.size), where=earned > 0
+                ),
+                earned <= 0,
             ),
             "margin_usd_per_mtok_end": per["margin_usd_per_mtok"][last, rows],
         }

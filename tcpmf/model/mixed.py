@@ -46,13 +46,17 @@ def evaluate_mixed(scenarios: Sequence[Scenario]) -> tuple[ScenarioArrays, Compu
         else:
             parts.append((positions, evaluate_maas(maas_columns(chosen, chosen_names))))
     months = max(int(c.in_horizon.shape[0]) for _, c in parts)
-    arrays = _padded_arrays(toc_arrays, parts[0][0] if toc_arrays is not None else None, scenarios, names, months)
+    arrays = _padded_arrays(
+        toc_arrays, parts[0][0] if toc_arrays is not None else None, scenarios, names, months
+    )
     return arrays, _reassemble(parts, len(scenarios), months)
 
 
 def _reassemble(parts: list[tuple[NDArray[np.int64], Any]], n: int, months: int) -> Computed:
     in_horizon = np.zeros((months, n), bool)
-    monthly_names = list(dict.fromkeys([*MONTHLY_COLUMNS, *(k for _, c in parts for k in c.monthly)]))
+    monthly_names = list(
+        dict.fromkeys([*MONTHLY_COLUMNS, *(k for _, c in parts for k in c.monthly)])
+    )
     monthly = {name: np.full((months, n), np.nan) for name in monthly_names}
     summary_names = list(dict.fromkeys(k for _, c in parts for k in c.summary))
     values: dict[str, NDArray[Any]] = {}
@@ -95,7 +99,9 @@ def _padded_arrays(
         if f.name == "names":
             columns[f.name] = names
         elif f.name == "start_month_index":
-            columns[f.name] = np.array([month_index(s.start_month) for s in scenarios], dtype=np.int64)
+            columns[f.name] = np.array(
+                [month_index(s.start_month) for s in scenarios], dtype=np.int64
+            )
         elif f.name == "horizon_months":
             columns[f.name] = np.array([s.horizon_months for s in scenarios], dtype=np.int64)
         elif isinstance(given, np.ndarray):

@@ -35,7 +35,16 @@ def uses_price_path(s: Scenario) -> bool:
 def api_model_path(s: Scenario, months: int) -> list[str]:
     """The catalog model priced at each month ``0..months-1`` (the named model, or the cheapest
     meeting the floor; held at its last value after the catalog's last date)."""
-    return list(_model_path(s.model.name, s.model.capability, s.start_month, months, input_share(s), assumptions_dir()))
+    return list(
+        _model_path(
+            s.model.name,
+            s.model.capability,
+            s.start_month,
+            months,
+            input_share(s),
+            assumptions_dir(),
+        )
+    )
 
 
 def input_share(s: Scenario) -> float:
@@ -45,8 +54,14 @@ def input_share(s: Scenario) -> float:
 
 
 @lru_cache(maxsize=512)
-def _model_path(name: str, capability: str | float | None, start_month: str, months: int, share: float,
-                directory: Path) -> tuple[str, ...]:
+def _model_path(
+    name: str,
+    capability: str | float | None,
+    start_month: str,
+    months: int,
+    share: float,
+    directory: Path,
+) -> tuple[str, ...]:
     if capability is None:
         return (name,) * months
     floor = resolve_floor(capability, directory)
@@ -67,8 +82,9 @@ def api_price_factors(s: Scenario, months: int) -> tuple[tuple[float, ...], tupl
 
 
 @lru_cache(maxsize=512)
-def _factors(m: ModelChoice, start_month: str, months: int, share: float,
-             directory: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _factors(
+    m: ModelChoice, start_month: str, months: int, share: float, directory: Path
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     models = _model_path(m.name, m.capability, start_month, months, share, directory)
     start, last = month_index(start_month), month_index(change_months(directory)[-1])
     c0_in, c0_out = _api_prices(m, models[0], start_month)

@@ -22,7 +22,13 @@ from tcpmf.core.months import month_index, month_label
 from tcpmf.formulas.cost import api_usd_per_mtok, self_host_usd_per_mtok
 from tcpmf.schema.scenario import ModelChoice, Scenario, SelfHost
 
-__all__ = ["RoutePrices", "api_route_prices_m0", "rent_factor_path", "route_prices_m0", "self_host_throughput"]
+__all__ = [
+    "RoutePrices",
+    "api_route_prices_m0",
+    "rent_factor_path",
+    "route_prices_m0",
+    "self_host_throughput",
+]
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,9 @@ class RoutePrices:
 
 
 def self_host_throughput(
-    host: SelfHost, input_tokens_per_call: float, output_tokens_per_call: float,
+    host: SelfHost,
+    input_tokens_per_call: float,
+    output_tokens_per_call: float,
     output_tokens_per_s_per_user: float | None = None,
 ) -> tuple[float, float]:
     """``(θ_in, θ_out)`` tokens/s per replica: given, or the roofline estimate of the architecture.
@@ -47,15 +55,26 @@ def self_host_throughput(
     *output_tokens_per_s_per_user* caps its batch (:func:`tcpmf.catalog.roofline.max_batch_at_user_speed`).
     Measured throughputs were measured at their own batch and are returned as given.
     """
-    if host.input_tokens_per_s_per_replica is not None and host.output_tokens_per_s_per_replica is not None:
+    if (
+        host.input_tokens_per_s_per_replica is not None
+        and host.output_tokens_per_s_per_replica is not None
+    ):
         return host.input_tokens_per_s_per_replica, host.output_tokens_per_s_per_replica
     from tcpmf.catalog.roofline import estimate
 
     assert host.architecture is not None
     context = host.context_tokens or max(1, round(input_tokens_per_call + output_tokens_per_call))
-    t = estimate(host.architecture, host.gpu, host.precision, host.gpus_per_replica, context, host.batch,
-                 output_tokens_per_s_per_user=output_tokens_per_s_per_user,
-                 input_tokens_per_call=input_tokens_per_call, output_tokens_per_call=output_tokens_per_call)
+    t = estimate(
+        host.architecture,
+        host.gpu,
+        host.precision,
+        host.gpus_per_replica,
+        context,
+        host.batch,
+        output_tokens_per_s_per_user=output_tokens_per_s_per_user,
+        input_tokens_per_call=input_tokens_per_call,
+        output_tokens_per_call=output_tokens_per_call,
+    )
     return float(t.input_tokens_per_s_per_replica), float(t.output_tokens_per_s_per_replica)
 
 
@@ -65,10 +84,16 @@ def _api_prices(m: ModelChoice, name: str | None, start_month: str) -> tuple[flo
         p_in, p_out, p_cached = m.usd_per_mtok_in, m.usd_per_mtok_out, None
     else:
         price = model_price(name, start_month)
-        p_in, p_out, p_cached = price.usd_per_mtok_in, price.usd_per_mtok_out, price.usd_per_mtok_cached_in
+        p_in, p_out, p_cached = (
+            price.usd_per_mtok_in,
+            price.usd_per_mtok_out,
+            price.usd_per_mtok_cached_in,
+        )
     if m.cached_input_price_factor is not None:
         p_cached = p_in * m.cached_input_price_factor
-    c_in, c_out = api_usd_per_mtok(p_in, p_out, p_in if p_cached is None else p_cached, m.cached_input_share, m.price_discount)
+    c_in, c_out = api_usd_per_mtok(
+        p_in, p_out, p_in if p_cached is None else p_cached, m.cached_input_share, m.price_discount
+    )
     return float(c_in), float(c_out)
 
 
@@ -80,7 +105,9 @@ def _routes(s: Scenario) -> list[tuple[str, str | None, float]]:
     return [(m.route, None if m.usd_per_mtok_in is not None else m.name, 1.0)]
 
 
-def api_route_prices_m0(s: Scenario, fallback_model: str | None = None) -> list[tuple[str, float, float, float]]:
+def api_route_prices_m0(
+    s: Scenario, fallback_model: str | None = None
+) -> list[tuple[str, float, float, float]]:
     """``(model, share, c_in, c_out)`` of each API route of *s*: the effective month-0 USD per 1M
     tokens the engine charges (after cache and discount), share of calls unnormalized.
 
@@ -112,18 +139,27 @@ def route_prices_m0(s: Scenario) -> RoutePrices:
         host = m.self_host
         assert host is not None
         rent = host.usd_per_gpu_hour or gpu_rent(host.gpu, s.start_month).usd_per_gpu_hour
-        theta_in, theta_out = self_host_throughput(host, s.usage.input_tokens_per_call, s.usage.output_tokens_per_call,
-                                                   s.usage.output_tokens_per_s_per_user)
+        theta_in, theta_out = self_host_throughput(
+            host,
+            s.usage.input_tokens_per_call,
+            s.usage.output_tokens_per_call,
+            s.usage.output_tokens_per_s_per_user,
+        )
         host_share = share
         if host.utilization is not None:
-            c_in += share * float(self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_in, host.utilization))
-            c_out += share * float(self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_out, host.utilization))
+            c_in += share * float(
+                self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_in, host.utilization)
+            )
+            c_out += share * float(
+                self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_out, host.utilization)
+            )
         else:
             d_in = share * float(self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_in, 1.0))
-            d_out = share * float(self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_out, 1.0))
+            d_out = share * float(
+                self_host_usd_per_mtok(rent, host.gpus_per_replica, theta_out, 1.0)
+            )
             per_replica_hour = rent * host.gpus_per_replica
     return RoutePrices(c_in, c_out, d_in, d_out, per_replica_hour, host_share)
-
 
 
 def rent_factor_path(s: Scenario, months: int) -> tuple[float, ...]:
@@ -142,4 +178,6 @@ def rent_factor_path(s: Scenario, months: int) -> tuple[float, ...]:
 def _rent_path(gpu: str, start_month: str, months: int) -> tuple[float, ...]:
     start = month_index(start_month)
     base = gpu_rent(gpu, start_month).usd_per_gpu_hour
-    return tuple(gpu_rent(gpu, month_label(start + t)).usd_per_gpu_hour / base for t in range(months))
+    return tuple(
+        gpu_rent(gpu, month_label(start + t)).usd_per_gpu_hour / base for t in range(months)
+    )

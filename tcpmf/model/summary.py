@@ -67,9 +67,12 @@ def check_finite(
                 month, row = (int(i[0]) for i in np.nonzero(bad))
                 raise NotFinite(
                     f"scenario {names[row]!r}: {name} is not finite in month {month}; "
-                    "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)", row,
+                    "an input is too extreme for the arithmetic (e.g. monthly_growth over a long horizon)",
+                    row,
                 )
     for name, (column, _) in summary.items():
         if column.dtype.kind == "f" and not np.isfinite(column).all():
             row = int(np.flatnonzero(~np.isfinite(column))[0])
-            raise NotFinite(f"scenario {names[row]!r}: {name} is not finite; an input is too extreme", row)
+            raise NotFinite(
+                f"scenario {names[row]!r}: {name} is not finite; an input is too extreme", row
+            )

@@ -77,9 +77,22 @@ COLUMN_LABELS: dict[str, str] = {
     "currency_in_catalog": "Currency in the catalog",
 }
 
-_WORDS = {"usd": "USD", "mtok": "1M tokens", "mau": "MAU", "cac": "CAC", "ltv": "LTV", "arpu": "ARPU",
-          "gpu": "GPU", "cny": "CNY", "fx": "FX", "tcpmf": "TC-PMF", "m0": "month 0", "in": "input",
-          "out": "output", "r1": "r1"}
+_WORDS = {
+    "usd": "USD",
+    "mtok": "1M tokens",
+    "mau": "MAU",
+    "cac": "CAC",
+    "ltv": "LTV",
+    "arpu": "ARPU",
+    "gpu": "GPU",
+    "cny": "CNY",
+    "fx": "FX",
+    "tcpmf": "TC-PMF",
+    "m0": "month 0",
+    "in": "input",
+    "out": "output",
+    "r1": "r1",
+}
 _PERCENTILE = re.compile(r"^(?P<base>.+)_p(?P<q>\d{1,2})$")
 
 
@@ -122,10 +135,33 @@ def column_names(headers: Iterable[str], columns: Iterable[str]) -> dict[str, st
 #: An input number with no unit in its name (sessions per day, a retention curve's alpha, ...).
 INPUT_FORMAT = "#,##0.00##"
 
-_PERCENT_WORDS = ("share", "margin", "utilization", "rate", "churn", "retention", "r1", "floor", "fee", "discount",
-                  "growth", "dau")
+_PERCENT_WORDS = (
+    "share",
+    "margin",
+    "utilization",
+    "rate",
+    "churn",
+    "retention",
+    "r1",
+    "floor",
+    "fee",
+    "discount",
+    "growth",
+    "dau",
+)
 _PERIODS = ("month", "year", "day", "week")
-_COUNT_WORDS = ("users", "tokens", "draws", "draw", "replicas", "deals", "samples", "chunks", "mau", "seats")
+_COUNT_WORDS = (
+    "users",
+    "tokens",
+    "draws",
+    "draw",
+    "replicas",
+    "deals",
+    "samples",
+    "chunks",
+    "mau",
+    "seats",
+)
 
 
 def number_format(column: str) -> str | None:
@@ -140,14 +176,27 @@ def number_format(column: str) -> str | None:
     if "usd" in parts:
         # per user, per 1M tokens, per GPU-hour, a price, an RPM: cents matter; a total (a month's budget) in dollars
         per = parts[parts.index("per") + 1] if "per" in parts[:-1] else None
-        per_unit = ((per is not None and per not in _PERIODS) or parts[0] in ("arpu", "ltv", "cac") or "price" in parts
-                    or "rpm" in parts or base == "usd_per_mtok_blended_m0")
+        per_unit = (
+            (per is not None and per not in _PERIODS)
+            or parts[0] in ("arpu", "ltv", "cac")
+            or "price" in parts
+            or "rpm" in parts
+            or base == "usd_per_mtok_blended_m0"
+        )
         return '"$"#,##0.00' if per_unit else '"$"#,##0'
-    if base == "month" or (parts[-1] in ("month", "months") and "per" not in parts) or base.endswith("_month_m0_prices"):
+    if (
+        base == "month"
+        or (parts[-1] in ("month", "months") and "per" not in parts)
+        or base.endswith("_month_m0_prices")
+    ):
         return "0"
     if any(w in parts for w in _PERCENT_WORDS) or base in ("gross_margin_m0", "gpu_utilization"):
         return "0.0%"
-    ratio = "per" in parts[:-1] and parts[parts.index("per") + 1] in ("token", "char", "output")  # tokens per char
+    ratio = "per" in parts[:-1] and parts[parts.index("per") + 1] in (
+        "token",
+        "char",
+        "output",
+    )  # tokens per char
     if (any(w in parts for w in _COUNT_WORDS) and not ratio) or base == "deals_to_break_even":
         return "#,##0"
     if base in ("ltv_to_cac", "rank_correlation"):
@@ -173,8 +222,14 @@ def _key_format(key: Any) -> str | None:
     return number_format(key) if isinstance(key, str) else None
 
 
-def format_sheet(ws: Worksheet, columns: list[str], *, formats: Mapping[str, str | None] | None = None,
-                 by_key: Mapping[str, str] | None = None, max_width: int = 60) -> None:
+def format_sheet(
+    ws: Worksheet,
+    columns: list[str],
+    *,
+    formats: Mapping[str, str | None] | None = None,
+    by_key: Mapping[str, str] | None = None,
+    max_width: int = 60,
+) -> None:
     """Give *ws* (written by pandas: a header row, then one row per record) its look.
 
     The header row gets :func:`header_label` of each of *columns*, bold and wrapped, and stays
@@ -192,7 +247,11 @@ def format_sheet(ws: Worksheet, columns: list[str], *, formats: Mapping[str, str
             for row in range(2, ws.max_row + 1):
                 cell = ws.cell(row=row, column=j)
                 fmt = _key_format(ws.cell(row=row, column=k).value)
-                if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                if (
+                    fmt
+                    and isinstance(cell.value, (int, float))
+                    and not isinstance(cell.value, bool)
+                ):
                     cell.number_format = fmt
     for j, column in enumerate(columns, start=1):
         if column in by_key:
@@ -206,16 +265,27 @@ def format_sheet(ws: Worksheet, columns: list[str], *, formats: Mapping[str, str
         widest = 0
         blank = False
         for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-            if cell.value == "":  # pandas writes a missing value as empty text: make it an empty cell
+            if (
+                cell.value == ""
+            ):  # pandas writes a missing value as empty text: make it an empty cell
                 cell.value = None
             blank = blank or cell.value is None
-            if fmt and (cell.value is None or (isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool))):
+            if fmt and (
+                cell.value is None
+                or (isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool))
+            ):
                 cell.number_format = fmt
             shown = fmt if fmt or cell.number_format == "General" else cell.number_format
             widest = max(widest, _shown_width(cell.value, shown))
         if fmt == "0" and blank and "month" in column:  # an empty month is not a missing number
-            why = "no paid acquisition (no CAC), or not" if column.startswith("cac_payback") else "not"
+            why = (
+                "no paid acquisition (no CAC), or not"
+                if column.startswith("cac_payback")
+                else "not"
+            )
             header.comment = Comment(f"An empty cell: {why} reached within the horizon.", "tcpmf")
         header_width = min(len(header.value), 24)  # long headers wrap rather than widen the column
-        ws.column_dimensions[get_column_letter(j)].width = min(max(widest, header_width, 6) + 2, max_width)
+        ws.column_dimensions[get_column_letter(j)].width = min(
+            max(widest, header_width, 6) + 2, max_width
+        )
     ws.freeze_panes = "A2"

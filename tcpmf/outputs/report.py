@@ -49,7 +49,14 @@ from tcpmf.uncertainty.batch import SUMMARIZED_COLUMNS, summarize
 from tcpmf.uncertainty.run_sensitivity import RunSensitivity, run_sensitivity
 from tcpmf.uncertainty.runner import RunStatus, complete_or_partial, read_run, write_atomic
 
-__all__ = ["RunReport", "collect", "report_chart", "report_html", "write_report", "write_report_html"]
+__all__ = [
+    "RunReport",
+    "collect",
+    "report_chart",
+    "report_html",
+    "write_report",
+    "write_report_html",
+]
 
 REPORT = "report.html"
 MONTH_OUTCOMES = {"payback_month": "payback", "tcpmf_month": "TC-PMF"}
@@ -114,8 +121,13 @@ def collect(out: str | Path, *, partial: bool = False) -> RunReport:
         usd = usd[~np.isnan(usd)]
         if len(usd):
             q = np.percentile(usd, FUNDING_PERCENTILES, method="inverted_cdf")
-            funding.append({"product": names[p], "percentile": FUNDING_PERCENTILES.tolist(),
-                            "usd": [round(float(v), 2) for v in q]})
+            funding.append(
+                {
+                    "product": names[p],
+                    "percentile": FUNDING_PERCENTILES.tolist(),
+                    "usd": [round(float(v), 2) for v in q],
+                }
+            )
     return RunReport(
         out=out,
         status=status,
@@ -126,8 +138,12 @@ def collect(out: str | Path, *, partial: bool = False) -> RunReport:
 
 
 def _color(names: list[str]) -> alt.Color:
-    return alt.Color("product:N", scale=alt.Scale(domain=names), sort=names,
-                     legend=alt.Legend(orient="bottom", columns=1, labelLimit=600, title=None))
+    return alt.Color(
+        "product:N",
+        scale=alt.Scale(domain=names),
+        sort=names,
+        legend=alt.Legend(orient="bottom", columns=1, labelLimit=600, title=None),
+    )
 
 
 #: Dash patterns, so that curves on top of each other (all draws at 100%) stay told apart.
@@ -135,9 +151,19 @@ DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4], [1, 5], [16, 6]]
 
 
 def _dash(names: list[str]) -> alt.StrokeDash:
-    return alt.StrokeDash("product:N", sort=names, legend=alt.Legend(orient="bottom", columns=1, labelLimit=600, title=None,
-                                                                     symbolStrokeWidth=2, symbolSize=300),
-                          scale=alt.Scale(domain=names, range=[DASHES[i % len(DASHES)] for i in range(len(names))]))
+    return alt.StrokeDash(
+        "product:N",
+        sort=names,
+        legend=alt.Legend(
+            orient="bottom",
+            columns=1,
+            labelLimit=600,
+            title=None,
+            symbolStrokeWidth=2,
+            symbolSize=300,
+        ),
+        scale=alt.Scale(domain=names, range=[DASHES[i % len(DASHES)] for i in range(len(names))]),
+    )
 
 
 def report_chart(rep: RunReport) -> alt.VConcatChart:
@@ -145,42 +171,103 @@ def report_chart(rep: RunReport) -> alt.VConcatChart:
     names = list(rep.status.manifest["products"])
     color = _color(names)
     clears = rep.table[["product", "p_clears_break_even", "draws"]].astype(object)
-    clears["label"] = [probability_text(float(p), int(n)) for p, n in zip(rep.table["p_clears_break_even"], rep.table["draws"])]
+    clears["label"] = [
+        probability_text(float(p), int(n))
+        for p, n in zip(rep.table["p_clears_break_even"], rep.table["draws"])
+    ]
     y = alt.Y("product:N", sort=names, title=None, axis=alt.Axis(labelLimit=320))
-    bars = alt.Chart().mark_bar(color=POSITIVE).encode(
-        x=alt.X("p_clears_break_even:Q", title="P(clears break-even)", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
-        y=y,
-        tooltip=[alt.Tooltip("product:N"), alt.Tooltip("p_clears_break_even:Q", format=".1%", title="P(clears)"),
-                 alt.Tooltip("draws:Q", format=",")],
+    bars = (
+        alt.Chart()
+        .mark_bar(color=POSITIVE)
+        .encode(
+            x=alt.X(
+                "p_clears_break_even:Q",
+                title="P(clears break-even)",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+            ),
+            y=y,
+            tooltip=[
+                alt.Tooltip("product:N"),
+                alt.Tooltip("p_clears_break_even:Q", format=".1%", title="P(clears)"),
+                alt.Tooltip("draws:Q", format=","),
+            ],
+        )
     )
-    text = alt.Chart().mark_text(align="left", dx=4, fontSize=11, color=NEUTRAL).encode(
-        x=alt.X("p_clears_break_even:Q"), y=y, text=alt.Text("label:N"))
+    text = (
+        alt.Chart()
+        .mark_text(align="left", dx=4, fontSize=11, color=NEUTRAL)
+        .encode(x=alt.X("p_clears_break_even:Q"), y=y, text=alt.Text("label:N"))
+    )
     data = inline_values(clears)
-    chart_clears = alt.LayerChart(layer=[bars, text], data=data, width=WIDTH, title=alt.TitleParams(
-        "P(clears break-even) at today's token prices: unit TC-PMF and payback within the horizon",
-        subtitle="share of each product's draws"))
+    chart_clears = alt.LayerChart(
+        layer=[bars, text],
+        data=data,
+        width=WIDTH,
+        title=alt.TitleParams(
+            "P(clears break-even) at today's token prices: unit TC-PMF and payback within the horizon",
+            subtitle="share of each product's draws",
+        ),
+    )
     charts: list[Any] = [chart_clears]
     for outcome in MONTH_OUTCOMES.values():
         rows = rep.months[rep.months["outcome"] == outcome].drop(columns="outcome")
-        charts.append(alt.Chart(inline_values(rows)).transform_flatten(["month", "share"]).mark_line(interpolate="step-after", strokeWidth=2).encode(
-            x=alt.X("month:Q", title="months since the product's start month"),
-            y=alt.Y("share:Q", title=f"share of draws with {outcome} by then", scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format="%")),
-            color=color, strokeDash=_dash(names),
-            tooltip=[alt.Tooltip("product:N"), alt.Tooltip("month:Q"), alt.Tooltip("share:Q", format=".1%")],
-        ).properties(width=WIDTH, height=HEIGHT, title=alt.TitleParams(
-            f"{outcome.capitalize() if outcome == 'payback' else outcome} month: when the draws get there",
-            subtitle="a curve that stops short of 100% leaves the rest beyond the horizon")))
-    charts.append(alt.Chart(inline_values(rep.funding)).transform_flatten(["percentile", "usd"]).mark_line(strokeWidth=2).encode(
-        x=alt.X("usd:Q", title="peak funding need, USD", axis=alt.Axis(format="$~s")),
-        y=alt.Y("percentile:Q", title="percentile of draws", scale=alt.Scale(domain=[0, 100])),
-        color=color, strokeDash=_dash(names),
-        tooltip=[alt.Tooltip("product:N"), alt.Tooltip("percentile:Q", title="P"), alt.Tooltip("usd:Q", format="$,.0f")],
-    ).properties(width=WIDTH, height=HEIGHT, title=alt.TitleParams(
-        "Peak funding: the deepest cumulative cash hole", subtitle="P1–P99 of each product's draws")))
-    return alt.vconcat(*charts, title=alt.TitleParams(rep.title(), fontSize=15, anchor="start"),
-                       spacing=28).resolve_scale(color="independent", strokeDash="independent")  # a legend under each chart
+        charts.append(
+            alt.Chart(inline_values(rows))
+            .transform_flatten(["month", "share"])
+            .mark_line(interpolate="step-after", strokeWidth=2)
+            .encode(
+                x=alt.X("month:Q", title="months since the product's start month"),
+                y=alt.Y(
+                    "share:Q",
+                    title=f"share of draws with {outcome} by then",
+                    scale=alt.Scale(domain=[0, 1]),
+                    axis=alt.Axis(format="%"),
+                ),
+                color=color,
+                strokeDash=_dash(names),
+                tooltip=[
+                    alt.Tooltip("product:N"),
+                    alt.Tooltip("month:Q"),
+                    alt.Tooltip("share:Q", format=".1%"),
+                ],
+            )
+            .properties(
+                width=WIDTH,
+                height=HEIGHT,
+                title=alt.TitleParams(
+                    f"{outcome.capitalize() if outcome == 'payback' else outcome} month: when the draws get there",
+                    subtitle="a curve that stops short of 100% leaves the rest beyond the horizon",
+                ),
+            )
+        )
+    charts.append(
+        alt.Chart(inline_values(rep.funding))
+        .transform_flatten(["percentile", "usd"])
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("usd:Q", title="peak funding need, USD", axis=alt.Axis(format="$~s")),
+            y=alt.Y("percentile:Q", title="percentile of draws", scale=alt.Scale(domain=[0, 100])),
+            color=color,
+            strokeDash=_dash(names),
+            tooltip=[
+                alt.Tooltip("product:N"),
+                alt.Tooltip("percentile:Q", title="P"),
+                alt.Tooltip("usd:Q", format="$,.0f"),
+            ],
+        )
+        .properties(
+            width=WIDTH,
+            height=HEIGHT,
+            title=alt.TitleParams(
+                "Peak funding: the deepest cumulative cash hole",
+                subtitle="P1–P99 of each product's draws",
+            ),
+        )
+    )
+    return alt.vconcat(
+        *charts, title=alt.TitleParams(rep.title(), fontSize=15, anchor="start"), spacing=28
+    ).resolve_scale(color="independent", strokeDash="independent")  # a legend under each chart
 
 
 def _fmt(column: str, value: Any) -> str:
@@ -198,11 +285,18 @@ def _fmt(column: str, value: Any) -> str:
 
 
 HEADERS = {
-    "product": "product", "draws": "draws", "p_clears_break_even": "P(clears)",
-    "payback_month_p10": "payback P10", "payback_month_p50": "payback P50", "payback_month_p90": "payback P90",
-    "peak_funding_usd_p10": "peak funding P10", "peak_funding_usd_p50": "peak funding P50",
+    "product": "product",
+    "draws": "draws",
+    "p_clears_break_even": "P(clears)",
+    "payback_month_p10": "payback P10",
+    "payback_month_p50": "payback P50",
+    "payback_month_p90": "payback P90",
+    "peak_funding_usd_p10": "peak funding P10",
+    "peak_funding_usd_p50": "peak funding P50",
     "peak_funding_usd_p90": "peak funding P90",
-    "tcpmf_month_p10": "TC-PMF P10", "tcpmf_month_p50": "TC-PMF P50", "tcpmf_month_p90": "TC-PMF P90",
+    "tcpmf_month_p10": "TC-PMF P10",
+    "tcpmf_month_p50": "TC-PMF P50",
+    "tcpmf_month_p90": "TC-PMF P90",
 }
 
 STYLE = """<style>
@@ -224,20 +318,30 @@ def _header(rep: RunReport) -> str:
         parts.append(
             f'<p class="partial">Partial results: {html.escape(rep.status.describe())}. '
             "Products and draws still missing are not counted; resume the run for the full numbers:<br>"
-            f"<code>{html.escape(rep.status.resume_command(rep.out))}</code></p>")
+            f"<code>{html.escape(rep.status.resume_command(rep.out))}</code></p>"
+        )
     head = "".join(f"<th>{html.escape(HEADERS.get(c, c))}</th>" for c in rep.table.columns)
     shown = rep.table.astype(object)
-    shown["p_clears_break_even"] = [probability_text(float(p), int(n))  # "2 in 100,000", not 0.0%
-                                    for p, n in zip(rep.table["p_clears_break_even"], rep.table["draws"])]
+    shown["p_clears_break_even"] = [
+        probability_text(float(p), int(n))  # "2 in 100,000", not 0.0%
+        for p, n in zip(rep.table["p_clears_break_even"], rep.table["draws"])
+    ]
     body = "".join(
-        "<tr>" + "".join(f'<td{"" if c == "product" else " class=n"}>{_fmt(c, v)}</td>' for c, v in zip(rep.table.columns, row))
-        + "</tr>" for row in shown.itertuples(index=False))
+        "<tr>"
+        + "".join(
+            f"<td{'' if c == 'product' else ' class=n'}>{_fmt(c, v)}</td>"
+            for c, v in zip(rep.table.columns, row)
+        )
+        + "</tr>"
+        for row in shown.itertuples(index=False)
+    )
     parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     parts.append(
         '<p class="meta">Months count from each product\'s start month; a percentile that falls among draws '
         "that never get there within the horizon reads “beyond horizon”. "
         f"Sampling {html.escape(str(m['sampling']))}, chunk size {m['chunk_size']:,}, tcpmf {html.escape(str(m['tcpmf_version']))}, "
-        f"spec hash {html.escape(str(m['spec_hash'])[:16])}.</p>")
+        f"spec hash {html.escape(str(m['spec_hash'])[:16])}.</p>"
+    )
     return "\n".join(parts)
 
 
@@ -246,7 +350,13 @@ class _ScriptSafeJSON(json.JSONEncoder):
     strings (a product named ``a</script>...``) as ``\\u`` escapes, which read back the same."""
 
     def encode(self, o: Any) -> str:
-        return super().encode(o).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return (
+            super()
+            .encode(o)
+            .replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        )
 
 
 def report_html(rep: RunReport, sensitivity: RunSensitivity | None = None) -> str:
@@ -264,13 +374,23 @@ def report_html(rep: RunReport, sensitivity: RunSensitivity | None = None) -> st
     end = page.rfind("</body>")
     if end < body:  # pragma: no cover - altair's page template always has it
         raise RuntimeError("unexpected HTML from altair: no </body> after <body>")
-    return (page[:head] + title + page[head:body] + "\n" + _header(rep) + page[body:end]
-            + inputs_section(rep.out) + "\n" + (sensitivity_section(sensitivity) + "\n" if sensitivity else "")
-            + page[end:])
+    return (
+        page[:head]
+        + title
+        + page[head:body]
+        + "\n"
+        + _header(rep)
+        + page[body:end]
+        + inputs_section(rep.out)
+        + "\n"
+        + (sensitivity_section(sensitivity) + "\n" if sensitivity else "")
+        + page[end:]
+    )
 
 
-def write_report(out: str | Path, *, partial: bool = False, sensitivity: bool = False,
-                 **sensitivity_options: Any) -> tuple[RunReport, Path]:
+def write_report(
+    out: str | Path, *, partial: bool = False, sensitivity: bool = False, **sensitivity_options: Any
+) -> tuple[RunReport, Path]:
     """Collect the run in *out* and write ``out/report.html``; returns the report and the page's path.
 
     With *sensitivity*, the page also holds :func:`tcpmf.uncertainty.run_sensitivity.run_sensitivity`'s
@@ -280,7 +400,9 @@ def write_report(out: str | Path, *, partial: bool = False, sensitivity: bool = 
     return rep, write_report_html(rep, out, sens)
 
 
-def write_report_html(rep: RunReport, out: str | Path, sensitivity: RunSensitivity | None = None) -> Path:
+def write_report_html(
+    rep: RunReport, out: str | Path, sensitivity: RunSensitivity | None = None
+) -> Path:
     """Write *rep* as ``out/report.html``; returns its path (:class:`TcpmfError` naming it if it cannot)."""
     path = Path(out) / REPORT
     try:

@@ -58,23 +58,31 @@ def density_svg(dist: Distribution, width: int = 140, height: int = 32) -> str:
         options = [str(o) for o in getattr(dist, "options", [])]
         weights = list(getattr(dist, "weights", None) or [1.0] * len(options))
         total = sum(weights) or 1.0
-        bars = "".join(f'<rect x="{i * width / len(options) + 1:.1f}" y="{height * (1 - w / total):.1f}" '
-                       f'width="{width / len(options) - 2:.1f}" height="{height * w / total:.1f}" fill="#90a4ae">'
-                       f"<title>{html.escape(o)}: {w / total:.0%}</title></rect>"
-                       for i, (o, w) in enumerate(zip(options, weights)))
+        bars = "".join(
+            f'<rect x="{i * width / len(options) + 1:.1f}" y="{height * (1 - w / total):.1f}" '
+            f'width="{width / len(options) - 2:.1f}" height="{height * w / total:.1f}" fill="#90a4ae">'
+            f"<title>{html.escape(o)}: {w / total:.0%}</title></rect>"
+            for i, (o, w) in enumerate(zip(options, weights))
+        )
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{bars}</svg>'
     u = (np.arange(DENSITY_POINTS) + 0.5) / DENSITY_POINTS
     x = np.asarray(dist.ppf(u), dtype=float)
     low, high = float(x.min()), float(x.max())
     if not high > low:
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-                f'<line x1="{width / 2}" x2="{width / 2}" y1="0" y2="{height}" stroke="#1565c0" stroke-width="2"/></svg>')
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+            f'<line x1="{width / 2}" x2="{width / 2}" y1="0" y2="{height}" stroke="#1565c0" stroke-width="2"/></svg>'
+        )
     counts, edges = np.histogram(x, bins=28, range=(low, high))
     top = counts.max()
-    points = " ".join(f"{(e - low) / (high - low) * width:.1f},{height * (1 - c / top):.1f}"
-                      for c, e in zip(counts, (edges[:-1] + edges[1:]) / 2))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-            f'<polyline points="0,{height} {points} {width},{height}" fill="#bbdefb" stroke="#1565c0"/></svg>')
+    points = " ".join(
+        f"{(e - low) / (high - low) * width:.1f},{height * (1 - c / top):.1f}"
+        for c, e in zip(counts, (edges[:-1] + edges[1:]) / 2)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f'<polyline points="0,{height} {points} {width},{height}" fill="#bbdefb" stroke="#1565c0"/></svg>'
+    )
 
 
 def _number(value: Any) -> str:
@@ -84,10 +92,18 @@ def _number(value: Any) -> str:
 
 
 def _matrix(keys: list[str], correlations: list[Any]) -> str:
-    rho = {(a, b): float(r) for a, b, r in correlations} | {(b, a): float(r) for a, b, r in correlations}
+    rho = {(a, b): float(r) for a, b, r in correlations} | {
+        (b, a): float(r) for a, b, r in correlations
+    }
     head = "<tr><th></th>" + "".join(f"<th>{html.escape(k)}</th>" for k in keys) + "</tr>"
-    rows = "".join("<tr><th>" + html.escape(a) + "</th>" + "".join(
-        f"<td class=n>{1.0 if a == b else rho.get((a, b), 0.0):.2f}</td>" for b in keys) + "</tr>" for a in keys)
+    rows = "".join(
+        "<tr><th>"
+        + html.escape(a)
+        + "</th>"
+        + "".join(f"<td class=n>{1.0 if a == b else rho.get((a, b), 0.0):.2f}</td>" for b in keys)
+        + "</tr>"
+        for a in keys
+    )
     return f"<table class=corr>{head}{rows}</table>"
 
 
@@ -95,9 +111,13 @@ def inputs_section(out: str | Path) -> str:
     """HTML of the inputs behind the run in *out* (see the module docstring)."""
     manifest = read_manifest(out)
     table = inputs_table(out)
-    parts = ["<h2>Inputs: the distributions drawn</h2>",
-             ("<p class=meta>Each uncertain input of each product, as drawn (density sketched from its quantile "
-             "function), with the source of its range; inputs not listed keep the product file's value.</p>")]
+    parts = [
+        "<h2>Inputs: the distributions drawn</h2>",
+        (
+            "<p class=meta>Each uncertain input of each product, as drawn (density sketched from its quantile "
+            "function), with the source of its range; inputs not listed keep the product file's value.</p>"
+        ),
+    ]
     for product, dists, correlations, _ in input_distributions(manifest):
         rows = table[table["product"] == product]
         parts.append(f"<h3>{html.escape(product)}</h3>")
@@ -106,11 +126,17 @@ def inputs_section(out: str | Path) -> str:
             f"<td>{html.escape(r.distribution)}</td><td class=small>{html.escape(r.parameters)}</td>"
             f"<td class=n>{_number(r.value_p05)}</td><td class=n>{_number(r.value_p50)}</td>"
             f"<td class=n>{_number(r.value_p95)}</td><td class=small>{html.escape(r.source)}</td></tr>"
-            for r in rows.itertuples(index=False))
-        parts.append("<table class=inputs><thead><tr><th>input</th><th>density</th><th>distribution</th>"
-                     "<th>parameters</th><th>P5</th><th>P50</th><th>P95</th><th>source</th></tr></thead>"
-                     f"<tbody>{body}</tbody></table>")
+            for r in rows.itertuples(index=False)
+        )
+        parts.append(
+            "<table class=inputs><thead><tr><th>input</th><th>density</th><th>distribution</th>"
+            "<th>parameters</th><th>P5</th><th>P50</th><th>P95</th><th>source</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
         if correlations:
             keys = sorted({k for c in correlations for k in c[:2]})
-            parts.append("<p class=meta>Spearman rank correlations (Iman–Conover):</p>" + _matrix(keys, correlations))
+            parts.append(
+                "<p class=meta>Spearman rank correlations (Iman–Conover):</p>"
+                + _matrix(keys, correlations)
+            )
     return "\n".join(parts)

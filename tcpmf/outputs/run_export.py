@@ -41,8 +41,16 @@ from tcpmf.core.errors import TcpmfError
 from tcpmf.schema.distributions import Distribution, parse_distribution
 from tcpmf.uncertainty.runner import read_first_draws, read_manifest, run_status, run_summary
 
-__all__ = ["SAMPLE_DRAWS", "correlations_table", "input_distributions", "inputs_table", "manifest_table", "run_tables", "run_to_excel",
-           "summary_table"]
+__all__ = [
+    "SAMPLE_DRAWS",
+    "correlations_table",
+    "input_distributions",
+    "inputs_table",
+    "manifest_table",
+    "run_tables",
+    "run_to_excel",
+    "summary_table",
+]
 
 #: Draws per product in the ``draws sample`` sheet by default.
 SAMPLE_DRAWS = 1000
@@ -55,12 +63,17 @@ def summary_table(out: str | Path, *, partial: bool = False) -> pd.DataFrame:
     table = run_summary(out, partial=partial)
     p = table["p_clears_break_even"].astype(float)
     n = table["draws"].astype(float)
-    table.insert(table.columns.get_loc("p_clears_break_even") + 1, "p_clears_standard_error",
-                 np.sqrt(p * (1 - p) / n))
+    table.insert(
+        table.columns.get_loc("p_clears_break_even") + 1,
+        "p_clears_standard_error",
+        np.sqrt(p * (1 - p) / n),
+    )
     return table
 
 
-def input_distributions(manifest: dict[str, Any]) -> list[tuple[str, dict[str, Distribution], list[Any], bool]]:
+def input_distributions(
+    manifest: dict[str, Any],
+) -> list[tuple[str, dict[str, Distribution], list[Any], bool]]:
     """Per product: name, distributions, correlations, and whether the sources are known."""
     from tcpmf.uncertainty.portfolio import load_portfolio
 
@@ -71,10 +84,23 @@ def input_distributions(manifest: dict[str, Any]) -> list[tuple[str, dict[str, D
         except TcpmfError:
             portfolio = None
         if portfolio is not None and portfolio.spec_hash() == manifest.get("spec_hash"):
-            return [(p.name, p.uncertainties, [list(c) for c in p.correlations], True) for p in portfolio.products]
+            return [
+                (p.name, p.uncertainties, [list(c) for c in p.correlations], True)
+                for p in portfolio.products
+            ]
     products = manifest.get("spec", {}).get("products", [])
-    return [(str(p["name"]), {k: parse_distribution(dict(d), "manifest.json", f"spec.{k}") for k, d in p["uncertain"].items()},
-             list(p.get("correlations", [])), False) for p in products]
+    return [
+        (
+            str(p["name"]),
+            {
+                k: parse_distribution(dict(d), "manifest.json", f"spec.{k}")
+                for k, d in p["uncertain"].items()
+            },
+            list(p.get("correlations", [])),
+            False,
+        )
+        for p in products
+    ]
 
 
 def _parameters(dist: Distribution) -> str:
@@ -91,25 +117,56 @@ def inputs_table(out: str | Path) -> pd.DataFrame:
         for key, dist in dists.items():
             quantiles: list[Any] = [None] * 3
             if dist.numeric:
-                quantiles = [float(v) for v in np.asarray(dist.ppf(np.array([0.05, 0.5, 0.95])), dtype=float)]
-            rows.append({"product": product, "input": key, "distribution": dist.spec()["dist"],
-                         "parameters": _parameters(dist), "value_p05": quantiles[0], "value_p50": quantiles[1],
-                         "value_p95": quantiles[2], "source": (dist.reason() or "") if known else NOT_RECORDED})
-    return pd.DataFrame(rows, columns=["product", "input", "distribution", "parameters", "value_p05", "value_p50",
-                                       "value_p95", "source"])
+                quantiles = [
+                    float(v) for v in np.asarray(dist.ppf(np.array([0.05, 0.5, 0.95])), dtype=float)
+                ]
+            rows.append(
+                {
+                    "product": product,
+                    "input": key,
+                    "distribution": dist.spec()["dist"],
+                    "parameters": _parameters(dist),
+                    "value_p05": quantiles[0],
+                    "value_p50": quantiles[1],
+                    "value_p95": quantiles[2],
+                    "source": (dist.reason() or "") if known else NOT_RECORDED,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "product",
+            "input",
+            "distribution",
+            "parameters",
+            "value_p05",
+            "value_p50",
+            "value_p95",
+            "source",
+        ],
+    )
 
 
 def correlations_table(out: str | Path) -> pd.DataFrame:
     """One row per rank correlation: ``product``, ``input_a``, ``input_b``, ``rank_correlation`` (Spearman)."""
-    rows = [{"product": product, "input_a": a, "input_b": b, "rank_correlation": float(rho)}
-            for product, _, correlations, _ in input_distributions(read_manifest(out)) for a, b, rho in correlations]
+    rows = [
+        {"product": product, "input_a": a, "input_b": b, "rank_correlation": float(rho)}
+        for product, _, correlations, _ in input_distributions(read_manifest(out))
+        for a, b, rho in correlations
+    ]
     return pd.DataFrame(rows, columns=["product", "input_a", "input_b", "rank_correlation"])
 
 
 MANIFEST_ITEMS = {
-    "portfolio": "portfolio", "portfolio_file": "portfolio file", "seed": "seed", "samples": "draws per product",
-    "chunk_size": "draws per chunk", "sampling": "sampling (lhs: Latin hypercube; mc: plain Monte Carlo)",
-    "tcpmf_version": "tcpmf version", "code_hash": "tcpmf code (SHA-256)", "catalog_hash": "price catalog (SHA-256)",
+    "portfolio": "portfolio",
+    "portfolio_file": "portfolio file",
+    "seed": "seed",
+    "samples": "draws per product",
+    "chunk_size": "draws per chunk",
+    "sampling": "sampling (lhs: Latin hypercube; mc: plain Monte Carlo)",
+    "tcpmf_version": "tcpmf version",
+    "code_hash": "tcpmf code (SHA-256)",
+    "catalog_hash": "price catalog (SHA-256)",
     "spec_hash": "portfolio spec (SHA-256)",
 }
 
@@ -119,22 +176,34 @@ def manifest_table(out: str | Path) -> pd.DataFrame:
     manifest = read_manifest(out)
     status = run_status(out)
     rows = [{"item": label, "value": manifest.get(key)} for key, label in MANIFEST_ITEMS.items()]
-    rows += [{"item": f"{name} version", "value": v} for name, v in manifest.get("libraries", {}).items()]
+    rows += [
+        {"item": f"{name} version", "value": v} for name, v in manifest.get("libraries", {}).items()
+    ]
     rows.append({"item": "products", "value": "; ".join(manifest.get("products", []))})
     rows.append({"item": "chunks written", "value": status.describe()})
     return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
 
 
-def run_tables(out: str | Path, *, sample_draws: int = SAMPLE_DRAWS, partial: bool = False) -> dict[str, pd.DataFrame]:
+def run_tables(
+    out: str | Path, *, sample_draws: int = SAMPLE_DRAWS, partial: bool = False
+) -> dict[str, pd.DataFrame]:
     """The five tables of the module docstring, by sheet name."""
-    return {"summary": summary_table(out, partial=partial), "inputs": inputs_table(out),
-            "correlations": correlations_table(out),
-            "draws sample": read_first_draws(out, sample_draws, partial=partial),
-            "manifest": manifest_table(out)}
+    return {
+        "summary": summary_table(out, partial=partial),
+        "inputs": inputs_table(out),
+        "correlations": correlations_table(out),
+        "draws sample": read_first_draws(out, sample_draws, partial=partial),
+        "manifest": manifest_table(out),
+    }
 
 
-def run_to_excel(out: str | Path, path: str | os.PathLike[str], *, sample_draws: int = SAMPLE_DRAWS,
-                 partial: bool = False) -> Path:
+def run_to_excel(
+    out: str | Path,
+    path: str | os.PathLike[str],
+    *,
+    sample_draws: int = SAMPLE_DRAWS,
+    partial: bool = False,
+) -> Path:
     """Write :func:`run_tables` of the run in *out* to the workbook *path*, formatted like every
     tcpmf workbook (:mod:`tcpmf.model.workbook`)."""
     from tcpmf.model.export import to_excel

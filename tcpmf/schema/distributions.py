@@ -59,6 +59,8 @@ def _stats() -> Any:
     from scipy import stats
 
     return stats
+
+
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -78,7 +80,9 @@ class _Base(BaseModel):
         if self.source is not None and self.assumed is not None:
             raise ValueError("either source or assumed, not both")
         if self.base is not None and not self.low_bound() <= self.base <= self.high_bound():
-            raise ValueError(f"a base within the distribution's range [{self.low_bound():g}, {self.high_bound():g}] (got {self.base:g})")
+            raise ValueError(
+                f"a base within the distribution's range [{self.low_bound():g}, {self.high_bound():g}] (got {self.base:g})"
+            )
         return self
 
     # -- the interface every distribution has ------------------------------------------------
@@ -113,7 +117,11 @@ class _Base(BaseModel):
         raise NotImplementedError
 
     def reason(self) -> str | None:
-        return self.source if self.source is not None else (f"assumed: {self.assumed}" if self.assumed else None)
+        return (
+            self.source
+            if self.source is not None
+            else (f"assumed: {self.assumed}" if self.assumed else None)
+        )
 
     def spec(self) -> dict[str, Any]:
         """The parameters as a plain mapping (for manifests and hashes)."""
@@ -123,7 +131,11 @@ class _Base(BaseModel):
         return out
 
     def _scale_fields(self, factor: float, names: tuple[str, ...]) -> Distribution:
-        update = {n: getattr(self, n) * factor for n in (*names, "base") if getattr(self, n, None) is not None}
+        update = {
+            n: getattr(self, n) * factor
+            for n in (*names, "base")
+            if getattr(self, n, None) is not None
+        }
         return self.model_copy(update={**update, "currency": "USD"})  # type: ignore[return-value]
 
 
@@ -136,7 +148,9 @@ class Fixed(_Base):
         return not isinstance(self.value, str)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
-        return np.full(np.shape(u), self.value, dtype=object if isinstance(self.value, str) else float)
+        return np.full(
+            np.shape(u), self.value, dtype=object if isinstance(self.value, str) else float
+        )
 
     def low_bound(self) -> float:
         return float(self.value) if not isinstance(self.value, str) else math.nan
@@ -184,7 +198,9 @@ class Triangular(_Base):
     @model_validator(mode="after")
     def _order(self) -> Triangular:
         if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError(f"low <= mode <= high with low < high (got {self.low:g}, {self.mode:g}, {self.high:g})")
+            raise ValueError(
+                f"low <= mode <= high with low < high (got {self.low:g}, {self.mode:g}, {self.high:g})"
+            )
         return self
 
     def _quantile(self, u: NDArray[np.float64]) -> NDArray[Any]:
@@ -212,7 +228,11 @@ class Normal(_Base):
     def _order(self) -> Normal:
         if not self.low_bound() < self.high_bound():
             raise ValueError(f"low below high (got low {self.low}, high {self.high})")
-        if _stats().norm.cdf(self.high_bound(), self.mean, self.sd) - _stats().norm.cdf(self.low_bound(), self.mean, self.sd) < 1e-9:
+        if (
+            _stats().norm.cdf(self.high_bound(), self.mean, self.sd)
+            - _stats().norm.cdf(self.low_bound(), self.mean, self.sd)
+            < 1e-9
+        ):
             raise ValueError("low..high holding some probability of the normal (it is all cut off)")
         return self
 
@@ -257,7 +277,9 @@ class LogNormal(_Base):
             raise ValueError(f"low below high (got low {self.low}, high {self.high})")
         dist = _stats().lognorm(self.sigma, scale=math.exp(self.mu))
         if dist.cdf(self.high_bound()) - dist.cdf(self.low_bound()) < 1e-9:
-            raise ValueError("low..high holding some probability of the lognormal (it is all cut off)")
+            raise ValueError(
+                "low..high holding some probability of the lognormal (it is all cut off)"
+            )
         return self
 
     @property
@@ -298,7 +320,11 @@ class Beta(_Base):
             raise ValueError(f"low below high (got low {self.low:g}, high {self.high:g})")
         by_shape = self.alpha is not None and self.beta is not None
         by_moments = self.mean is not None and self.sd is not None
-        if by_shape == by_moments or (self.alpha is None) != (self.beta is None) or (self.mean is None) != (self.sd is None):
+        if (
+            by_shape == by_moments
+            or (self.alpha is None) != (self.beta is None)
+            or (self.mean is None) != (self.sd is None)
+        ):
             raise ValueError("either alpha and beta, or mean and sd (not both)")
         if by_moments:
             assert self.mean is not None and self.sd is not None
@@ -343,7 +369,9 @@ class Choice(_Base):
     def _weights(self) -> Choice:
         if self.weights is not None:
             if len(self.weights) != len(self.options):
-                raise ValueError(f"one weight per option ({len(self.options)} options, {len(self.weights)} weights)")
+                raise ValueError(
+                    f"one weight per option ({len(self.options)} options, {len(self.weights)} weights)"
+                )
             if abs(sum(self.weights) - 1.0) > 1e-6:
                 raise ValueError(f"weights that sum to 1 (they sum to {sum(self.weights):g})")
         kinds = {isinstance(o, str) for o in self.options}
@@ -351,7 +379,9 @@ class Choice(_Base):
             raise ValueError("options all numbers or all names, not a mix")
         if len(set(map(str, self.options))) != len(self.options):
             raise ValueError("distinct options")
-        if self.base is not None and self.base not in [float(o) for o in self.options if not isinstance(o, str)]:
+        if self.base is not None and self.base not in [
+            float(o) for o in self.options if not isinstance(o, str)
+        ]:
             raise ValueError(f"a base that is one of the options (got {self.base:g})")
         return self
 
@@ -361,12 +391,18 @@ class Choice(_Base):
 
     def probabilities(self) -> NDArray[np.float64]:
         n = len(self.options)
-        return np.full(n, 1.0 / n) if self.weights is None else np.asarray(self.weights, float) / sum(self.weights)
+        return (
+            np.full(n, 1.0 / n)
+            if self.weights is None
+            else np.asarray(self.weights, float) / sum(self.weights)
+        )
 
     def codes(self, u: NDArray[np.float64]) -> NDArray[np.int64]:
         """The index of the option drawn at quantile *u*."""
         edges = np.cumsum(self.probabilities())
-        return np.minimum(np.searchsorted(edges, np.asarray(u, float), side="right"), len(self.options) - 1)
+        return np.minimum(
+            np.searchsorted(edges, np.asarray(u, float), side="right"), len(self.options) - 1
+        )
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[Any]:
         """Numbers are drawn in increasing order of value (so the quantile function rises and a
@@ -376,7 +412,9 @@ class Choice(_Base):
         values = np.asarray(self.options, dtype=float)
         order = np.argsort(values, kind="stable")
         edges = np.cumsum(self.probabilities()[order])
-        picked = np.minimum(np.searchsorted(edges, np.asarray(u, float), side="right"), len(values) - 1)
+        picked = np.minimum(
+            np.searchsorted(edges, np.asarray(u, float), side="right"), len(values) - 1
+        )
         return values[order][picked]  # type: ignore[no-any-return]
 
     def low_bound(self) -> float:
@@ -394,13 +432,20 @@ class Choice(_Base):
     def scaled(self, factor: float) -> Distribution:
         if not self.numeric:
             return self
-        return self.model_copy(update={"options": [float(o) * factor for o in self.options], "currency": "USD"})
+        return self.model_copy(
+            update={"options": [float(o) * factor for o in self.options], "currency": "USD"}
+        )
 
 
 Distribution = Fixed | Uniform | Triangular | Normal | LogNormal | Beta | Choice
 _KINDS: dict[str, type[_Base]] = {
-    "fixed": Fixed, "uniform": Uniform, "triangular": Triangular, "normal": Normal,
-    "lognormal": LogNormal, "beta": Beta, "choice": Choice,
+    "fixed": Fixed,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "normal": Normal,
+    "lognormal": LogNormal,
+    "beta": Beta,
+    "choice": Choice,
 }
 #: The names ``dist`` may take.
 DISTRIBUTION_KEYS = tuple(_KINDS)
@@ -412,18 +457,29 @@ def parse_distribution(spec: Any, file: str, key_path: str) -> Distribution:
     if isinstance(spec, _Base):
         return spec  # type: ignore[return-value]
     if not isinstance(spec, dict) or "dist" not in spec:
-        raise AssumptionError(file, key_path, f"a distribution mapping {{dist: {' | '.join(DISTRIBUTION_KEYS)}, ...}}", spec)
+        raise AssumptionError(
+            file,
+            key_path,
+            f"a distribution mapping {{dist: {' | '.join(DISTRIBUTION_KEYS)}, ...}}",
+            spec,
+        )
     kind = spec["dist"]
     cls = _KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise AssumptionError(file, f"{key_path}.dist", f"one of {', '.join(DISTRIBUTION_KEYS)}", kind)
+        raise AssumptionError(
+            file, f"{key_path}.dist", f"one of {', '.join(DISTRIBUTION_KEYS)}", kind
+        )
     try:
         return cls.model_validate(spec)  # type: ignore[return-value]
     except ValidationError as exc:
         # an unknown parameter first: a misspelt one (lo for low) also leaves its parameter missing
         err = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         where = ".".join(str(p) for p in err["loc"])
-        params = [n for n in cls.model_fields if n not in ("dist", "source", "assumed", "note", "currency", "base")]
+        params = [
+            n
+            for n in cls.model_fields
+            if n not in ("dist", "source", "assumed", "note", "currency", "base")
+        ]
         if err["type"] == "extra_forbidden":
             allowed = f"the {kind} parameters {', '.join(params)} (and base, source, assumed, note, currency)"
         elif err["type"] == "missing":

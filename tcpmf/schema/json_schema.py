@@ -18,8 +18,8 @@ __all__ = ["scenario_json_schema"]
 
 _ANNOTATED: dict[str, Any] = {
     "type": "object",
-    "description": "A value with where it comes from: {value: 0.14, source: \"publication, date\"} "
-    "or {value: 2, assumed: \"reason\"}; money may add currency: CNY.",
+    "description": 'A value with where it comes from: {value: 0.14, source: "publication, date"} '
+    'or {value: 2, assumed: "reason"}; money may add currency: CNY.',
     "properties": {
         "value": {},
         "source": {"type": "string", "minLength": 1},
@@ -37,7 +37,9 @@ def _annotate(node: Any) -> Any:
         out = {key: _annotate(value) for key, value in node.items()}
         if out.get("type") in ("number", "integer", "string"):
             annotated = copy.deepcopy(_ANNOTATED)
-            annotated["properties"]["value"] = {k: v for k, v in out.items() if k not in ("title", "description", "default")}
+            annotated["properties"]["value"] = {
+                k: v for k, v in out.items() if k not in ("title", "description", "default")
+            }
             keep = {k: out[k] for k in ("title", "description", "default") if k in out}
             plain = {k: v for k, v in out.items() if k not in keep}
             return {**keep, "anyOf": [plain, annotated, {"$ref": "#/$defs/Distribution"}]}
@@ -50,7 +52,11 @@ def _annotate(node: Any) -> Any:
 def _without_required(node: Any) -> Any:
     """Drop sections' required keys (an annotated value keeps its ``value``)."""
     if isinstance(node, dict):
-        return {k: _without_required(v) for k, v in node.items() if not (k == "required" and v != ["value"])}
+        return {
+            k: _without_required(v)
+            for k, v in node.items()
+            if not (k == "required" and v != ["value"])
+        }
     if isinstance(node, list):
         return [_without_required(item) for item in node]
     return node
@@ -67,7 +73,9 @@ def scenario_json_schema() -> dict[str, Any]:
     schema = _without_required(_annotate(full))
     from pydantic import Field, TypeAdapter
 
-    dist_schema = TypeAdapter(Annotated[Distribution, Field(discriminator="dist")]).json_schema(ref_template="#/$defs/{model}")
+    dist_schema = TypeAdapter(Annotated[Distribution, Field(discriminator="dist")]).json_schema(
+        ref_template="#/$defs/{model}"
+    )
     schema.setdefault("$defs", {}).update(dist_schema.pop("$defs"))
     schema["$defs"]["Distribution"] = {
         **dist_schema,

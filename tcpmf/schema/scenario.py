@@ -90,9 +90,12 @@ class SelfHost(Section):
         None, description="measured prefill throughput; or give architecture to estimate it"
     )
     architecture: str | None = Field(
-        None, description="architecture catalog key (assumptions/catalog/architectures.yaml): roofline estimate"
+        None,
+        description="architecture catalog key (assumptions/catalog/architectures.yaml): roofline estimate",
     )
-    precision: Literal["fp8", "bf16"] = Field("fp8", description="weights and KV cache precision (roofline)")
+    precision: Literal["fp8", "bf16"] = Field(
+        "fp8", description="weights and KV cache precision (roofline)"
+    )
     batch: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
         None, description="serving batch (roofline); default the largest that fits memory, capped"
     )
@@ -100,7 +103,8 @@ class SelfHost(Section):
         None, description="context per sequence (roofline); default input + output tokens per call"
     )
     utilization: Annotated[float, Field(ge=0.01, le=1)] | None = Field(
-        None, description="fixed share of paid GPU-hours that serve useful traffic; or give peak_to_average"
+        None,
+        description="fixed share of paid GPU-hours that serve useful traffic; or give peak_to_average",
     )
     peak_to_average: Annotated[float, Field(ge=1, le=100)] | None = Field(
         None, description="peak over average token demand: replicas follow the month's demand"
@@ -119,7 +123,9 @@ class SelfHost(Section):
 class Route(Section):
     """A share of the product's calls sent to one model: an API catalog model or the self-host route."""
 
-    name: str = Field(min_length=1, description="model catalog key, or a label of the self-hosted model")
+    name: str = Field(
+        min_length=1, description="model catalog key, or a label of the self-hosted model"
+    )
     share: Annotated[float, Field(gt=0, le=1)] = Field(description="share of calls (and tokens)")
     route: Literal["api", "self_host"] = "api"
 
@@ -138,7 +144,9 @@ def _fitted_decline(value: Any) -> Any:
         from tcpmf.catalog.decline import fitted_decline
 
         return fitted_decline(value.removeprefix("fitted:").strip())
-    if isinstance(value, str) and not _is_number_text(value):  # "1e3": the float check explains YAML 1.1
+    if isinstance(value, str) and not _is_number_text(
+        value
+    ):  # "1e3": the float check explains YAML 1.1
         raise ValueError(
             "must be a number in [1, 1000], or fitted:<tier> for the decline fitted to the dated "
             "catalog (e.g. fitted:gpt-4-class; `tcpmf decline` lists the tiers)"
@@ -150,8 +158,14 @@ DeclineFactor = Annotated[
     float,
     Field(ge=1, le=1000),
     BeforeValidator(_fitted_decline),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 1, "maximum": 1000},
-                              {"type": "string", "pattern": "^fitted:"}]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 1, "maximum": 1000},
+                {"type": "string", "pattern": "^fitted:"},
+            ]
+        }
+    ),
 ]
 
 
@@ -159,14 +173,17 @@ class ModelChoice(Section):
     """Which model serves the product, at what price, and how fast that price falls."""
 
     route: Literal["api", "self_host"] = "api"
-    name: str = Field(min_length=1, description="model catalog key (assumptions/catalog/models.yaml)")
+    name: str = Field(
+        min_length=1, description="model catalog key (assumptions/catalog/models.yaml)"
+    )
     annual_cost_decline: DeclineFactor = Field(
         1.0,
         description="factor per year: 4 means four times cheaper each year; 1 means flat; "
         "or fitted:<tier> for the decline fitted to the dated catalog",
     )
     routes: list[Route] | None = Field(
-        None, description="shares of calls sent to several models (shares sum to 1); replaces route/name for cost"
+        None,
+        description="shares of calls sent to several models (shares sum to 1); replaces route/name for cost",
     )
     cached_input_share: Share = Field(0.0, description="share of input tokens served from cache")
     cached_input_price_factor: Share | None = Field(
@@ -176,7 +193,9 @@ class ModelChoice(Section):
         0.0, description="discount on list price (negotiated, batch or off-peak)"
     )
     usd_per_mtok_in: UsdPerUnit | None = Field(None, description="input price override, USD per 1M")
-    usd_per_mtok_out: UsdPerUnit | None = Field(None, description="output price override, USD per 1M")
+    usd_per_mtok_out: UsdPerUnit | None = Field(
+        None, description="output price override, USD per 1M"
+    )
     self_host: SelfHost | None = None
     capability: str | Annotated[float, Field(allow_inf_nan=False)] | None = Field(
         None,
@@ -218,11 +237,16 @@ class Monetization(Section):
     """
 
     from_month: Annotated[float, Field(ge=0, le=600)] = Field(
-        0.0, description="months after start_month before the stream earns anything; 0 = from the start"
+        0.0,
+        description="months after start_month before the stream earns anything; 0 = from the start",
     )
-    from_mau: Users = Field(0.0, description="monthly active users the product must reach before the stream earns; 0 = none")
+    from_mau: Users = Field(
+        0.0,
+        description="monthly active users the product must reach before the stream earns; 0 = none",
+    )
     ramp_months: Annotated[float, Field(ge=0, le=600)] = Field(
-        0.0, description="months over which the stream rises linearly to its full value once started; 0 = at once"
+        0.0,
+        description="months over which the stream rises linearly to its full value once started; 0 = at once",
     )
 
 
@@ -233,19 +257,25 @@ class Subscription(Section):
     paid_share: Share = Field(description="share of MAU paying at the reference price")
     store_fee: Share = 0.0
     price_elasticity: Annotated[float, Field(ge=0, le=20)] = Field(
-        0.0, description="constant price elasticity of the paid share around the reference price; 0 = none"
+        0.0,
+        description="constant price elasticity of the paid share around the reference price; 0 = none",
     )
     reference_price_usd_per_month: UsdPerUnit | None = Field(
-        None, description="price at which paid_share was observed; default: the file's price (kept on override)"
+        None,
+        description="price at which paid_share was observed; default: the file's price (kept on override)",
     )
-    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
+    monetization: Monetization | None = Field(
+        None, description="a late start and ramp; absent: full value from month 0"
+    )
 
 
 class Ads(Section):
     impressions_per_session: Count
     rpm_usd: UsdPerUnit = Field(description="ad revenue per 1,000 impressions, USD")
     free_tier_only: bool = Field(True, description="paying subscribers see no ads")
-    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
+    monetization: Monetization | None = Field(
+        None, description="a late start and ramp; absent: full value from month 0"
+    )
 
 
 class UsageBased(Section):
@@ -253,13 +283,17 @@ class UsageBased(Section):
 
     usd_per_mtok_in: UsdPerUnit
     usd_per_mtok_out: UsdPerUnit
-    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
+    monetization: Monetization | None = Field(
+        None, description="a late start and ramp; absent: full value from month 0"
+    )
 
 
 class Commerce(Section):
     gmv_usd_per_mau: UsdPerUnit
     take_rate: Share
-    monetization: Monetization | None = Field(None, description="a late start and ramp; absent: full value from month 0")
+    monetization: Monetization | None = Field(
+        None, description="a late start and ramp; absent: full value from month 0"
+    )
 
 
 class Revenue(Section):
@@ -274,7 +308,9 @@ class PowerLaw(Section):
 
     curve: Literal["power_law"]
     period: Literal["day", "week", "month", "year"] = Field(
-        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
+        "month",
+        description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months",
+    )
     r1: Share
     beta: Annotated[float, Field(ge=0, le=20)]
 
@@ -284,10 +320,14 @@ class Plateau(Section):
 
     curve: Literal["plateau"]
     period: Literal["day", "week", "month", "year"] = Field(
-        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
+        "month",
+        description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months",
+    )
     r1: Share
     floor: Share
-    tau: Annotated[float, Field(gt=0, le=1e4)] = Field(description="decay time, in periods (months by default)")
+    tau: Annotated[float, Field(gt=0, le=1e4)] = Field(
+        description="decay time, in periods (months by default)"
+    )
 
 
 class ShiftedBetaGeometric(Section):
@@ -295,7 +335,9 @@ class ShiftedBetaGeometric(Section):
 
     curve: Literal["sbg"]
     period: Literal["day", "week", "month", "year"] = Field(
-        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
+        "month",
+        description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months",
+    )
     alpha: Annotated[float, Field(gt=0, le=1e4)]
     beta: Annotated[float, Field(gt=0, le=1e4)]
 
@@ -305,7 +347,9 @@ class TableRetention(Section):
 
     curve: Literal["table"]
     period: Literal["day", "week", "month", "year"] = Field(
-        "month", description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months")
+        "month",
+        description="age unit of the parameters (r1 is the share at age 1 period); converted exactly to months",
+    )
     points: dict[Annotated[int, Field(ge=1, le=600)], Share] = Field(min_length=1)
 
 
@@ -325,7 +369,8 @@ class Growth(Section):
 
     organic_new_users_per_month: Users = 0.0
     monthly_growth: Annotated[float, Field(ge=-1, le=1)] = Field(
-        0.0, description="growth of organic new users per month: 0.05 is 5% a month, 1 doubles monthly"
+        0.0,
+        description="growth of organic new users per month: 0.05 is 5% a month, 1 doubles monthly",
     )
     paid_budget_usd_per_month: Usd = 0.0
     cac_usd: Annotated[float, Field(ge=0.01, le=1e6)] | None = Field(
@@ -338,12 +383,27 @@ class Moat(Section):
     (docs/model.md §6.2): ``offset = Σ weight_i · (1 − 2^(−built_i / half_i))``, each component half
     built at its ``half`` value.  Weights add up to at most 1 (a full moat offsets that share)."""
 
-    active_users_half: Users = Field(0.0, description="active users at entry (scale, social graph) at which this component is half built; 0 = unused")
-    active_users_weight: Share = Field(0.0, description="share of each effect a full scale moat offsets")
-    cumulative_users_half: Users = Field(0.0, description="users ever acquired before entry (data) at which this component is half built; 0 = unused")
-    cumulative_users_weight: Share = Field(0.0, description="share of each effect a full data moat offsets")
-    brand_spend_half_usd: Usd = Field(0.0, description="cumulative marketing spend before entry, USD, at which the brand component is half built; 0 = unused")
-    brand_spend_weight: Share = Field(0.0, description="share of each effect a full brand moat offsets")
+    active_users_half: Users = Field(
+        0.0,
+        description="active users at entry (scale, social graph) at which this component is half built; 0 = unused",
+    )
+    active_users_weight: Share = Field(
+        0.0, description="share of each effect a full scale moat offsets"
+    )
+    cumulative_users_half: Users = Field(
+        0.0,
+        description="users ever acquired before entry (data) at which this component is half built; 0 = unused",
+    )
+    cumulative_users_weight: Share = Field(
+        0.0, description="share of each effect a full data moat offsets"
+    )
+    brand_spend_half_usd: Usd = Field(
+        0.0,
+        description="cumulative marketing spend before entry, USD, at which the brand component is half built; 0 = unused",
+    )
+    brand_spend_weight: Share = Field(
+        0.0, description="share of each effect a full brand moat offsets"
+    )
 
 
 class Competition(Section):
@@ -356,18 +416,30 @@ class Competition(Section):
     full strength is scaled by ``1 − moat offset``."""
 
     entry_months_after_tcpmf: Annotated[float, Field(ge=0, le=600)] | None = Field(
-        None, description="months from the product's TC-PMF month to the incumbent's entry")
+        None, description="months from the product's TC-PMF month to the incumbent's entry"
+    )
     entry_month: Annotated[float, Field(ge=0, le=600)] | None = Field(
-        None, description="month (after start_month) of the incumbent's entry, whatever the product's TC-PMF month")
+        None,
+        description="month (after start_month) of the incumbent's entry, whatever the product's TC-PMF month",
+    )
     ramp_months: Annotated[float, Field(ge=0, le=600)] = Field(
-        0.0, description="months over which the effects rise linearly to full once the incumbent enters; 0 = at once")
-    organic_new_users_cut: Share = Field(0.0, description="share of organic new users the incumbent takes at full effect")
+        0.0,
+        description="months over which the effects rise linearly to full once the incumbent enters; 0 = at once",
+    )
+    organic_new_users_cut: Share = Field(
+        0.0, description="share of organic new users the incumbent takes at full effect"
+    )
     cac_increase: Annotated[float, Field(ge=0, le=100)] = Field(
-        0.0, description="rise of the cost per paid user at full effect: CAC × (1 + this)")
+        0.0, description="rise of the cost per paid user at full effect: CAC × (1 + this)"
+    )
     added_monthly_churn: Annotated[float, Field(ge=0, le=0.5)] = Field(
-        0.0, description="monthly churn hazard added to every cohort's retention at full effect (0.02 = 2% of users a month)")
+        0.0,
+        description="monthly churn hazard added to every cohort's retention at full effect (0.02 = 2% of users a month)",
+    )
     subscription_revenue_cut: Share = Field(
-        0.0, description="share of subscription revenue per MAU lost at full effect (a price cut or a lower paid share)")
+        0.0,
+        description="share of subscription revenue per MAU lost at full effect (a price cut or a lower paid share)",
+    )
     ad_rpm_cut: Share = Field(0.0, description="share of ad RPM lost at full effect")
     moat: Moat = Moat()
 
@@ -394,8 +466,17 @@ class Scenario(Section):
     description: str | None = None
     segment: Literal["toc", "tob"] = "toc"
     category: Literal[
-        "productivity", "entertainment", "search", "ecommerce", "social", "short_video",
-        "customer_service", "coding_assistant", "knowledge_rag", "digital_human_livestream", "maas_api",
+        "productivity",
+        "entertainment",
+        "search",
+        "ecommerce",
+        "social",
+        "short_video",
+        "customer_service",
+        "coding_assistant",
+        "knowledge_rag",
+        "digital_human_livestream",
+        "maas_api",
     ] = Field(description="a consumer (ToC) category, or a business (ToB) one")
     start_month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM of month 0")
     horizon_months: Annotated[int, Field(ge=1, le=240)] = 36
@@ -405,13 +486,19 @@ class Scenario(Section):
     model: ModelChoice
     # usage and retention are None exactly when kind != "consumer" (a deal or maas scenario, which
     # the per-user engine never sees); typed as present so that per-user code needs no checks.
-    usage: Usage = Field(None, description="required unless the scenario has a deal or maas section")  # type: ignore[assignment]
+    usage: Usage = Field(
+        None, description="required unless the scenario has a deal or maas section"
+    )  # type: ignore[assignment]
     revenue: Revenue = Revenue()
-    retention: _RetentionOrNone = Field(None, description="required unless the scenario has a deal or maas section")  # type: ignore[assignment]
+    retention: _RetentionOrNone = Field(
+        None, description="required unless the scenario has a deal or maas section"
+    )  # type: ignore[assignment]
     growth: Growth = Growth()
     costs: Costs = Costs()
     finance: Finance = Finance()
-    competition: Competition | None = Field(None, description="an incumbent enters after TC-PMF; absent: the market stays the product's")
+    competition: Competition | None = Field(
+        None, description="an incumbent enters after TC-PMF; absent: the market stays the product's"
+    )
     deal: Deal | None = Field(None, description="ToB: a deal and its sales pipeline (segment tob)")
     labor: Labor | None = Field(None, description="ToB: the human work a deal's seats replace")
     maas: Maas | None = Field(None, description="ToB: a vendor selling tokens (segment tob)")
@@ -542,7 +629,9 @@ def scenario_yaml(s: Scenario) -> str:
 
     tree = _plain(s._raw) if s._raw else s.model_dump(mode="json", exclude_none=True)
     header = f"# A tcpmf scenario (saved by tcpmf {package_version()} from {s.file}); money in USD unless a value says currency: CNY\n"
-    return header + yaml.safe_dump(tree, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    return header + yaml.safe_dump(
+        tree, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
 
 
 def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, Any]) -> None:
@@ -555,7 +644,10 @@ def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, 
     keys = {str(k) for k in values}
     if sub is None or sub.reference_price_usd_per_month is not None:
         return
-    if "revenue.subscription.price_usd_per_month" not in keys or "revenue.subscription.reference_price_usd_per_month" in keys:
+    if (
+        "revenue.subscription.price_usd_per_month" not in keys
+        or "revenue.subscription.reference_price_usd_per_month" in keys
+    ):
         return
     node = raw.get("revenue", {}).get("subscription")
     if isinstance(node, dict) and "value" not in node:
@@ -563,7 +655,11 @@ def _pin_reference_price(s: Scenario, raw: dict[str, Any], values: Mapping[str, 
 
 
 def _unwrap_values(  # noqa: C901  # one branch per form a value takes (number, currency, distribution, source), each refused by name
-    tree: Any, path: str, file_of: Any, sources: dict[str, str], currency_paths: list[str],
+    tree: Any,
+    path: str,
+    file_of: Any,
+    sources: dict[str, str],
+    currency_paths: list[str],
     distributions: dict[str, Distribution] | None = None,
 ) -> Any:
     """Replace ``{value: x, source: ...}`` mappings by x, recording sources and CNY amounts, and
@@ -572,11 +668,16 @@ def _unwrap_values(  # noqa: C901  # one branch per form a value takes (number, 
         if "dist" in tree:
             dist = parse_distribution(tree, file_of(path), path)
             if distributions is None:
-                raise AssumptionError(file_of(path), path, "a number here, not a distribution", tree)
+                raise AssumptionError(
+                    file_of(path), path, "a number here, not a distribution", tree
+                )
             if dist.currency == "CNY":
                 if "usd" not in path.rsplit(".", 1)[-1]:
                     raise AssumptionError(
-                        file_of(path), f"{path}.currency", "a currency only on a money key (one named *_usd*)", "CNY"
+                        file_of(path),
+                        f"{path}.currency",
+                        "a currency only on a money key (one named *_usd*)",
+                        "CNY",
                     )
                 currency_paths.append(path)
             if dist.reason():
@@ -589,13 +690,16 @@ def _unwrap_values(  # noqa: C901  # one branch per form a value takes (number, 
             extra = sorted((k for k in tree if k not in ANNOTATION_KEYS), key=str)
             if extra:
                 raise AssumptionError(
-                    file_of(path), f"{path}.{extra[0]}",
+                    file_of(path),
+                    f"{path}.{extra[0]}",
                     f"an annotated value takes only {', '.join(sorted(ANNOTATION_KEYS))}",
                     tree[extra[0]],
                 )
             for key in ("source", "assumed", "note"):
                 if key in tree and not (isinstance(tree[key], str) and tree[key].strip()):
-                    raise AssumptionError(file_of(path), f"{path}.{key}", "non-empty text", tree[key])
+                    raise AssumptionError(
+                        file_of(path), f"{path}.{key}", "non-empty text", tree[key]
+                    )
             if "source" in tree and "assumed" in tree:
                 raise AssumptionError(
                     file_of(path), path, "either source or assumed, not both", tree
@@ -610,20 +714,31 @@ def _unwrap_values(  # noqa: C901  # one branch per form a value takes (number, 
             if currency == "CNY":
                 if "usd" not in path.rsplit(".", 1)[-1]:
                     raise AssumptionError(
-                        file_of(path), f"{path}.currency", "a currency only on a money key (one named *_usd*)", currency
+                        file_of(path),
+                        f"{path}.currency",
+                        "a currency only on a money key (one named *_usd*)",
+                        currency,
                     )
                 currency_paths.append(path)
             return tree["value"]
         return {
-            key: _unwrap_values(value, f"{path}.{key}" if path else str(key), file_of, sources, currency_paths, distributions)
+            key: _unwrap_values(
+                value,
+                f"{path}.{key}" if path else str(key),
+                file_of,
+                sources,
+                currency_paths,
+                distributions,
+            )
             for key, value in tree.items()
         }
     if isinstance(tree, list):
         for i, item in enumerate(tree):
-            for key, value in (item.items() if isinstance(item, dict) else ()):
+            for key, value in item.items() if isinstance(item, dict) else ():
                 if isinstance(value, dict) and "dist" in value:
                     raise AssumptionError(
-                        file_of(path), f"{path}.{i}.{key}",
+                        file_of(path),
+                        f"{path}.{i}.{key}",
                         "a number: distributions stand on keys of sections, not inside lists (route shares must "
                         "add up to 1, so one cannot be drawn alone); draw model.name, or give each mix its own scenario",
                         value,
@@ -670,13 +785,20 @@ def validate_tree(raw: dict[str, Any], file: str, provenance: Mapping[str, str])
         )
     if isinstance(plain.get("start_month"), (datetime.date, datetime.datetime)):
         raise AssumptionError(
-            file_of("start_month"), "start_month", 'a month YYYY-MM such as "2024-06", not a full date',
+            file_of("start_month"),
+            "start_month",
+            'a month YYYY-MM such as "2024-06", not a full date',
             plain["start_month"].isoformat(),
         )
     if currency_paths:
         month = plain.get("start_month")
         if not is_month(month):
-            raise AssumptionError(file_of("start_month"), "start_month", "a month YYYY-MM (needed to convert CNY)", month)
+            raise AssumptionError(
+                file_of("start_month"),
+                "start_month",
+                "a month YYYY-MM (needed to convert CNY)",
+                month,
+            )
         rate = cny_per_usd(month)
         for path in currency_paths:
             amount = _get(plain, path)
@@ -704,7 +826,13 @@ def _input_share(usage: Any) -> float:
     capability floor picks its cheapest model."""
     if isinstance(usage, dict):
         tin, tout = usage.get("input_tokens_per_call"), usage.get("output_tokens_per_call")
-        if isinstance(tin, (int, float)) and isinstance(tout, (int, float)) and tin >= 0 and tout >= 0 and tin + tout > 0:
+        if (
+            isinstance(tin, (int, float))
+            and isinstance(tout, (int, float))
+            and tin >= 0
+            and tout >= 0
+            and tin + tout > 0
+        ):
             return float(tin) / float(tin + tout)
     return 0.75
 
@@ -726,10 +854,18 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
         raise AssumptionError(file_of(path), path, allowed, value)
 
     if model.get("name") is not None:
-        fail("model.name or model.capability, not both (set model.capability: null to use a named model, "
-             f"or drop model.name {model['name']!r})")
-    if model.get("routes") is not None or model.get("route", "api") != "api" or model.get("usd_per_mtok_in") is not None:
-        fail("a floor on a single API model: no model.routes, route self_host or explicit token prices")
+        fail(
+            "model.name or model.capability, not both (set model.capability: null to use a named model, "
+            f"or drop model.name {model['name']!r})"
+        )
+    if (
+        model.get("routes") is not None
+        or model.get("route", "api") != "api"
+        or model.get("usd_per_mtok_in") is not None
+    ):
+        fail(
+            "a floor on a single API model: no model.routes, route self_host or explicit token prices"
+        )
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         fail("a capability tier name (e.g. gpt-4-class) or a minimum score")
     try:
@@ -738,22 +874,40 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
         fail(exc.args[0])
     month = plain.get("start_month")
     if not isinstance(month, str) or not is_month(month):
-        raise AssumptionError(file_of("start_month"), "start_month", "a month YYYY-MM (needed to meet a capability floor)", month)
+        raise AssumptionError(
+            file_of("start_month"),
+            "start_month",
+            "a month YYYY-MM (needed to meet a capability floor)",
+            month,
+        )
     best = cheapest_meeting(floor, month, input_share=_input_share(plain.get("usage")))
     if best is None:
-        later = [m for m in change_months() if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None]
-        hint = (f"; the first month one does is {later[0]}: set start_month to it or later" if later
-                else "; no catalog model meets it at any date")
-        fail(f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})")
+        later = [
+            m
+            for m in change_months()
+            if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None
+        ]
+        hint = (
+            f"; the first month one does is {later[0]}: set start_month to it or later"
+            if later
+            else "; no catalog model meets it at any date"
+        )
+        fail(
+            f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})"
+        )
     assert best is not None
     model["name"] = best.model
-    sources["model.name"] = f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
+    sources["model.name"] = (
+        f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
+    )
     if model.get("annual_cost_decline") is None:
         try:
             model["annual_cost_decline"] = floor_decline(floor)
         except ValueError as exc:
             fail(f"{exc.args[0]}; or set model.annual_cost_decline")
-        sources["model.annual_cost_decline"] = f"fitted: log-linear fit to the cheapest model meeting {floor.label} (tcpmf.catalog.decline)"
+        sources["model.annual_cost_decline"] = (
+            f"fitted: log-linear fit to the cheapest model meeting {floor.label} (tcpmf.catalog.decline)"
+        )
     if model.get("price_path") is None:
         model["price_path"] = "hindsight"
 
@@ -763,20 +917,34 @@ _SAMPLER_U = (0.0, 1.0 - 2.0**-53)
 
 
 def _check_reach(
-    plain: dict[str, Any], distributions: Mapping[str, Distribution], file: str, file_of: Any,
-    provenance: Mapping[str, str], raw: Mapping[str, Any],
+    plain: dict[str, Any],
+    distributions: Mapping[str, Distribution],
+    file: str,
+    file_of: Any,
+    provenance: Mapping[str, str],
+    raw: Mapping[str, Any],
 ) -> None:
     """Refuse a distribution that can draw a value its key does not allow (the schema's bounds),
     at load as ``monte_carlo`` does: its quantiles at the sampler's extreme uniforms, or each option."""
     for path, dist in distributions.items():
         if isinstance(dist, Choice):
-            values: list[Any] = [o for o in dist.options if isinstance(o, (int, float)) and not isinstance(o, bool)]
+            values: list[Any] = [
+                o for o in dist.options if isinstance(o, (int, float)) and not isinstance(o, bool)
+            ]
         else:
             values = [float(v) for v in dist.ppf(np.array(_SAMPLER_U))]
         for value in values:
             probe = value
-            if isinstance(value, float):  # whole numbers as ints (strict int keys), infinities as huge
-                probe = math.copysign(1e300, value) if math.isinf(value) else int(value) if value.is_integer() else value
+            if isinstance(
+                value, float
+            ):  # whole numbers as ints (strict int keys), infinities as huge
+                probe = (
+                    math.copysign(1e300, value)
+                    if math.isinf(value)
+                    else int(value)
+                    if value.is_integer()
+                    else value
+                )
             trial = copy.deepcopy(plain)
             _set(trial, path, probe)
             try:
@@ -784,11 +952,16 @@ def _check_reach(
             except ValidationError as exc:
                 refused = validation_error(exc, file, trial, Scenario, provenance)
                 rule = refused.allowed.removeprefix("must be ")
-                because = f"{path} must be {rule}" if refused.key_path == path else f"with it, {refused.key_path}: {refused.allowed}"
+                because = (
+                    f"{path} must be {rule}"
+                    if refused.key_path == path
+                    else f"with it, {refused.key_path}: {refused.allowed}"
+                )
                 what = f"option {value!r}" if isinstance(dist, Choice) else f"{value:g}"
                 hint = "" if isinstance(dist, Choice) else " (give low/high bounds)"
                 raise AssumptionError(
-                    file_of(path), path,
+                    file_of(path),
+                    path,
                     f"a distribution that draws only allowed values: it can draw {what}, and {because}{hint}",
                     _get_or_none(dict(raw), path),
                 ) from None
@@ -799,7 +972,9 @@ def _cny_to_usd(amount: float, rate: float, file: str, path: str) -> float:
     try:
         return amount / rate
     except OverflowError:
-        raise AssumptionError(file, path, "a finite amount of CNY (at most about 1.8e308)", amount) from None
+        raise AssumptionError(
+            file, path, "a finite amount of CNY (at most about 1.8e308)", amount
+        ) from None
 
 
 def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
@@ -810,7 +985,11 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
 
     check_tob_relations(s, fail)
     if s.segment == "toc" and s.category in TOB_CATEGORIES:
-        fail("category", s.category, f"a consumer category with segment toc ({', '.join(TOC_CATEGORIES)})")
+        fail(
+            "category",
+            s.category,
+            f"a consumer category with segment toc ({', '.join(TOC_CATEGORIES)})",
+        )
     _check_model_routes(s, fail)
     _check_token_prices(s, fail)
     _check_host_section(s, fail, file_of, file)
@@ -819,16 +998,25 @@ def _check_relations(s: Scenario, file_of: Any, file: str = "") -> None:
         fail("retention.floor", r.floor, f"a floor no higher than r1 ({r.r1})")
     sub = s.revenue.subscription
     if sub is not None and sub.price_elasticity > 0:
-        reference = sub.price_usd_per_month if sub.reference_price_usd_per_month is None else sub.reference_price_usd_per_month
+        reference = (
+            sub.price_usd_per_month
+            if sub.reference_price_usd_per_month is None
+            else sub.reference_price_usd_per_month
+        )
         if reference <= 0:
             fail(
-                "revenue.subscription.price_elasticity", sub.price_elasticity,
+                "revenue.subscription.price_elasticity",
+                sub.price_elasticity,
                 "0, or a positive reference price (reference_price_usd_per_month, default the price)",
             )
     _check_competition(s, fail)
     g = s.growth
     if g.paid_budget_usd_per_month > 0 and not g.cac_usd:
-        fail("growth.cac_usd", g.cac_usd, "a positive cost per acquired user when paid_budget_usd_per_month > 0")
+        fail(
+            "growth.cac_usd",
+            g.cac_usd,
+            "a positive cost per acquired user when paid_budget_usd_per_month > 0",
+        )
 
 
 def _check_model_routes(s: Scenario, fail: Any) -> None:
@@ -840,10 +1028,17 @@ def _check_model_routes(s: Scenario, fail: Any) -> None:
     if hosts and m.self_host is None:
         for i, entry in enumerate(m.routes or ()):
             if entry.route == "self_host":
-                fail(f"model.routes.{i}.route", entry.route,
-                     "api, or add a model.self_host section (gpu, throughput or architecture, utilization or "
-                     "peak_to_average) for this route to use")
-        fail("model.self_host", None, "a self_host section (gpu, throughput, utilization) when route is self_host")
+                fail(
+                    f"model.routes.{i}.route",
+                    entry.route,
+                    "api, or add a model.self_host section (gpu, throughput or architecture, utilization or "
+                    "peak_to_average) for this route to use",
+                )
+        fail(
+            "model.self_host",
+            None,
+            "a self_host section (gpu, throughput, utilization) when route is self_host",
+        )
     if not hosts and m.self_host is not None:
         fail("model.route", m.route, "self_host when a model.self_host section is given")
 
@@ -852,10 +1047,23 @@ def _check_token_prices(s: Scenario, fail: Any) -> None:
     """Explicit token prices come in pairs and only on the API; a catalog model is priced at start_month."""
     m = s.model
     if (m.usd_per_mtok_in is None) != (m.usd_per_mtok_out is None):
-        fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "both usd_per_mtok_in and usd_per_mtok_out, or neither")
+        fail(
+            "model.usd_per_mtok_in",
+            m.usd_per_mtok_in,
+            "both usd_per_mtok_in and usd_per_mtok_out, or neither",
+        )
     if m.route == "self_host" and m.usd_per_mtok_in is not None:
-        fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "no explicit token prices on the self_host route (its cost comes from GPU rent and throughput)")
-    if m.route == "api" and m.usd_per_mtok_in is not None and m.cached_input_share > 0 and m.cached_input_price_factor is None:
+        fail(
+            "model.usd_per_mtok_in",
+            m.usd_per_mtok_in,
+            "no explicit token prices on the self_host route (its cost comes from GPU rent and throughput)",
+        )
+    if (
+        m.route == "api"
+        and m.usd_per_mtok_in is not None
+        and m.cached_input_share > 0
+        and m.cached_input_price_factor is None
+    ):
         fail(
             "model.cached_input_share",
             m.cached_input_share,
@@ -869,7 +1077,11 @@ def _check_token_prices(s: Scenario, fail: Any) -> None:
         except LookupError as exc:
             fail("start_month", s.start_month, exc.args[0])
         else:
-            if m.cached_input_share > 0 and price.usd_per_mtok_cached_in is None and m.cached_input_price_factor is None:
+            if (
+                m.cached_input_share > 0
+                and price.usd_per_mtok_cached_in is None
+                and m.cached_input_price_factor is None
+            ):
                 fail(
                     "model.cached_input_share",
                     m.cached_input_share,
@@ -896,10 +1108,13 @@ def _check_host_section(s: Scenario, fail: Any, file_of: Any, file: str) -> None
             keys = {"utilization": h.utilization, "peak_to_average": h.peak_to_average}
             newer, older = sorted(keys, key=lambda k: rank(f"model.self_host.{k}"), reverse=True)
             if rank(f"model.self_host.{newer}") > rank(f"model.self_host.{older}"):
-                fail(f"model.self_host.{newer}", keys[newer],
-                     "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one; "
-                     f"{file_of(f'model.self_host.{older}')} sets {older}: {keys[older]:g}, "
-                     f"so also set {older}: null here")
+                fail(
+                    f"model.self_host.{newer}",
+                    keys[newer],
+                    "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one; "
+                    f"{file_of(f'model.self_host.{older}')} sets {older}: {keys[older]:g}, "
+                    f"so also set {older}: null here",
+                )
         _check_self_host(m.self_host, s.usage, fail)
 
 
@@ -908,14 +1123,25 @@ def _check_competition(s: Scenario, fail: Any) -> None:
     if c is None:
         return
     if s.kind != "consumer":
-        fail("competition", "a section", "no competition section on a deal or maas scenario (the per-user engine models it)")
+        fail(
+            "competition",
+            "a section",
+            "no competition section on a deal or maas scenario (the per-user engine models it)",
+        )
     if (c.entry_months_after_tcpmf is None) == (c.entry_month is None):
-        fail("competition.entry_months_after_tcpmf", c.entry_months_after_tcpmf,
-             "exactly one of entry_months_after_tcpmf and entry_month")
+        fail(
+            "competition.entry_months_after_tcpmf",
+            c.entry_months_after_tcpmf,
+            "exactly one of entry_months_after_tcpmf and entry_month",
+        )
     m = c.moat
     total = m.active_users_weight + m.cumulative_users_weight + m.brand_spend_weight
     if total > 1.0 + 1e-9:
-        fail("competition.moat", total, "weights (active_users_weight + cumulative_users_weight + brand_spend_weight) adding up to at most 1")
+        fail(
+            "competition.moat",
+            total,
+            "weights (active_users_weight + cumulative_users_weight + brand_spend_weight) adding up to at most 1",
+        )
 
 
 def _check_price_path(s: Scenario, fail: Any) -> None:
@@ -924,10 +1150,17 @@ def _check_price_path(s: Scenario, fail: Any) -> None:
     if m.price_path != "hindsight":
         return
     if m.routes is not None or m.route != "api" or m.usd_per_mtok_in is not None:
-        fail("model.price_path", m.price_path,
-             "projected with model.routes, a self_host route or explicit token prices (hindsight follows one catalog model)")
+        fail(
+            "model.price_path",
+            m.price_path,
+            "projected with model.routes, a self_host route or explicit token prices (hindsight follows one catalog model)",
+        )
     if s.segment != "toc":
-        fail("model.price_path", m.price_path, "projected for a ToB scenario (its deals and MaaS price by annual_cost_decline)")
+        fail(
+            "model.price_path",
+            m.price_path,
+            "projected for a ToB scenario (its deals and MaaS price by annual_cost_decline)",
+        )
 
 
 def _check_routes(s: Scenario, fail: Any) -> None:
@@ -936,13 +1169,29 @@ def _check_routes(s: Scenario, fail: Any) -> None:
         return
     total = sum(r.share for r in m.routes)
     if abs(total - 1.0) > 1e-9:
-        fail("model.routes", [r.share for r in m.routes], f"shares that sum to 1 (they sum to {total:g})")
+        fail(
+            "model.routes",
+            [r.share for r in m.routes],
+            f"shares that sum to 1 (they sum to {total:g})",
+        )
     if m.route == "self_host" and not any(r.route == "self_host" for r in m.routes):
-        fail("model.route", m.route, "api, or a route: self_host entry in model.routes (routes decide the cost)")
+        fail(
+            "model.route",
+            m.route,
+            "api, or a route: self_host entry in model.routes (routes decide the cost)",
+        )
     if sum(r.route == "self_host" for r in m.routes) > 1:
-        fail("model.routes", [r.name for r in m.routes], "at most one self_host route (it uses model.self_host)")
+        fail(
+            "model.routes",
+            [r.name for r in m.routes],
+            "at most one self_host route (it uses model.self_host)",
+        )
     if m.usd_per_mtok_in is not None:
-        fail("model.usd_per_mtok_in", m.usd_per_mtok_in, "no explicit token prices with model.routes (each route prices itself)")
+        fail(
+            "model.usd_per_mtok_in",
+            m.usd_per_mtok_in,
+            "no explicit token prices with model.routes (each route prices itself)",
+        )
     for i, r in enumerate(m.routes):
         if r.route != "api":
             continue
@@ -951,25 +1200,50 @@ def _check_routes(s: Scenario, fail: Any) -> None:
         except KeyError as exc:
             fail(f"model.routes.{i}.name", r.name, exc.args[0])
         except LookupError as exc:
-            fail(f"model.routes.{i}.name", r.name, f"{exc.args[0]} (start_month is {s.start_month})")
+            fail(
+                f"model.routes.{i}.name", r.name, f"{exc.args[0]} (start_month is {s.start_month})"
+            )
         else:
-            if m.cached_input_share > 0 and price.usd_per_mtok_cached_in is None and m.cached_input_price_factor is None:
-                fail("model.cached_input_share", m.cached_input_share,
-                     f"0, or set model.cached_input_price_factor: the catalog has no cached-input price for {r.name}")
+            if (
+                m.cached_input_share > 0
+                and price.usd_per_mtok_cached_in is None
+                and m.cached_input_price_factor is None
+            ):
+                fail(
+                    "model.cached_input_share",
+                    m.cached_input_share,
+                    f"0, or set model.cached_input_price_factor: the catalog has no cached-input price for {r.name}",
+                )
 
 
 def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
-    given = (h.output_tokens_per_s_per_replica is not None, h.input_tokens_per_s_per_replica is not None)
+    given = (
+        h.output_tokens_per_s_per_replica is not None,
+        h.input_tokens_per_s_per_replica is not None,
+    )
     if given[0] != given[1]:
-        fail("model.self_host.input_tokens_per_s_per_replica", h.input_tokens_per_s_per_replica,
-             "both input_ and output_tokens_per_s_per_replica, or neither (then an architecture)")
+        fail(
+            "model.self_host.input_tokens_per_s_per_replica",
+            h.input_tokens_per_s_per_replica,
+            "both input_ and output_tokens_per_s_per_replica, or neither (then an architecture)",
+        )
     if given[0] == (h.architecture is not None):
-        fail("model.self_host.architecture", h.architecture,
-             "either measured throughputs (input_/output_tokens_per_s_per_replica) or an architecture to estimate them, not both")
+        fail(
+            "model.self_host.architecture",
+            h.architecture,
+            "either measured throughputs (input_/output_tokens_per_s_per_replica) or an architecture to estimate them, not both",
+        )
     if (h.utilization is None) == (h.peak_to_average is None):
-        fail("model.self_host.utilization", h.utilization,
-             "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one"
-             + ("; set utilization: null to use peak_to_average" if h.utilization is not None else ""))
+        fail(
+            "model.self_host.utilization",
+            h.utilization,
+            "either a fixed utilization or a peak_to_average (replicas follow demand), exactly one"
+            + (
+                "; set utilization: null to use peak_to_average"
+                if h.utilization is not None
+                else ""
+            ),
+        )
     if h.architecture is not None:
         from tcpmf.catalog.serving import architecture
 
@@ -985,25 +1259,45 @@ def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:
             fail("model.self_host.gpu", h.gpu, exc.args[0])
         else:
             if h.precision == "fp8" and spec.fp8_dense_tflops is None:
-                fail("model.self_host.precision", h.precision, f"bf16: {h.gpu} has no FP8 tensor cores")
+                fail(
+                    "model.self_host.precision",
+                    h.precision,
+                    f"bf16: {h.gpu} has no FP8 tensor cores",
+                )
             from tcpmf.catalog.roofline import estimate
 
-            context = h.context_tokens or max(1, round(usage.input_tokens_per_call + usage.output_tokens_per_call))
+            context = h.context_tokens or max(
+                1, round(usage.input_tokens_per_call + usage.output_tokens_per_call)
+            )
             try:
                 estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch)
             except TcpmfError as exc:
-                fail("model.self_host.gpus_per_replica", h.gpus_per_replica,
-                     f"enough GPUs to hold {h.architecture}'s weights and one sequence of {context} tokens "
-                     f"in {h.precision} (the largest batch that fits is 0): {exc}")
+                fail(
+                    "model.self_host.gpus_per_replica",
+                    h.gpus_per_replica,
+                    f"enough GPUs to hold {h.architecture}'s weights and one sequence of {context} tokens "
+                    f"in {h.precision} (the largest batch that fits is 0): {exc}",
+                )
             speed = usage.output_tokens_per_s_per_user
             if speed is not None:
                 try:
-                    estimate(h.architecture, h.gpu, h.precision, h.gpus_per_replica, context, h.batch,
-                             output_tokens_per_s_per_user=speed, input_tokens_per_call=usage.input_tokens_per_call,
-                             output_tokens_per_call=usage.output_tokens_per_call)
+                    estimate(
+                        h.architecture,
+                        h.gpu,
+                        h.precision,
+                        h.gpus_per_replica,
+                        context,
+                        h.batch,
+                        output_tokens_per_s_per_user=speed,
+                        input_tokens_per_call=usage.input_tokens_per_call,
+                        output_tokens_per_call=usage.output_tokens_per_call,
+                    )
                 except TcpmfError as exc:
-                    fail("usage.output_tokens_per_s_per_user", speed,
-                         f"a speed the self-host set-up reaches for one request alone: {exc}")
+                    fail(
+                        "usage.output_tokens_per_s_per_user",
+                        speed,
+                        f"a speed the self-host set-up reaches for one request alone: {exc}",
+                    )
 
 
 def looks_like_portfolio(data: Mapping[str, Any]) -> bool:
@@ -1013,7 +1307,10 @@ def looks_like_portfolio(data: Mapping[str, Any]) -> bool:
         return False
     if "products" in data:
         return True
-    return any(isinstance(v, list) and v and all(isinstance(i, dict) and "scenario" in i for i in v) for v in data.values())
+    return any(
+        isinstance(v, list) and v and all(isinstance(i, dict) and "scenario" in i for i in v)
+        for v in data.values()
+    )
 
 
 def load(path: str | Path) -> Scenario:
@@ -1029,14 +1326,16 @@ def load(path: str | Path) -> Scenario:
     raw, provenance = read_tree(path)
     if looks_like_portfolio(raw):
         raise AssumptionError(
-            display_path(Path(path)), "products",
+            display_path(Path(path)),
+            "products",
             "a scenario file; this is a portfolio file: run it with `tcpmf run`, check it with `tcpmf validate`, "
             "load it with tcpmf.load_portfolio",
         )
     catalog_key = next((k for k in ("models", "gpus", "cny_per_usd") if k in raw), None)
     if catalog_key is not None and "name" not in raw:
         raise AssumptionError(
-            display_path(Path(path)), catalog_key,
+            display_path(Path(path)),
+            catalog_key,
             "a scenario file; this is a catalog file (check it with `tcpmf validate`)",
         )
     return validate_tree(raw, display_path(Path(path)), provenance)

@@ -49,7 +49,9 @@ __all__ = [
 DEFAULT_CHUNK_SIZE = 50_000
 
 #: Outcome columns of a batch result (``Result.summary``'s, less the calendar-month label).
-OUTCOME_COLUMNS = tuple(c for c in (*SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS) if c != "tcpmf_calendar_month")
+OUTCOME_COLUMNS = tuple(
+    c for c in (*SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS) if c != "tcpmf_calendar_month"
+)
 
 # Inputs that are copied into one engine column unchanged.
 DIRECT_COLUMNS: dict[str, str] = {
@@ -93,9 +95,17 @@ DIRECT_COLUMNS: dict[str, str] = {
     "competition.moat.cumulative_users_half": "moat_cumulative_users_half",
     "competition.moat.brand_spend_half_usd": "moat_brand_spend_half_usd",
 }
-TOKEN_KEYS = ("usage.input_tokens_per_call", "usage.output_tokens_per_call")  # self-host throughput uses them
+TOKEN_KEYS = (
+    "usage.input_tokens_per_call",
+    "usage.output_tokens_per_call",
+)  # self-host throughput uses them
 RETENTION_KEYS = {f"retention.{p}": p for p in ("r1", "beta", "floor", "tau", "alpha")}
-PRICE_KEYS = ("model.usd_per_mtok_in", "model.usd_per_mtok_out", "model.price_discount", "model.cached_input_share")
+PRICE_KEYS = (
+    "model.usd_per_mtok_in",
+    "model.usd_per_mtok_out",
+    "model.price_discount",
+    "model.cached_input_share",
+)
 
 
 def _api_only(s: Scenario) -> bool:
@@ -113,18 +123,26 @@ def fast_keys(s: Scenario) -> set[str]:
             continue  # no such stream: a value for it must create it through validation
         if key in TOKEN_KEYS and not _api_only(s):
             continue
-        if key.startswith("competition.") and (s.competition is None or getattr(s.competition, key.split(".")[1], 0.0) is None):
+        if key.startswith("competition.") and (
+            s.competition is None or getattr(s.competition, key.split(".")[1], 0.0) is None
+        ):
             continue  # no section (a value must create it through validation), or the other way to enter
         keys.add(key)
     shape = retention_shape(s.retention)
-    family = {"power_law": ("r1", "beta"), "plateau": ("r1", "floor", "tau"), "sbg": ("alpha", "beta")}.get(s.retention.curve, ())
+    family = {
+        "power_law": ("r1", "beta"),
+        "plateau": ("r1", "floor", "tau"),
+        "sbg": ("alpha", "beta"),
+    }.get(s.retention.curve, ())
     keys |= {k for k, p in RETENTION_KEYS.items() if p in family and p in shape}
     if _api_only(s):
         keys |= set(PRICE_KEYS)
     return keys
 
 
-def _check_rows(s: Scenario, inputs: pd.DataFrame, keys: Sequence[str], along: Sequence[str]) -> None:
+def _check_rows(
+    s: Scenario, inputs: pd.DataFrame, keys: Sequence[str], along: Sequence[str]
+) -> None:
     """Refuse missing values, and values the schema does not allow for *s*.
 
     Each of *keys* is checked in the rows that hold its smallest and its largest value, with the
@@ -135,7 +153,9 @@ def _check_rows(s: Scenario, inputs: pd.DataFrame, keys: Sequence[str], along: S
     for key in keys:
         column = inputs[key]
         if column.isna().any():
-            raise AssumptionError("<inputs>", key, "a number in every row (found a missing value)", None)
+            raise AssumptionError(
+                "<inputs>", key, "a number in every row (found a missing value)", None
+            )
         values = column.to_numpy(float)
         picks.update((int(np.argmin(values)), int(np.argmax(values))))
     for row in sorted(picks):
@@ -145,8 +165,9 @@ def _check_rows(s: Scenario, inputs: pd.DataFrame, keys: Sequence[str], along: S
             raise AssumptionError("<inputs>", exc.key_path, exc.allowed, exc.value) from None
 
 
-def _group_scenarios(s: Scenario, inputs: pd.DataFrame, keys: list[str],
-                     along: Sequence[str] = ()) -> tuple[list[Scenario], NDArray[np.int64]]:
+def _group_scenarios(
+    s: Scenario, inputs: pd.DataFrame, keys: list[str], along: Sequence[str] = ()
+) -> tuple[list[Scenario], NDArray[np.int64]]:
     """One validated scenario per distinct combination of the *keys* values, and each row's group.
 
     A value may be allowed only together with a column value (a model without a cached-input
@@ -168,11 +189,15 @@ def _group_scenarios(s: Scenario, inputs: pd.DataFrame, keys: list[str],
         if along:
             first = int(np.flatnonzero(codes == group)[0])
             try:
-                scenarios.append(s.override({**override, **{k: _plain(inputs[k].iloc[first]) for k in along}}))
+                scenarios.append(
+                    s.override({**override, **{k: _plain(inputs[k].iloc[first]) for k in along}})
+                )
                 continue
             except AssumptionError as exc:
                 refused = exc
-        raise AssumptionError("<inputs>", refused.key_path, refused.allowed, refused.value) from None
+        raise AssumptionError(
+            "<inputs>", refused.key_path, refused.allowed, refused.value
+        ) from None
     return scenarios, np.asarray(codes, np.int64)
 
 
@@ -187,7 +212,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterable[str] = ()) -> pd.DataFrame:
+def evaluate_inputs(
+    scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterable[str] = ()
+) -> pd.DataFrame:
     """Evaluate *scenario* once per row of *inputs* (columns: dotted keys) → outcome columns.
 
     Returns a frame with :data:`OUTCOME_COLUMNS`, one row per input row, on *inputs*' index.
@@ -199,7 +226,9 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     n = len(inputs)
     if n == 0:
         return _outcomes_frame({}, 0, inputs.index)
-    if scenario.kind != "consumer":  # deal and MaaS engines: one validated scenario per distinct row
+    if (
+        scenario.kind != "consumer"
+    ):  # deal and MaaS engines: one validated scenario per distinct row
         groups, codes = _group_scenarios(scenario, inputs, list(inputs.columns))
         out = evaluate(groups).summary[list(OUTCOME_COLUMNS)].iloc[codes]
         out.index = inputs.index
@@ -215,13 +244,17 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
     trusted = set() if named else set(checked)
     untrusted = [k for k in numeric if k not in trusted]
     if untrusted:
-        rows_of = pd.Series(np.arange(n)).groupby(codes).indices if len(groups) > 1 else {0: slice(None)}
+        rows_of = (
+            pd.Series(np.arange(n)).groupby(codes).indices if len(groups) > 1 else {0: slice(None)}
+        )
         for group, s in enumerate(groups):
             _check_rows(s, inputs.iloc[rows_of[group]], untrusted, numeric)
     base = from_scenarios(groups)
     months = base.months
     shape_keys = [k for k in numeric if k in RETENTION_KEYS]
-    if shape_keys:  # the drawn retention replaces the groups' own: do not copy it to every row first
+    if (
+        shape_keys
+    ):  # the drawn retention replaces the groups' own: do not copy it to every row first
         base = replace(base, retention=base.retention[:1])
     a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}
@@ -233,28 +266,43 @@ def evaluate_inputs(scenario: Scenario, inputs: pd.DataFrame, *, checked: Iterab
         budget = update.get("paid_budget_usd_per_month", a.paid_budget_usd_per_month)
         bad = (budget > 0) & ~(cac > 0)
         if bad.any():
-            raise AssumptionError("<inputs>", "growth.cac_usd", "a positive cost per acquired user when paid_budget_usd_per_month > 0",
-                                  float(cac[np.flatnonzero(bad)[0]]))
+            raise AssumptionError(
+                "<inputs>",
+                "growth.cac_usd",
+                "a positive cost per acquired user when paid_budget_usd_per_month > 0",
+                float(cac[np.flatnonzero(bad)[0]]),
+            )
     prices = [k for k in numeric if k in PRICE_KEYS]
     if prices:
         update.update(_api_prices(groups, codes, {k: inputs[k].to_numpy(float) for k in prices}))
     if shape_keys:
-        update["retention"] = _retention(groups, codes, {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys}, months)
+        update["retention"] = _retention(
+            groups,
+            codes,
+            {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys},
+            months,
+        )
     a = replace(a, **update)
     try:
         summary = evaluate_summary(a)
     except NotFinite as exc:
         row = inputs.iloc[exc.row].to_dict()
-        raise TcpmfError(f"{scenario.name}, draw {inputs.index[exc.row]} ({_describe(row)}): "
-                         f"{str(exc).split(': ', 1)[-1]}") from None
+        raise TcpmfError(
+            f"{scenario.name}, draw {inputs.index[exc.row]} ({_describe(row)}): "
+            f"{str(exc).split(': ', 1)[-1]}"
+        ) from None
     return _outcomes_frame(summary, n, inputs.index)
 
 
 def _describe(row: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in row.items())
+    return ", ".join(
+        f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in row.items()
+    )
 
 
-def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mapping[str, NDArray[np.float64]]) -> dict[str, Any]:
+def _api_prices(
+    groups: list[Scenario], codes: NDArray[np.int64], values: Mapping[str, NDArray[np.float64]]
+) -> dict[str, Any]:
     """Effective month-0 prices of a single API model with some of its price inputs drawn."""
     from tcpmf.catalog.prices import model_price
 
@@ -268,7 +316,11 @@ def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mappin
             p_in, p_out, p_cached = m.usd_per_mtok_in, m.usd_per_mtok_out, None
         else:
             price = model_price(m.name, s.start_month)
-            p_in, p_out, p_cached = price.usd_per_mtok_in, price.usd_per_mtok_out, price.usd_per_mtok_cached_in
+            p_in, p_out, p_cached = (
+                price.usd_per_mtok_in,
+                price.usd_per_mtok_out,
+                price.usd_per_mtok_cached_in,
+            )
         if m.cached_input_price_factor is not None:  # as tcpmf.model.routing prices it
             p_cached = p_in * m.cached_input_price_factor
         list_in.append(p_in)
@@ -282,30 +334,59 @@ def _api_prices(groups: list[Scenario], codes: NDArray[np.int64], values: Mappin
         cached = drawn_in * np.asarray(ratio)[codes]
     else:  # the very prices of the point path, to the last bit
         drawn_in, cached = np.asarray(list_in)[codes], np.asarray(list_cached)[codes]
-    share = values.get("model.cached_input_share", np.asarray([s.model.cached_input_share for s in groups])[codes])
-    discount = values.get("model.price_discount", np.asarray([s.model.price_discount for s in groups])[codes])
+    share = values.get(
+        "model.cached_input_share", np.asarray([s.model.cached_input_share for s in groups])[codes]
+    )
+    discount = values.get(
+        "model.price_discount", np.asarray([s.model.price_discount for s in groups])[codes]
+    )
     c_in, c_out = api_usd_per_mtok(drawn_in, drawn_out, cached, share, discount)
     return {"usd_per_mtok_in_m0": c_in, "usd_per_mtok_out_m0": c_out}
 
 
-def _retention(groups: list[Scenario], codes: NDArray[np.int64], values: Mapping[str, NDArray[np.float64]], months: int) -> NDArray[np.float64]:
+def _retention(
+    groups: list[Scenario],
+    codes: NDArray[np.int64],
+    values: Mapping[str, NDArray[np.float64]],
+    months: int,
+) -> NDArray[np.float64]:
     shapes = [retention_shape(s.retention) for s in groups]
-    params = {p: values.get(p, np.asarray([sh[p] for sh in shapes])[codes]) for p in ("r1", "beta", "floor", "tau", "alpha")}
+    params = {
+        p: values.get(p, np.asarray([sh[p] for sh in shapes])[codes])
+        for p in ("r1", "beta", "floor", "tau", "alpha")
+    }
     curve = np.asarray([CURVES[s.retention.curve] for s in groups])[codes]
     if ((params["floor"] > params["r1"]) & (curve == CURVES["plateau"])).any():
-        raise AssumptionError("<inputs>", "retention.floor", "a floor no higher than r1 in every row")
+        raise AssumptionError(
+            "<inputs>", "retention.floor", "a floor no higher than r1 in every row"
+        )
     per_period = np.asarray([sh["months_per_period"] for sh in shapes])[codes]
-    return retention_matrix(curve, params["r1"], params["beta"], params["floor"], params["tau"], params["alpha"], months=months,
-                            months_per_period=per_period)
+    return retention_matrix(
+        curve,
+        params["r1"],
+        params["beta"],
+        params["floor"],
+        params["tau"],
+        params["alpha"],
+        months=months,
+        months_per_period=per_period,
+    )
 
 
-def _outcomes_frame(summary: Mapping[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]], n: int, index: pd.Index) -> pd.DataFrame:
+def _outcomes_frame(
+    summary: Mapping[str, tuple[NDArray[np.generic], NDArray[np.bool_] | None]],
+    n: int,
+    index: pd.Index,
+) -> pd.DataFrame:
     frame: dict[str, Any] = {}
     for name in OUTCOME_COLUMNS:
         if name not in summary:  # the ToB columns of consumer rows
             dtype = "Int64" if name == "deals_to_break_even" else "Float64"
-            frame[name] = (pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)) if dtype == "Int64"
-                           else pd.arrays.FloatingArray(np.zeros(n), np.ones(n, bool)))
+            frame[name] = (
+                pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool))
+                if dtype == "Int64"
+                else pd.arrays.FloatingArray(np.zeros(n), np.ones(n, bool))
+            )
             continue
         values, valid = summary[name]
         missing = np.zeros(n, bool) if valid is None else ~valid
@@ -314,7 +395,9 @@ def _outcomes_frame(summary: Mapping[str, tuple[NDArray[np.generic], NDArray[np.
         elif values.dtype.kind in "iu":
             frame[name] = pd.arrays.IntegerArray(values.astype(np.int64), missing)
         else:
-            frame[name] = pd.arrays.FloatingArray(np.where(missing, 0.0, values).astype(float), missing)
+            frame[name] = pd.arrays.FloatingArray(
+                np.where(missing, 0.0, values).astype(float), missing
+            )
     return pd.DataFrame(frame, index=index)
 
 
@@ -329,15 +412,25 @@ def chunk_seed(seed: int, product: int, chunk: int) -> np.random.SeedSequence:
 
 def check_counts(samples: Any, seed: Any, chunk_size: Any, samples_name: str = "samples") -> None:
     """Refuse a draw count, seed or chunk size that is not a whole number in range."""
-    for name, value, low in ((samples_name, samples, 1), ("chunk size", chunk_size, 1), ("seed", seed, 0)):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+    for name, value, low in (
+        (samples_name, samples, 1),
+        ("chunk size", chunk_size, 1),
+        ("seed", seed, 0),
+    ):
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, np.integer))
+            or value < low
+        ):
             raise TcpmfError(f"{name} must be a whole number of at least {low} (got {value!r})")
 
 
 def chunk_bounds(samples: int, chunk_size: int) -> list[tuple[int, int]]:
     """``[start, stop)`` draw indices of each chunk."""
     if samples < 1 or chunk_size < 1:
-        raise TcpmfError(f"samples and chunk size must be at least 1 (got {samples} and {chunk_size})")
+        raise TcpmfError(
+            f"samples and chunk size must be at least 1 (got {samples} and {chunk_size})"
+        )
     return [(start, min(start + chunk_size, samples)) for start in range(0, samples, chunk_size)]
 
 
@@ -346,8 +439,14 @@ def input_columns(portfolio: Portfolio) -> list[str]:
     return sorted({k for p in portfolio.products for k in p.uncertainties})
 
 
-def product_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, seed: int,
-                  chunk_size: int = DEFAULT_CHUNK_SIZE) -> pd.DataFrame:
+def product_chunk(
+    portfolio: Portfolio,
+    product: int,
+    chunk: int,
+    samples: int,
+    seed: int,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> pd.DataFrame:
     """Draw and evaluate one chunk: columns ``product, draw``, the inputs, then the outcomes.
 
     Inputs a product does not draw hold its nominal value, or ``<NA>`` if it has no such key; an
@@ -355,11 +454,19 @@ def product_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, 
     """
     p = portfolio.products[product]
     start, stop = chunk_bounds(samples, chunk_size)[chunk]
-    inputs = draw_inputs(p.uncertainties, stop - start, chunk_seed(seed, product, chunk), portfolio.sampling, p.correlations)
+    inputs = draw_inputs(
+        p.uncertainties,
+        stop - start,
+        chunk_seed(seed, product, chunk),
+        portfolio.sampling,
+        p.correlations,
+    )
     inputs.index = pd.RangeIndex(start, stop)  # draw numbers, which an error names
     outcomes = evaluate_inputs(p.scenario, inputs, checked=p.uncertainties)
     frame: dict[str, Any] = {
-        "product": pd.Categorical.from_codes(np.full(stop - start, product), categories=portfolio.names),
+        "product": pd.Categorical.from_codes(
+            np.full(stop - start, product), categories=portfolio.names
+        ),
         "draw": np.arange(start, stop, dtype=np.int64),
     }
     for key in input_columns(portfolio):
@@ -446,7 +553,10 @@ def monte_carlo(
     portfolio = as_portfolio(subject, correlations, sampling or "lhs")
     if sampling is not None and SAMPLING_NAMES[sampling] != portfolio.sampling:
         portfolio = replace(portfolio, sampling=SAMPLING_NAMES[sampling])
-    frames = [product_chunk(portfolio, p, c, n, seed, chunk_size) for p, c in iter_chunks(portfolio, n, chunk_size)]
+    frames = [
+        product_chunk(portfolio, p, c, n, seed, chunk_size)
+        for p, c in iter_chunks(portfolio, n, chunk_size)
+    ]
     out = pd.concat(frames, ignore_index=True)
     if not isinstance(out["product"].dtype, pd.CategoricalDtype):  # concat keeps equal categories
         out["product"] = pd.Categorical(out["product"].astype(str), categories=portfolio.names)
@@ -454,15 +564,27 @@ def monte_carlo(
 
 
 #: The columns of the draws that :func:`summarize` reads (a reader of a run reads only these).
-SUMMARIZED_COLUMNS = ("product", "clears_break_even", "payback_month", "peak_funding_usd", "tcpmf_month")
+SUMMARIZED_COLUMNS = (
+    "product",
+    "clears_break_even",
+    "payback_month",
+    "peak_funding_usd",
+    "tcpmf_month",
+)
 
 #: The per-product table's columns after ``product``.
 SUMMARY_TABLE_COLUMNS = (
     "draws",
     "p_clears_break_even",
-    "payback_month_p10", "payback_month_p50", "payback_month_p90",
-    "peak_funding_usd_p10", "peak_funding_usd_p50", "peak_funding_usd_p90",
-    "tcpmf_month_p10", "tcpmf_month_p50", "tcpmf_month_p90",
+    "payback_month_p10",
+    "payback_month_p50",
+    "payback_month_p90",
+    "peak_funding_usd_p10",
+    "peak_funding_usd_p50",
+    "peak_funding_usd_p90",
+    "tcpmf_month_p10",
+    "tcpmf_month_p50",
+    "tcpmf_month_p90",
 )
 
 
@@ -482,8 +604,10 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     a percentile that falls among those is ``<NA>``."""
     missing = [c for c in SUMMARIZED_COLUMNS if c not in results]
     if missing:
-        raise TcpmfError(f"summarize takes the draws of monte_carlo or read_run; these have no column {missing[0]!r} "
-                         f"(it needs {', '.join(SUMMARIZED_COLUMNS)})")
+        raise TcpmfError(
+            f"summarize takes the draws of monte_carlo or read_run; these have no column {missing[0]!r} "
+            f"(it needs {', '.join(SUMMARIZED_COLUMNS)})"
+        )
     rows = []
     for product, group in results.groupby("product", observed=True, sort=False):
         row: dict[str, Any] = {"product": str(product), "draws": len(group)}

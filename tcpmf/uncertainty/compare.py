@@ -44,19 +44,31 @@ __all__ = ["BOOTSTRAP_REPLICATES", "COMPARED", "PAIRING_KEYS", "compare_runs"]
 #: Resamples of the paired bootstrap for the medians' interval.
 BOOTSTRAP_REPLICATES = 400
 #: Manifest entries two runs must share for their draws to pair up.
-PAIRING_KEYS = {"seed": "seed", "samples": "samples", "chunk_size": "chunk size", "sampling": "sampling"}
+PAIRING_KEYS = {
+    "seed": "seed",
+    "samples": "samples",
+    "chunk_size": "chunk size",
+    "sampling": "sampling",
+}
 #: The outcomes compared, by the column they come from.
-COMPARED = {"p_clears_break_even": "clears_break_even", "payback_month_p50": "payback_month",
-            "peak_funding_usd_p50": "peak_funding_usd"}
+COMPARED = {
+    "p_clears_break_even": "clears_break_even",
+    "payback_month_p50": "payback_month",
+    "peak_funding_usd_p50": "peak_funding_usd",
+}
 _COLUMNS = ["product", "clears_break_even", "payback_month", "peak_funding_usd"]
 
 
-def _draws(run: pd.DataFrame | str | Path, partial: bool) -> tuple[pd.DataFrame, dict[str, Any] | None, str]:
+def _draws(
+    run: pd.DataFrame | str | Path, partial: bool
+) -> tuple[pd.DataFrame, dict[str, Any] | None, str]:
     if isinstance(run, pd.DataFrame):
         missing = [c for c in ("draw", *_COLUMNS) if c not in run]
         if missing:
-            raise TcpmfError(f"compare_runs takes run folders or draws of monte_carlo / read_run; these have no column "
-                             f"{missing[0]!r}")
+            raise TcpmfError(
+                f"compare_runs takes run folders or draws of monte_carlo / read_run; these have no column "
+                f"{missing[0]!r}"
+            )
         return run, None, "draws"
     from tcpmf.uncertainty.runner import read_manifest, read_run
 
@@ -64,13 +76,21 @@ def _draws(run: pd.DataFrame | str | Path, partial: bool) -> tuple[pd.DataFrame,
     return read_run(run, _COLUMNS, partial=partial), manifest, display_path(Path(run))
 
 
-def _check_pairing(a: dict[str, Any] | None, b: dict[str, Any] | None, names: tuple[str, str]) -> None:
+def _check_pairing(
+    a: dict[str, Any] | None, b: dict[str, Any] | None, names: tuple[str, str]
+) -> None:
     if a is None or b is None:
         return
-    differ = [f"{label} {a.get(k)!r} vs {b.get(k)!r}" for k, label in PAIRING_KEYS.items() if a.get(k) != b.get(k)]
+    differ = [
+        f"{label} {a.get(k)!r} vs {b.get(k)!r}"
+        for k, label in PAIRING_KEYS.items()
+        if a.get(k) != b.get(k)
+    ]
     if differ:
-        raise TcpmfError(f"{names[0]} and {names[1]} do not draw the same random numbers ({'; '.join(differ)}); "
-                         "run both variants with the same --seed, --samples and --chunk-size to compare them")
+        raise TcpmfError(
+            f"{names[0]} and {names[1]} do not draw the same random numbers ({'; '.join(differ)}); "
+            "run both variants with the same --seed, --samples and --chunk-size to compare them"
+        )
 
 
 def _months(values: pd.Series) -> np.ndarray:
@@ -86,8 +106,9 @@ def _finite_or_na(value: float) -> Any:
     return float(value) if np.isfinite(value) else pd.NA
 
 
-def _median_difference(a: np.ndarray, b: np.ndarray, z_level: float, rng: np.random.Generator,
-                       replicates: int) -> tuple[Any, Any, Any, Any, Any]:
+def _median_difference(
+    a: np.ndarray, b: np.ndarray, z_level: float, rng: np.random.Generator, replicates: int
+) -> tuple[Any, Any, Any, Any, Any]:
     """Medians of A and B, their difference and its paired-bootstrap interval (NA where a median is beyond the horizon)."""
     ma, mb = _median(a), _median(b)
     if not (np.isfinite(ma) and np.isfinite(mb)):
@@ -107,8 +128,15 @@ def _median_difference(a: np.ndarray, b: np.ndarray, z_level: float, rng: np.ran
     return ma, mb, mb - ma, _finite_or_na(low), _finite_or_na(high)
 
 
-def compare_runs(run_a: pd.DataFrame | str | Path, run_b: pd.DataFrame | str | Path, *, confidence: float = 0.95, partial: bool = False,
-                 seed: int = 0, replicates: int = BOOTSTRAP_REPLICATES) -> pd.DataFrame:
+def compare_runs(
+    run_a: pd.DataFrame | str | Path,
+    run_b: pd.DataFrame | str | Path,
+    *,
+    confidence: float = 0.95,
+    partial: bool = False,
+    seed: int = 0,
+    replicates: int = BOOTSTRAP_REPLICATES,
+) -> pd.DataFrame:
     """Per product in both runs: A, B, the difference B − A and its paired *confidence* interval
     for P(clears break-even), the median payback month and the median peak funding (USD).
 
@@ -141,7 +169,9 @@ def compare_runs(run_a: pd.DataFrame | str | Path, run_b: pd.DataFrame | str | P
     products_b = set(draws_b["product"].astype(str))
     names = [p for p in dict.fromkeys(draws_a["product"].astype(str)) if p in products_b]
     if not names:
-        raise TcpmfError(f"{name_a} and {name_b} have no product in common; products are matched by name")
+        raise TcpmfError(
+            f"{name_a} and {name_b} have no product in common; products are matched by name"
+        )
     z = float(norm.ppf(0.5 + confidence / 2))
     rng = np.random.default_rng(seed)
     rows = []
@@ -157,16 +187,34 @@ def compare_runs(run_a: pd.DataFrame | str | Path, run_b: pd.DataFrame | str | P
         d = cb - ca
         half = z * float(d.std(ddof=1)) / np.sqrt(n) if n > 1 else np.nan
         mean = float(d.mean())
-        row |= {"p_clears_break_even_a": float(ca.mean()), "p_clears_break_even_b": float(cb.mean()),
-                "p_clears_break_even_difference": mean, "p_clears_break_even_difference_low": mean - half,
-                "p_clears_break_even_difference_high": mean + half}
-        for name, column in (("payback_month_p50", "payback_month"), ("peak_funding_usd_p50", "peak_funding_usd")):
-            values = _median_difference(_months(a[column]), _months(b[column]), confidence, rng, replicates)
-            row |= dict(zip((f"{name}_a", f"{name}_b", f"{name}_difference", f"{name}_difference_low",
-                             f"{name}_difference_high"), values))
+        row |= {
+            "p_clears_break_even_a": float(ca.mean()),
+            "p_clears_break_even_b": float(cb.mean()),
+            "p_clears_break_even_difference": mean,
+            "p_clears_break_even_difference_low": mean - half,
+            "p_clears_break_even_difference_high": mean + half,
+        }
+        for name, column in (
+            ("payback_month_p50", "payback_month"),
+            ("peak_funding_usd_p50", "peak_funding_usd"),
+        ):
+            values = _median_difference(
+                _months(a[column]), _months(b[column]), confidence, rng, replicates
+            )
+            row |= dict(
+                zip(
+                    (
+                        f"{name}_a",
+                        f"{name}_b",
+                        f"{name}_difference",
+                        f"{name}_difference_low",
+                        f"{name}_difference_high",
+                    ),
+                    values,
+                )
+            )
         rows.append(row)
     table = pd.DataFrame(rows)
     for column in table.columns[2:]:
         table[column] = table[column].astype("Float64")
     return table
-

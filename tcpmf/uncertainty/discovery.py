@@ -69,7 +69,17 @@ NOT_INPUTS = frozenset({"product", "draw", "scenario", "tcpmf_calendar_month", *
 ALL = "all"  # the product name of results without a product column
 
 TRAJECTORY_COLUMNS = ("product", "step", "coverage", "density", "mass", "res_dim", "chosen")
-BOX_COLUMNS = ("product", "step", "pasted", "coverage", "density", "mass", "res_dim", "draws", "hits")
+BOX_COLUMNS = (
+    "product",
+    "step",
+    "pasted",
+    "coverage",
+    "density",
+    "mass",
+    "res_dim",
+    "draws",
+    "hits",
+)
 LIMIT_COLUMNS = ("product", "key", "kind", "low", "high", "categories", "restricted")
 
 
@@ -110,7 +120,10 @@ class _Data:
     def restricted(self, box: _Box) -> NDArray[np.bool_]:
         full = _full_box(self)
         num = (box.low > full.low) | (box.high < full.high)
-        present = [np.bincount(self.codes[:, j], minlength=len(c)) > 0 for j, c in enumerate(self.categories)]
+        present = [
+            np.bincount(self.codes[:, j], minlength=len(c)) > 0
+            for j, c in enumerate(self.categories)
+        ]
         cat = np.array([bool((p & ~box.kept[j]).any()) for j, p in enumerate(present)], bool)
         return np.concatenate([num, cat])
 
@@ -156,8 +169,10 @@ class Discovery:
     _steps: dict[str, list[_Box]] = field(repr=False, compare=False, default_factory=dict)
 
     def __repr__(self) -> str:
-        return (f"<tcpmf.Discovery of {self.outcome!r}: {len(self.boxes)} product(s); "
-                ".boxes, .limits, .trajectory, .limits_at(step)>")
+        return (
+            f"<tcpmf.Discovery of {self.outcome!r}: {len(self.boxes)} product(s); "
+            ".boxes, .limits, .trajectory, .limits_at(step)>"
+        )
 
     def limits_at(self, step: int, product: str | None = None) -> pd.DataFrame:
         """The limits of the box at *step* of the peeling trajectory (before any pasting).
@@ -166,45 +181,82 @@ class Discovery:
         """
         if product is None:
             if len(self._steps) != 1:
-                raise AssumptionError("<argument>", "product", f"one of {', '.join(self._steps)}", product)
+                raise AssumptionError(
+                    "<argument>", "product", f"one of {', '.join(self._steps)}", product
+                )
             product = next(iter(self._steps))
         if product not in self._steps:
-            raise AssumptionError("<argument>", "product", f"one of {', '.join(self._steps)}", product)
+            raise AssumptionError(
+                "<argument>", "product", f"one of {', '.join(self._steps)}", product
+            )
         steps = self._steps[product]
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < len(steps):
-            raise AssumptionError("<argument>", "step", f"a step of the trajectory, 0 to {len(steps) - 1}", step)
+        if (
+            isinstance(step, bool)
+            or not isinstance(step, (int, np.integer))
+            or not 0 <= step < len(steps)
+        ):
+            raise AssumptionError(
+                "<argument>", "step", f"a step of the trajectory, 0 to {len(steps) - 1}", step
+            )
         return _limits_frame(self._data[product], steps[int(step)])
 
 
-def _outcome(results: pd.DataFrame, outcome: str | pd.Series | NDArray[Any]) -> tuple[str, NDArray[np.bool_]]:
+def _outcome(
+    results: pd.DataFrame, outcome: str | pd.Series | NDArray[Any]
+) -> tuple[str, NDArray[np.bool_]]:
     """The outcome as a yes/no array, and its name."""
-    yes_no = [c for c in results.columns if c in OUTCOME_COLUMNS and (pd.api.types.is_bool_dtype(results[c]))]
+    yes_no = [
+        c
+        for c in results.columns
+        if c in OUTCOME_COLUMNS and (pd.api.types.is_bool_dtype(results[c]))
+    ]
     if isinstance(outcome, str):
         if outcome not in results.columns:
             hint = f"e.g. {', '.join(yes_no)}" if yes_no else "a boolean or 0/1 column"
-            raise AssumptionError("<argument>", "outcome", f"a yes/no column of the results ({hint})", outcome)
+            raise AssumptionError(
+                "<argument>", "outcome", f"a yes/no column of the results ({hint})", outcome
+            )
         name, column = outcome, results[outcome]
     else:
         column = pd.Series(outcome)
         if len(column) != len(results):
-            raise AssumptionError("<argument>", "outcome", f"a column name, or one yes/no value per row ({len(results)})",
-                                  f"{len(column)} values")
+            raise AssumptionError(
+                "<argument>",
+                "outcome",
+                f"a column name, or one yes/no value per row ({len(results)})",
+                f"{len(column)} values",
+            )
         name = "condition"  # (a comparison keeps its column's name, which would mislead)
     if column.isna().any():
-        hint = (f"; {name} is a month, <NA> where it never comes: pass a condition, e.g. "
-                f"results['{name}'].fillna(999) <= 24") if name in results.columns and "month" in name else ""
-        raise AssumptionError("<argument>", "outcome", f"a yes or no in every row (found a missing value{hint})", name)
+        hint = (
+            (
+                f"; {name} is a month, <NA> where it never comes: pass a condition, e.g. "
+                f"results['{name}'].fillna(999) <= 24"
+            )
+            if name in results.columns and "month" in name
+            else ""
+        )
+        raise AssumptionError(
+            "<argument>", "outcome", f"a yes or no in every row (found a missing value{hint})", name
+        )
     if pd.api.types.is_bool_dtype(column):
         return name, column.to_numpy(bool)
     if pd.api.types.is_numeric_dtype(column):
         values = column.to_numpy(float)
         if np.isin(values, (0.0, 1.0)).all():
             return name, values == 1.0
-    raise AssumptionError("<argument>", "outcome", "a yes/no column (boolean or 0/1); for a number pass a condition, "
-                          "e.g. results['peak_funding_usd'] < 5e6", name)
+    raise AssumptionError(
+        "<argument>",
+        "outcome",
+        "a yes/no column (boolean or 0/1); for a number pass a condition, "
+        "e.g. results['peak_funding_usd'] < 5e6",
+        name,
+    )
 
 
-def _product_data(product: str, frame: pd.DataFrame, y: NDArray[np.bool_], inputs: Sequence[str]) -> _Data:
+def _product_data(
+    product: str, frame: pd.DataFrame, y: NDArray[np.bool_], inputs: Sequence[str]
+) -> _Data:
     numeric: list[str] = []
     xs: list[NDArray[np.float64]] = []
     named: list[str] = []
@@ -216,33 +268,51 @@ def _product_data(product: str, frame: pd.DataFrame, y: NDArray[np.bool_], input
         if missing.all():
             continue  # the product has no such input
         if missing.any():
-            raise AssumptionError("<results>", key, f"a value in every draw of {product} (found a missing value)", None)
+            raise AssumptionError(
+                "<results>",
+                key,
+                f"a value in every draw of {product} (found a missing value)",
+                None,
+            )
         if column.nunique() < 2:
             continue  # constant: nothing to restrict
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
             numeric.append(key)
             xs.append(column.to_numpy(float))
         else:
-            cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+            cat = (
+                column
+                if isinstance(column.dtype, pd.CategoricalDtype)
+                else column.astype("category")
+            )
             cat = cat.cat.remove_unused_categories()
             named.append(key)
             codes.append(cat.cat.codes.to_numpy(np.int64))
             categories.append(list(cat.cat.categories))
     n = len(y)
     return _Data(
-        product=product, y=y, numeric=numeric,
+        product=product,
+        y=y,
+        numeric=numeric,
         x=np.column_stack(xs) if xs else np.empty((n, 0)),
-        named=named, codes=np.column_stack(codes) if codes else np.empty((n, 0), np.int64),
+        named=named,
+        codes=np.column_stack(codes) if codes else np.empty((n, 0), np.int64),
         categories=categories,
     )
 
 
 def _full_box(d: _Data) -> _Box:
     """The box holding every draw: each numeric input's data range, every option."""
-    return _Box(d.x.min(axis=0, initial=np.inf), d.x.max(axis=0, initial=-np.inf), [np.ones(len(c), bool) for c in d.categories])
+    return _Box(
+        d.x.min(axis=0, initial=np.inf),
+        d.x.max(axis=0, initial=-np.inf),
+        [np.ones(len(c), bool) for c in d.categories],
+    )
 
 
-def _peel(d: _Data, box: _Box, inside: NDArray[np.bool_], alpha: float, min_mass: float) -> tuple[_Box, NDArray[np.bool_]] | None:
+def _peel(
+    d: _Data, box: _Box, inside: NDArray[np.bool_], alpha: float, min_mass: float
+) -> tuple[_Box, NDArray[np.bool_]] | None:
     """The best peel of *box*, or None when no peel raises the density within ``min_mass``."""
     n_all = len(d.y)
     n_in = int(inside.sum())
@@ -279,7 +349,9 @@ def _peel(d: _Data, box: _Box, inside: NDArray[np.bool_], alpha: float, min_mass
         new_box.high[j] = high
         consider(inside & (column > high), new_box)
     for j in range(len(d.named)):
-        present = np.flatnonzero(np.bincount(d.codes[inside, j], minlength=len(d.categories[j])) > 0)
+        present = np.flatnonzero(
+            np.bincount(d.codes[inside, j], minlength=len(d.categories[j])) > 0
+        )
         if len(present) < 2:
             continue
         for c in present:
@@ -306,12 +378,16 @@ def _paste(d: _Data, box: _Box, alpha: float) -> tuple[_Box, bool]:
             if len(below):
                 wider = box.copy()
                 wider.low[j] = float(below[max(0, len(below) - step)])
-                candidates.append((outside & (column >= wider.low[j]) & (column < box.low[j]), wider))
+                candidates.append(
+                    (outside & (column >= wider.low[j]) & (column < box.low[j]), wider)
+                )
             above = np.sort(column[outside & (column > box.high[j])])
             if len(above):
                 wider = box.copy()
                 wider.high[j] = float(above[min(len(above), step) - 1])
-                candidates.append((outside & (column <= wider.high[j]) & (column > box.high[j]), wider))
+                candidates.append(
+                    (outside & (column <= wider.high[j]) & (column > box.high[j]), wider)
+                )
         for j in range(len(d.named)):
             outside = near & ~ok[:, len(d.numeric) + j]
             for c in np.flatnonzero(~box.kept[j]):
@@ -335,8 +411,12 @@ def _choose(trajectory: list[dict[str, Any]], threshold: float | None, product: 
         reached = np.flatnonzero(density >= threshold)
         if len(reached):
             return int(reached[0])
-        warnings.warn(f"{product}: no box reaches density {threshold:g} (the densest has {density.max():.3g}); "
-                      "choosing the densest", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{product}: no box reaches density {threshold:g} (the densest has {density.max():.3g}); "
+            "choosing the densest",
+            UserWarning,
+            stacklevel=3,
+        )
         return int(np.flatnonzero(density == density.max())[0])
     if len(trajectory) < 3:
         return len(trajectory) - 1
@@ -354,12 +434,30 @@ def _limits_frame(d: _Data, box: _Box) -> pd.DataFrame:
     restricted = d.restricted(box)
     rows: list[dict[str, Any]] = []
     for j, key in enumerate(d.numeric):
-        rows.append({"product": d.product, "key": key, "kind": "numeric", "low": float(box.low[j]), "high": float(box.high[j]),
-                     "categories": None, "restricted": bool(restricted[j])})
+        rows.append(
+            {
+                "product": d.product,
+                "key": key,
+                "kind": "numeric",
+                "low": float(box.low[j]),
+                "high": float(box.high[j]),
+                "categories": None,
+                "restricted": bool(restricted[j]),
+            }
+        )
     for j, key in enumerate(d.named):
         kept = tuple(c for c, k in zip(d.categories[j], box.kept[j]) if k)
-        rows.append({"product": d.product, "key": key, "kind": "named", "low": pd.NA, "high": pd.NA,
-                     "categories": kept, "restricted": bool(restricted[len(d.numeric) + j])})
+        rows.append(
+            {
+                "product": d.product,
+                "key": key,
+                "kind": "named",
+                "low": pd.NA,
+                "high": pd.NA,
+                "categories": kept,
+                "restricted": bool(restricted[len(d.numeric) + j]),
+            }
+        )
     frame = pd.DataFrame(rows, columns=list(LIMIT_COLUMNS))
     frame["low"] = pd.array(frame["low"].tolist(), dtype="Float64")
     frame["high"] = pd.array(frame["high"].tolist(), dtype="Float64")
@@ -418,15 +516,19 @@ def discover(
     'condition'
     """
     if not isinstance(results, pd.DataFrame):
-        raise TypeError(f"discover takes a pandas DataFrame of results, not {type(results).__name__}")
+        raise TypeError(
+            f"discover takes a pandas DataFrame of results, not {type(results).__name__}"
+        )
     if len(results) == 0:
         raise AssumptionError("<argument>", "results", "at least one draw", "no rows")
     _check_settings(alpha, min_mass, threshold)
     name, y = _outcome(results, outcome)
     keys = _input_keys(results, inputs, outcome if isinstance(outcome, str) else None)
     if "product" in results.columns:
-        groups = [(str(p), np.flatnonzero((results["product"] == p).to_numpy(bool)))
-                  for p in pd.unique(results["product"].dropna())]
+        groups = [
+            (str(p), np.flatnonzero((results["product"] == p).to_numpy(bool)))
+            for p in pd.unique(results["product"].dropna())
+        ]
     else:
         groups = [(ALL, np.arange(len(results)))]
     boxes, limits, trajectories = [], [], []
@@ -435,15 +537,27 @@ def discover(
     for product, rows in groups:
         d = _product_data(product, results.iloc[rows], y[rows], keys)
         if not d.y.any():
-            warnings.warn(f"{product}: {name} is never true; no box to find", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{product}: {name} is never true; no box to find", UserWarning, stacklevel=2
+            )
         path, trajectory = _peeling(d, alpha, min_mass)
         chosen = _choose(trajectory, threshold, product) if d.y.any() else 0
-        final, pasted = _paste(d, path[chosen], alpha) if paste and d.y.any() else (path[chosen], False)
+        final, pasted = (
+            _paste(d, path[chosen], alpha) if paste and d.y.any() else (path[chosen], False)
+        )
         data[product], steps[product] = d, path
         for i, t in enumerate(trajectory):
             trajectories.append({"product": product, "step": i, **t, "chosen": i == chosen})
-        boxes.append({"product": product, "step": chosen, "pasted": pasted, **d.stats(d.inside(final), final),
-                      "draws": len(rows), "hits": int(d.y.sum())})
+        boxes.append(
+            {
+                "product": product,
+                "step": chosen,
+                "pasted": pasted,
+                **d.stats(d.inside(final), final),
+                "draws": len(rows),
+                "hits": int(d.y.sum()),
+            }
+        )
         limits.append(_limits_frame(d, final))
     return Discovery(
         outcome=name,
@@ -457,23 +571,44 @@ def discover(
 
 def _check_settings(alpha: float, min_mass: float, threshold: float | None) -> None:
     for name, value, ok, allowed in (
-        ("alpha", alpha, isinstance(alpha, (int, float)) and 0 < alpha < 0.5, "a share between 0 and 0.5"),
-        ("min_mass", min_mass, isinstance(min_mass, (int, float)) and 0 < min_mass <= 1, "a share in (0, 1]"),
-        ("threshold", threshold, threshold is None or (isinstance(threshold, (int, float)) and 0 < threshold <= 1),
-         "a density in (0, 1], or None for the knee of the trajectory"),
+        (
+            "alpha",
+            alpha,
+            isinstance(alpha, (int, float)) and 0 < alpha < 0.5,
+            "a share between 0 and 0.5",
+        ),
+        (
+            "min_mass",
+            min_mass,
+            isinstance(min_mass, (int, float)) and 0 < min_mass <= 1,
+            "a share in (0, 1]",
+        ),
+        (
+            "threshold",
+            threshold,
+            threshold is None or (isinstance(threshold, (int, float)) and 0 < threshold <= 1),
+            "a density in (0, 1], or None for the knee of the trajectory",
+        ),
     ):
         if isinstance(value, bool) or not ok:
             raise AssumptionError("<argument>", name, allowed, value)
 
 
-def _input_keys(results: pd.DataFrame, inputs: Sequence[str] | None, column: str | None) -> list[str]:
+def _input_keys(
+    results: pd.DataFrame, inputs: Sequence[str] | None, column: str | None
+) -> list[str]:
     """The columns a box may restrict: *inputs*, checked, or every column but the outcomes."""
     if inputs is None:
         return [str(c) for c in results.columns if c not in NOT_INPUTS and c != column]
     keys = [inputs] if isinstance(inputs, str) else [str(k) for k in inputs]
     for key in keys:
         if key not in results.columns:
-            raise AssumptionError("<argument>", "inputs", f"columns of the results, e.g. {', '.join(map(str, results.columns[:6]))}", key)
+            raise AssumptionError(
+                "<argument>",
+                "inputs",
+                f"columns of the results, e.g. {', '.join(map(str, results.columns[:6]))}",
+                key,
+            )
         if key == column:
             raise AssumptionError("<argument>", "inputs", "columns other than the outcome", key)
     return keys
@@ -498,8 +633,13 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(columns))
     frame["product"] = frame["product"].astype("string")
     for column in ("coverage", "density"):
-        frame[column] = pd.array([pd.NA if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-                                  for v in frame[column]], dtype="Float64")
+        frame[column] = pd.array(
+            [
+                pd.NA if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+                for v in frame[column]
+            ],
+            dtype="Float64",
+        )
     frame["mass"] = frame["mass"].astype(float)
     for column in ("step", "res_dim", "draws", "hits"):
         if column in frame:

@@ -44,7 +44,12 @@ from tcpmf.schema.scenario import Scenario, load, looks_like_portfolio, validate
 __all__ = ["Analysable", "Portfolio", "Product", "as_portfolio", "load_portfolio"]
 
 Sampling = Literal["lhs", "mc"]
-SAMPLING_NAMES: dict[str, Sampling] = {"lhs": "lhs", "latin_hypercube": "lhs", "mc": "mc", "monte_carlo": "mc"}
+SAMPLING_NAMES: dict[str, Sampling] = {
+    "lhs": "lhs",
+    "latin_hypercube": "lhs",
+    "mc": "mc",
+    "monte_carlo": "mc",
+}
 PORTFOLIO_KEYS = ("name", "description", "sampling", "products")
 PRODUCT_KEYS = ("name", "scenario", "uncertain", "correlations")
 
@@ -93,7 +98,11 @@ class Portfolio:
     description: str = field(default="", compare=False)
 
     def spec(self) -> dict[str, Any]:
-        return {"name": self.name, "sampling": self.sampling, "products": [p.spec() for p in self.products]}
+        return {
+            "name": self.name,
+            "sampling": self.sampling,
+            "products": [p.spec() for p in self.products],
+        }
 
     def spec_hash(self) -> str:
         """SHA-256 of the canonical JSON of :meth:`spec`: equal hashes, equal draws."""
@@ -116,13 +125,17 @@ def _nested(dotted: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _scenario_tree(spec: Any, portfolio: Path, where: str) -> tuple[dict[str, Any], dict[str, str], str]:
+def _scenario_tree(
+    spec: Any, portfolio: Path, where: str
+) -> tuple[dict[str, Any], dict[str, str], str]:
     """The raw tree, provenance and display name of a product's ``scenario`` (path or inline)."""
     name = display_path(portfolio)
     if isinstance(spec, str) and spec:
         path = portfolio.parent / spec
         if not path.is_file():
-            raise AssumptionError(name, where, f"a scenario file that exists (looked for {display_path(path)})", spec)
+            raise AssumptionError(
+                name, where, f"a scenario file that exists (looked for {display_path(path)})", spec
+            )
         raw, provenance = read_tree(path)
         return raw, provenance, display_path(path)
     if not isinstance(spec, dict):
@@ -132,10 +145,21 @@ def _scenario_tree(spec: Any, portfolio: Path, where: str) -> tuple[dict[str, An
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
     if parents is not None:
-        for parent in [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else [None]:
+        for parent in (
+            [parents]
+            if isinstance(parents, str)
+            else parents
+            if isinstance(parents, list)
+            else [None]
+        ):
             parent_path = portfolio.parent / parent if isinstance(parent, str) else None
             if parent_path is None or not parent_path.is_file():
-                raise AssumptionError(name, f"{where}.extends", "a scenario file that exists, relative to the portfolio", parent)
+                raise AssumptionError(
+                    name,
+                    f"{where}.extends",
+                    "a scenario file that exists, relative to the portfolio",
+                    parent,
+                )
             tree, prov = read_tree(parent_path)
             merged = deep_merge(merged, tree)
             origins.update(prov)
@@ -161,10 +185,21 @@ def _with_file_base(spec: Any, dist: Distribution, written: Any) -> Any:
     median, as long as the distribution can draw it.  Left alone: a ``base`` given, a value in
     another currency, a name, a value outside the distribution's range.
     """
-    if isinstance(written, dict) and "value" in written and written.get("currency", "USD") == "USD" and "dist" not in written:
+    if (
+        isinstance(written, dict)
+        and "value" in written
+        and written.get("currency", "USD") == "USD"
+        and "dist" not in written
+    ):
         written = written["value"]
-    if (not isinstance(spec, dict) or "base" in spec or not dist.numeric or dist.currency != "USD"
-            or isinstance(written, bool) or not isinstance(written, (int, float))):
+    if (
+        not isinstance(spec, dict)
+        or "base" in spec
+        or not dist.numeric
+        or dist.currency != "USD"
+        or isinstance(written, bool)
+        or not isinstance(written, (int, float))
+    ):
         return spec
     if not dist.low_bound() <= float(written) <= dist.high_bound():
         return spec
@@ -173,52 +208,89 @@ def _with_file_base(spec: Any, dist: Distribution, written: Any) -> Any:
     return {**spec, "base": float(written)}
 
 
-def _blame_uncertain(exc: AssumptionError, uncertain: Mapping[str, Any], file: str, where: str) -> AssumptionError:
+def _blame_uncertain(
+    exc: AssumptionError, uncertain: Mapping[str, Any], file: str, where: str
+) -> AssumptionError:
     """A scenario error caused by one of a product's ``uncertain`` entries, told at that entry, with
     the distribution as written (the scenario saw only its nominal value)."""
     for raw_key, spec in uncertain.items():
         key = str(raw_key)
-        if exc.key_path == key or exc.key_path.startswith(f"{key}.") or key.startswith(f"{exc.key_path}."):
+        if (
+            exc.key_path == key
+            or exc.key_path.startswith(f"{key}.")
+            or key.startswith(f"{exc.key_path}.")
+        ):
             allowed = exc.allowed
             if exc.key_path != key:
                 allowed = f"{exc.key_path}: {allowed}"
-            return AssumptionError(file, f"{where}.uncertain.{key}", f"{allowed} (checked on the distribution's nominal value {exc.value!r})"
-                                   if exc.value is not None and "unknown key" not in allowed else allowed, spec)
+            return AssumptionError(
+                file,
+                f"{where}.uncertain.{key}",
+                f"{allowed} (checked on the distribution's nominal value {exc.value!r})"
+                if exc.value is not None and "unknown key" not in allowed
+                else allowed,
+                spec,
+            )
     return exc
 
 
-def check_support(scenario: Scenario, key: str, dist: Distribution, file: str, where: str, written: Any = None) -> None:
+def check_support(
+    scenario: Scenario, key: str, dist: Distribution, file: str, where: str, written: Any = None
+) -> None:
     """Refuse a distribution that can draw a value *key* does not allow (*written*: the
     distribution as the file has it, for the message)."""
     # the extremes the sampler can reach (tcpmf.uncertainty.sampling.uniforms), and two inner values
     # that a continuous distribution on a whole-number key shows to be fractional
     from tcpmf.uncertainty.sampling import U_HIGH, U_LOW
 
-    reach = [float(v) for v in dist.ppf(np.array([U_LOW, U_HIGH, 0.3, 0.5]))] if dist.numeric else [dist.nominal()]
+    reach = (
+        [float(v) for v in dist.ppf(np.array([U_LOW, U_HIGH, 0.3, 0.5]))]
+        if dist.numeric
+        else [dist.nominal()]
+    )
     values: list[Any] = list(dist.options) if isinstance(dist, Choice) else reach
     for value in values:
         probe = value
         if isinstance(value, float):  # whole numbers as ints (strict int keys), infinities as huge
-            probe = math.copysign(1e300, value) if math.isinf(value) else int(value) if value.is_integer() else value
+            probe = (
+                math.copysign(1e300, value)
+                if math.isinf(value)
+                else int(value)
+                if value.is_integer()
+                else value
+            )
         try:
             scenario.override({key: probe})
         except AssumptionError as exc:
             rule = exc.allowed.removeprefix("must be ")
             what = f"option {value!r}" if isinstance(dist, Choice) else f"{value:g}"
-            because = f"{key} must be {rule}" if exc.key_path == key else f"with it, {exc.key_path}: {exc.allowed}"
+            because = (
+                f"{key} must be {rule}"
+                if exc.key_path == key
+                else f"with it, {exc.key_path}: {exc.allowed}"
+            )
             if isinstance(dist, Choice):
                 hint = ""
-            elif isinstance(value, float) and math.isfinite(value) and not value.is_integer() and "whole number" in rule:
+            elif (
+                isinstance(value, float)
+                and math.isfinite(value)
+                and not value.is_integer()
+                and "whole number" in rule
+            ):
                 hint = " (a whole-number key takes a choice of whole numbers, e.g. options: [24, 36, 48])"
             else:
                 hint = " (give low/high bounds)"
             raise AssumptionError(
-                file, where, f"a distribution that draws only allowed values: it can draw {what}, and {because}{hint}",
+                file,
+                where,
+                f"a distribution that draws only allowed values: it can draw {what}, and {because}{hint}",
                 dist.spec() if written is None else written,
             ) from None
 
 
-def _correlations(items: Any, keys: Sequence[str], file: str, where: str) -> tuple[tuple[str, str, float], ...]:
+def _correlations(
+    items: Any, keys: Sequence[str], file: str, where: str
+) -> tuple[tuple[str, str, float], ...]:
     if items is None:
         return ()
     if not isinstance(items, list):
@@ -227,15 +299,24 @@ def _correlations(items: Any, keys: Sequence[str], file: str, where: str) -> tup
     for i, item in enumerate(items):
         at = f"{where}.{i}"
         if not (isinstance(item, list) and len(item) == 3):
-            raise AssumptionError(file, at, "[key_a, key_b, rho]: two uncertain keys and a rank correlation", item)
+            raise AssumptionError(
+                file, at, "[key_a, key_b, rho]: two uncertain keys and a rank correlation", item
+            )
         a, b, rho = item
         for k in (a, b):
             if k not in keys:
-                raise AssumptionError(file, at, f"keys of this product's uncertain inputs ({', '.join(keys) or 'none'})", k)
+                raise AssumptionError(
+                    file,
+                    at,
+                    f"keys of this product's uncertain inputs ({', '.join(keys) or 'none'})",
+                    k,
+                )
         if a == b:
             raise AssumptionError(file, at, "two different keys", item)
         if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 < rho < 1:
-            raise AssumptionError(file, f"{at}.2", "a rank correlation strictly between -1 and 1", rho)
+            raise AssumptionError(
+                file, f"{at}.2", "a rank correlation strictly between -1 and 1", rho
+            )
         out.append((str(a), str(b), float(rho)))
     pairs = [frozenset(p[:2]) for p in out]
     if len(set(pairs)) != len(pairs):
@@ -243,13 +324,19 @@ def _correlations(items: Any, keys: Sequence[str], file: str, where: str) -> tup
     return tuple(out)
 
 
-def check_correlations(uncertainties: Mapping[str, Distribution], correlations: Sequence[tuple[str, str, float]],
-                       file: str, where: str) -> None:
+def check_correlations(
+    uncertainties: Mapping[str, Distribution],
+    correlations: Sequence[tuple[str, str, float]],
+    file: str,
+    where: str,
+) -> None:
     """Refuse correlations on names (choices of names) and a matrix that is not positive definite."""
     for a, b, _ in correlations:
         for k in (a, b):
             if k in uncertainties and not uncertainties[k].numeric:
-                raise AssumptionError(file, where, f"correlations between numeric inputs only; {k} draws names", k)
+                raise AssumptionError(
+                    file, where, f"correlations between numeric inputs only; {k} draws names", k
+                )
     if not correlations:
         return
     from tcpmf.uncertainty.sampling import correlation_matrix
@@ -258,8 +345,11 @@ def check_correlations(uncertainties: Mapping[str, Distribution], correlations: 
     matrix = correlation_matrix(keys, correlations)
     if np.linalg.eigvalsh(matrix).min() <= 1e-10:
         raise AssumptionError(
-            file, where, "rank correlations that can hold together (the matrix is not positive definite); "
-            "weaken some of them", [list(c) for c in correlations],
+            file,
+            where,
+            "rank correlations that can hold together (the matrix is not positive definite); "
+            "weaken some of them",
+            [list(c) for c in correlations],
         )
 
 
@@ -270,10 +360,14 @@ def load_portfolio(path: str | Path) -> Portfolio:  # noqa: C901  # each malform
     data = read_yaml(path)
     for key in data:
         if key not in PORTFOLIO_KEYS:
-            raise AssumptionError(name, str(key), f"one of the portfolio keys {', '.join(PORTFOLIO_KEYS)}", data[key])
+            raise AssumptionError(
+                name, str(key), f"one of the portfolio keys {', '.join(PORTFOLIO_KEYS)}", data[key]
+            )
     sampling = data.get("sampling", "lhs")
     if sampling not in SAMPLING_NAMES:
-        raise AssumptionError(name, "sampling", "lhs (Latin hypercube) or mc (plain Monte Carlo)", sampling)
+        raise AssumptionError(
+            name, "sampling", "lhs (Latin hypercube) or mc (plain Monte Carlo)", sampling
+        )
     items = data.get("products")
     if not isinstance(items, list) or not items:
         raise AssumptionError(name, "products", "a non-empty list of products", items)
@@ -281,16 +375,27 @@ def load_portfolio(path: str | Path) -> Portfolio:  # noqa: C901  # each malform
     for i, item in enumerate(items):
         where = f"products.{i}"
         if not isinstance(item, dict):
-            raise AssumptionError(name, where, "a mapping with scenario (and uncertain, correlations, name)", item)
+            raise AssumptionError(
+                name, where, "a mapping with scenario (and uncertain, correlations, name)", item
+            )
         for key in item:
             if key not in PRODUCT_KEYS:
-                raise AssumptionError(name, f"{where}.{key}", f"one of the product keys {', '.join(PRODUCT_KEYS)}", item[key])
+                raise AssumptionError(
+                    name,
+                    f"{where}.{key}",
+                    f"one of the product keys {', '.join(PRODUCT_KEYS)}",
+                    item[key],
+                )
         if "scenario" not in item:
-            raise AssumptionError(name, f"{where}.scenario", "a path to a scenario file, or a scenario mapping")
+            raise AssumptionError(
+                name, f"{where}.scenario", "a path to a scenario file, or a scenario mapping"
+            )
         raw, provenance, origin = _scenario_tree(item["scenario"], path, f"{where}.scenario")
         uncertain = item.get("uncertain") or {}
         if not isinstance(uncertain, dict):
-            raise AssumptionError(name, f"{where}.uncertain", "a mapping of dotted keys to distributions", uncertain)
+            raise AssumptionError(
+                name, f"{where}.uncertain", "a mapping of dotted keys to distributions", uncertain
+            )
         dists = {}
         specs = {}
         for key, spec in uncertain.items():
@@ -309,18 +414,44 @@ def load_portfolio(path: str | Path) -> Portfolio:  # noqa: C901  # each malform
             raise AssumptionError(name, f"{where}.name", "a non-empty product name", product_name)
         for key, dist in scenario.uncertainties.items():
             at = f"{where}.uncertain.{key}" if key in dists else key
-            check_support(scenario, key, dist, name if key in dists else scenario.file, at, written=uncertain.get(key))
-        correlations = _correlations(item.get("correlations"), sorted(scenario.uncertainties), name, f"{where}.correlations")
+            check_support(
+                scenario,
+                key,
+                dist,
+                name if key in dists else scenario.file,
+                at,
+                written=uncertain.get(key),
+            )
+        correlations = _correlations(
+            item.get("correlations"), sorted(scenario.uncertainties), name, f"{where}.correlations"
+        )
         check_correlations(scenario.uncertainties, correlations, name, f"{where}.correlations")
-        products.append(Product(name=product_name, scenario=scenario, correlations=correlations, checked_for=scenario))
+        products.append(
+            Product(
+                name=product_name,
+                scenario=scenario,
+                correlations=correlations,
+                checked_for=scenario,
+            )
+        )
     seen: set[str] = set()
     for i, p in enumerate(products):
         if p.name in seen:
-            raise AssumptionError(name, f"products.{i}.name", "a product name not used before in this portfolio (set name:)", p.name)
+            raise AssumptionError(
+                name,
+                f"products.{i}.name",
+                "a product name not used before in this portfolio (set name:)",
+                p.name,
+            )
         seen.add(p.name)
     title = data.get("name", path.stem)
-    return Portfolio(name=str(title), products=tuple(products), sampling=SAMPLING_NAMES[sampling],  # type: ignore[arg-type]
-                     file=name, description=str(data.get("description", "")))
+    return Portfolio(
+        name=str(title),
+        products=tuple(products),
+        sampling=SAMPLING_NAMES[sampling],  # type: ignore[arg-type]
+        file=name,
+        description=str(data.get("description", "")),
+    )
 
 
 #: What the analyses take (``subject`` of :func:`~tcpmf.sweep`, :func:`~tcpmf.tornado`,
@@ -342,10 +473,14 @@ def as_portfolio(
     """
     if sampling not in SAMPLING_NAMES:
         raise TcpmfError(f"sampling must be one of {', '.join(SAMPLING_NAMES)} (got {sampling!r})")
-    given = isinstance(obj, (Portfolio, Product)) or (isinstance(obj, (str, Path)) and looks_like_portfolio(read_yaml(Path(obj))))
+    given = isinstance(obj, (Portfolio, Product)) or (
+        isinstance(obj, (str, Path)) and looks_like_portfolio(read_yaml(Path(obj)))
+    )
     if correlations and given:
-        raise TcpmfError("correlations= applies to a bare scenario; a portfolio's products carry their own "
-                         "(products.N.correlations in the portfolio file)")
+        raise TcpmfError(
+            "correlations= applies to a bare scenario; a portfolio's products carry their own "
+            "(products.N.correlations in the portfolio file)"
+        )
     if isinstance(obj, Portfolio):
         return obj
     if isinstance(obj, Product):
@@ -357,7 +492,14 @@ def as_portfolio(
         obj = load(path)
     if not isinstance(obj, Scenario):
         raise TypeError(f"expected a Portfolio, Scenario or path, not {type(obj).__name__}")
-    corr = _correlations([list(c) for c in correlations] or None, sorted(obj.uncertainties), "<argument>", "correlations")
+    corr = _correlations(
+        [list(c) for c in correlations] or None,
+        sorted(obj.uncertainties),
+        "<argument>",
+        "correlations",
+    )
     check_correlations(obj.uncertainties, corr, "<argument>", "correlations")
     product = Product(name=obj.name, scenario=obj, correlations=corr)
-    return Portfolio(name=obj.name, products=(product,), sampling=SAMPLING_NAMES[sampling], file=obj.file)
+    return Portfolio(
+        name=obj.name, products=(product,), sampling=SAMPLING_NAMES[sampling], file=obj.file
+    )

@@ -63,8 +63,18 @@ SOBOL_SAMPLES = 512
 SOBOL_OUTCOMES = ("peak_funding_usd", "clears_break_even")
 #: Share of a product's draws in each tail of the rank table.
 TAIL = 0.2
-RANK_COLUMNS = ("product", "input", "kind", "rank_correlation_peak_funding", "low_group", "p_clears_low",
-                "draws_low", "high_group", "p_clears_high", "draws_high")
+RANK_COLUMNS = (
+    "product",
+    "input",
+    "kind",
+    "rank_correlation_peak_funding",
+    "low_group",
+    "p_clears_low",
+    "draws_low",
+    "high_group",
+    "p_clears_high",
+    "draws_high",
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,9 @@ class RunSensitivity:
     notes: list[str] = field(default_factory=list)
 
 
-def _fifth_rows(product: str, key: str, x: pd.Series, clears: np.ndarray, funding: np.ndarray) -> dict[str, Any]:
+def _fifth_rows(
+    product: str, key: str, x: pd.Series, clears: np.ndarray, funding: np.ndarray
+) -> dict[str, Any]:
     """The rank-table row of one input (see the module docstring)."""
     row: dict[str, Any] = {"product": product, "input": key}
     if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
@@ -103,16 +115,29 @@ def _fifth_rows(product: str, key: str, x: pd.Series, clears: np.ndarray, fundin
             rho = float(np.corrcoef(ranks["x"], ranks["y"])[0, 1])
         low_cut, high_cut = np.nanquantile(values, [TAIL, 1 - TAIL])
         low, high = values <= low_cut, values >= high_cut
-        row |= {"kind": "numeric", "rank_correlation_peak_funding": rho,
-                "low_group": f"≤ {low_cut:.4g} (lowest fifth)", "high_group": f"≥ {high_cut:.4g} (highest fifth)"}
+        row |= {
+            "kind": "numeric",
+            "rank_correlation_peak_funding": rho,
+            "low_group": f"≤ {low_cut:.4g} (lowest fifth)",
+            "high_group": f"≥ {high_cut:.4g} (highest fifth)",
+        }
     else:
         names = x.astype("string").to_numpy(dtype=object, na_value="")
         shares = {str(o): float(clears[names == o].mean()) for o in pd.unique(names)}
         worst, best = min(shares, key=lambda o: shares[o]), max(shares, key=lambda o: shares[o])
         low, high = names == worst, names == best
-        row |= {"kind": "named", "rank_correlation_peak_funding": math.nan, "low_group": worst, "high_group": best}
-    row |= {"p_clears_low": float(clears[low].mean()) if low.any() else math.nan, "draws_low": int(low.sum()),
-            "p_clears_high": float(clears[high].mean()) if high.any() else math.nan, "draws_high": int(high.sum())}
+        row |= {
+            "kind": "named",
+            "rank_correlation_peak_funding": math.nan,
+            "low_group": worst,
+            "high_group": best,
+        }
+    row |= {
+        "p_clears_low": float(clears[low].mean()) if low.any() else math.nan,
+        "draws_low": int(low.sum()),
+        "p_clears_high": float(clears[high].mean()) if high.any() else math.nan,
+        "draws_high": int(high.sum()),
+    }
     return row
 
 
@@ -126,9 +151,16 @@ def rank_table(draws: pd.DataFrame, keys_by_product: dict[str, list[str]]) -> pd
             continue
         clears = frame["clears_break_even"].to_numpy(dtype=float, na_value=np.nan)
         funding = frame["peak_funding_usd"].to_numpy(dtype=float, na_value=np.nan)
-        block = [_fifth_rows(product, key, frame[key], clears, funding) for key in keys if key in frame]
-        block.sort(key=lambda r: -abs(r["p_clears_high"] - r["p_clears_low"]) if not math.isnan(
-            r["p_clears_high"] - r["p_clears_low"]) else math.inf)
+        block = [
+            _fifth_rows(product, key, frame[key], clears, funding) for key in keys if key in frame
+        ]
+        block.sort(
+            key=lambda r: (
+                -abs(r["p_clears_high"] - r["p_clears_low"])
+                if not math.isnan(r["p_clears_high"] - r["p_clears_low"])
+                else math.inf
+            )
+        )
         rows += block
     return pd.DataFrame(rows, columns=list(RANK_COLUMNS))
 
@@ -163,12 +195,21 @@ def _caught(notes: list[str], call: Any, *args: Any, **kwargs: Any) -> Any:
 def _tornado_evaluations(portfolio: Portfolio) -> int:
     count = 0
     for p in portfolio.products:
-        count += 1 + sum(2 if d.numeric else len(d.options) if isinstance(d, Choice) else 1 for d in p.uncertainties.values())
+        count += 1 + sum(
+            2 if d.numeric else len(d.options) if isinstance(d, Choice) else 1
+            for d in p.uncertainties.values()
+        )
     return count
 
 
-def run_sensitivity(out: str | Path, *, max_draws: int = MAX_DRAWS, sobol_samples: int = SOBOL_SAMPLES,
-                    evaluate: bool = True, partial: bool = False) -> RunSensitivity:
+def run_sensitivity(
+    out: str | Path,
+    *,
+    max_draws: int = MAX_DRAWS,
+    sobol_samples: int = SOBOL_SAMPLES,
+    evaluate: bool = True,
+    partial: bool = False,
+) -> RunSensitivity:
     """Sensitivity results of the run in *out* (see the module docstring).
 
     Parameters
@@ -186,9 +227,15 @@ def run_sensitivity(out: str | Path, *, max_draws: int = MAX_DRAWS, sobol_sample
     """
     if isinstance(max_draws, bool) or not isinstance(max_draws, int) or max_draws < 10:
         raise TcpmfError(f"max_draws must be a whole number of at least 10 (got {max_draws!r})")
-    if isinstance(sobol_samples, bool) or not isinstance(sobol_samples, int) or sobol_samples < 2 \
-            or sobol_samples & (sobol_samples - 1):
-        raise TcpmfError(f"the Sobol base sample count must be a power of 2 of at least 2 (got {sobol_samples!r})")
+    if (
+        isinstance(sobol_samples, bool)
+        or not isinstance(sobol_samples, int)
+        or sobol_samples < 2
+        or sobol_samples & (sobol_samples - 1)
+    ):
+        raise TcpmfError(
+            f"the Sobol base sample count must be a power of 2 of at least 2 (got {sobol_samples!r})"
+        )
     out = Path(out)
     status = complete_or_partial(out, partial)
     manifest = status.manifest
@@ -202,7 +249,9 @@ def run_sensitivity(out: str | Path, *, max_draws: int = MAX_DRAWS, sobol_sample
         frame = draws[draws["product"] == product]
         if frame.empty or not product_keys:
             continue
-        found = _caught(notes, discover, frame.reset_index(drop=True), "clears_break_even", product_keys)
+        found = _caught(
+            notes, discover, frame.reset_index(drop=True), "clears_break_even", product_keys
+        )
         boxes.append(found.boxes)
         limits.append(found.limits[found.limits["restricted"]])
     tornado_table = sobol_table = None
@@ -210,18 +259,33 @@ def run_sensitivity(out: str | Path, *, max_draws: int = MAX_DRAWS, sobol_sample
     if evaluate:
         portfolio, why = _evaluable(manifest)
         if portfolio is None:
-            notes.append(f"Tornado and Sobol need new evaluations of the portfolio; left out because {why}.")
+            notes.append(
+                f"Tornado and Sobol need new evaluations of the portfolio; left out because {why}."
+            )
         else:
             tornado_table = tornado(portfolio, outcome="peak_funding_usd")
-            sobol_table = pd.concat([_caught(notes, sobol, portfolio, outcome=o, n=sobol_samples, seed=seed)
-                                     for o in SOBOL_OUTCOMES], ignore_index=True)
+            sobol_table = pd.concat(
+                [
+                    _caught(notes, sobol, portfolio, outcome=o, n=sobol_samples, seed=seed)
+                    for o in SOBOL_OUTCOMES
+                ],
+                ignore_index=True,
+            )
             dims = [len(p.uncertainties) for p in portfolio.products]
-            evaluations = _tornado_evaluations(portfolio) + len(SOBOL_OUTCOMES) * sum(sobol_samples * (d + 2) for d in dims)
+            evaluations = _tornado_evaluations(portfolio) + len(SOBOL_OUTCOMES) * sum(
+                sobol_samples * (d + 2) for d in dims
+            )
     return RunSensitivity(
-        out=out, draws_used=int(draws["product"].value_counts().max()) if len(draws) else 0,
+        out=out,
+        draws_used=int(draws["product"].value_counts().max()) if len(draws) else 0,
         draws_total=int(manifest["samples"]),
         ranks=ranks,
         boxes=pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame(),
         limits=pd.concat(limits, ignore_index=True) if limits else pd.DataFrame(),
-        tornado=tornado_table, sobol=sobol_table, evaluations=evaluations, sobol_samples=sobol_samples, seed=seed,
-        notes=notes)
+        tornado=tornado_table,
+        sobol=sobol_table,
+        evaluations=evaluations,
+        sobol_samples=sobol_samples,
+        seed=seed,
+        notes=notes,
+    )

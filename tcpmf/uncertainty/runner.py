@@ -122,7 +122,9 @@ def code_hash() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(
+            path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0"
+        )
     return digest.hexdigest()
 
 
@@ -152,7 +154,9 @@ def _horizon(product: Product) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
-def build_manifest(portfolio: Portfolio, samples: int, seed: int, chunk_size: int) -> dict[str, Any]:
+def build_manifest(
+    portfolio: Portfolio, samples: int, seed: int, chunk_size: int
+) -> dict[str, Any]:
     """What a run is: everything that decides its draws, and what its files hold."""
     chunks = len(chunk_bounds(samples, chunk_size))
     return {
@@ -168,7 +172,9 @@ def build_manifest(portfolio: Portfolio, samples: int, seed: int, chunk_size: in
         "sampling": portfolio.sampling,
         "portfolio": portfolio.name,
         # absolute, so that the resume command works from any folder
-        "portfolio_file": str(Path(portfolio.file).resolve()) if Path(portfolio.file).is_file() else portfolio.file,
+        "portfolio_file": str(Path(portfolio.file).resolve())
+        if Path(portfolio.file).is_file()
+        else portfolio.file,
         "products": portfolio.names,
         "horizon_months": [_horizon(p) for p in portfolio.products],
         "chunks_per_product": chunks,
@@ -190,10 +196,14 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise TcpmfError(f"{display_path(path)} cannot be read ({exc}); delete {display_path(out)} and run again") from None
+        raise TcpmfError(
+            f"{display_path(path)} cannot be read ({exc}); delete {display_path(out)} and run again"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise TcpmfError(f"{display_path(path)} has run directory format {found!r}; this tcpmf reads format {FORMAT}")
+        raise TcpmfError(
+            f"{display_path(path)} has run directory format {found!r}; this tcpmf reads format {FORMAT}"
+        )
     return manifest
 
 
@@ -217,10 +227,14 @@ def _spec_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
         out: list[str] = []
         for key in sorted(set(old) | set(new), key=str):
             at = f"{prefix}.{key}" if prefix else str(key)
-            out += _spec_paths(old.get(key), new.get(key), at) if key in old and key in new else [at]
+            out += (
+                _spec_paths(old.get(key), new.get(key), at) if key in old and key in new else [at]
+            )
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [p for i, (a, b) in enumerate(zip(old, new)) for p in _spec_paths(a, b, f"{prefix}.{i}")]
+        return [
+            p for i, (a, b) in enumerate(zip(old, new)) for p in _spec_paths(a, b, f"{prefix}.{i}")
+        ]
     return [] if old == new else [prefix or "(all)"]
 
 
@@ -232,12 +246,18 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         if key == "spec_hash":
             paths = _spec_paths(old.get("spec"), new.get("spec"))
             where = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
-            lines.append(f"the portfolio spec differs (hash {str(old.get(key))[:12]} → {str(new[key])[:12]}"
-                         + (f"; changed: {where})" if paths else ")"))
+            lines.append(
+                f"the portfolio spec differs (hash {str(old.get(key))[:12]} → {str(new[key])[:12]}"
+                + (f"; changed: {where})" if paths else ")")
+            )
         elif key == "catalog_hash":
-            lines.append("the price catalog (assumptions/catalog) differs from the one the run started with")
+            lines.append(
+                "the price catalog (assumptions/catalog) differs from the one the run started with"
+            )
         elif key == "code_hash":
-            lines.append("tcpmf's code differs from the one the run started with (same version number or not)")
+            lines.append(
+                "tcpmf's code differs from the one the run started with (same version number or not)"
+            )
         else:
             lines.append(f"{label} was {old.get(key)!r}, now {new.get(key)!r}")
     return lines
@@ -256,7 +276,11 @@ def _prepare(out: Path, manifest: dict[str, Any]) -> None:
                 + f". Write to a new --out folder, or delete {display_path(out)} to start this run over."
             )
     else:
-        stray = [p for p in out.iterdir() if not (_is_temporary(p) or p.name in (".lock", CHUNKS))] if out.is_dir() else []
+        stray = (
+            [p for p in out.iterdir() if not (_is_temporary(p) or p.name in (".lock", CHUNKS))]
+            if out.is_dir()
+            else []
+        )
         if chunks.is_dir():
             stray += [p for p in chunks.iterdir() if not _is_temporary(p)]
         if stray:
@@ -270,7 +294,9 @@ def _prepare(out: Path, manifest: dict[str, Any]) -> None:
             if _is_temporary(path):
                 path.unlink(missing_ok=True)
     if not (out / MANIFEST).is_file():
-        write_atomic(out / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+        write_atomic(
+            out / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+        )
 
 
 @contextmanager
@@ -281,7 +307,9 @@ def _locked(out: Path) -> Iterator[None]:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TcpmfError(f"cannot create the output folder {display_path(out)} ({exc.strerror})") from None
+        raise TcpmfError(
+            f"cannot create the output folder {display_path(out)} ({exc.strerror})"
+        ) from None
     if sys.platform == "win32":  # pragma: no cover
         yield
         return
@@ -289,7 +317,9 @@ def _locked(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise TcpmfError(f"another tcpmf run is writing to {display_path(out)}; wait for it or stop it first") from None
+            raise TcpmfError(
+                f"another tcpmf run is writing to {display_path(out)}; wait for it or stop it first"
+            ) from None
         _LOCK_FDS.add(fh.fileno())
         try:
             yield
@@ -312,7 +342,9 @@ def chunk_name(product: int, chunk: int) -> str:
     return f"p{product:04d}-c{chunk:06d}.parquet"
 
 
-def encode_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, seed: int, chunk_size: int) -> bytes:
+def encode_chunk(
+    portfolio: Portfolio, product: int, chunk: int, samples: int, seed: int, chunk_size: int
+) -> bytes:
     """Draw and evaluate one chunk and encode it as a Parquet file (what workers return)."""
     try:
         frame = product_chunk(portfolio, product, chunk, samples, seed, chunk_size)
@@ -321,8 +353,13 @@ def encode_chunk(portfolio: Portfolio, product: int, chunk: int, samples: int, s
     table = pa.Table.from_pandas(frame, preserve_index=False)
     # Dictionary encoding pays for names only; on 50,000 distinct floats a column it costs 3x the
     # write time and makes the file larger.
-    names = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
-             or pa.types.is_large_string(f.type)]
+    names = [
+        f.name
+        for f in table.schema
+        if pa.types.is_dictionary(f.type)
+        or pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+    ]
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd", use_dictionary=names)
     return sink.getvalue()
@@ -332,7 +369,9 @@ Task = tuple[int, int]
 Done = tuple[int, int, bytes]
 
 
-def _serial(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]) -> Iterator[Done]:
+def _serial(
+    portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
+) -> Iterator[Done]:
     for p, c in todo:
         yield p, c, encode_chunk(portfolio, p, c, *args)
 
@@ -380,14 +419,21 @@ def _start_method() -> str:
     return "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
 
 
-def _processes(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int], workers: int | None) -> Iterator[Done]:
+def _processes(
+    portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int], workers: int | None
+) -> Iterator[Done]:
     import multiprocessing
 
     n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     context = multiprocessing.get_context(_start_method())
     tasks = iter(todo)
     pending: dict[Future[bytes], Task] = {}
-    with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker, initargs=(portfolio, os.getpid())) as pool:
+    with ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(portfolio, os.getpid()),
+    ) as pool:
         try:
             while True:
                 for p, c in tasks:
@@ -424,9 +470,15 @@ def _dask_client(stack: ExitStack, workers: int | None, scheduler: str | None) -
     from distributed import Client, LocalCluster
 
     if scheduler is None:
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-        ))
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=workers or 2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+        )
         client = stack.enter_context(Client(cluster))
     else:
         try:
@@ -447,8 +499,15 @@ def _check_same_workers(client: Any) -> None:
     others = {addr: fp for addr, fp in client.run(_fingerprint).items() if tuple(fp) != mine}
     if others:
         addr, theirs = next(iter(others.items()))
-        what = [label for label, a, b in zip(("tcpmf version", "tcpmf code", "price catalog", "numerical libraries"),
-                                             theirs, mine) if a != b]
+        what = [
+            label
+            for label, a, b in zip(
+                ("tcpmf version", "tcpmf code", "price catalog", "numerical libraries"),
+                theirs,
+                mine,
+            )
+            if a != b
+        ]
         raise TcpmfError(
             f"{len(others)} dask worker(s) compute with another {', '.join(what)} (e.g. {addr}: tcpmf {theirs[0]}, "
             f"libraries {theirs[3]}; here: tcpmf {mine[0]}, libraries {mine[3]}); install the same tcpmf and "
@@ -456,8 +515,13 @@ def _check_same_workers(client: Any) -> None:
         )
 
 
-def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int], workers: int | None,
-          scheduler: str | None) -> Iterator[Done]:
+def _dask(
+    portfolio: Portfolio,
+    todo: Sequence[Task],
+    args: tuple[int, int, int],
+    workers: int | None,
+    scheduler: str | None,
+) -> Iterator[Done]:
     from concurrent.futures import CancelledError
 
     import_optional("distributed", "the dask executor")
@@ -489,7 +553,13 @@ def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
                 p, c = keys.pop(future.key)
                 try:
                     data = future.result()
-                except (KilledWorker, CommClosedError, CancelledError, OSError, TimeoutError) as exc:  # the cluster's failure
+                except (
+                    KilledWorker,
+                    CommClosedError,
+                    CancelledError,
+                    OSError,
+                    TimeoutError,
+                ) as exc:  # the cluster's failure
                     raise TcpmfError(
                         f"the dask cluster failed on {portfolio.names[p]}, chunk {c} ({type(exc).__name__}: {exc}); "
                         "the chunks written so far are kept: rerun the same command to resume"
@@ -504,20 +574,32 @@ def _dask(portfolio: Portfolio, todo: Sequence[Task], args: tuple[int, int, int]
 # --- running ---------------------------------------------------------------------------------
 
 
-def _check_arguments(samples: Any, seed: Any, chunk_size: Any, executor: str, scheduler: str | None,
-                     workers: int | None) -> None:
+def _check_arguments(
+    samples: Any,
+    seed: Any,
+    chunk_size: Any,
+    executor: str,
+    scheduler: str | None,
+    workers: int | None,
+) -> None:
     check_counts(samples, seed, chunk_size)
     if executor not in EXECUTORS:
         raise TcpmfError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
-        raise TcpmfError(f"a scheduler address works with the dask executor only (--executor dask), not {executor}")
+        raise TcpmfError(
+            f"a scheduler address works with the dask executor only (--executor dask), not {executor}"
+        )
     if workers is not None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise TcpmfError(f"workers must be a whole number of at least 1 (got {workers!r})")
         if executor == "serial":
-            raise TcpmfError("workers apply to the processes and dask executors; the serial executor uses this process")
+            raise TcpmfError(
+                "workers apply to the processes and dask executors; the serial executor uses this process"
+            )
         if scheduler is not None:
-            raise TcpmfError("workers size a local cluster; with a scheduler address the cluster's own workers are used")
+            raise TcpmfError(
+                "workers size a local cluster; with a scheduler address the cluster's own workers are used"
+            )
 
 
 def run(
@@ -565,7 +647,11 @@ def run(
         *out*; read it with :func:`read_run` or :func:`run_summary`.
     """
     _check_arguments(samples, seed, chunk_size, executor, scheduler, workers)
-    samples, seed, chunk_size = int(samples), int(seed), int(chunk_size)  # numpy integers are not JSON
+    samples, seed, chunk_size = (
+        int(samples),
+        int(seed),
+        int(chunk_size),
+    )  # numpy integers are not JSON
     portfolio = as_portfolio(subject)
     out = Path(out)
     manifest = build_manifest(portfolio, samples, seed, chunk_size)
@@ -574,15 +660,20 @@ def run(
         try:
             _prepare(out, manifest)
         except TcpmfError:
-            if not (out / MANIFEST).is_file():  # refused a folder that holds no run: leave no trace in it
+            if not (
+                out / MANIFEST
+            ).is_file():  # refused a folder that holds no run: leave no trace in it
                 (out / ".lock").unlink(missing_ok=True)
                 if fresh:
                     shutil.rmtree(out, ignore_errors=True)
             raise
         chunks = out / CHUNKS
         bounds = chunk_bounds(samples, chunk_size)
-        todo = [(p, c) for p, c in iter_chunks(portfolio, samples, chunk_size)
-                if not _intact(chunks / chunk_name(p, c), bounds[c][1] - bounds[c][0])]
+        todo = [
+            (p, c)
+            for p, c in iter_chunks(portfolio, samples, chunk_size)
+            if not _intact(chunks / chunk_name(p, c), bounds[c][1] - bounds[c][0])
+        ]
         total = manifest["chunks"]
         done = total - len(todo)
         if progress is not None:
@@ -639,15 +730,34 @@ class RunStatus:
     def resume_command(self, out: str | Path) -> str:
         """The ``tcpmf run`` command that resumes the run in *out*, quoted for a POSIX shell."""
         m = self.manifest
-        return shlex.join(["tcpmf", "run", str(m.get("portfolio_file", "PORTFOLIO")), "--samples", str(m["samples"]),
-                           "--seed", str(m["seed"]), "--chunk-size", str(m["chunk_size"]), "--out", display_path(Path(out))])
+        return shlex.join(
+            [
+                "tcpmf",
+                "run",
+                str(m.get("portfolio_file", "PORTFOLIO")),
+                "--samples",
+                str(m["samples"]),
+                "--seed",
+                str(m["seed"]),
+                "--chunk-size",
+                str(m["chunk_size"]),
+                "--out",
+                display_path(Path(out)),
+            ]
+        )
 
 
 def _files(out: Path, manifest: Mapping[str, Any]) -> list[list[Path]]:
     """The chunk files on disk, per product, in draw order."""
     chunks = out / CHUNKS
-    return [[chunks / chunk_name(p, c) for c in range(manifest["chunks_per_product"])
-             if (chunks / chunk_name(p, c)).is_file()] for p in range(len(manifest["products"]))]
+    return [
+        [
+            chunks / chunk_name(p, c)
+            for c in range(manifest["chunks_per_product"])
+            if (chunks / chunk_name(p, c)).is_file()
+        ]
+        for p in range(len(manifest["products"]))
+    ]
 
 
 def run_status(out: str | Path) -> RunStatus:
@@ -670,7 +780,9 @@ def complete_or_partial(out: Path, partial: bool) -> RunStatus:
     return status
 
 
-def _product_indices(names: Sequence[str], products: Sequence[int | str] | None, out: Path) -> list[int]:
+def _product_indices(
+    names: Sequence[str], products: Sequence[int | str] | None, out: Path
+) -> list[int]:
     if products is None:
         return list(range(len(names)))
     if isinstance(products, (str, int)):
@@ -682,13 +794,20 @@ def _product_indices(names: Sequence[str], products: Sequence[int | str] | None,
         elif isinstance(item, int) and not isinstance(item, bool) and 0 <= item < len(names):
             wanted.append(item)
         else:
-            raise TcpmfError(f"no product {item!r} in the run in {display_path(out)}; give names or indices 0-{len(names) - 1} "
-                             f"of: {', '.join(names)}")
+            raise TcpmfError(
+                f"no product {item!r} in the run in {display_path(out)}; give names or indices 0-{len(names) - 1} "
+                f"of: {', '.join(names)}"
+            )
     return wanted
 
 
-def read_run(out: str | Path, columns: Sequence[str] | None = None, *, products: Sequence[int | str] | None = None,
-             partial: bool = False) -> pd.DataFrame:
+def read_run(
+    out: str | Path,
+    columns: Sequence[str] | None = None,
+    *,
+    products: Sequence[int | str] | None = None,
+    partial: bool = False,
+) -> pd.DataFrame:
     """The draws of the run in *out*, in (product, draw) order.
 
     Equal to ``batch.monte_carlo(portfolio, samples, seed, chunk_size=...)`` for the run's
@@ -701,14 +820,21 @@ def read_run(out: str | Path, columns: Sequence[str] | None = None, *, products:
     names = status.manifest["products"]
     wanted = _product_indices(names, products, out)
     files = _files(out, status.manifest)
-    known = ["product", "draw", *status.manifest["input_columns"], *status.manifest["outcome_columns"]]
+    known = [
+        "product",
+        "draw",
+        *status.manifest["input_columns"],
+        *status.manifest["outcome_columns"],
+    ]
     if isinstance(columns, str):
         columns = [columns]
     if columns is not None:
         columns = ["product", "draw", *(c for c in columns if c not in ("product", "draw"))]
         unknown = [c for c in columns if c not in known]
         if unknown:
-            raise TcpmfError(f"no column {unknown[0]!r} in the run in {display_path(out)}; columns: {', '.join(known)}")
+            raise TcpmfError(
+                f"no column {unknown[0]!r} in the run in {display_path(out)}; columns: {', '.join(known)}"
+            )
     paths = [path for p in wanted for path in files[p]]
     if not paths:
         return pd.DataFrame({c: [] for c in (columns or known)})
@@ -716,7 +842,9 @@ def read_run(out: str | Path, columns: Sequence[str] | None = None, *, products:
     frame = pa.concat_tables(tables).to_pandas()
     if "product" in frame:
         column = frame["product"]
-        if isinstance(column.dtype, pd.CategoricalDtype):  # as written: recode the few categories, not every row
+        if isinstance(
+            column.dtype, pd.CategoricalDtype
+        ):  # as written: recode the few categories, not every row
             frame["product"] = column.cat.set_categories(names)
         else:
             frame["product"] = pd.Categorical(column.astype(str), categories=names)
@@ -756,19 +884,30 @@ def run_summary(out: str | Path, *, partial: bool = False) -> pd.DataFrame:
     outcomes.  An incomplete run raises :class:`TcpmfError` unless *partial* is true.
     """
     status = complete_or_partial(Path(out), partial)
-    tables = [summarize(read_run(out, SUMMARIZED_COLUMNS, products=[p], partial=partial))
-              for p, n in enumerate(status.done_per_product) if n]
+    tables = [
+        summarize(read_run(out, SUMMARIZED_COLUMNS, products=[p], partial=partial))
+        for p, n in enumerate(status.done_per_product)
+        if n
+    ]
     return pd.concat(tables, ignore_index=True)
 
 
-def read_first_draws(out: str | Path, draws_per_product: int, *, partial: bool = False) -> pd.DataFrame:
+def read_first_draws(
+    out: str | Path, draws_per_product: int, *, partial: bool = False
+) -> pd.DataFrame:
     """The first *draws_per_product* draws of each product of the run in *out*, every column.
 
     Reads chunk files in draw order and stops at the first that reaches the count, so a sample of a
     run of millions of draws costs one chunk per product.
     """
-    if isinstance(draws_per_product, bool) or not isinstance(draws_per_product, int) or draws_per_product < 0:
-        raise TcpmfError(f"draws per product must be a whole number of at least 0 (got {draws_per_product!r})")
+    if (
+        isinstance(draws_per_product, bool)
+        or not isinstance(draws_per_product, int)
+        or draws_per_product < 0
+    ):
+        raise TcpmfError(
+            f"draws per product must be a whole number of at least 0 (got {draws_per_product!r})"
+        )
     out = Path(out)
     status = complete_or_partial(out, partial)
     names = status.manifest["products"]
@@ -781,7 +920,12 @@ def read_first_draws(out: str | Path, draws_per_product: int, *, partial: bool =
             table = _read_chunk(path, None)
             tables.append(table.slice(0, draws_per_product - rows))
             rows += min(table.num_rows, draws_per_product - rows)
-    known = ["product", "draw", *status.manifest["input_columns"], *status.manifest["outcome_columns"]]
+    known = [
+        "product",
+        "draw",
+        *status.manifest["input_columns"],
+        *status.manifest["outcome_columns"],
+    ]
     frame = pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame({c: [] for c in known})
     frame["product"] = pd.Categorical(frame["product"].astype(str), categories=names)
     return frame.reset_index(drop=True)

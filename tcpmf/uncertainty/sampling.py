@@ -30,7 +30,16 @@ from numpy.typing import NDArray
 
 from tcpmf.schema.distributions import Choice, Distribution
 
-__all__ = ["U_HIGH", "U_LOW", "correlated_groups", "correlation_matrix", "draw_inputs", "keyed_stream", "rank_correlate", "uniforms"]
+__all__ = [
+    "U_HIGH",
+    "U_LOW",
+    "correlated_groups",
+    "correlation_matrix",
+    "draw_inputs",
+    "keyed_stream",
+    "rank_correlate",
+    "uniforms",
+]
 
 
 #: The smallest and largest uniform a draw uses; ``check_support`` probes the quantiles there.
@@ -53,7 +62,9 @@ def uniforms(n: int, k: int, rng: np.random.Generator, method: str = "lhs") -> N
     return np.clip(u, U_LOW, U_HIGH)
 
 
-def correlation_matrix(keys: Sequence[str], correlations: Sequence[tuple[str, str, float]]) -> NDArray[np.float64]:
+def correlation_matrix(
+    keys: Sequence[str], correlations: Sequence[tuple[str, str, float]]
+) -> NDArray[np.float64]:
     """The Spearman matrix over *keys* (identity where no correlation is given)."""
     index = {k: i for i, k in enumerate(keys)}
     matrix = np.eye(len(keys))
@@ -62,7 +73,9 @@ def correlation_matrix(keys: Sequence[str], correlations: Sequence[tuple[str, st
     return matrix
 
 
-def rank_correlate(u: NDArray[np.float64], spearman: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.float64]:
+def rank_correlate(
+    u: NDArray[np.float64], spearman: NDArray[np.float64], rng: np.random.Generator
+) -> NDArray[np.float64]:
     """Reorder each column of *u* (n × k) so the columns' rank correlations approach *spearman*.
 
     Iman & Conover (1982) with van der Waerden scores; with fewer than ``k + 2`` rows the order is
@@ -123,7 +136,9 @@ def keyed_stream(seed: np.random.SeedSequence, name: str) -> np.random.Generator
     """A generator for *name* within the stream *seed*: the child whose spawn key extends *seed*'s by
     a 64-bit number from the SHA-256 of *name*, so it does not depend on what else is drawn."""
     word = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
-    child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, word), pool_size=seed.pool_size)
+    child = np.random.SeedSequence(
+        seed.entropy, spawn_key=(*seed.spawn_key, word), pool_size=seed.pool_size
+    )
     return np.random.default_rng(child)
 
 
@@ -155,9 +170,13 @@ def draw_inputs(
     for j, key in enumerate(keys):
         dist = uncertainties[key]
         if isinstance(dist, Choice) and not dist.numeric:
-            frame[key] = pd.Categorical.from_codes(dist.codes(u[:, j]), categories=[str(o) for o in dist.options])
+            frame[key] = pd.Categorical.from_codes(
+                dist.codes(u[:, j]), categories=[str(o) for o in dist.options]
+            )
         elif not dist.numeric:  # a fixed name
-            frame[key] = pd.Categorical.from_codes(np.zeros(n, np.int64), categories=[str(dist.nominal())])
+            frame[key] = pd.Categorical.from_codes(
+                np.zeros(n, np.int64), categories=[str(dist.nominal())]
+            )
         else:
             frame[key] = np.asarray(dist.ppf(u[:, j]), dtype=float)
     return pd.DataFrame(frame, index=pd.RangeIndex(n))

@@ -54,7 +54,13 @@ from tcpmf.uncertainty.portfolio import Analysable, Portfolio, Product, as_portf
 __all__ = ["MONTH_OUTCOMES", "outcome_values", "sobol", "sweep", "tornado"]
 
 #: Outcome columns that are months; ``<NA>`` means "not within the horizon" (censored).
-MONTH_OUTCOMES = ("cac_payback_month", "breakeven_month", "payback_month", "payback_month_m0_prices", "tcpmf_month")
+MONTH_OUTCOMES = (
+    "cac_payback_month",
+    "breakeven_month",
+    "payback_month",
+    "payback_month_m0_prices",
+    "tcpmf_month",
+)
 
 
 @dataclass(frozen=True)
@@ -71,17 +77,28 @@ def _cases(obj: Analysable) -> list[_Case]:
     if isinstance(obj, Scenario):
         return [_Case(obj.name, obj, dict(sorted(obj.uncertainties.items())))]
     if isinstance(obj, (Product, Portfolio, str, Path)):
-        return [_Case(p.name, p.scenario, p.uncertainties, p.correlations) for p in as_portfolio(obj).products]
-    raise TypeError(f"expected a Scenario, Product, Portfolio or a path to a file, not {type(obj).__name__}")
+        return [
+            _Case(p.name, p.scenario, p.uncertainties, p.correlations)
+            for p in as_portfolio(obj).products
+        ]
+    raise TypeError(
+        f"expected a Scenario, Product, Portfolio or a path to a file, not {type(obj).__name__}"
+    )
 
 
 def _check_outcome(outcome: str) -> None:
     if outcome not in OUTCOME_COLUMNS:
-        raise AssumptionError("<argument>", "outcome", f"one of the outcome columns {', '.join(OUTCOME_COLUMNS)}", outcome)
+        raise AssumptionError(
+            "<argument>",
+            "outcome",
+            f"one of the outcome columns {', '.join(OUTCOME_COLUMNS)}",
+            outcome,
+        )
 
 
-def outcome_values(outcomes: pd.DataFrame, outcome: str, horizon_months: NDArray[np.int64] | int) -> tuple[
-        NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+def outcome_values(
+    outcomes: pd.DataFrame, outcome: str, horizon_months: NDArray[np.int64] | int
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
     """An outcome column as floats, with months that never come censored at the horizon.
 
     Parameters
@@ -126,7 +143,10 @@ def _evaluate(s: Scenario, inputs: pd.DataFrame, origin: str) -> pd.DataFrame:
     try:
         if len(inputs) <= DEFAULT_CHUNK_SIZE:
             return evaluate_inputs(s, inputs)
-        parts = [evaluate_inputs(s, inputs.iloc[i:i + DEFAULT_CHUNK_SIZE]) for i in range(0, len(inputs), DEFAULT_CHUNK_SIZE)]
+        parts = [
+            evaluate_inputs(s, inputs.iloc[i : i + DEFAULT_CHUNK_SIZE])
+            for i in range(0, len(inputs), DEFAULT_CHUNK_SIZE)
+        ]
         return pd.concat(parts)
     except AssumptionError as exc:
         if exc.file in ("<inputs>", "<override>"):
@@ -137,7 +157,9 @@ def _evaluate(s: Scenario, inputs: pd.DataFrame, origin: str) -> pd.DataFrame:
 def _single(obj: Analysable, verb: str) -> Scenario:
     cases = _cases(obj)
     if len(cases) != 1:
-        raise TcpmfError(f"{verb} takes one scenario; this portfolio has {len(cases)} products (pass one of portfolio.products)")
+        raise TcpmfError(
+            f"{verb} takes one scenario; this portfolio has {len(cases)} products (pass one of portfolio.products)"
+        )
     return cases[0].scenario
 
 
@@ -174,7 +196,9 @@ def sweep(subject: Analysable, grid: Mapping[str, Sequence[Any]]) -> pd.DataFram
         raise AssumptionError("<grid>", "", "a mapping of dotted keys to lists of values", grid)
     levels = []
     for key, values in grid.items():
-        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray, pd.Series, pd.Index)):
+        if isinstance(values, (str, bytes)) or not isinstance(
+            values, (Sequence, np.ndarray, pd.Series, pd.Index)
+        ):
             raise AssumptionError("<grid>", str(key), "a list of values", values)
         if len(values) == 0:
             raise AssumptionError("<grid>", str(key), "a non-empty list of values", values)
@@ -193,7 +217,9 @@ def sweep(subject: Analysable, grid: Mapping[str, Sequence[Any]]) -> pd.DataFram
 def _default_values(case: _Case) -> dict[str, list[Any]]:
     """P10 and P90 of each numeric distribution; every option of a choice among names."""
     if not case.uncertainties:
-        raise TcpmfError(f"{case.name}: no uncertain inputs to take P10 and P90 from; give ranges={{key: (low, high)}}")
+        raise TcpmfError(
+            f"{case.name}: no uncertain inputs to take P10 and P90 from; give ranges={{key: (low, high)}}"
+        )
     out: dict[str, list[Any]] = {}
     for key, dist in case.uncertainties.items():
         if dist.numeric:
@@ -207,13 +233,22 @@ def _default_values(case: _Case) -> dict[str, list[Any]]:
 
 def _given_values(ranges: Mapping[str, Any]) -> dict[str, list[Any]]:
     if not isinstance(ranges, Mapping) or not ranges:
-        raise AssumptionError("<ranges>", "", "a mapping of dotted keys to (low, high) pairs", ranges)
+        raise AssumptionError(
+            "<ranges>", "", "a mapping of dotted keys to (low, high) pairs", ranges
+        )
     out: dict[str, list[Any]] = {}
     for key, pair in ranges.items():
-        if isinstance(pair, (str, bytes)) or not isinstance(pair, (Sequence, np.ndarray)) or len(pair) != 2:
+        if (
+            isinstance(pair, (str, bytes))
+            or not isinstance(pair, (Sequence, np.ndarray))
+            or len(pair) != 2
+        ):
             raise AssumptionError("<ranges>", str(key), "a (low, high) pair", pair)
         low, high = pair
-        numbers = [isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in (low, high)]
+        numbers = [
+            isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            for v in (low, high)
+        ]
         if all(numbers):
             if not (math.isfinite(float(low)) and math.isfinite(float(high)) and low <= high):
                 raise AssumptionError("<ranges>", str(key), "finite numbers with low <= high", pair)
@@ -271,25 +306,45 @@ def tornado(
         s = case.scenario
         spans = _default_values(case) if given is None else given
         base_inputs = pd.DataFrame(index=pd.RangeIndex(1))
-        base, base_censored, base_undefined = outcome_values(_evaluate(s, base_inputs, "<ranges>"), outcome, s.horizon_months)
+        base, base_censored, base_undefined = outcome_values(
+            _evaluate(s, base_inputs, "<ranges>"), outcome, s.horizon_months
+        )
         rows = []
         for key, values in spans.items():
-            inputs = pd.DataFrame({key: pd.array(values, dtype="string") if isinstance(values[0], str) else values})
-            y, censored, undefined = outcome_values(_evaluate(s, inputs, "<ranges>"), outcome, _horizons(s, inputs))
+            inputs = pd.DataFrame(
+                {key: pd.array(values, dtype="string") if isinstance(values[0], str) else values}
+            )
+            y, censored, undefined = outcome_values(
+                _evaluate(s, inputs, "<ranges>"), outcome, _horizons(s, inputs)
+            )
             lo, hi = 0, len(values) - 1
-            pick_extremes = given is None and isinstance(case.uncertainties[key], Choice) and not case.uncertainties[key].numeric
+            pick_extremes = (
+                given is None
+                and isinstance(case.uncertainties[key], Choice)
+                and not case.uncertainties[key].numeric
+            )
             if pick_extremes and not undefined.all():
                 defined = np.flatnonzero(~undefined)
                 lo, hi = int(defined[np.argmin(y[defined])]), int(defined[np.argmax(y[defined])])
                 if lo == hi:  # every option gives the same outcome: show the first and the last
                     lo, hi = int(defined[0]), int(defined[-1])
             at = [pd.NA if undefined[i] else float(y[i]) for i in (lo, hi)]
-            rows.append({
-                "product": case.name, "outcome": outcome, "key": key, "low": values[lo], "high": values[hi],
-                "at_low": at[0], "at_high": at[1], "at_base": pd.NA if base_undefined[0] else float(base[0]),
-                "swing": pd.NA if undefined[[lo, hi]].any() else abs(float(y[hi]) - float(y[lo])),
-                "censored": bool(censored[[lo, hi]].any() or base_censored[0]),
-            })
+            rows.append(
+                {
+                    "product": case.name,
+                    "outcome": outcome,
+                    "key": key,
+                    "low": values[lo],
+                    "high": values[hi],
+                    "at_low": at[0],
+                    "at_high": at[1],
+                    "at_base": pd.NA if base_undefined[0] else float(base[0]),
+                    "swing": pd.NA
+                    if undefined[[lo, hi]].any()
+                    else abs(float(y[hi]) - float(y[lo])),
+                    "censored": bool(censored[[lo, hi]].any() or base_censored[0]),
+                }
+            )
         frames.append(_tornado_frame(rows))
     out = pd.concat(frames, ignore_index=True)
     out.attrs["outcome"] = outcome
@@ -305,7 +360,9 @@ def _tornado_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             frame[column] = frame[column].astype(float)
     frame["product"] = frame["product"].astype("string")
     frame["censored"] = frame["censored"].astype(bool)
-    order = np.lexsort((np.arange(len(frame)), -frame["swing"].to_numpy(dtype=float, na_value=-np.inf)))
+    order = np.lexsort(
+        (np.arange(len(frame)), -frame["swing"].to_numpy(dtype=float, na_value=-np.inf))
+    )
     return frame.iloc[order].reset_index(drop=True)
 
 
@@ -316,17 +373,41 @@ S2_COLUMNS = ("product", "outcome", "key_a", "key_b", "S2", "S2_conf")
 
 
 @overload
-def sobol(subject: Analysable, outcome: str = ..., n: int = ..., seed: int = ...,
-          second_order: Literal[False] = ..., *, uncertain: Mapping[str, Any] | None = ...,
-          num_resamples: int = ..., conf_level: float = ...) -> pd.DataFrame: ...
+def sobol(
+    subject: Analysable,
+    outcome: str = ...,
+    n: int = ...,
+    seed: int = ...,
+    second_order: Literal[False] = ...,
+    *,
+    uncertain: Mapping[str, Any] | None = ...,
+    num_resamples: int = ...,
+    conf_level: float = ...,
+) -> pd.DataFrame: ...
 @overload
-def sobol(subject: Analysable, outcome: str = ..., n: int = ..., seed: int = ..., *,
-          second_order: Literal[True], uncertain: Mapping[str, Any] | None = ...,
-          num_resamples: int = ..., conf_level: float = ...) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+def sobol(
+    subject: Analysable,
+    outcome: str = ...,
+    n: int = ...,
+    seed: int = ...,
+    *,
+    second_order: Literal[True],
+    uncertain: Mapping[str, Any] | None = ...,
+    num_resamples: int = ...,
+    conf_level: float = ...,
+) -> tuple[pd.DataFrame, pd.DataFrame]: ...
 @overload
-def sobol(subject: Analysable, outcome: str = ..., n: int = ..., seed: int = ...,
-          second_order: bool = ..., *, uncertain: Mapping[str, Any] | None = ...,
-          num_resamples: int = ..., conf_level: float = ...) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]: ...
+def sobol(
+    subject: Analysable,
+    outcome: str = ...,
+    n: int = ...,
+    seed: int = ...,
+    second_order: bool = ...,
+    *,
+    uncertain: Mapping[str, Any] | None = ...,
+    num_resamples: int = ...,
+    conf_level: float = ...,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]: ...
 
 
 def sobol(
@@ -398,49 +479,113 @@ def sobol(
 
     _check_outcome(outcome)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise AssumptionError("<argument>", "n", "a whole number of base samples of at least 2 (a power of 2)", n)
-    extra = {str(k): parse_distribution(v, "<uncertain>", str(k)) for k, v in (uncertain or {}).items()}
+        raise AssumptionError(
+            "<argument>", "n", "a whole number of base samples of at least 2 (a power of 2)", n
+        )
+    extra = {
+        str(k): parse_distribution(v, "<uncertain>", str(k)) for k, v in (uncertain or {}).items()
+    }
     for key, dist in extra.items():
-        if dist.currency != "USD":  # a file's CNY converts at its start month's rate; an argument has none
-            raise AssumptionError("<uncertain>", f"{key}.currency", "USD here (put a CNY distribution in the scenario or "
-                                  "portfolio file, where it converts at the start month's rate)", dist.currency)
+        if (
+            dist.currency != "USD"
+        ):  # a file's CNY converts at its start month's rate; an argument has none
+            raise AssumptionError(
+                "<uncertain>",
+                f"{key}.currency",
+                "USD here (put a CNY distribution in the scenario or "
+                "portfolio file, where it converts at the start month's rate)",
+                dist.currency,
+            )
     firsts, seconds = [], []
     for case in _cases(subject):
         dists = {**case.uncertainties, **extra}
         keys = list(dists)
         if not keys:
-            raise TcpmfError(f"{case.name}: no uncertain inputs; give distributions in its file or uncertain={{key: {{dist: ...}}}}")
+            raise TcpmfError(
+                f"{case.name}: no uncertain inputs; give distributions in its file or uncertain={{key: {{dist: ...}}}}"
+            )
         linked = [c for c in case.correlations if c[0] in dists and c[1] in dists]
         if linked:
-            warnings.warn(f"{case.name}: Sobol indices assume independent inputs; the rank correlations "
-                          f"{', '.join(f'{a}~{b}' for a, b, _ in linked)} are ignored", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{case.name}: Sobol indices assume independent inputs; the rank correlations "
+                f"{', '.join(f'{a}~{b}' for a, b, _ in linked)} are ignored",
+                UserWarning,
+                stacklevel=2,
+            )
         problem = {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
-        u = np.clip(sobol_sample.sample(problem, int(n), calc_second_order=second_order, seed=seed), 0.0, 1.0 - 2.0**-53)
+        u = np.clip(
+            sobol_sample.sample(problem, int(n), calc_second_order=second_order, seed=seed),
+            0.0,
+            1.0 - 2.0**-53,
+        )
         inputs = pd.DataFrame({k: _column(dists[k], u[:, j]) for j, k in enumerate(keys)})
-        y, censored, undefined = outcome_values(_evaluate(case.scenario, inputs, "<uncertain>"), outcome, _horizons(case.scenario, inputs))
+        y, censored, undefined = outcome_values(
+            _evaluate(case.scenario, inputs, "<uncertain>"),
+            outcome,
+            _horizons(case.scenario, inputs),
+        )
         if undefined.any():
             row = inputs.iloc[int(np.flatnonzero(undefined)[0])].to_dict()
-            raise TcpmfError(f"{case.name}: {outcome} is undefined for some draws (e.g. {row}); Sobol indices need "
-                             "a value for every draw: pick an outcome defined everywhere")
+            raise TcpmfError(
+                f"{case.name}: {outcome} is undefined for some draws (e.g. {row}); Sobol indices need "
+                "a value for every draw: pick an outcome defined everywhere"
+            )
         share = float(censored.mean())
         base = {"product": case.name, "outcome": outcome}
         if np.ptp(y) == 0:
             what = "beyond the horizon" if share == 1.0 else f"{y[0]:g}"
-            warnings.warn(f"{case.name}: {outcome} is {what} for every draw; its Sobol indices are undefined (<NA>)",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{case.name}: {outcome} is {what} for every draw; its Sobol indices are undefined (<NA>)",
+                UserWarning,
+                stacklevel=2,
+            )
             firsts += [{**base, "key": k, "censored_share": share} for k in keys]
-            seconds += [{**base, "key_a": a, "key_b": b} for i, a in enumerate(keys) for b in keys[i + 1:]] if second_order else []
+            seconds += (
+                [
+                    {**base, "key_a": a, "key_b": b}
+                    for i, a in enumerate(keys)
+                    for b in keys[i + 1 :]
+                ]
+                if second_order
+                else []
+            )
             continue
-        res = sobol_analyze.analyze(problem, y, calc_second_order=second_order, num_resamples=num_resamples,
-                                    conf_level=conf_level, seed=seed, print_to_console=False)
+        res = sobol_analyze.analyze(
+            problem,
+            y,
+            calc_second_order=second_order,
+            num_resamples=num_resamples,
+            conf_level=conf_level,
+            seed=seed,
+            print_to_console=False,
+        )
         for j, k in enumerate(keys):
-            firsts.append({**base, "key": k, "S1": res["S1"][j], "S1_conf": res["S1_conf"][j],
-                           "ST": res["ST"][j], "ST_conf": res["ST_conf"][j], "censored_share": share})
+            firsts.append(
+                {
+                    **base,
+                    "key": k,
+                    "S1": res["S1"][j],
+                    "S1_conf": res["S1_conf"][j],
+                    "ST": res["ST"][j],
+                    "ST_conf": res["ST_conf"][j],
+                    "censored_share": share,
+                }
+            )
         if second_order:
             for i, a in enumerate(keys):
                 for j in range(i + 1, len(keys)):
-                    seconds.append({**base, "key_a": a, "key_b": keys[j], "S2": res["S2"][i, j], "S2_conf": res["S2_conf"][i, j]})
-    first = _indices_frame(firsts, SOBOL_COLUMNS, ("S1", "S1_conf", "ST", "ST_conf", "censored_share"))
+                    seconds.append(
+                        {
+                            **base,
+                            "key_a": a,
+                            "key_b": keys[j],
+                            "S2": res["S2"][i, j],
+                            "S2_conf": res["S2_conf"][i, j],
+                        }
+                    )
+    first = _indices_frame(
+        firsts, SOBOL_COLUMNS, ("S1", "S1_conf", "ST", "ST_conf", "censored_share")
+    )
     first.attrs.update(outcome=outcome, n=int(n), seed=seed)
     if not second_order:
         return first
@@ -449,14 +594,23 @@ def sobol(
 
 def _column(dist: Distribution, u: NDArray[np.float64]) -> Any:
     values = dist.ppf(u)
-    return pd.array([str(v) for v in values], dtype="string") if not dist.numeric else np.asarray(values, float)
+    return (
+        pd.array([str(v) for v in values], dtype="string")
+        if not dist.numeric
+        else np.asarray(values, float)
+    )
 
 
-def _indices_frame(rows: list[dict[str, Any]], columns: Sequence[str], numbers: Sequence[str]) -> pd.DataFrame:
+def _indices_frame(
+    rows: list[dict[str, Any]], columns: Sequence[str], numbers: Sequence[str]
+) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(columns))
     for column in columns:
         if column in numbers:
-            frame[column] = pd.array([pd.NA if v is None or pd.isna(v) else float(v) for v in frame[column]], dtype="Float64")
+            frame[column] = pd.array(
+                [pd.NA if v is None or pd.isna(v) else float(v) for v in frame[column]],
+                dtype="Float64",
+            )
         else:
             frame[column] = frame[column].astype("string")
     return frame
