@@ -87,7 +87,9 @@ def _revenue_rises_with_price(product: tcpmf.Product) -> bool:
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.integers(0, 2),
-    elasticity=st.floats(0.0, 1.0),
+    elasticity=st.floats(0.0, 1.0).map(
+        lambda e: 0.0 if e < 1e-6 else e
+    ),  # a tiny one is 0 (refused below 1e-100)
     factor=st.floats(1.05, 3.0),
     seed=st.integers(0, 2**16),
 )

@@ -44,14 +44,6 @@ F = NDArray[np.float64]
 #: Hours in a model month (30 days, as ``active_days = 30 · dau_per_mau``).
 HOURS_PER_MONTH = 720.0
 
-#: Fewer active users than this are nobody: the replicas idle and their rent is an idle cost, not
-#: a cost per user (a bill divided by a vanishing user count overflows to infinity).
-MIN_ACTIVE_USERS = 1e-9
-
-#: Replicas busy less than this share of their hours serve next to nothing: their price per token
-#: (the rent over the tokens served) would overflow, so they count as idle.
-MIN_UTILIZATION = 1e-9
-
 
 def replicas(
     busy_replica_hours: ArrayLike, peak_to_average: ArrayLike, min_replicas: ArrayLike
@@ -145,13 +137,17 @@ def demand_driven_host(
     bill = np.where(
         on, self_host_bill_usd(np.where(on, provisioned, 0.0), per_hour) * a.rent_factor, 0.0
     )
-    busy = active_users >= MIN_ACTIVE_USERS
-    per_mau = np.where(
-        on, np.divide(bill, active_users, out=full_bill * a.rent_factor, where=busy), 0.0
-    )
+    # Rent per user and per token.  A user count or utilization so small that the division
+    # overflows (1e-313 users: a cohort that has all but gone) serves nobody: the rent is idle.
+    with np.errstate(over="ignore"):
+        per_user = np.divide(bill, active_users, out=np.full(shape, np.inf), where=active_users > 0)
+        per_use = np.divide(
+            decline_factor * a.rent_factor, u, out=np.full(shape, np.inf), where=u > 0
+        )
+    busy = np.isfinite(per_user)
+    per_mau = np.where(on, np.where(busy, per_user, full_bill * a.rent_factor), 0.0)
     idle = np.where(busy, 0.0, bill)
-    loaded = on & busy & (u >= MIN_UTILIZATION)  # per token: the rent over the tokens served
-    scale = np.where(loaded, decline_factor * a.rent_factor / np.where(loaded, u, 1.0), 0.0)
+    scale = np.where(on & busy & np.isfinite(per_use), per_use, 0.0)
     return DemandDrivenHost(
         usd_per_mau=per_mau,
         idle_usd=idle,
