@@ -542,20 +542,7 @@ def what_it_takes(
     for lever in LEVERS.values():
         current = lever_value(base, scenario, lever.name)
         bounds = _range(scenario, lever.name)
-        row: dict[str, Any] = {
-            "lever": lever.name,
-            "label": lever.label,
-            "key": lever.key,
-            "unit": lever.unit,
-            "current": current,
-            "value": math.nan,
-            "status": "n/a",
-            "direction": None,
-            "method": None,
-            "low": math.nan,
-            "high": math.nan,
-            "note": "",
-        }
+        row = _lever_row(lever, current)
         if bounds is not None:
             lo, hi = bounds
             linear = _is_linear(base, scenario, lever.name)
@@ -682,7 +669,7 @@ def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None)
     cash_end, _, _ = _cash_at_end(_with_entry(repeat(base, months.size), months))
     pays = cash_end >= 0
     row: dict[str, Any] = {
-        **_lever_row(COMPETITION_LEVERS["entry_month"], math.ceil(current_entry)),
+        **_lever_row(COMPETITION_LEVERS["entry_month"], math.ceil(current_entry), SURVIVAL_NOTE),
         "low": 0.0,
         "high": float(horizon),
         "method": "every month",
@@ -703,7 +690,9 @@ def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None)
     one = repeat(base, 1)
     cash_now, users_now, _ = _cash_at_end(one)
     row = {
-        **_lever_row(COMPETITION_LEVERS["active_users_at_entry"], float(users_now[0])),
+        **_lever_row(
+            COMPETITION_LEVERS["active_users_at_entry"], float(users_now[0]), SURVIVAL_NOTE
+        ),
         "method": "root finding",
     }
     grid = np.geomspace(1e-3, 1e3, 121)
@@ -743,7 +732,8 @@ def competition_levers(scenario: Scenario, arrays: ScenarioArrays | None = None)
     return frame
 
 
-def _lever_row(lever: Lever, current: float) -> dict[str, Any]:
+def _lever_row(lever: Lever, current: float, note: str = "") -> dict[str, Any]:
+    """A lever's row of :func:`what_it_takes` before it is answered: no value, status ``n/a``."""
     return {
         "lever": lever.name,
         "label": lever.label,
@@ -756,5 +746,5 @@ def _lever_row(lever: Lever, current: float) -> dict[str, Any]:
         "method": None,
         "low": math.nan,
         "high": math.nan,
-        "note": SURVIVAL_NOTE,
+        "note": note,
     }

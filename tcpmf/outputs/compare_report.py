@@ -21,13 +21,16 @@ OUTCOMES = {
     "peak_funding_usd_p50": "median peak funding (USD)",
 }
 
-STYLE = """<style>
+#: The CSS every offline page of tcpmf starts from (this comparison, ``report.html``).
+PAGE_CSS = """
   body { font-family: system-ui, sans-serif; margin: 1.5em; color: #212121; }
   table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
   th, td { padding: 3px 9px; border-bottom: 1px solid #e0e0e0; }
-  th { text-align: left; vertical-align: bottom; }
-  td.n { text-align: right; font-variant-numeric: tabular-nums; }
-  .meta { color: #546e7a; font-size: 12px; max-width: 60em; }
+  td.n { text-align: right; font-variant-numeric: tabular-nums; }"""
+
+STYLE = f"""<style>{PAGE_CSS}
+  th {{ text-align: left; vertical-align: bottom; }}
+  .meta {{ color: #546e7a; font-size: 12px; max-width: 60em; }}
 </style>"""
 
 

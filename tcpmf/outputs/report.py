@@ -43,6 +43,7 @@ import pandas as pd
 from tcpmf.core.errors import TcpmfError
 from tcpmf.core.yamlio import display_path
 from tcpmf.outputs.charts import NEUTRAL, POSITIVE, inline_values
+from tcpmf.outputs.compare_report import PAGE_CSS
 from tcpmf.outputs.report_inputs import inputs_section, probability_text
 from tcpmf.outputs.report_sensitivity import sensitivity_section
 from tcpmf.uncertainty.batch import SUMMARIZED_COLUMNS, summarize
@@ -299,15 +300,11 @@ HEADERS = {
     "tcpmf_month_p90": "TC-PMF P90",
 }
 
-STYLE = """<style>
-  body { font-family: system-ui, sans-serif; margin: 1.5em; color: #212121; }
-  table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
-  th, td { padding: 3px 9px; border-bottom: 1px solid #e0e0e0; }
-  td.n { text-align: right; font-variant-numeric: tabular-nums; }
-  .partial { background: #fff3e0; border: 2px solid #e65100; padding: .6em 1em; font-weight: 600; }
-  .meta { color: #546e7a; font-size: 12px; }
-  td.small { font-size: 11px; max-width: 28em; }
-  table.corr td, table.corr th { font-size: 11px; }
+STYLE = f"""<style>{PAGE_CSS}
+  .partial {{ background: #fff3e0; border: 2px solid #e65100; padding: .6em 1em; font-weight: 600; }}
+  .meta {{ color: #546e7a; font-size: 12px; }}
+  td.small {{ font-size: 11px; max-width: 28em; }}
+  table.corr td, table.corr th {{ font-size: 11px; }}
 </style>"""
 
 

@@ -40,6 +40,8 @@ from tcpmf.core.errors import AssumptionError
 
 __all__ = [
     "DISTRIBUTION_KEYS",
+    "U_HIGH",
+    "U_LOW",
     "Beta",
     "Choice",
     "Distribution",
@@ -49,7 +51,12 @@ __all__ = [
     "Triangular",
     "Uniform",
     "parse_distribution",
+    "support_probe",
 ]
+
+#: The smallest and largest uniform a draw uses (``tcpmf.uncertainty.sampling.uniforms``); a
+#: distribution's reach, checked against its key's bounds at load, is its quantiles there.
+U_LOW, U_HIGH = 0.0, 1.0 - 2.0**-53
 
 Z95 = 1.6448536269514722  # scipy.stats.norm.ppf(0.95): half-width of a 90% interval in sd
 
@@ -489,3 +496,14 @@ def parse_distribution(spec: Any, file: str, key_path: str) -> Distribution:
         path = f"{key_path}.{where}" if where else key_path
         value = err.get("input") if where else spec
         raise AssumptionError(file, path, allowed, value) from None
+
+
+def support_probe(value: Any) -> Any:
+    """A value a distribution can draw, as its key's schema is tried with it: a whole float as an
+    int (strict whole-number keys accept it), an infinity as ±1e300 (the schema's bounds refuse
+    it by name rather than as "not finite")."""
+    if not isinstance(value, float):
+        return value
+    if math.isinf(value):
+        return math.copysign(1e300, value)
+    return int(value) if value.is_integer() else value

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeAlias
@@ -34,7 +33,14 @@ from tcpmf.core.errors import AssumptionError, TcpmfError
 from tcpmf.core.months import MONTH_PATTERN, is_month, month_index
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
-from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
+from tcpmf.schema.distributions import (
+    U_HIGH,
+    U_LOW,
+    Choice,
+    Distribution,
+    parse_distribution,
+    support_probe,
+)
 from tcpmf.schema.tob import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relations
 
 __all__ = [
@@ -912,10 +918,6 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
         model["price_path"] = "hindsight"
 
 
-#: The smallest and largest uniform the sampler uses (``tcpmf.uncertainty.sampling.U_LOW, U_HIGH``).
-_SAMPLER_U = (0.0, 1.0 - 2.0**-53)
-
-
 def _check_reach(
     plain: dict[str, Any],
     distributions: Mapping[str, Distribution],
@@ -932,21 +934,10 @@ def _check_reach(
                 o for o in dist.options if isinstance(o, (int, float)) and not isinstance(o, bool)
             ]
         else:
-            values = [float(v) for v in dist.ppf(np.array(_SAMPLER_U))]
+            values = [float(v) for v in dist.ppf(np.array([U_LOW, U_HIGH]))]
         for value in values:
-            probe = value
-            if isinstance(
-                value, float
-            ):  # whole numbers as ints (strict int keys), infinities as huge
-                probe = (
-                    math.copysign(1e300, value)
-                    if math.isinf(value)
-                    else int(value)
-                    if value.is_integer()
-                    else value
-                )
             trial = copy.deepcopy(plain)
-            _set(trial, path, probe)
+            _set(trial, path, support_probe(value))
             try:
                 Scenario.model_validate(trial)
             except ValidationError as exc:

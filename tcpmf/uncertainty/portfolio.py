@@ -38,7 +38,14 @@ import numpy as np
 
 from tcpmf.core.errors import AssumptionError, TcpmfError
 from tcpmf.core.yamlio import deep_merge, display_path, key_provenance, read_tree, read_yaml
-from tcpmf.schema.distributions import Choice, Distribution, parse_distribution
+from tcpmf.schema.distributions import (
+    U_HIGH,
+    U_LOW,
+    Choice,
+    Distribution,
+    parse_distribution,
+    support_probe,
+)
 from tcpmf.schema.scenario import Scenario, load, looks_like_portfolio, validate_tree
 
 __all__ = ["Analysable", "Portfolio", "Product", "as_portfolio", "load_portfolio"]
@@ -241,8 +248,6 @@ def check_support(
     distribution as the file has it, for the message)."""
     # the extremes the sampler can reach (tcpmf.uncertainty.sampling.uniforms), and two inner values
     # that a continuous distribution on a whole-number key shows to be fractional
-    from tcpmf.uncertainty.sampling import U_HIGH, U_LOW
-
     reach = (
         [float(v) for v in dist.ppf(np.array([U_LOW, U_HIGH, 0.3, 0.5]))]
         if dist.numeric
@@ -250,17 +255,8 @@ def check_support(
     )
     values: list[Any] = list(dist.options) if isinstance(dist, Choice) else reach
     for value in values:
-        probe = value
-        if isinstance(value, float):  # whole numbers as ints (strict int keys), infinities as huge
-            probe = (
-                math.copysign(1e300, value)
-                if math.isinf(value)
-                else int(value)
-                if value.is_integer()
-                else value
-            )
         try:
-            scenario.override({key: probe})
+            scenario.override({key: support_probe(value)})
         except AssumptionError as exc:
             rule = exc.allowed.removeprefix("must be ")
             what = f"option {value!r}" if isinstance(dist, Choice) else f"{value:g}"

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from tcpmf.schema.distributions import Choice, Distribution
+from tcpmf.schema.distributions import U_HIGH, U_LOW, Choice, Distribution
 
 __all__ = [
     "U_HIGH",
@@ -40,10 +40,6 @@ __all__ = [
     "rank_correlate",
     "uniforms",
 ]
-
-
-#: The smallest and largest uniform a draw uses; ``check_support`` probes the quantiles there.
-U_LOW, U_HIGH = 0.0, 1.0 - 2.0**-53
 
 
 def uniforms(n: int, k: int, rng: np.random.Generator, method: str = "lhs") -> NDArray[np.float64]:
