@@ -155,9 +155,9 @@ class _PerUser:
     tokens_in: F  # per MAU and month, (N,)
     tokens_out: F
     token_bill: F  # API tokens per MAU, USD, (T, N)
-    streams: tuple[
-        F, F, F, F
-    ]  # subscription, ads, usage-based, commerce per MAU at full monetization
+    # subscription, ads, usage-based, commerce per MAU at full monetization, and their sum (N,)
+    streams: tuple[F, F, F, F]
+    arpu_full: F
     paid_new: F  # users bought each month, (N,)
 
 
@@ -216,8 +216,17 @@ def _per_user(a: ScenarioArrays) -> _PerUser:
         out=np.zeros(a.size),
         where=a.paid_budget_usd_per_month > 0,
     )
+    arpu_full = streams[0] + streams[1] + streams[2] + streams[3]
     return _PerUser(
-        factor_in, factor_out, price_factor, tokens_in, tokens_out, token_bill, streams, paid_new
+        factor_in,
+        factor_out,
+        price_factor,
+        tokens_in,
+        tokens_out,
+        token_bill,
+        streams,
+        arpu_full,
+        paid_new,
     )
 
 
@@ -239,8 +248,11 @@ def _users(a: ScenarioArrays, p: _PerUser, market: Market | None) -> _Users:
         active = active_users_growing(
             a.organic_new_users_per_month, a.monthly_growth, p.paid_new, a.retention
         )
-        full = streams[0] + streams[1] + streams[2] + streams[3]
-        arpu = full if a.subscription_from_month is None else _monetized_arpu(a, streams, active)
+        arpu = (
+            p.arpu_full
+            if a.subscription_from_month is None
+            else _monetized_arpu(a, streams, active)
+        )
         return _Users(active, arpu, a.retention, p.paid_new, None)
     # an incumbent's effects month by month: (T, N) new users, hazard and revenue
     paid_new = p.paid_new * market.paid_new_users_factor
@@ -312,11 +324,8 @@ def _summary(
     )
     cash_m0_prices = cumulative_over_months(u.active * contribution_m0_prices - m.spend)
     payback_m0, payback_m0_found = first_month(cash_m0_prices >= 0, window)
-    arpu_full = (
-        p.streams[0] + p.streams[1] + p.streams[2] + p.streams[3]
-    )  # ARPU at full monetization, (N,)
     affordable, affordable_found = max_affordable_usd_per_mtok(
-        arpu_full, a.other_variable_usd_per_mau, a.target_margin, tokens
+        p.arpu_full, a.other_variable_usd_per_mau, a.target_margin, tokens
     )
     # A product without revenue never reaches TC-PMF, whatever its costs.
     reaches_target = (contribution >= a.target_margin * arpu) & (arpu > 0)
