@@ -117,10 +117,15 @@ def _newton_direction(grad: F, hess: F, held: NDArray[np.bool_]) -> F:
     h[:, diagonal, diagonal] += held.T  # 1 on a held diagonal
     h = np.nan_to_num(h, nan=0.0, posinf=0.0, neginf=0.0)
     scale = np.abs(h).max(axis=(1, 2)) + 1e-300
-    positive = np.all([_det(h[:, :i, :i]) > 1e-10 * scale**i for i in range(1, p + 1)], axis=0)
+    # a singular but positive semi-definite H (along a ridge of ℓ) is lifted by 1e-8 of its size,
+    # as the eigenvalues are floored below; only an indefinite H needs its eigenvalues
+    lift = 1e-8 * scale[:, None]
+    h[:, diagonal, diagonal] += lift
+    positive = np.all([_det(h[:, :i, :i]) > 1e-12 * scale**i for i in range(1, p + 1)], axis=0)
     d = np.empty_like(g)
     if positive.any():
         d[positive] = -_solve(h[positive], g[positive])
+    h[:, diagonal, diagonal] -= lift
     odd = ~positive
     if odd.any():
         w, v = np.linalg.eigh(h[odd])
