@@ -292,3 +292,23 @@ def test_lee_view_sets_every_delay_itself() -> None:
         for key, note in s.sources.items():
             if ".monetization." in key:
                 assert "Lee 2024-06" in note, (path.name, key)
+
+
+def test_compare_views_says_the_delay_decides_exactly_when_full_revenue_would_reverse_the_order() -> (
+    None
+):
+    from tcpmf.analysis.timeline import compare_views
+
+    views = compare_views(horizon_months=120)
+    for _, row in views.iterrows():
+        text = row["disagreement"]
+        delays = (row["lee_monetization_delay_months"], row["data_monetization_delay_months"])
+        if any(pd.isna(d) for d in delays) or delays[0] == delays[1]:
+            assert "decides which comes first" not in text, text
+            continue
+        lee, data = int(row["lee_tcpmf_month"]), int(row["data_tcpmf_month"])
+        full_lee, full_data = lee - int(delays[0]), data - int(delays[1])
+        reversed_order = np.sign(data - lee) != np.sign(full_data - full_lee)
+        assert ("decides which comes first" in text) == reversed_order, text
+        if reversed_order:
+            assert f"month {full_lee}, the data at month {full_data}" in text

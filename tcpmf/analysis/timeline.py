@@ -422,4 +422,18 @@ def _disagreement(category: str, lee: pd.Series, data: pd.Series, row: dict[str,
     )
     if delays_differ:
         text += f"; the monetization delay also differs ({delay_lee} vs {delay_data} months)"
+        text += _delay_decides(lee, data, int(delay_lee), int(delay_data))
     return head + text + "."
+
+
+def _delay_decides(lee: pd.Series, data: pd.Series, delay_lee: int, delay_data: int) -> str:
+    """A clause when the monetization delay, not the inputs, decides which view reaches unit
+    TC-PMF first: with every stream at full value from month 0 the order would differ."""
+    unit_lee, unit_data = int(lee["tcpmf_month"]), int(data["tcpmf_month"])
+    full_lee, full_data = unit_lee - delay_lee, unit_data - delay_data
+    if np.sign(unit_data - unit_lee) == np.sign(full_data - full_lee):
+        return ""
+    return (
+        f", and it decides which comes first: with every stream at full value from month 0 Lee's "
+        f"argument would reach unit TC-PMF at month {full_lee}, the data at month {full_data}"
+    )
