@@ -77,10 +77,31 @@ def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(tier: str)
 
 
 def test_an_unscored_model_never_drives_a_threshold_tier() -> None:
-    # Qwen-Long is hand-tagged gpt-4-class and was the cheapest of that tag; it has no public score
-    assert models_catalog(ROOT).models["qwen-long"].tier == "gpt-4-class"
+    # Qwen-Long was hand-tagged gpt-4-class and was the cheapest of that tag; GPT-3 davinci was the
+    # only model of the gpt-3-class tag; the cheap Chinese small models made small-fast: none has a
+    # public score
+    unscored = set(models_catalog(ROOT).models) - set(capability_catalog(ROOT).scores)
+    assert {"qwen-long", "gpt-3-davinci", "ernie-speed", "glm-4-flash"} <= unscored
     for tier in capability_catalog(ROOT).tiers:
-        assert "qwen-long" not in set(tier_series(tier)["model"])
+        assert not unscored & set(tier_series(tier)["model"])
+
+
+def test_no_tier_is_a_hand_tag() -> None:
+    """Every tier, the former hand-tagged groups included, is a threshold on a score, and the models
+    catalog tags no model with a tier."""
+    catalog = capability_catalog(ROOT)
+    assert set(tier_names()) == set(catalog.tiers)
+    assert {"gpt-3-class", "small-fast"} <= set(catalog.tiers)
+    assert all(entry.tier is None for entry in models_catalog(ROOT).models.values())
+    # the thresholds order the tiers as their names do
+    floors = {t: resolve_floor(t).min_score for t in catalog.tiers}
+    assert (
+        floors["gpt-3-class"]
+        < floors["gpt-3.5-class"]
+        < floors["small-fast"]
+        < floors["gpt-4-class"]
+        < floors["frontier-reasoning"]
+    )
 
 
 def test_a_cheap_hand_tagged_model_changes_no_threshold_fit(assumptions_copy: Path) -> None:
@@ -126,7 +147,7 @@ def test_a_higher_floor_is_never_cheaper(low: float, extra: float, month: str) -
         assert cheap is not None and cheap.usd_per_mtok_blended <= dear.usd_per_mtok_blended
 
 
-def test_tiers_keep_their_names_and_the_legacy_tags() -> None:
+def test_tiers_keep_their_names() -> None:
     names = tier_names()
     assert {
         "gpt-3.5-class",
@@ -135,12 +156,26 @@ def test_tiers_keep_their_names_and_the_legacy_tags() -> None:
         "small-fast",
         "gpt-3-class",
     } <= set(names)
-    assert fitted_decline("small-fast") > 1
     table = decline_table().set_index("tier")
-    assert "legacy" in table.loc["small-fast", "definition"]
-    assert fitted_decline("gpt-4-class") == pytest.approx(
-        min(table.loc["gpt-4-class", "annual_cost_decline"], 1000)
+    for tier in ("small-fast", "gpt-3-class", "gpt-4-class"):
+        assert fitted_decline(tier) > 1
+        assert (
+            table.loc[tier, "definition"]
+            == f"lmarena_text_2025_08 >= {resolve_floor(tier).min_score:g}"
+        )
+        assert fitted_decline(tier) == pytest.approx(
+            min(table.loc[tier, "annual_cost_decline"], 1000)
+        )
+
+
+def test_a_tier_below_every_scored_model_fits_as_the_lowest_tier_above_them() -> None:
+    """No catalog model scores between the gpt-3-class and gpt-3.5-class thresholds, so the two tiers
+    have one series: the cheapest scored model."""
+    lowest = min(r.score for records in capability_catalog(ROOT).scores.values() for r in records)
+    assert (
+        resolve_floor("gpt-3-class").min_score < resolve_floor("gpt-3.5-class").min_score <= lowest
     )
+    assert tier_series("gpt-3-class").equals(tier_series("gpt-3.5-class"))
 
 
 def test_unknown_floor_names_the_tiers() -> None:
