@@ -22,8 +22,8 @@ from tcpmf.catalog import prices as catalog
 from tcpmf.catalog import roofline
 from tcpmf.catalog.decline import decline_table, fit_decline, fitted_decline, tier_names
 from tcpmf.catalog.serving import architecture_names, serving_calibration
-from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.cli.main import app
+from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model import capacity
 
 BASE: dict[str, Any] = {

@@ -28,6 +28,7 @@ __all__ = [
     "capability_tier_names",
     "change_months",
     "cheapest_meeting",
+    "first_month_meeting",
     "resolve_floor",
 ]
 
@@ -144,3 +145,34 @@ def change_months(directory: Path | None = None) -> list[str]:
     months = {r.date for e in models_catalog(directory).models.values() for r in e.prices}
     months |= {r.date for records in capability_catalog(directory).scores.values() for r in records}
     return sorted(months, key=month_index)
+
+
+@lru_cache(maxsize=256)
+def _first_month_meeting(floor: CapabilityFloor, month: str, directory: Path) -> str | None:
+    if cheapest_meeting(floor, month, directory) is not None:
+        return month
+    for later in change_months(directory):
+        if month_index(later) > month_index(month) and cheapest_meeting(floor, later, directory):
+            return later
+    return None
+
+
+def first_month_meeting(
+    floor: CapabilityFloor, month: str, directory: Path | None = None
+) -> str | None:
+    """The first month at or after *month* at which some catalog model meets *floor* (None if none
+    does by the catalog's last date: capability is not projected beyond the catalog).
+
+    Prices and scores change only at :func:`change_months`, so after *month* itself only those
+    months are tried.
+
+    Examples
+    --------
+    >>> first_month_meeting(resolve_floor("gpt-4-class"), "2024-05")
+    '2024-05'
+    >>> first_month_meeting(resolve_floor("frontier-reasoning"), "2024-05")
+    '2024-12'
+    >>> first_month_meeting(resolve_floor(2000.0), "2024-05") is None
+    True
+    """
+    return _first_month_meeting(floor, month, directory or assumptions_dir())

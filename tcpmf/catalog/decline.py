@@ -51,7 +51,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class DeclineFit:
     """A fitted annual decline factor with its spread."""

@@ -30,7 +30,7 @@ from pydantic import (
 
 from tcpmf.catalog.prices import cny_per_usd, gpu_rent, model_price
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.core.months import MONTH_PATTERN, is_month, month_index
+from tcpmf.core.months import MONTH_PATTERN, is_month
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 from tcpmf.schema.distributions import (
@@ -522,6 +522,28 @@ class Scenario(Section):
         return "deal" if self.deal is not None else "maas" if self.maas is not None else "consumer"
 
     @property
+    def launch_month(self) -> str:
+        """The month the product launches: ``start_month``, or with a capability floor
+        (``model.capability``) no catalog model meets then, the first month one does; until then the
+        product waits: no users, revenue or tokens, only its fixed cost (docs/model.md §1).
+
+        Examples
+        --------
+        >>> from tcpmf import load
+        >>> s = load("assumptions/categories/productivity.yaml")
+        >>> s.launch_month == s.start_month
+        True
+        >>> s.override({"model.name": None, "model.capability": "frontier-reasoning"}).launch_month
+        '2024-12'
+        """
+        if self.model.capability is None:
+            return self.start_month
+        from tcpmf.catalog.capability import first_month_meeting, resolve_floor
+
+        floor = resolve_floor(self.model.capability)
+        return first_month_meeting(floor, self.start_month) or self.start_month
+
+    @property
     def file(self) -> str:
         """The file this scenario was loaded from."""
         return self._file
@@ -850,7 +872,12 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
     model = plain.get("model")
     if not isinstance(model, dict) or model.get("capability") is None:
         return
-    from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_floor
+    from tcpmf.catalog.capability import (
+        change_months,
+        cheapest_meeting,
+        first_month_meeting,
+        resolve_floor,
+    )
     from tcpmf.catalog.decline import floor_decline
 
     path = "model.capability"
@@ -886,25 +913,24 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
             "a month YYYY-MM (needed to meet a capability floor)",
             month,
         )
-    best = cheapest_meeting(floor, month, input_share=_input_share(plain.get("usage")))
-    if best is None:
-        later = [
-            m
-            for m in change_months()
-            if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None
-        ]
-        hint = (
-            f"; the first month one does is {later[0]}: set start_month to it or later"
-            if later
-            else "; no catalog model meets it at any date"
-        )
+    launch = first_month_meeting(floor, month)
+    if launch is None:
         fail(
-            f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})"
+            f"a floor some scored catalog model meets at or after start_month {month} (none meets "
+            f"{floor.label} by the catalog's last date, {change_months()[-1]}; capability is not "
+            "projected beyond the catalog)"
         )
+    assert launch is not None
+    best = cheapest_meeting(floor, launch, input_share=_input_share(plain.get("usage")))
     assert best is not None
     model["name"] = best.model
     sources["model.name"] = (
-        f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
+        f"derived: the cheapest catalog model meeting {floor.label} at {launch} (catalog/capability.yaml)"
+        + (
+            ""
+            if launch == month
+            else f"; none meets it at start_month {month}, so the product waits and launches in {launch}"
+        )
     )
     if model.get("annual_cost_decline") is None:
         try:
@@ -1061,8 +1087,17 @@ def _check_token_prices(s: Scenario, fail: Any) -> None:
             "0, or set model.cached_input_price_factor: explicit token prices carry no cached-input price",
         )
     if m.route == "api" and m.usd_per_mtok_in is None and m.routes is None:
+        launch = s.launch_month
+        if launch != s.start_month and (s.kind != "consumer" or s.competition is not None):
+            fail(
+                "model.capability",
+                m.capability,
+                f"a floor some catalog model meets at start_month {s.start_month} for a "
+                f"{'ToB' if s.kind != 'consumer' else 'competition'} scenario (none does before "
+                f"{launch}; only a consumer product without a competition section waits for its floor)",
+            )
         try:
-            price = model_price(m.name, s.start_month)
+            price = model_price(m.name, launch)
         except KeyError as exc:
             fail("model.name", m.name, exc.args[0])
         except LookupError as exc:
@@ -1077,7 +1112,7 @@ def _check_token_prices(s: Scenario, fail: Any) -> None:
                     "model.cached_input_share",
                     m.cached_input_share,
                     "0, or set model.cached_input_price_factor: the catalog has no cached-input price "
-                    f"for {m.name} in force at start_month {s.start_month}",
+                    f"for {m.name} in force at {'start_month ' if launch == s.start_month else 'launch '}{launch}",
                 )
 
 
