@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import tcpmf
 from tcpmf.catalog.capability import (
+    CapabilityFloor,
     capability_catalog,
     capability_score,
     change_months,
@@ -57,8 +58,13 @@ def test_every_score_is_sourced_dated_and_names_a_priced_model() -> None:
         assert tier["benchmark"] in raw["benchmarks"] and len(tier["source"]) > 10
 
 
-@pytest.mark.parametrize("tier", sorted(capability_catalog(ROOT).tiers))
-def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(tier: str) -> None:
+MMLU_PRO_60 = CapabilityFloor("mmlu_pro_2024_07 >= 60", "mmlu_pro_2024_07", 60.0)
+
+
+@pytest.mark.parametrize("tier", [*sorted(capability_catalog(ROOT).tiers), MMLU_PRO_60])
+def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(
+    tier: str | CapabilityFloor,
+) -> None:
     floor = resolve_floor(tier)
     series = threshold_series(tier)
     assert len(series) >= 2
@@ -171,7 +177,13 @@ def test_tiers_keep_their_names() -> None:
 def test_a_tier_below_every_scored_model_fits_as_the_lowest_tier_above_them() -> None:
     """No catalog model scores between the gpt-3-class and gpt-3.5-class thresholds, so the two tiers
     have one series: the cheapest scored model."""
-    lowest = min(r.score for records in capability_catalog(ROOT).scores.values() for r in records)
+    benchmark = resolve_floor("gpt-3-class").benchmark
+    lowest = min(
+        r.score
+        for records in capability_catalog(ROOT).scores.values()
+        for r in records
+        if r.benchmark == benchmark
+    )
     assert (
         resolve_floor("gpt-3-class").min_score < resolve_floor("gpt-3.5-class").min_score <= lowest
     )
@@ -204,3 +216,22 @@ def test_bad_capability_file_is_an_assumption_error(assumptions_copy: Path, edit
     with pytest.raises(tcpmf.AssumptionError) as info:
         capability_catalog(assumptions_copy)
     assert "capability.yaml" in str(info.value) and info.value.key_path.startswith(key)
+
+
+def test_a_second_benchmark_is_on_its_own_scale_and_defines_no_tier() -> None:
+    catalog = capability_catalog(ROOT)
+    assert set(catalog.benchmarks) == {"lmarena_text_2025_08", "mmlu_pro_2024_07"}
+    assert {t.benchmark for t in catalog.tiers.values()} == {"lmarena_text_2025_08"}
+    mmlu = {
+        model: [r for r in records if r.benchmark == "mmlu_pro_2024_07"]
+        for model, records in catalog.scores.items()
+    }
+    scored = {model: records for model, records in mmlu.items() if records}
+    assert len(scored) == 9 and all(0 < r.score <= 100 for rs in scored.values() for r in rs)
+    assert all("0aee6b7" in r.source for rs in scored.values() for r in rs)
+    # a model's score on one benchmark never stands for its score on the other
+    assert capability_score("gpt-4o", "2024-06", "mmlu_pro_2024_07") == 72.55
+    assert capability_score("gpt-4o", "2024-06") == 1302
+    assert capability_score("gpt-4", "2024-06", "mmlu_pro_2024_07") is None
+    with pytest.raises(KeyError, match="mmlu_pro_2024_07"):
+        resolve_floor(CapabilityFloor("", "mmlu", 60.0))

@@ -491,3 +491,52 @@ def test_a_timeline_on_a_floor_not_yet_met_waits_and_says_so() -> None:
         assert months_or_never(pd.DataFrame([row._asdict()]), "tcpmf_month")[0] >= max(
             7, months_or_never(pd.DataFrame([low._asdict()]), "tcpmf_month")[0]
         )
+
+
+@SETTINGS
+@given(st.floats(50, 80), st.floats(0, 20), st.sampled_from(["2024-03", "2024-06", "2025-01"]))
+def test_a_floor_on_the_second_benchmark_picks_and_orders_like_a_tier(
+    low: float, extra: float, start: str
+) -> None:
+    floors: list[tcpmf.Scenario | None] = []
+    for score in (low, low + extra):
+        try:
+            floors.append(
+                build(
+                    name=None,
+                    capability={"benchmark": "mmlu_pro_2024_07", "min_score": score},
+                    start_month=start,
+                    annual_cost_decline=3,
+                )
+            )
+        except tcpmf.AssumptionError as exc:
+            assert "by the catalog's last date" in str(exc)
+            floors.append(None)
+    if floors[1] is None:
+        return
+    assert floors[0] is not None
+    for s in floors:
+        assert s is not None and s.model.capability is not None
+        floor = resolve_floor(s.model.capability)
+        assert floor.benchmark == "mmlu_pro_2024_07"
+        best = cheapest_meeting(floor, s.launch_month, input_share=3000 / 3500)
+        assert best is not None and best.model == s.model.name
+    summary = tcpmf.evaluate([f for f in floors if f is not None]).summary
+    low_month, high_month = months_or_never(summary, "tcpmf_month")
+    assert high_month >= low_month
+
+
+@pytest.mark.parametrize(
+    ("capability", "fragment"),
+    [
+        ({"benchmark": "mmlu", "min_score": 60}, "mmlu_pro_2024_07"),
+        ({"benchmark": "mmlu_pro_2024_07"}, "min_score"),
+        ({"benchmark": "mmlu_pro_2024_07", "min_score": 60, "max": 1}, "min_score"),
+    ],
+)
+def test_a_bad_floor_on_a_benchmark_is_an_assumption_error(
+    capability: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        build(name=None, capability=capability)
+    assert info.value.key_path == "model.capability" and fragment in str(info.value)

@@ -2,8 +2,9 @@
 
 ``assumptions/catalog/capability.yaml`` gives each model's public benchmark score (a leaderboard
 snapshot) with the month the scored version became the one the model's name serves, and defines
-named tiers as a minimum score on one benchmark.  A *capability floor* is a tier name or a minimum
-score (on the default benchmark, the one of the ``gpt-4-class`` tier); :func:`cheapest_meeting`
+named tiers as a minimum score on one benchmark.  A *capability floor* is a tier name, a minimum
+score (on the default benchmark, the one of the ``gpt-4-class`` tier) or a minimum score on another
+benchmark of the file; :func:`cheapest_meeting`
 gives the cheapest catalog model meeting a floor at a month, blended ``(3·p_in + p_out) / 4``.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from tcpmf.catalog.capability_schema import CapabilityFile, CapabilityTables
 from tcpmf.catalog.prices import in_force, model_price, models_catalog
@@ -22,6 +24,7 @@ from tcpmf.core.yamlio import assumptions_dir, display_path, load_validated
 __all__ = [
     "CapabilityFloor",
     "MeetingModel",
+    "ScoreMinimum",
     "blended_usd_per_mtok",
     "capability_catalog",
     "capability_score",
@@ -78,10 +81,31 @@ class CapabilityFloor:
     min_score: float
 
 
-def resolve_floor(floor: str | float, directory: Path | None = None) -> CapabilityFloor:
-    """A tier name or a minimum score (on the default tier's benchmark) as a :class:`CapabilityFloor`.
+class ScoreMinimum(Protocol):
+    """A minimum score on a named benchmark (``model.capability: {benchmark, min_score}``)."""
 
-    Raises :class:`KeyError` naming the known tiers for an unknown name.
+    @property
+    def benchmark(self) -> str: ...
+
+    @property
+    def min_score(self) -> float: ...
+
+
+def resolve_floor(
+    floor: str | float | ScoreMinimum, directory: Path | None = None
+) -> CapabilityFloor:
+    """A tier name, a minimum score (on the default tier's benchmark) or a minimum score on a named
+    benchmark (anything with ``benchmark`` and ``min_score``) as a :class:`CapabilityFloor`.
+
+    Raises :class:`KeyError` naming the known tiers for an unknown name, and the known benchmarks
+    for an unknown benchmark.
+
+    Examples
+    --------
+    >>> resolve_floor("gpt-4-class").label
+    'gpt-4-class'
+    >>> resolve_floor(CapabilityFloor("", "mmlu_pro_2024_07", 60)).label
+    'mmlu_pro_2024_07 >= 60'
     """
     catalog = capability_catalog(directory or assumptions_dir())
     if isinstance(floor, str):
@@ -91,8 +115,15 @@ def resolve_floor(floor: str | float, directory: Path | None = None) -> Capabili
             )
         tier = catalog.tiers[floor]
         return CapabilityFloor(floor, tier.benchmark, tier.min_score)
-    benchmark = catalog.tiers[DEFAULT_TIER].benchmark
-    return CapabilityFloor(f"{benchmark} >= {floor:g}", benchmark, float(floor))
+    if isinstance(floor, (int, float)):
+        benchmark = catalog.tiers[DEFAULT_TIER].benchmark
+        return CapabilityFloor(f"{benchmark} >= {floor:g}", benchmark, float(floor))
+    if floor.benchmark not in catalog.benchmarks:
+        raise KeyError(
+            f"a benchmark of catalog/capability.yaml ({', '.join(sorted(catalog.benchmarks))})"
+        )
+    label = f"{floor.benchmark} >= {floor.min_score:g}"
+    return CapabilityFloor(label, floor.benchmark, float(floor.min_score))
 
 
 def blended_usd_per_mtok(model: str, month: str, directory: Path | None = None) -> float:

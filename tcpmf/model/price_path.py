@@ -22,7 +22,7 @@ from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_fl
 from tcpmf.core.months import month_index, month_label
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model.routing import _api_prices
-from tcpmf.schema.scenario import ModelChoice, Scenario
+from tcpmf.schema.scenario import CapabilityScore, ModelChoice, Scenario
 
 __all__ = ["api_model_path", "api_price_factors", "input_share", "uses_price_path"]
 
@@ -57,7 +57,7 @@ def input_share(s: Scenario) -> float:
 @lru_cache(maxsize=512)
 def _model_path(
     name: str,
-    capability: str | float | None,
+    capability: str | float | CapabilityScore | None,
     start_month: str,
     months: int,
     share: float,

@@ -45,6 +45,7 @@ from tcpmf.schema.tob import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relati
 
 __all__ = [
     "Ads",
+    "CapabilityScore",
     "Commerce",
     "Competition",
     "Costs",
@@ -175,6 +176,18 @@ DeclineFactor = Annotated[
 ]
 
 
+class CapabilityScore(Section):
+    """A capability floor on a named benchmark of ``catalog/capability.yaml``:
+    ``model.capability: {benchmark: mmlu_pro_2024_07, min_score: 60}``."""
+
+    benchmark: str = Field(
+        min_length=1, description="a benchmark of catalog/capability.yaml (capability.benchmarks)"
+    )
+    min_score: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="the least score a model must have on that benchmark, in its own units"
+    )
+
+
 class ModelChoice(Section):
     """Which model serves the product, at what price, and how fast that price falls."""
 
@@ -203,10 +216,11 @@ class ModelChoice(Section):
         None, description="output price override, USD per 1M"
     )
     self_host: SelfHost | None = None
-    capability: str | Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+    capability: str | Annotated[float, Field(allow_inf_nan=False)] | CapabilityScore | None = Field(
         None,
         description="capability floor instead of a model name: a tier of catalog/capability.yaml "
-        "(e.g. gpt-4-class) or a minimum score; the model is the cheapest meeting it each month",
+        "(e.g. gpt-4-class), a minimum score on the tiers' benchmark, or {benchmark, min_score} on "
+        "another of its benchmarks; the model is the cheapest meeting it each month",
     )
     price_path: Literal["projected", "hindsight"] | None = Field(
         None,
@@ -865,6 +879,22 @@ def _input_share(usage: Any) -> float:
     return 0.75
 
 
+def _floor_value(value: Any, fail: Any) -> str | float | CapabilityScore:
+    """``model.capability`` as :func:`~tcpmf.catalog.capability.resolve_floor` takes it."""
+    allowed = (
+        "a capability tier name (e.g. gpt-4-class), a minimum score, or "
+        "{benchmark: <a benchmark of catalog/capability.yaml>, min_score: <number>}"
+    )
+    if isinstance(value, dict):
+        try:
+            return CapabilityScore.model_validate(value)
+        except ValidationError:
+            fail(allowed)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fail(allowed)
+    return value if isinstance(value, str) else float(value)
+
+
 def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of: Any) -> None:
     """A capability floor (``model.capability``) names the model: the cheapest catalog model meeting
     it at ``start_month``; ``annual_cost_decline`` defaults to the floor's fitted decline and
@@ -899,10 +929,8 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
         fail(
             "a floor on a single API model: no model.routes, route self_host or explicit token prices"
         )
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        fail("a capability tier name (e.g. gpt-4-class) or a minimum score")
     try:
-        floor = resolve_floor(value if isinstance(value, str) else float(value))
+        floor = resolve_floor(_floor_value(value, fail))
     except KeyError as exc:
         fail(exc.args[0])
     month = plain.get("start_month")
