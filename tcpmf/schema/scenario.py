@@ -950,6 +950,8 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
         )
     assert launch is not None
     best = cheapest_meeting(floor, launch, input_share=_input_share(plain.get("usage")))
+    if best is None:  # only free models meet it at the product's blend of input and output tokens
+        fail(f"a floor a model with a nonzero price for this product's tokens meets at {launch}")
     assert best is not None
     model["name"] = best.model
     sources["model.name"] = (
