@@ -23,6 +23,7 @@ from tcpmf.catalog import roofline
 from tcpmf.catalog.decline import decline_table, fit_decline, fitted_decline, tier_names
 from tcpmf.catalog.serving import architecture_names, serving_calibration
 from tcpmf.cli.main import app
+from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model import capacity
 
 BASE: dict[str, Any] = {
@@ -590,10 +591,21 @@ def test_crossover_respects_a_routing_mix() -> None:
     )
 
 
-def test_two_point_decline_has_no_fake_spread() -> None:
-    table = decline_table().set_index("tier")
+def test_two_point_decline_has_no_fake_spread(tmp_path: Any) -> None:
+    import shutil
+
+    import yaml
+
+    shutil.copytree(assumptions_dir() / "catalog", tmp_path / "catalog")
+    path = tmp_path / "catalog" / "capability.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tiers = data["capability"]["tiers"]
+    # met by o3 (2025-04), then by the cheaper DeepSeek-R1-0528 (2025-05) and no cheaper model: two points
+    tiers["two-point"] = {**tiers["gpt-4-class"], "min_score": 1400}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    table = decline_table(tmp_path).set_index("tier")
     two = table[table["points"] == 2]
-    assert len(two) > 0
+    assert "two-point" in two.index
     assert (
         two["annual_cost_decline_low"].isna().all() and two["log_slope_standard_error"].isna().all()
     )

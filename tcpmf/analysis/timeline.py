@@ -232,8 +232,8 @@ def _model_by_month(s: Scenario) -> dict[str, str]:
         return {"0": _model_label(s)}
     out: dict[str, str] = {}
     for t, name in enumerate(api_model_path(s, s.horizon_months)):
-        if not out or list(out.values())[-1] != name:
-            out[str(t)] = name
+        if name is not None and (not out or list(out.values())[-1] != name):
+            out[str(t)] = name  # from the launch month: none meets the floor before
     return out
 
 
@@ -300,6 +300,12 @@ def _binding_constraint(s: Scenario, row: pd.Series, full: pd.Series, decline: f
             f"token price: {model} at ${price:.2f} per 1M tokens must fall to the affordable ${afford:.2f} "
             f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which takes {unit} months at "
             f"{decline:g}x cheaper a year"
+        )
+    if s.launch_month != s.start_month:
+        wait = int(row["launch_month"])
+        text = (
+            f"capability: no catalog model meets {_floor_label(s)} before {s.launch_month}, so the "
+            f"product waits {wait} months (paying its fixed cost) and launches then; {text}"
         )
     return text + _payback_clause(row, full, horizon) + "."
 
