@@ -672,3 +672,24 @@ def test_scenario_whose_model_does_not_fit_names_the_memory() -> None:
         )
     assert info.value.key_path == "model.self_host.gpus_per_replica"
     assert "GB usable" in str(info.value) and "1x h100-sxm" in str(info.value)
+
+
+def test_a_self_hosted_product_without_tokens_evaluates_without_a_warning() -> None:
+    """0 prompt and 0 generated tokens per call: a mix of no tokens runs at the decode rate (not
+    0/0), so the speed check and the engine give finite results and leak no RuntimeWarning."""
+    import warnings
+
+    product = tcpmf.load(assumptions_dir() / "products" / "ai_friends_selfhosted.yaml")
+    empty = product.override(
+        {"usage.input_tokens_per_call": 0.0, "usage.output_tokens_per_call": 0.0}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = tcpmf.evaluate(empty)
+    assert result.summary["tokens_per_mau"].iloc[0] == 0
+    assert np.isfinite(result.monthly["cash_usd"].to_numpy(float)).all()
+    assert not np.isinf(result.monthly.select_dtypes("number").to_numpy(float)).any()
+    decode = np.array([10_000.0, 20.0])
+    assert np.array_equal(
+        roofline.mix_output_tokens_per_s_per_replica(0, 0, 50_000.0, decode), decode
+    )
