@@ -473,6 +473,15 @@ def test_cli_timeline_takes_a_capability_and_decline_shows_definitions() -> None
     assert {r["capability_floor"] for r in rows} == {"lmarena_text_2025_08 >= 1300"}
     bad = runner.invoke(app, ["timeline", "--capability", "gpt-9-class"])
     assert bad.exit_code != 0 and "gpt-4-class" in bad.output
+    other = runner.invoke(
+        app,
+        ["timeline", "--capability", "mmlu_pro_2024_07:60", "--horizon-months", "36", "--json"],
+    )
+    assert other.exit_code == 0, other.output
+    assert {r["capability_floor"] for r in json.loads(other.stdout)} == {"mmlu_pro_2024_07 >= 60"}
+    unknown = runner.invoke(app, ["timeline", "--capability", "nosuch_bench:60"])
+    assert unknown.exit_code != 0 and "mmlu_pro_2024_07" in unknown.output
+    assert "Traceback" not in unknown.output
     table = json.loads(runner.invoke(app, ["decline", "--json"]).stdout)
     assert {r["tier"]: r["definition"] for r in table}[
         "gpt-4-class"

@@ -10,6 +10,7 @@ user reaches the target margin, next to the predicted stage.
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,7 @@ def timeline(
     model: str | None = None,
     directory: str | Path | None = None,
     view: str = "data",
-    capability: str | float | None = None,
+    capability: str | float | Mapping[str, object] | None = None,
     price_path: str | None = None,
 ) -> pd.DataFrame:
     """TC-PMF month of each consumer category's default product, side by side, explained.
@@ -103,8 +104,9 @@ def timeline(
         also has :data:`COMPETITION_TIMELINE_COLUMNS`, with ``payback_month`` and
         ``peak_funding_usd`` under competition).
     capability
-        Put every category on this capability floor (a tier of ``catalog/capability.yaml`` or a
-        minimum score): the cheapest catalog model meeting it each month (``price_path:
+        Put every category on this capability floor (a tier of ``catalog/capability.yaml``, a
+        minimum score on the tiers' benchmark, or ``{"benchmark": ..., "min_score": ...}`` on
+        another of its benchmarks): the cheapest catalog model meeting it each month (``price_path:
         hindsight``).  Default: :data:`DATA_VIEW_FLOOR` in the ``data`` and ``competition``
         views, so categories are compared like for like; none in the ``lee`` view (its files
         name one model for all).  Ignored when *model* is given.
