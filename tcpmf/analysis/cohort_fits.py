@@ -40,7 +40,7 @@ F = NDArray[np.float64]
 #: is below this.
 GRADIENT_TOLERANCE = 1e-9
 #: The most numbers of one survival table (ages × cohorts) computed at once.
-CHUNK_VALUES = 300_000
+CHUNK_VALUES = 200_000
 _STEP = 1e-4  # central-difference step in z (the objective is O(1): ℓ per member)
 _MAX_NEWTON = 100
 _MAX_HALVINGS = 40
@@ -295,8 +295,11 @@ def _fit_group(family: _Family, group: _Group, has_sizes: bool) -> dict[str, Any
     }
 
 
-def _notes(curve: str, n_ages: NDArray[np.int_], parts: dict[str, Any]) -> tuple[F, NDArray[Any]]:
-    """Whether each fit is identified, and the note saying why not (as the one-cohort fit says it)."""
+def _notes(
+    curve: str, n_ages: NDArray[np.int_], parts: dict[str, Any], known: dict[str, int]
+) -> tuple[F, NDArray[np.int32]]:
+    """Whether each fit is identified, and the note saying why not (as the one-cohort fit says
+    it), as its number in *known* (note → number, extended with new notes)."""
     names = FAMILIES[curve].params
     k = len(names)
     bits = np.stack([parts["few_ages"], *parts["on_bound"], *parts["loose"]])  # (1 + 2k, n)
@@ -318,8 +321,8 @@ def _notes(curve: str, n_ages: NDArray[np.int_], parts: dict[str, Any]) -> tuple
                 f"standard error of {', '.join(loose)} undefined or more than "
                 f"{MAX_RELATIVE_SE:g} times the estimate"
             )
-        texts.append("; ".join(reasons))
-    return code == 0, np.asarray(texts, dtype=object)[where]
+        texts.append(known.setdefault("; ".join(reasons), len(known)))
+    return code == 0, np.asarray(texts, dtype=np.int32)[where]
 
 
 def _groups(
@@ -388,9 +391,10 @@ def fit_each_cohort(
         "n_obs": np.empty(n * c, np.int32),
         "converged": np.empty(n * c, bool),
         "identified": np.empty(n * c, bool),
-        "note": np.empty(n * c, object),
+        "note": np.empty(n * c, np.int32),
         "best": np.zeros(n * c, bool),
     }
+    notes: dict[str, int] = {"": 0}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for ci, curve in enumerate(curves):
             family = FAMILIES[curve]
@@ -402,7 +406,7 @@ def fit_each_cohort(
                     out[f"std_error_{i}"][at] = parts["std_errors"][i]
                 for name in ("log_likelihood", "rmse", "n_obs", "converged"):
                     out[name][at] = parts[name]
-                out["identified"][at], out["note"][at] = _notes(curve, parts["n_obs"], parts)
+                out["identified"][at], out["note"][at] = _notes(curve, parts["n_obs"], parts, notes)
     k_of = [len(FAMILIES[cv].params) for cv in curves]
     if has_sizes:
         for ci in range(c):
@@ -420,4 +424,5 @@ def fit_each_cohort(
         chosen[better], best_score[better] = ci, mine[better]
     rows = np.arange(n) * c + chosen
     out["best"][rows] = out["identified"][rows]
+    out["note"] = pd.Categorical.from_codes(out["note"], categories=list(notes))
     return pd.DataFrame(out, copy=False)
