@@ -21,6 +21,7 @@ import tcpmf
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.formulas import retention as retention_module
 from tcpmf.formulas.retention import CURVES, plateau, power_law, retention_matrix, sbg, table
+from tcpmf.model import engine
 from tcpmf.uncertainty import batch
 
 
@@ -232,3 +233,122 @@ def test_monte_carlo_draws_equal_their_own_scenarios_on_the_point_path(tmp_path:
             )
         else:
             assert fast.astype(object).tolist() == point.astype(object).tolist(), column
+
+
+# --- the batch summary month by month (tcpmf.model.month_stream) -------------------------------
+
+
+def whole_array_summary(a: Any) -> Any:
+    """The straightforward path: one pass of the engine over whole ``(T, N)`` arrays, monthly
+    table included, as ``tcpmf.evaluate`` runs it (checked against tests/reference.py)."""
+    return engine.evaluate_arrays(a, monthly=True).summary
+
+
+def assert_same_summary(new: Any, old: Any) -> None:
+    """Every summary column to the last bit where defined, and defined in the same places."""
+    assert list(new) == list(old)
+    for name, (values, valid) in old.items():
+        got, got_valid = new[name]
+        assert (got_valid is None) == (valid is None), name
+        defined = np.ones(len(values), bool) if valid is None else valid
+        if valid is not None:
+            np.testing.assert_array_equal(got_valid, valid, err_msg=name)
+        assert got.dtype == values.dtype, name
+        np.testing.assert_array_equal(got[defined], values[defined], err_msg=name)
+
+
+@pytest.fixture(scope="module")
+def plain_scenario(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return same_work_portfolio(tmp_path_factory.mktemp("plain")).products[0].scenario
+
+
+@given(
+    n=st.integers(1, 30),
+    months=st.integers(1, 72),
+    seed=st.integers(0, 2**32 - 1),
+    growth=st.sampled_from([0.0, 0.05, -0.02]),
+    discount=st.sampled_from([0.0, 0.15]),
+    target=st.sampled_from([0.0, 0.3]),
+    budget=st.sampled_from([0.0, 5e4]),
+    paid_share=st.sampled_from([0.0, 0.04]),
+)
+@settings(max_examples=40, deadline=None)
+def test_summary_month_by_month_equals_the_whole_array_pass(
+    plain_scenario: Any,
+    n: int,
+    months: int,
+    seed: int,
+    growth: float,
+    discount: float,
+    target: float,
+    budget: float,
+    paid_share: float,
+) -> None:
+    """Plain scenarios (random columns, growth or not, discounting or not, no revenue or some) give
+    the very summary of the whole-array pass, month and ``<NA>`` alike; in blocks, that of the
+    whole-array pass over the same blocks (numpy sums a block of one scenario's months pairwise)."""
+    from dataclasses import replace
+
+    from tcpmf.model.arrays import from_scenarios
+
+    base = from_scenarios([plain_scenario.override({"horizon_months": months})])
+    rng = np.random.default_rng(seed)
+    a = base.rows(np.zeros(n, np.int64), ["x"] * n)
+
+    def column(low: float, high: float) -> Any:
+        return rng.uniform(low, high, n)
+
+    r1 = column(0.2, 0.6)
+    a = replace(
+        a,
+        organic_new_users_per_month=column(1e4, 2e5),
+        monthly_growth=np.full(n, growth),
+        paid_budget_usd_per_month=np.full(n, budget),
+        cac_usd=column(0.5, 8),
+        fixed_usd_per_month=column(2e5, 2e6),
+        sessions_per_day=column(0.5, 6),
+        input_tokens_per_call=column(500, 8000),
+        output_tokens_per_call=column(200, 2000),
+        usd_per_mtok_in_m0=column(0.1, 10),
+        usd_per_mtok_out_m0=column(0.3, 30),
+        annual_cost_decline=column(1.0, 10),
+        paid_share=np.full(n, paid_share),
+        price_usd_per_month=column(5, 25),
+        discount_rate_annual=np.full(n, discount),
+        target_margin=np.full(n, target),
+        retention=plateau(r1, r1 * column(0.1, 0.9), column(1, 6), months),
+    )
+    assert engine.streams_months(a) == (n > 1)
+    blocks = engine._blocks(a, 7, engine._summary_by_month)  # blocks of one among them
+    assert_same_summary(blocks, engine._blocks(a, 7, whole_array_summary))
+    assert_same_summary(engine.evaluate_summary(a), whole_array_summary(a))
+
+
+def test_monte_carlo_equals_chunk_frames_through_the_whole_array_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fixed run of ``monte_carlo`` against the straightforward path: each chunk a frame of its
+    own (as ``tcpmf run`` writes it), the engine one pass over whole arrays, concatenated by
+    pandas.  Every column equal to the last bit, every ``<NA>`` in place."""
+    portfolio = same_work_portfolio(tmp_path)
+    n, seed, size = 9_000, 3, 4_000
+    today = tcpmf.monte_carlo(portfolio, n, seed=seed, chunk_size=size)
+    monkeypatch.setattr(batch, "evaluate_summary", whole_array_summary)
+    frames = [
+        batch.product_chunk(portfolio, p, c, n, seed, size)
+        for p, c in batch.iter_chunks(portfolio, n, size)
+    ]
+    straightforward = pd.concat(frames, ignore_index=True)
+    pd.testing.assert_frame_equal(today, straightforward)  # names, dtypes, index
+    for column in today.columns:
+        assert today[column].isna().tolist() == straightforward[column].isna().tolist(), column
+        if pd.api.types.is_numeric_dtype(today[column]) and not pd.api.types.is_bool_dtype(
+            today[column]
+        ):
+            np.testing.assert_array_equal(
+                today[column].to_numpy(float, na_value=0.0),
+                straightforward[column].to_numpy(float, na_value=0.0),
+                err_msg=column,
+            )
+    for column in ("payback_month", "tcpmf_month", "company_tcpmf_month"):  # both kinds compared
+        assert today[column].isna().any() and today[column].notna().any(), column
