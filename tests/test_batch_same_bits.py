@@ -271,6 +271,7 @@ def plain_scenario(tmp_path_factory: pytest.TempPathFactory) -> Any:
     target=st.sampled_from([0.0, 0.3]),
     budget=st.sampled_from([0.0, 5e4]),
     paid_share=st.sampled_from([0.0, 0.04]),
+    other=st.sampled_from([0.0, 1.5]),
 )
 @settings(max_examples=40, deadline=None)
 def test_summary_month_by_month_equals_the_whole_array_pass(
@@ -283,6 +284,7 @@ def test_summary_month_by_month_equals_the_whole_array_pass(
     target: float,
     budget: float,
     paid_share: float,
+    other: float,
 ) -> None:
     """Plain scenarios (random columns, growth or not, discounting or not, no revenue or some) give
     the very summary of the whole-array pass, month and ``<NA>`` alike; in blocks, that of the
@@ -316,6 +318,7 @@ def test_summary_month_by_month_equals_the_whole_array_pass(
         price_usd_per_month=column(5, 25),
         discount_rate_annual=np.full(n, discount),
         target_margin=np.full(n, target),
+        other_variable_usd_per_mau=np.full(n, other),
         retention=plateau(r1, r1 * column(0.1, 0.9), column(1, 6), months),
     )
     assert engine.streams_months(a) == (n > 1)
@@ -327,17 +330,21 @@ def test_summary_month_by_month_equals_the_whole_array_pass(
 def test_monte_carlo_equals_chunk_frames_through_the_whole_array_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A fixed run of ``monte_carlo`` against the straightforward path: each chunk a frame of its
-    own (as ``tcpmf run`` writes it), the engine one pass over whole arrays, concatenated by
-    pandas.  Every column equal to the last bit, every ``<NA>`` in place."""
+    """A fixed run of ``monte_carlo`` (and one chunk of ``tcpmf run``) against the straightforward
+    path: each chunk a frame of its own, built column by column with pandas from the engine's one
+    pass over whole arrays, and the frames concatenated.  Every column equal to the last bit, every ``<NA>`` in place."""
     portfolio = same_work_portfolio(tmp_path)
     n, seed, size = 9_000, 3, 4_000
+    assert batch.plain_draws(portfolio)
     today = tcpmf.monte_carlo(portfolio, n, seed=seed, chunk_size=size)
+    chunk = batch.product_chunk(portfolio, 0, 1, n, seed, size)  # as tcpmf run writes it
     monkeypatch.setattr(batch, "evaluate_summary", whole_array_summary)
+    monkeypatch.setattr(batch, "plain_draws", lambda portfolio: False)  # a frame per chunk
     frames = [
         batch.product_chunk(portfolio, p, c, n, seed, size)
         for p, c in batch.iter_chunks(portfolio, n, size)
     ]
+    pd.testing.assert_frame_equal(chunk, frames[1])
     straightforward = pd.concat(frames, ignore_index=True)
     pd.testing.assert_frame_equal(today, straightforward)  # names, dtypes, index
     for column in today.columns:

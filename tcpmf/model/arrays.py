@@ -169,11 +169,21 @@ class ScenarioArrays:
         """The columns of the scenarios *which* selects (a slice gives views, an index array
         copies, and may repeat a scenario); *names* replaces their names."""
         update: dict[str, Any] = {}
+        # one scenario repeated (a batch of one group): a copy of each value, not a gather
+        repeat = (
+            self.size == 1
+            and not isinstance(which, slice)
+            and which.dtype.kind in "iu"
+            and not which.any()
+        )
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if name == "names" or value is None:
                 continue
-            update[name] = value[:, which] if value.ndim == 2 else value[which]
+            if repeat:
+                update[name] = np.repeat(value, len(which), axis=value.ndim - 1)
+            else:
+                update[name] = value[:, which] if value.ndim == 2 else value[which]
         if names is None:
             names = (
                 self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]

@@ -79,7 +79,8 @@ def stream_months(retention: F, c: Columns) -> MonthStream:
     active, scratch, net, value = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     per_user, cash_m0 = np.empty(n), np.empty(n)
     ltv, lowest = np.empty(n), np.empty(n)
-    steady = bool((c.growth_ratio == 1.0).all())  # then the geometric part is the running total
+    steady = bool((c.growth_ratio == 1.0).all())
+    other = bool(c.other_variable.any())  # then the geometric part is the running total
     contribution_m0 = np.empty(n)
     for t in range(months):
         if t:
@@ -91,7 +92,8 @@ def stream_months(retention: F, c: Columns) -> MonthStream:
                 geometric += retention[t]
             discount *= c.discount_step
         np.subtract(c.arpu, bill, out=contribution)
-        contribution -= c.other_variable
+        if other:  # x − 0.0 is x, to the bit
+            contribution -= c.other_variable
         np.multiply(geometric if not steady else total, c.organic, out=active)
         np.multiply(total, c.paid_new, out=scratch)
         active += scratch
