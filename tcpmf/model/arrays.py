@@ -7,7 +7,7 @@ pure arithmetic.  The same structure serves one scenario (a slider) and a millio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -164,10 +164,14 @@ class ScenarioArrays:
         return int(self.retention.shape[0])
 
     def rows(
-        self, which: slice | NDArray[np.int64], names: list[str] | None = None
+        self,
+        which: slice | NDArray[np.int64],
+        names: list[str] | None = None,
+        skip: Collection[str] = (),
     ) -> ScenarioArrays:
         """The columns of the scenarios *which* selects (a slice gives views, an index array
-        copies, and may repeat a scenario); *names* replaces their names."""
+        copies, and may repeat a scenario); *names* replaces their names.  Columns named in
+        *skip* are left as they are, for the caller to replace."""
         update: dict[str, Any] = {}
         # one scenario repeated (a batch of one group): a copy of each value, not a gather
         repeat = (
@@ -178,7 +182,7 @@ class ScenarioArrays:
         )
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name == "names" or value is None:
+            if name == "names" or value is None or name in skip:
                 continue
             if repeat:
                 update[name] = np.repeat(value, len(which), axis=value.ndim - 1)

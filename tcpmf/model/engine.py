@@ -512,7 +512,7 @@ def _summary_by_month(a: ScenarioArrays) -> Summary:
             cac=a.cac_usd,
         ),
     )
-    if not np.isfinite(m.cash[-1]).all():  # cash stays non-finite once it is
+    if not np.isfinite(m.last_cash).all():  # cash stays non-finite once it is
         return evaluate_arrays(a, monthly=False).summary
     tokens = u.tokens_in + u.tokens_out
     inference0 = bill_m0 * 1.0  # the month-0 price factor
@@ -521,9 +521,6 @@ def _summary_by_month(a: ScenarioArrays) -> Summary:
     payback, payback_found = months["payback"]
     affordable, affordable_found = max_affordable_usd_per_mtok(
         arpu, a.other_variable_usd_per_mau, a.target_margin, tokens
-    )
-    company, company_found = _company_tcpmf_month(
-        m.cash, tcpmf, tcpmf_found, payback, payback_found, None
     )
     summary: Summary = {
         "arpu_usd_m0": (arpu, None),
@@ -547,7 +544,7 @@ def _summary_by_month(a: ScenarioArrays) -> Summary:
         "peak_funding_usd": (np.maximum(0.0, -m.lowest_cash), None),
         "max_affordable_usd_per_mtok": (affordable, affordable_found),
         "tcpmf_month": (tcpmf, tcpmf_found),
-        "company_tcpmf_month": (company, company_found),
+        "company_tcpmf_month": months["company_tcpmf"],
         "clears_break_even": (
             (tcpmf == 0) & tcpmf_found & months["payback_m0_prices"][1],
             None,

@@ -22,15 +22,23 @@ F = NDArray[np.float64]
 
 #: The summary months found on the way, in the order of :attr:`MonthStream.first_month`'s rows:
 #: cumulative contribution per user ≥ CAC, net ≥ 0, cash ≥ 0, cash at month-0 token prices ≥ 0,
-#: contribution ≥ the target margin of ARPU.
-FIRST_MONTHS = ("cac_payback", "breakeven", "payback", "payback_m0_prices", "tcpmf")
+#: contribution ≥ the target margin of ARPU (TC-PMF), and cash ≥ 0 at or after TC-PMF (the
+#: company's TC-PMF month).
+FIRST_MONTHS = (
+    "cac_payback",
+    "breakeven",
+    "payback",
+    "payback_m0_prices",
+    "tcpmf",
+    "company_tcpmf",
+)
 
 
 @dataclass(frozen=True)
 class MonthStream:
     """What the summary reads off the months of N scenarios."""
 
-    cash: F  # (T, N)
+    last_cash: F  # (N,); not finite where cash ever was not
     contribution_m0: F  # (N,)
     ltv: F  # Σ contribution · retention · discount over the months, (N,)
     lowest_cash: F  # (N,)
@@ -63,25 +71,27 @@ def stream_months(retention: F, c: Columns) -> MonthStream:
     ``bill(t) = bill₀ · D^(-t/12)``, ``contribution = ARPU − bill − other``, active users by the
     recurrences of :func:`~tcpmf.formulas.retention.active_users_growing`, ``net = active ·
     contribution − spend``, running totals for cash, contribution per user and cash at month-0
-    prices, LTV as the running sum of ``contribution · retention · (1 + i)^(-t/12)``.
+    prices, LTV as the running sum of ``contribution · retention · (1 + i)^(-t/12)``.  A first
+    month is counted as the months before it: ``T −`` the months at or after it.
     """
     months, n = retention.shape
-    cash = np.empty((months, n))
+    # the quantities whose first month is sought, side by side: one comparison a month for all
+    state = np.empty((5, n))
+    per_user, net, cash, cash_m0, contribution = state
+    threshold = np.zeros((5, n))
+    threshold[0], threshold[4] = c.cac, c.target
     hit = np.empty((len(FIRST_MONTHS), n), bool)
-    seen = np.zeros((months, len(FIRST_MONTHS), n), bool)  # found at or before each month
-    zero = np.zeros(n)
+    seen = np.zeros((len(FIRST_MONTHS), n), bool)  # found at or before the month
+    after = np.zeros((len(FIRST_MONTHS), n), np.uint8)  # months at or after the first (T < 256)
     price = np.ones(n)
     discount = np.ones(n)
     bill = c.bill_m0 * price
-    contribution = np.empty(n)
     geometric = retention[0].copy()
     total = retention[0].copy()
-    active, scratch, net, value = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    per_user, cash_m0 = np.empty(n), np.empty(n)
-    ltv, lowest = np.empty(n), np.empty(n)
-    steady = bool((c.growth_ratio == 1.0).all())
-    other = bool(c.other_variable.any())  # then the geometric part is the running total
-    contribution_m0 = np.empty(n)
+    active, scratch, value = np.empty(n), np.empty(n), np.empty(n)
+    ltv, lowest, contribution_m0 = np.empty(n), np.empty(n), np.empty(n)
+    steady = bool((c.growth_ratio == 1.0).all())  # then the geometric part is the running total
+    other = bool(c.other_variable.any())
     for t in range(months):
         if t:
             price *= c.price_step
@@ -94,38 +104,36 @@ def stream_months(retention: F, c: Columns) -> MonthStream:
         np.subtract(c.arpu, bill, out=contribution)
         if other:  # x − 0.0 is x, to the bit
             contribution -= c.other_variable
-        np.multiply(geometric if not steady else total, c.organic, out=active)
+        np.multiply(total if steady else geometric, c.organic, out=active)
         np.multiply(total, c.paid_new, out=scratch)
         active += scratch
-        np.multiply(active, contribution, out=net)
-        net -= c.spend
+        np.multiply(active, contribution, out=scratch)
+        np.subtract(scratch, c.spend, out=net)
         np.multiply(contribution, retention[t], out=value)
-        np.multiply(value, discount, out=scratch)
         if t:
-            np.add(cash[t - 1], net, out=cash[t])
-            ltv += scratch
+            cash += net
             per_user += value
+            value *= discount
+            ltv += value
             np.multiply(active, contribution_m0, out=scratch)
             scratch -= c.spend
             cash_m0 += scratch
-            np.minimum(lowest, cash[t], out=lowest)
+            np.minimum(lowest, cash, out=lowest)
         else:
-            cash[0] = net
-            ltv[:] = scratch
+            cash[:] = net
             per_user[:] = value
+            np.multiply(value, discount, out=ltv)
             contribution_m0[:] = contribution
             np.multiply(active, contribution_m0, out=cash_m0)
             cash_m0 -= c.spend
             lowest[:] = net
-        np.greater_equal(per_user, c.cac, out=hit[0])
-        np.greater_equal(net, zero, out=hit[1])
-        np.greater_equal(cash[t], zero, out=hit[2])
-        np.greater_equal(cash_m0, zero, out=hit[3])
-        np.greater_equal(contribution, c.target, out=hit[4])
-        np.logical_or(seen[t - 1] if t else hit, hit, out=seen[t])
-    found = seen[-1].copy()
+        np.greater_equal(state, threshold, out=hit[:5])
+        np.logical_or(seen[:5], hit[:5], out=seen[:5])
+        np.logical_and(seen[4], hit[2], out=hit[5])  # cash ≥ 0 once contribution reached the target
+        seen[5] |= hit[5]
+        after += seen.view(np.uint8)
+    found = seen
     found[4] &= c.arpu > 0  # a product without revenue never reaches TC-PMF
-    # months at or after the first hit, counted in bytes (fewer than 256 months)
-    after = seen.view(np.uint8).sum(axis=0, dtype=np.uint8)
+    found[5] &= found[4]
     first = np.where(found, months - after.astype(np.int64), 0)
     return MonthStream(cash, contribution_m0, ltv, lowest, first, found)

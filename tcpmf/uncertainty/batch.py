@@ -261,18 +261,17 @@ def consumer_summary(
     base = from_scenarios(groups)
     months = base.months
     shape_keys = [k for k in numeric if k in RETENTION_KEYS]
-    if (
-        shape_keys
-    ):  # the drawn retention replaces the groups' own: do not copy it to every row first
-        base = replace(base, retention=base.retention[:1])
-    a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}
     for key in numeric:
         if key in DIRECT_COLUMNS:
             update[DIRECT_COLUMNS[key]] = inputs[key].to_numpy(float)
     if DIRECT_COLUMNS["growth.cac_usd"] in update or "growth.paid_budget_usd_per_month" in numeric:
-        cac = update.get("cac_usd", a.cac_usd)
-        budget = update.get("paid_budget_usd_per_month", a.paid_budget_usd_per_month)
+        cac = update["cac_usd"] if "cac_usd" in update else base.cac_usd[codes]
+        budget = (
+            update["paid_budget_usd_per_month"]
+            if "paid_budget_usd_per_month" in update
+            else base.paid_budget_usd_per_month[codes]
+        )
         bad = (budget > 0) & ~(cac > 0)
         if bad.any():
             raise AssumptionError(
@@ -291,7 +290,8 @@ def consumer_summary(
             {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys},
             months,
         )
-    a = replace(a, **update)
+    # the columns drawn replace the groups' own: they are not copied to every row first
+    a = replace(base.rows(codes, [scenario.name] * n, skip=update), **update)
     try:
         summary = evaluate_summary(a)
     except NotFinite as exc:
