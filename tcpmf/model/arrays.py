@@ -173,7 +173,8 @@ class ScenarioArrays:
         copies, and may repeat a scenario); *names* replaces their names.  Columns named in
         *skip* are left as they are, for the caller to replace."""
         update: dict[str, Any] = {}
-        # one scenario repeated (a batch of one group): a copy of each value, not a gather
+        # one scenario repeated (a batch of one group): a copy of each value, not a gather; a
+        # monthly (T, 1) column is broadcast, read-only (the engine only reads its columns)
         repeat = (
             self.size == 1
             and not isinstance(which, slice)
@@ -184,8 +185,10 @@ class ScenarioArrays:
             value = getattr(self, name)
             if name == "names" or value is None or name in skip:
                 continue
-            if repeat:
-                update[name] = np.repeat(value, len(which), axis=value.ndim - 1)
+            if repeat and value.ndim == 2:  # (T, 1): read-only columns of one matrix
+                update[name] = np.broadcast_to(value, (value.shape[0], len(which)))
+            elif repeat:
+                update[name] = np.repeat(value, len(which))
             else:
                 update[name] = value[:, which] if value.ndim == 2 else value[which]
         if names is None:
