@@ -360,8 +360,13 @@ def encode_chunk(
         or pa.types.is_string(f.type)
         or pa.types.is_large_string(f.type)
     ]
+    # Float columns split by byte (the exponents side by side) and LZ4: files as small as zstd
+    # makes them of the plain values, written in 40% less time (benchmarks/bench_same_work.py).
+    floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", use_dictionary=names)
+    pq.write_table(
+        table, sink, compression="lz4", use_dictionary=names, use_byte_stream_split=floats
+    )
     return sink.getvalue()
 
 
