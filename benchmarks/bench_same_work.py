@@ -10,9 +10,9 @@ model as a tcpmf portfolio.  Printed:
 * ``tcpmf.monte_carlo`` on the portfolio, in this process, and the ratio of the two: the median
   of ``--repeats`` rounds, kernel then ``monte_carlo`` back to back in each;
 * ``tcpmf run`` to Parquet, serial and with the ``processes`` executor, each in a fresh
-  interpreter right after the kernel's own command line on as many draws, with its draws per
-  second, ratio to that kernel run and peak resident memory across processes (the run's
-  interpreter and its workers, sampled);
+  interpreter right after the kernel's own command line on as many draws (``--repeats`` rounds),
+  with its draws per second, median ratio to those kernel runs and peak resident memory across
+  processes (the run's interpreter and its workers, sampled);
 * with ``--big``, ``tcpmf run`` of 10^7 draws with the ``processes`` executor and its peak memory
   across processes, which the chunk size bounds (not run by default: a minute or more).
 
@@ -231,17 +231,31 @@ def main() -> None:
         # kernel's own command line on as many draws, for a ratio of neighbours in time.
         runs = []
         for executor in () if args.no_run else ("serial", "processes"):
-            before = kernel_seconds(folder, m)
-            seconds, peak = cli_run(
-                path, m, args.seed, Path(tmp) / executor, executor, args.workers, args.chunk_size
+            rounds = []
+            for i in range(args.repeats):
+                before = kernel_seconds(folder, m)
+                out = Path(tmp) / f"{executor}{i}"
+                seconds, peak = cli_run(
+                    path, m, args.seed, out, executor, args.workers, args.chunk_size
+                )
+                shutil.rmtree(out)
+                rounds.append((before, seconds, peak))
+            ratios = [k / t for k, t, _ in rounds]
+            runs.append(
+                (
+                    executor,
+                    m,
+                    median([t for _, t, _ in rounds]),
+                    max(p for _, _, p in rounds),
+                    ratios,
+                )
             )
-            runs.append((executor, m, seconds, peak, before))
         if args.big:
             big = int(args.big_draws)
             seconds, peak = cli_run(
                 path, big, args.seed, Path(tmp) / "big", "processes", args.workers, args.chunk_size
             )
-            runs.append(("processes", big, seconds, peak, None))
+            runs.append(("processes", big, seconds, peak, []))
             shutil.rmtree(Path(tmp) / "big")
 
         kernel = load_kernel(folder)
@@ -278,12 +292,13 @@ def main() -> None:
     print(
         f"peak memory of this process (kernel and monte_carlo, all draws in memory): {own_peak:,.0f} MiB"
     )
-    for executor, draws, seconds, peak, before in runs:
+    for executor, draws, seconds, peak, run_ratios in runs:
         label = f"tcpmf run {executor}" + (f" ({args.workers})" if executor == "processes" else "")
         versus = (
-            f"{before / seconds:.2f}x the kernel's command line just before"
-            if before
-            else (f"{draws / seconds / k_rate:.2f}x kernel")
+            f"{median(run_ratios):.2f}x the kernel's own command line run just before it, median of "
+            + ", ".join(f"{r:.2f}" for r in run_ratios)
+            if run_ratios
+            else f"{draws / seconds / k_rate:.2f}x kernel in this process"
         )
         print(
             f"{label:26s}: {draws / seconds:12,.0f} draws/s  ({draws:,} draws to Parquet in {seconds:.2f} s, "
