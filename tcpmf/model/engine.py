@@ -455,16 +455,18 @@ BLOCK_ROWS = 2048
 STREAM_ROWS = 8192
 
 
-def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> Summary:
+def evaluate_summary(a: ScenarioArrays, block_rows: int | None = None) -> Summary:
     """The summary quantities of :func:`evaluate_arrays` for many scenarios, in blocks of
-    *block_rows* (the same numbers: every scenario is computed on its own column).
+    *block_rows* (default :data:`BLOCK_ROWS`; the same numbers: every scenario is computed on its
+    own column).
 
     Plain scenarios (:func:`streams_months`) go month by month instead
-    (:mod:`tcpmf.model.month_stream`), in blocks of :data:`STREAM_ROWS`: the same numbers again.
+    (:mod:`tcpmf.model.month_stream`), in blocks of *block_rows* (default :data:`STREAM_ROWS`):
+    the same numbers again.
     """
     if streams_months(a):
-        return _blocks(a, STREAM_ROWS, _summary_by_month)
-    return _blocks(a, block_rows, lambda b: evaluate_arrays(b, monthly=False).summary)
+        return _blocks(a, block_rows or STREAM_ROWS, _summary_by_month)
+    return _blocks(a, block_rows or BLOCK_ROWS, lambda b: evaluate_arrays(b, monthly=False).summary)
 
 
 def streams_months(a: ScenarioArrays) -> bool:
