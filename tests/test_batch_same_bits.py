@@ -6,6 +6,7 @@ bit; a Monte Carlo run through the previous code (patched in) must equal today's
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,10 @@ def test_plateau_broadcasts_scalars_and_columns_as_before(
         np.testing.assert_array_equal(plateau(*args, months), old_plateau(*args, months))
 
 
-def same_work_portfolio(folder: Path) -> tcpmf.Portfolio:
-    """A portfolio like the hand-kernel benchmark's: plateau retention and 14 drawn inputs."""
+def same_work_portfolio(folder: Path, second: bool = False) -> tcpmf.Portfolio:
+    """A portfolio like the hand-kernel benchmark's: plateau retention and 14 drawn inputs; with
+    *second*, a second product that grows, has a variable cost per user and draws only two of
+    the inputs (the others hold its nominal values)."""
     bounds = {
         "growth.organic_new_users_per_month": (1e4, 2e5),
         "retention.r1": (0.2, 0.6),
@@ -168,16 +171,22 @@ def same_work_portfolio(folder: Path) -> tcpmf.Portfolio:
         k: {"dist": "uniform", "low": lo, "high": hi, "assumed": "test"}
         for k, (lo, hi) in bounds.items()
     }
-    path = folder / "same_work.yaml"
-    path.write_text(
-        yaml.safe_dump(
+    products = [{"scenario": scenario, "uncertain": uncertain}]
+    if second:
+        other = {
+            **copy.deepcopy(scenario),
+            "name": "growing",
+            "growth": {**scenario["growth"], "monthly_growth": 0.03},
+            "costs": {"other_variable_usd_per_mau": 0.2},
+        }
+        products.append(
             {
-                "name": "same work",
-                "sampling": "mc",
-                "products": [{"scenario": scenario, "uncertain": uncertain}],
+                "scenario": other,
+                "uncertain": {k: dict(uncertain[k]) for k in ("retention.r1", "growth.cac_usd")},
             }
         )
-    )
+    path = folder / "same_work.yaml"
+    path.write_text(yaml.safe_dump({"name": "same work", "sampling": "mc", "products": products}))
     return tcpmf.load_portfolio(path)
 
 
@@ -333,18 +342,18 @@ def test_monte_carlo_equals_chunk_frames_through_the_whole_array_pass(
     """A fixed run of ``monte_carlo`` (and one chunk of ``tcpmf run``) against the straightforward
     path: each chunk a frame of its own, built column by column with pandas from the engine's one
     pass over whole arrays, and the frames concatenated.  Every column equal to the last bit, every ``<NA>`` in place."""
-    portfolio = same_work_portfolio(tmp_path)
+    portfolio = same_work_portfolio(tmp_path, second=True)
     n, seed, size = 9_000, 3, 4_000
     assert batch.plain_draws(portfolio)
     today = tcpmf.monte_carlo(portfolio, n, seed=seed, chunk_size=size)
-    chunk = batch.product_chunk(portfolio, 0, 1, n, seed, size)  # as tcpmf run writes it
+    chunk = batch.product_chunk(portfolio, 1, 1, n, seed, size)  # as tcpmf run writes it
     monkeypatch.setattr(batch, "evaluate_summary", whole_array_summary)
     monkeypatch.setattr(batch, "plain_draws", lambda portfolio: False)  # a frame per chunk
     frames = [
         batch.product_chunk(portfolio, p, c, n, seed, size)
         for p, c in batch.iter_chunks(portfolio, n, size)
     ]
-    pd.testing.assert_frame_equal(chunk, frames[1])
+    pd.testing.assert_frame_equal(chunk, frames[4])  # product 1, chunk 1
     straightforward = pd.concat(frames, ignore_index=True)
     pd.testing.assert_frame_equal(today, straightforward)  # names, dtypes, index
     for column in today.columns:

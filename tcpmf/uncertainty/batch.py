@@ -512,19 +512,22 @@ def plain_draws(portfolio: Portfolio) -> bool:
         return False
     keys = input_columns(portfolio)
     return not any(
-        isinstance(_nominal(p, key), str)
-        for p in portfolio.products
-        for key in keys
-        if key not in p.uncertainties
+        isinstance(value, str) for p in portfolio.products for value in _nominal(p, keys).values()
     )
 
 
-def _nominal(p: Product, key: str) -> Any:
-    """The value of dotted *key* in *p*'s scenario, None where it has none."""
-    value: Any = p.scenario.model_dump()
-    for part in key.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
+def _nominal(p: Product, keys: Sequence[str]) -> dict[str, Any]:
+    """The values of the dotted *keys* that *p* does not draw in its scenario, None where it has
+    none (the scenario dumped once, not once a key)."""
+    missing = [k for k in keys if k not in p.uncertainties]
+    tree: Any = p.scenario.model_dump() if missing else {}
+    out = {}
+    for key in missing:
+        value = tree
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        out[key] = value
+    return out
 
 
 class DrawColumns:
@@ -538,6 +541,7 @@ class DrawColumns:
         self.inputs = {k: (np.zeros(rows), np.zeros(rows, bool)) for k in self.keys}
         self.outcomes: dict[str, tuple[NDArray[Any], NDArray[np.bool_]]] = {}
         self.rows = rows
+        self.nominal: dict[int, dict[str, Any]] = {}  # per product, as it is first filled
 
     def _outcome(self, name: str, dtype: np.dtype[Any]) -> tuple[NDArray[Any], NDArray[np.bool_]]:
         if name not in self.outcomes:
@@ -547,13 +551,14 @@ class DrawColumns:
 
     def fill(self, at: slice, product: int, inputs: pd.DataFrame, summary: Summary) -> None:
         """Rows *at*: *product*'s drawn *inputs* and the engine's *summary* of them."""
-        p = self.portfolio.products[product]
+        if product not in self.nominal:
+            self.nominal[product] = _nominal(self.portfolio.products[product], self.keys)
         for key in self.keys:
             values, missing = self.inputs[key]
             if key in inputs:
                 values[at] = inputs[key].to_numpy(float)
                 continue
-            value = _nominal(p, key)
+            value = self.nominal[product][key]
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 values[at] = float(value)
             else:
