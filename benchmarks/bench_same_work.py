@@ -231,7 +231,7 @@ def main() -> None:
         # kernel's own command line on as many draws, for a ratio of neighbours in time.
         runs = []
         for executor in () if args.no_run else ("serial", "processes"):
-            rounds = []
+            run_rounds = []
             for i in range(args.repeats):
                 before = kernel_seconds(folder, m)
                 out = Path(tmp) / f"{executor}{i}"
@@ -239,14 +239,14 @@ def main() -> None:
                     path, m, args.seed, out, executor, args.workers, args.chunk_size
                 )
                 shutil.rmtree(out)
-                rounds.append((before, seconds, peak))
-            ratios = [k / t for k, t, _ in rounds]
+                run_rounds.append((before, seconds, peak))
+            ratios = [k / t for k, t, _ in run_rounds]
             runs.append(
                 (
                     executor,
                     m,
-                    median([t for _, t, _ in rounds]),
-                    max(p for _, _, p in rounds),
+                    median([t for _, t, _ in run_rounds]),
+                    max(p for _, _, p in run_rounds),
                     ratios,
                 )
             )

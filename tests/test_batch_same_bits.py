@@ -147,7 +147,7 @@ def same_work_portfolio(folder: Path, second: bool = False) -> tcpmf.Portfolio:
         "growth.cac_usd": (0.5, 8.0),
         "costs.fixed_usd_per_month": (2e5, 2e6),
     }
-    scenario = {
+    scenario: dict[str, Any] = {
         "extends": str(assumptions_dir() / "categories" / "productivity.yaml"),
         "name": "same work",
         "horizon_months": 36,
@@ -171,7 +171,7 @@ def same_work_portfolio(folder: Path, second: bool = False) -> tcpmf.Portfolio:
         k: {"dist": "uniform", "low": lo, "high": hi, "assumed": "test"}
         for k, (lo, hi) in bounds.items()
     }
-    products = [{"scenario": scenario, "uncertain": uncertain}]
+    products: list[dict[str, Any]] = [{"scenario": scenario, "uncertain": uncertain}]
     if second:
         other = {
             **copy.deepcopy(scenario),

@@ -175,20 +175,19 @@ class ScenarioArrays:
         update: dict[str, Any] = {}
         # one scenario repeated (a batch of one group): a copy of each value, not a gather; a
         # monthly (T, 1) column is broadcast, read-only (the engine only reads its columns)
+        index = None if isinstance(which, slice) else np.asarray(which)
+        count = 0 if index is None else len(index)
         repeat = (
-            self.size == 1
-            and not isinstance(which, slice)
-            and which.dtype.kind in "iu"
-            and not which.any()
+            index is not None and self.size == 1 and index.dtype.kind in "iu" and not index.any()
         )
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if name == "names" or value is None or name in skip:
                 continue
             if repeat and value.ndim == 2:  # (T, 1): read-only columns of one matrix
-                update[name] = np.broadcast_to(value, (value.shape[0], len(which)))
+                update[name] = np.broadcast_to(value, (value.shape[0], count))
             elif repeat:
-                update[name] = np.repeat(value, len(which))
+                update[name] = np.repeat(value, count)
             else:
                 update[name] = value[:, which] if value.ndim == 2 else value[which]
         if names is None:
