@@ -170,11 +170,11 @@ class ScenarioArrays:
         skip: Collection[str] = (),
     ) -> ScenarioArrays:
         """The columns of the scenarios *which* selects (a slice gives views, an index array
-        copies, and may repeat a scenario); *names* replaces their names.  Columns named in
-        *skip* are left as they are, for the caller to replace."""
+        copies, and may repeat a scenario; one scenario repeated gives read-only views of its
+        values); *names* replaces their names.  Columns named in *skip* are left as they are,
+        for the caller to replace."""
         update: dict[str, Any] = {}
-        # one scenario repeated (a batch of one group): a copy of each value, not a gather; a
-        # monthly (T, 1) column is broadcast, read-only (the engine only reads its columns)
+        # one scenario repeated (a batch of one group): its values broadcast, not gathered
         index = None if isinstance(which, slice) else np.asarray(which)
         count = 0 if index is None else len(index)
         repeat = (
@@ -184,10 +184,8 @@ class ScenarioArrays:
             value = getattr(self, name)
             if name == "names" or value is None or name in skip:
                 continue
-            if repeat and value.ndim == 2:  # (T, 1): read-only columns of one matrix
-                update[name] = np.broadcast_to(value, (value.shape[0], count))
-            elif repeat:
-                update[name] = np.repeat(value, count)
+            if repeat:  # read-only views of the one scenario's values (the engine only reads)
+                update[name] = np.broadcast_to(value, (*value.shape[:-1], count))
             else:
                 update[name] = value[:, which] if value.ndim == 2 else value[which]
         if names is None:

@@ -350,7 +350,8 @@ def encode_chunk(
         frame = product_chunk(portfolio, product, chunk, samples, seed, chunk_size)
     except TcpmfError as exc:  # re-raised as a plain TcpmfError: it pickles across processes
         raise TcpmfError(f"{portfolio.names[product]}, chunk {chunk}: {exc}") from None
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # one thread: a worker is one of several processes already (a pool's threads cost more here)
+    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
     # Dictionary encoding pays for names only; on 50,000 distinct floats a column it costs 3x the
     # write time and makes the file larger.
     names = [
