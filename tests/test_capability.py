@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import tcpmf
 from tcpmf.catalog.capability import (
+    CapabilityFloor,
     capability_catalog,
     capability_score,
     change_months,
@@ -57,8 +58,13 @@ def test_every_score_is_sourced_dated_and_names_a_priced_model() -> None:
         assert tier["benchmark"] in raw["benchmarks"] and len(tier["source"]) > 10
 
 
-@pytest.mark.parametrize("tier", sorted(capability_catalog(ROOT).tiers))
-def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(tier: str) -> None:
+MMLU_PRO_60 = CapabilityFloor("mmlu_pro_2024_07 >= 60", "mmlu_pro_2024_07", 60.0)
+
+
+@pytest.mark.parametrize("tier", [*sorted(capability_catalog(ROOT).tiers), MMLU_PRO_60])
+def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(
+    tier: str | CapabilityFloor,
+) -> None:
     floor = resolve_floor(tier)
     series = threshold_series(tier)
     assert len(series) >= 2
@@ -77,10 +83,31 @@ def test_threshold_series_is_the_cheapest_model_meeting_the_threshold(tier: str)
 
 
 def test_an_unscored_model_never_drives_a_threshold_tier() -> None:
-    # Qwen-Long is hand-tagged gpt-4-class and was the cheapest of that tag; it has no public score
-    assert models_catalog(ROOT).models["qwen-long"].tier == "gpt-4-class"
+    # Qwen-Long was hand-tagged gpt-4-class and was the cheapest of that tag; GPT-3 davinci was the
+    # only model of the gpt-3-class tag; the cheap Chinese small models made small-fast: none has a
+    # public score
+    unscored = set(models_catalog(ROOT).models) - set(capability_catalog(ROOT).scores)
+    assert {"qwen-long", "gpt-3-davinci", "ernie-speed", "glm-4-flash"} <= unscored
     for tier in capability_catalog(ROOT).tiers:
-        assert "qwen-long" not in set(tier_series(tier)["model"])
+        assert not unscored & set(tier_series(tier)["model"])
+
+
+def test_no_tier_is_a_hand_tag() -> None:
+    """Every tier, the former hand-tagged groups included, is a threshold on a score, and the models
+    catalog tags no model with a tier."""
+    catalog = capability_catalog(ROOT)
+    assert set(tier_names()) == set(catalog.tiers)
+    assert {"gpt-3-class", "small-fast"} <= set(catalog.tiers)
+    assert all(entry.tier is None for entry in models_catalog(ROOT).models.values())
+    # the thresholds order the tiers as their names do
+    floors = {t: resolve_floor(t).min_score for t in catalog.tiers}
+    assert (
+        floors["gpt-3-class"]
+        < floors["gpt-3.5-class"]
+        < floors["small-fast"]
+        < floors["gpt-4-class"]
+        < floors["frontier-reasoning"]
+    )
 
 
 def test_a_cheap_hand_tagged_model_changes_no_threshold_fit(assumptions_copy: Path) -> None:
@@ -126,7 +153,7 @@ def test_a_higher_floor_is_never_cheaper(low: float, extra: float, month: str) -
         assert cheap is not None and cheap.usd_per_mtok_blended <= dear.usd_per_mtok_blended
 
 
-def test_tiers_keep_their_names_and_the_legacy_tags() -> None:
+def test_tiers_keep_their_names() -> None:
     names = tier_names()
     assert {
         "gpt-3.5-class",
@@ -135,12 +162,32 @@ def test_tiers_keep_their_names_and_the_legacy_tags() -> None:
         "small-fast",
         "gpt-3-class",
     } <= set(names)
-    assert fitted_decline("small-fast") > 1
     table = decline_table().set_index("tier")
-    assert "legacy" in table.loc["small-fast", "definition"]
-    assert fitted_decline("gpt-4-class") == pytest.approx(
-        min(table.loc["gpt-4-class", "annual_cost_decline"], 1000)
+    for tier in ("small-fast", "gpt-3-class", "gpt-4-class"):
+        assert fitted_decline(tier) > 1
+        assert (
+            table.loc[tier, "definition"]
+            == f"lmarena_text_2025_08 >= {resolve_floor(tier).min_score:g}"
+        )
+        assert fitted_decline(tier) == pytest.approx(
+            min(table.loc[tier, "annual_cost_decline"], 1000)
+        )
+
+
+def test_a_tier_below_every_scored_model_fits_as_the_lowest_tier_above_them() -> None:
+    """No catalog model scores between the gpt-3-class and gpt-3.5-class thresholds, so the two tiers
+    have one series: the cheapest scored model."""
+    benchmark = resolve_floor("gpt-3-class").benchmark
+    lowest = min(
+        r.score
+        for records in capability_catalog(ROOT).scores.values()
+        for r in records
+        if r.benchmark == benchmark
     )
+    assert (
+        resolve_floor("gpt-3-class").min_score < resolve_floor("gpt-3.5-class").min_score <= lowest
+    )
+    assert tier_series("gpt-3-class").equals(tier_series("gpt-3.5-class"))
 
 
 def test_unknown_floor_names_the_tiers() -> None:
@@ -169,3 +216,22 @@ def test_bad_capability_file_is_an_assumption_error(assumptions_copy: Path, edit
     with pytest.raises(tcpmf.AssumptionError) as info:
         capability_catalog(assumptions_copy)
     assert "capability.yaml" in str(info.value) and info.value.key_path.startswith(key)
+
+
+def test_a_second_benchmark_is_on_its_own_scale_and_defines_no_tier() -> None:
+    catalog = capability_catalog(ROOT)
+    assert set(catalog.benchmarks) == {"lmarena_text_2025_08", "mmlu_pro_2024_07"}
+    assert {t.benchmark for t in catalog.tiers.values()} == {"lmarena_text_2025_08"}
+    mmlu = {
+        model: [r for r in records if r.benchmark == "mmlu_pro_2024_07"]
+        for model, records in catalog.scores.items()
+    }
+    scored = {model: records for model, records in mmlu.items() if records}
+    assert len(scored) == 9 and all(0 < r.score <= 100 for rs in scored.values() for r in rs)
+    assert all("0aee6b7" in r.source for rs in scored.values() for r in rs)
+    # a model's score on one benchmark never stands for its score on the other
+    assert capability_score("gpt-4o", "2024-06", "mmlu_pro_2024_07") == 72.55
+    assert capability_score("gpt-4o", "2024-06") == 1302
+    assert capability_score("gpt-4", "2024-06", "mmlu_pro_2024_07") is None
+    with pytest.raises(KeyError, match="mmlu_pro_2024_07"):
+        resolve_floor(CapabilityFloor("", "mmlu", 60.0))

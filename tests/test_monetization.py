@@ -215,3 +215,100 @@ def test_timeline_json_keeps_the_contract_keys_in_both_views() -> None:
     assert bad.exit_code != 0
     with pytest.raises(tcpmf.TcpmfError, match="view"):
         tcpmf.timeline(view="nope")
+
+
+def test_the_binding_constraint_names_the_delay_exactly_when_it_holds_back_company_tcpmf() -> None:
+    """The sentence blames the monetization delay for the payback iff the same scenario with every
+    stream at full value from month 0 pays back earlier (or at all)."""
+    for view in ("data", "lee"):
+        frame = tcpmf.timeline(view=view)
+        for _, row in frame.iterrows():
+            company, full = row["company_tcpmf_month"], row["full_revenue_company_tcpmf_month"]
+            binds = not pd.isna(full) and (pd.isna(company) or company > full)
+            named = "monetization delay holds back company TC-PMF" in row["binding_constraint"]
+            assert named == binds, (view, row["category"], row["binding_constraint"])
+            if not pd.isna(company) and not pd.isna(full):
+                assert company >= full  # a delay never brings the payback earlier
+
+
+LATE_STAGES = ("entertainment", "search", "ecommerce", "social", "short_video")
+
+
+def _delays(s: tcpmf.Scenario) -> dict[str, float]:
+    out = {}
+    for stream in STREAMS:
+        section = getattr(s.revenue, stream)
+        if section is not None and section.monetization is not None:
+            out[stream] = section.monetization.from_month
+    return out
+
+
+def test_late_stage_category_defaults_start_their_revenue_late_with_a_cited_history() -> None:
+    from tcpmf.core.yamlio import assumptions_dir
+
+    for category in LATE_STAGES:
+        s = tcpmf.load(assumptions_dir() / "categories" / f"{category}.yaml")
+        delays = _delays(s)
+        assert any(v > 0 for v in delays.values()), category
+        for stream, months in delays.items():
+            note = s.sources[f"revenue.{stream}.monetization.from_month"]
+            assert "docs/sources.md#monetization-delays" in note, (category, stream)
+            if months > 0 and note.startswith("source:"):
+                assert "launch" in note, (category, stream)  # a dated launch-to-revenue history
+
+
+def test_features_of_monetized_host_apps_earn_at_once_and_new_apps_inherit_the_delay() -> None:
+    from tcpmf.core.yamlio import assumptions_dir
+
+    products = assumptions_dir() / "products"
+    for name in (
+        "ai_friends_selfhosted",
+        "short_video_ai_effects",
+    ):  # paid_budget 0: host app's users
+        s = tcpmf.load(products / f"{name}.yaml")
+        assert s.growth.paid_budget_usd_per_month == 0
+        m = s.revenue.ads.monetization if s.revenue.ads else None
+        assert m is not None and m.from_month == 0 and m.ramp_months == 0, name
+    for name, category in (
+        ("answer_engine", "search"),
+        ("ai_companion", "entertainment"),
+        ("roleplay_chat", "entertainment"),
+        ("shopping_assistant", "ecommerce"),
+    ):
+        s = tcpmf.load(products / f"{name}.yaml")
+        default = tcpmf.load(assumptions_dir() / "categories" / f"{category}.yaml")
+        assert s.growth.paid_budget_usd_per_month > 0  # a new app that buys its users
+        inherited = {k: v for k, v in _delays(s).items() if k in _delays(default)}
+        assert inherited == _delays(default), name
+
+
+def test_lee_view_sets_every_delay_itself() -> None:
+    """No category default's sourced delay leaks into Lee's argument: each of its monetization
+    numbers is Lee's."""
+    from tcpmf.core.yamlio import assumptions_dir
+
+    for path in sorted((assumptions_dir() / "views" / "lee").glob("*.yaml")):
+        s = tcpmf.load(path)
+        for key, note in s.sources.items():
+            if ".monetization." in key:
+                assert "Lee 2024-06" in note, (path.name, key)
+
+
+def test_compare_views_says_the_delay_decides_exactly_when_full_revenue_would_reverse_the_order() -> (
+    None
+):
+    from tcpmf.analysis.timeline import compare_views
+
+    views = compare_views(horizon_months=120)
+    for _, row in views.iterrows():
+        text = row["disagreement"]
+        delays = (row["lee_monetization_delay_months"], row["data_monetization_delay_months"])
+        if any(pd.isna(d) for d in delays) or delays[0] == delays[1]:
+            assert "decides which comes first" not in text, text
+            continue
+        lee, data = int(row["lee_tcpmf_month"]), int(row["data_tcpmf_month"])
+        full_lee, full_data = lee - int(delays[0]), data - int(delays[1])
+        reversed_order = np.sign(data - lee) != np.sign(full_data - full_lee)
+        assert ("decides which comes first" in text) == reversed_order, text
+        if reversed_order:
+            assert f"month {full_lee}, the data at month {full_data}" in text

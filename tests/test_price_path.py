@@ -129,11 +129,15 @@ def test_bad_floor_or_path_is_an_assumption_error(model: dict[str, Any], fragmen
 
 @SETTINGS
 @given(
-    st.floats(1100, 1400),
+    st.floats(1100, 1480),
     st.floats(0, 150),
     st.sampled_from(["2023-06", "2024-03", "2024-09", "2025-03"]),
 )
 def test_a_higher_floor_never_brings_tcpmf_earlier(low: float, extra: float, start: str) -> None:
+    """Unit TC-PMF never comes earlier with a higher floor, even when the higher floor makes the
+    product wait for its launch; company TC-PMF never does among products launched at start_month.
+    (A product that waits can pay back sooner than one launched at start on a cheaper model that
+    loses money on every user until prices fall: docs/model.md, capability floors.)"""
     # a common decline beyond the catalog's last date, so only the floor differs
     floors: list[tcpmf.Scenario | None] = []
     for score in (low, low + extra):
@@ -141,15 +145,138 @@ def test_a_higher_floor_never_brings_tcpmf_earlier(low: float, extra: float, sta
             floors.append(
                 build(name=None, capability=score, start_month=start, annual_cost_decline=3)
             )
-        except tcpmf.AssumptionError:
-            floors.append(None)  # no model meets it at start: TC-PMF never comes
+        except tcpmf.AssumptionError as exc:
+            assert "by the catalog's last date" in str(exc)  # refused only if never met
+            floors.append(None)  # no model ever meets it: TC-PMF never comes
     if floors[1] is None:
         return
     assert floors[0] is not None
     summary = tcpmf.evaluate([f for f in floors if f is not None]).summary
-    for column in ("tcpmf_month", "company_tcpmf_month"):
-        low_month, high_month = months_or_never(summary, column)
+    low_launch, high_launch = summary["launch_month"]
+    assert high_launch >= low_launch
+    low_month, high_month = months_or_never(summary, "tcpmf_month")
+    assert high_month >= low_month >= low_launch
+    if high_launch == 0:
+        low_month, high_month = months_or_never(summary, "company_tcpmf_month")
         assert high_month >= low_month
+
+
+WAITS = [  # (floor, start_month) pairs no catalog model meets at start_month
+    ("frontier-reasoning", "2024-05"),
+    (1300.0, "2023-06"),
+    ("gpt-4-class", "2022-01"),
+    (1440.0, "2024-11"),
+]
+
+
+@SETTINGS
+@given(
+    st.sampled_from(WAITS),
+    st.integers(1, 48),
+    st.integers(0, 200_000),
+    st.integers(0, 50_000),
+    st.floats(0, 30),
+)
+def test_a_product_waiting_for_its_floor_is_the_same_product_launched_later(
+    wait_case: tuple[Any, str], horizon: int, fixed: int, paid: int, cac: float
+) -> None:
+    floor, start = wait_case
+    d = copy.deepcopy(BASE)
+    d.update(start_month=start, horizon_months=horizon)
+    d["model"] = {"route": "api", "capability": floor, "annual_cost_decline": 3}
+    d["costs"] = {"fixed_usd_per_month": fixed}
+    d["growth"].update(paid_budget_usd_per_month=paid, cac_usd=cac + 1)
+    waiting = tcpmf.from_dict(d)
+    wait = month_index(waiting.launch_month) - month_index(start)
+    assert wait > 0 and cheapest_meeting(resolve_floor(floor), start) is None
+    assert cheapest_meeting(resolve_floor(floor), waiting.launch_month) is not None
+    assert waiting.sources["model.name"].endswith(f"launches in {waiting.launch_month}")
+    result = tcpmf.evaluate(waiting)
+    row = result.summary.iloc[0]
+    assert row["launch_month"] == wait and not row["clears_break_even"]
+    monthly = result.monthly
+    assert len(monthly) == horizon
+    before = monthly["month"] < wait
+    # before launch: no users, revenue, tokens or marketing; the fixed cost is paid
+    assert (
+        (monthly.loc[before, ["active_users", "revenue_usd", "inference_cost_usd"]] == 0)
+        .all()
+        .all()
+    )
+    assert (monthly.loc[before, "marketing_usd"] == 0).all()
+    assert monthly.loc[before, ["usd_per_mtok_in", "contribution_usd_per_mau"]].isna().all().all()
+    cash = monthly["cash_usd"].to_numpy(float)
+    np.testing.assert_allclose(cash[:wait], -fixed * np.arange(1, min(wait, horizon) + 1))
+    if wait >= horizon:
+        assert pd.isna(row["tcpmf_month"]) and pd.isna(row["payback_month"])
+        return
+    d["start_month"], d["horizon_months"] = waiting.launch_month, horizon - wait
+    launched = tcpmf.evaluate(tcpmf.from_dict(d))
+    first = launched.summary.iloc[0]
+    assert first["launch_month"] == 0
+    after = monthly[~before].reset_index(drop=True)
+    for column in ("active_users", "revenue_usd", "usd_per_mtok_in", "marketing_usd", "net_usd"):
+        np.testing.assert_array_equal(
+            after[column].to_numpy(float), launched.monthly[column].to_numpy(float)
+        )
+    np.testing.assert_allclose(
+        cash[wait:],
+        launched.monthly["cash_usd"].to_numpy(float) - fixed * wait,
+        rtol=1e-12,
+        atol=1e-6,
+    )
+    for column in ("arpu_usd_m0", "usd_per_mtok_blended_m0", "ltv_usd"):  # at launch
+        assert row[column] == pytest.approx(first[column], rel=1e-12, abs=1e-12)
+    assert months_or_never(pd.DataFrame([row]), "cac_payback_month") == months_or_never(
+        pd.DataFrame([first]), "cac_payback_month"
+    )
+    assert months_or_never(pd.DataFrame([row]), "tcpmf_month") == [
+        wait + m for m in months_or_never(pd.DataFrame([first]), "tcpmf_month")
+    ]
+    # months read off the cash, found by brute force on the monthly table
+    t = monthly["month"].to_numpy()
+    for column, hit in (
+        ("payback_month", (cash >= 0) & (t >= wait)),
+        ("breakeven_month", (monthly["net_usd"].to_numpy(float) >= 0) & (t >= wait)),
+    ):
+        expected = int(np.argmax(hit)) if hit.any() else None
+        assert (pd.isna(row[column]) and expected is None) or row[column] == expected
+    assert row["peak_funding_usd"] == pytest.approx(max(0.0, -cash.min()), rel=1e-12)
+    if not pd.isna(row["company_tcpmf_month"]):
+        month = int(row["company_tcpmf_month"])
+        assert cash[month] >= 0 and month >= row["tcpmf_month"]
+
+
+@SETTINGS
+@given(st.sampled_from(WAITS), st.floats(1100, 1300), st.sampled_from(["2024-06", "2025-01"]))
+def test_a_floor_met_at_start_is_evaluated_as_before_beside_a_waiting_one(
+    wait_case: tuple[Any, str], score: float, start: str
+) -> None:
+    """The engine's path for waiting products leaves every product launched at start bit-identical:
+    beside a waiting product as beside one launched at start (a batch of the same size, since
+    numpy's sums over months may add in another order for another number of columns)."""
+    met = build(name=None, capability=score, start_month=start)
+    assert met.launch_month == start
+    floor, wait_start = wait_case
+    waiting = build(name=None, capability=floor, start_month=wait_start)
+    alone = tcpmf.evaluate([build(), met])
+    beside = tcpmf.evaluate([waiting, met])
+    assert beside.arrays.launch_month is not None and alone.arrays.launch_month is None
+    pd.testing.assert_frame_equal(
+        alone.summary.iloc[[1]].reset_index(drop=True).drop(columns="scenario"),
+        beside.summary.iloc[[1]].reset_index(drop=True).drop(columns="scenario"),
+        check_exact=True,
+        check_dtype=False,
+    )
+    rows = [
+        r[r["scenario"] == r["scenario"].cat.categories[1]] for r in (alone.monthly, beside.monthly)
+    ]
+    pd.testing.assert_frame_equal(
+        rows[0].reset_index(drop=True).drop(columns="scenario"),
+        rows[1].reset_index(drop=True).drop(columns="scenario"),
+        check_exact=True,
+        check_dtype=False,  # a column with <NA> in any scenario's rows is nullable in all
+    )
 
 
 @pytest.fixture(scope="module")
@@ -298,9 +425,36 @@ def test_hindsight_equals_projected_where_the_catalog_has_no_steps(
         )
 
 
-def test_a_floor_not_yet_met_says_when_it_will_be() -> None:
-    with pytest.raises(tcpmf.AssumptionError, match="first month one does is 2024-12"):
-        build(name=None, capability="frontier-reasoning", start_month="2024-05")
+def test_a_floor_not_yet_met_waits_for_it_and_one_never_met_is_refused() -> None:
+    s = build(name=None, capability="frontier-reasoning", start_month="2024-05")
+    assert s.launch_month == "2024-12" and s.model.name == "o1"  # o1, 2024-12-17: 1365
+    assert api_model_path(s, 9)[:7] == [None] * 7 and api_model_path(s, 9)[7] == "o1"
+    summary = tcpmf.evaluate(s).summary
+    assert summary["launch_month"][0] == 7 and summary["tcpmf_month"][0] >= 7
+    with pytest.raises(tcpmf.AssumptionError, match=f"by the catalog's last date, {LAST}"):
+        build(name=None, capability=1600, start_month="2024-05")
+
+
+@pytest.mark.parametrize(
+    "path", ["competition/productivity.yaml", "products/tob_private_coding_assistant.yaml"]
+)
+def test_only_a_plain_consumer_product_waits_for_its_floor(path: str) -> None:
+    s = tcpmf.load(ROOT / path)
+    floor = {
+        "model.route": "api",
+        "model.name": None,
+        "model.routes": None,
+        "model.self_host": None,
+        "model.usd_per_mtok_in": None,
+        "model.usd_per_mtok_out": None,
+        "model.capability": "frontier-reasoning",
+        "model.price_path": "projected",
+        "model.annual_cost_decline": 3,
+    }
+    assert s.override({**floor, "start_month": "2025-01"}).launch_month == "2025-01"
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        s.override({**floor, "start_month": "2024-05"})
+    assert info.value.key_path == "model.capability" and "2024-12" in str(info.value)
 
 
 def test_cli_timeline_takes_a_capability_and_decline_shows_definitions() -> None:
@@ -319,7 +473,79 @@ def test_cli_timeline_takes_a_capability_and_decline_shows_definitions() -> None
     assert {r["capability_floor"] for r in rows} == {"lmarena_text_2025_08 >= 1300"}
     bad = runner.invoke(app, ["timeline", "--capability", "gpt-9-class"])
     assert bad.exit_code != 0 and "gpt-4-class" in bad.output
+    other = runner.invoke(
+        app,
+        ["timeline", "--capability", "mmlu_pro_2024_07:60", "--horizon-months", "36", "--json"],
+    )
+    assert other.exit_code == 0, other.output
+    assert {r["capability_floor"] for r in json.loads(other.stdout)} == {"mmlu_pro_2024_07 >= 60"}
+    unknown = runner.invoke(app, ["timeline", "--capability", "nosuch_bench:60"])
+    assert unknown.exit_code != 0 and "mmlu_pro_2024_07" in unknown.output
+    assert "Traceback" not in unknown.output
     table = json.loads(runner.invoke(app, ["decline", "--json"]).stdout)
     assert {r["tier"]: r["definition"] for r in table}[
         "gpt-4-class"
     ] == "lmarena_text_2025_08 >= 1210"
+
+
+def test_a_timeline_on_a_floor_not_yet_met_waits_and_says_so() -> None:
+    met = tcpmf.timeline(view="data", capability="gpt-4-class", horizon_months=48)
+    waits = tcpmf.timeline(view="data", capability="frontier-reasoning", horizon_months=48)
+    assert (waits["start_month"] == "2024-05").all()
+    for row, low in zip(waits.itertuples(), met.itertuples()):
+        assert next(iter(row.model_by_month)) == "7" and row.model_by_month["7"] == "o1"
+        assert row.binding_constraint.startswith(
+            "capability: no catalog model meets frontier-reasoning before 2024-12"
+        )
+        assert months_or_never(pd.DataFrame([row._asdict()]), "tcpmf_month")[0] >= max(
+            7, months_or_never(pd.DataFrame([low._asdict()]), "tcpmf_month")[0]
+        )
+
+
+@SETTINGS
+@given(st.floats(50, 80), st.floats(0, 20), st.sampled_from(["2024-03", "2024-06", "2025-01"]))
+def test_a_floor_on_the_second_benchmark_picks_and_orders_like_a_tier(
+    low: float, extra: float, start: str
+) -> None:
+    floors: list[tcpmf.Scenario | None] = []
+    for score in (low, low + extra):
+        try:
+            floors.append(
+                build(
+                    name=None,
+                    capability={"benchmark": "mmlu_pro_2024_07", "min_score": score},
+                    start_month=start,
+                    annual_cost_decline=3,
+                )
+            )
+        except tcpmf.AssumptionError as exc:
+            assert "by the catalog's last date" in str(exc)
+            floors.append(None)
+    if floors[1] is None:
+        return
+    assert floors[0] is not None
+    for s in floors:
+        assert s is not None and s.model.capability is not None
+        floor = resolve_floor(s.model.capability)
+        assert floor.benchmark == "mmlu_pro_2024_07"
+        best = cheapest_meeting(floor, s.launch_month, input_share=3000 / 3500)
+        assert best is not None and best.model == s.model.name
+    summary = tcpmf.evaluate([f for f in floors if f is not None]).summary
+    low_month, high_month = months_or_never(summary, "tcpmf_month")
+    assert high_month >= low_month
+
+
+@pytest.mark.parametrize(
+    ("capability", "fragment"),
+    [
+        ({"benchmark": "mmlu", "min_score": 60}, "mmlu_pro_2024_07"),
+        ({"benchmark": "mmlu_pro_2024_07"}, "min_score"),
+        ({"benchmark": "mmlu_pro_2024_07", "min_score": 60, "max": 1}, "min_score"),
+    ],
+)
+def test_a_bad_floor_on_a_benchmark_is_an_assumption_error(
+    capability: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(tcpmf.AssumptionError) as info:
+        build(name=None, capability=capability)
+    assert info.value.key_path == "model.capability" and fragment in str(info.value)

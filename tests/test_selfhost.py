@@ -23,6 +23,7 @@ from tcpmf.catalog import roofline
 from tcpmf.catalog.decline import decline_table, fit_decline, fitted_decline, tier_names
 from tcpmf.catalog.serving import architecture_names, serving_calibration
 from tcpmf.cli.main import app
+from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model import capacity
 
 BASE: dict[str, Any] = {
@@ -590,10 +591,21 @@ def test_crossover_respects_a_routing_mix() -> None:
     )
 
 
-def test_two_point_decline_has_no_fake_spread() -> None:
-    table = decline_table().set_index("tier")
+def test_two_point_decline_has_no_fake_spread(tmp_path: Any) -> None:
+    import shutil
+
+    import yaml
+
+    shutil.copytree(assumptions_dir() / "catalog", tmp_path / "catalog")
+    path = tmp_path / "catalog" / "capability.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tiers = data["capability"]["tiers"]
+    # met by o3 (2025-04), then by the cheaper DeepSeek-R1-0528 (2025-05) and no cheaper model: two points
+    tiers["two-point"] = {**tiers["gpt-4-class"], "min_score": 1400}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    table = decline_table(tmp_path).set_index("tier")
     two = table[table["points"] == 2]
-    assert len(two) > 0
+    assert "two-point" in two.index
     assert (
         two["annual_cost_decline_low"].isna().all() and two["log_slope_standard_error"].isna().all()
     )
@@ -660,3 +672,24 @@ def test_scenario_whose_model_does_not_fit_names_the_memory() -> None:
         )
     assert info.value.key_path == "model.self_host.gpus_per_replica"
     assert "GB usable" in str(info.value) and "1x h100-sxm" in str(info.value)
+
+
+def test_a_self_hosted_product_without_tokens_evaluates_without_a_warning() -> None:
+    """0 prompt and 0 generated tokens per call: a mix of no tokens runs at the decode rate (not
+    0/0), so the speed check and the engine give finite results and leak no RuntimeWarning."""
+    import warnings
+
+    product = tcpmf.load(assumptions_dir() / "products" / "ai_friends_selfhosted.yaml")
+    empty = product.override(
+        {"usage.input_tokens_per_call": 0.0, "usage.output_tokens_per_call": 0.0}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = tcpmf.evaluate(empty)
+    assert result.summary["tokens_per_mau"].iloc[0] == 0
+    assert np.isfinite(result.monthly["cash_usd"].to_numpy(float)).all()
+    assert not np.isinf(result.monthly.select_dtypes("number").to_numpy(float)).any()
+    decode = np.array([10_000.0, 20.0])
+    assert np.array_equal(
+        roofline.mix_output_tokens_per_s_per_replica(0, 0, 50_000.0, decode), decode
+    )

@@ -10,6 +10,7 @@ user reaches the target margin, next to the predicted stage.
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,7 @@ def timeline(
     model: str | None = None,
     directory: str | Path | None = None,
     view: str = "data",
-    capability: str | float | None = None,
+    capability: str | float | Mapping[str, object] | None = None,
     price_path: str | None = None,
 ) -> pd.DataFrame:
     """TC-PMF month of each consumer category's default product, side by side, explained.
@@ -103,8 +104,9 @@ def timeline(
         also has :data:`COMPETITION_TIMELINE_COLUMNS`, with ``payback_month`` and
         ``peak_funding_usd`` under competition).
     capability
-        Put every category on this capability floor (a tier of ``catalog/capability.yaml`` or a
-        minimum score): the cheapest catalog model meeting it each month (``price_path:
+        Put every category on this capability floor (a tier of ``catalog/capability.yaml``, a
+        minimum score on the tiers' benchmark, or ``{"benchmark": ..., "min_score": ...}`` on
+        another of its benchmarks): the cheapest catalog model meeting it each month (``price_path:
         hindsight``).  Default: :data:`DATA_VIEW_FLOOR` in the ``data`` and ``competition``
         views, so categories are compared like for like; none in the ``lee`` view (its files
         name one model for all).  Ignored when *model* is given.
@@ -125,8 +127,10 @@ def timeline(
         ``view``, ``predicted_stage``, ``scenario``, ``model``, ``start_month``,
         ``contribution_usd_per_mau_m0``, ``usd_per_mtok_blended_m0``,
         ``max_affordable_usd_per_mtok``, ``tcpmf_calendar_month``, ``peak_funding_usd``,
-        ``annual_cost_decline`` and ``full_revenue_tcpmf_month`` (unit TC-PMF if every stream
-        earned its full value from month 0).
+        ``annual_cost_decline``, ``full_revenue_tcpmf_month`` and
+        ``full_revenue_company_tcpmf_month`` (unit and company TC-PMF if every stream earned its
+        full value from month 0: where either is earlier than its counterpart, the monetization
+        delay binds and ``binding_constraint`` says so).
     """
     if view not in TIMELINE_VIEWS:
         raise TcpmfError(
@@ -209,6 +213,7 @@ def timeline(
     frame = pd.concat([frame, summary[columns]], axis=1)
     frame["annual_cost_decline"] = result.arrays.annual_cost_decline
     frame["full_revenue_tcpmf_month"] = full["tcpmf_month"]
+    frame["full_revenue_company_tcpmf_month"] = full["company_tcpmf_month"]
     if (
         "entry_month" in summary.columns
     ):  # an incumbent enters: the window and whether the product survives it
@@ -229,8 +234,8 @@ def _model_by_month(s: Scenario) -> dict[str, str]:
         return {"0": _model_label(s)}
     out: dict[str, str] = {}
     for t, name in enumerate(api_model_path(s, s.horizon_months)):
-        if not out or list(out.values())[-1] != name:
-            out[str(t)] = name
+        if name is not None and (not out or list(out.values())[-1] != name):
+            out[str(t)] = name  # from the launch month: none meets the floor before
     return out
 
 
@@ -254,7 +259,7 @@ def _binding_constraint(s: Scenario, row: pd.Series, full: pd.Series, decline: f
     """What decides the category's TC-PMF month, in one sentence."""
     price, afford = row["usd_per_mtok_blended_m0"], row["max_affordable_usd_per_mtok"]
     revenue, tokens = full["arpu_usd_m0"], row["tokens_per_mau"]
-    unit, unit_full, company = row["tcpmf_month"], full["tcpmf_month"], row["company_tcpmf_month"]
+    unit, unit_full = row["tcpmf_month"], full["tcpmf_month"]
     model = _model_label(s)
     horizon = s.horizon_months
     if pd.isna(afford):
@@ -298,14 +303,36 @@ def _binding_constraint(s: Scenario, row: pd.Series, full: pd.Series, decline: f
             f"(${revenue:.2f} per MAU over {tokens / 1e3:,.0f}k tokens), which takes {unit} months at "
             f"{decline:g}x cheaper a year"
         )
+    if s.launch_month != s.start_month:
+        wait = int(row["launch_month"])
+        text = (
+            f"capability: no catalog model meets {_floor_label(s)} before {s.launch_month}, so the "
+            f"product waits {wait} months (paying its fixed cost) and launches then; {text}"
+        )
+    return text + _payback_clause(row, full, horizon) + "."
+
+
+def _payback_clause(row: pd.Series, full: pd.Series, horizon: int) -> str:
+    """The company's payback month, and whether the monetization delay is what holds it back.
+
+    *full* is the same scenario with every stream at full value from month 0: when it pays back
+    earlier (or at all), the users-first phase binds company TC-PMF and the clause says so.
+    """
+    company, company_full = row["company_tcpmf_month"], full["company_tcpmf_month"]
     if pd.isna(company):
-        text += (
+        text = (
             f"; the company does not pay back within {horizon} months "
             f"(peak funding ${row['peak_funding_usd'] / 1e6:,.1f}M)"
         )
     else:
-        text += f"; cash pays back in month {company}"
-    return text + "."
+        text = f"; cash pays back in month {company}"
+    if not pd.isna(company_full) and (pd.isna(company) or company > company_full):
+        text += (
+            f", which would be month {company_full} with every stream earning in full from month 0: "
+            f"the monetization delay holds back company TC-PMF (peak funding "
+            f"${row['peak_funding_usd'] / 1e6:,.1f}M, ${full['peak_funding_usd'] / 1e6:,.1f}M without the delay)"
+        )
+    return text
 
 
 #: Inputs :func:`compare_views` weighs: the timeline column and how it reads in a sentence.
@@ -403,4 +430,18 @@ def _disagreement(category: str, lee: pd.Series, data: pd.Series, row: dict[str,
     )
     if delays_differ:
         text += f"; the monetization delay also differs ({delay_lee} vs {delay_data} months)"
+        text += _delay_decides(lee, data, int(delay_lee), int(delay_data))
     return head + text + "."
+
+
+def _delay_decides(lee: pd.Series, data: pd.Series, delay_lee: int, delay_data: int) -> str:
+    """A clause when the monetization delay, not the inputs, decides which view reaches unit
+    TC-PMF first: with every stream at full value from month 0 the order would differ."""
+    unit_lee, unit_data = int(lee["tcpmf_month"]), int(data["tcpmf_month"])
+    full_lee, full_data = unit_lee - delay_lee, unit_data - delay_data
+    if np.sign(unit_data - unit_lee) == np.sign(full_data - full_lee):
+        return ""
+    return (
+        f", and it decides which comes first: with every stream at full value from month 0 Lee's "
+        f"argument would reach unit TC-PMF at month {full_lee}, the data at month {full_data}"
+    )

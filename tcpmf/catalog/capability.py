@@ -2,8 +2,9 @@
 
 ``assumptions/catalog/capability.yaml`` gives each model's public benchmark score (a leaderboard
 snapshot) with the month the scored version became the one the model's name serves, and defines
-named tiers as a minimum score on one benchmark.  A *capability floor* is a tier name or a minimum
-score (on the default benchmark, the one of the ``gpt-4-class`` tier); :func:`cheapest_meeting`
+named tiers as a minimum score on one benchmark.  A *capability floor* is a tier name, a minimum
+score (on the default benchmark, the one of the ``gpt-4-class`` tier) or a minimum score on another
+benchmark of the file; :func:`cheapest_meeting`
 gives the cheapest catalog model meeting a floor at a month, blended ``(3·p_in + p_out) / 4``.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from tcpmf.catalog.capability_schema import CapabilityFile, CapabilityTables
 from tcpmf.catalog.prices import in_force, model_price, models_catalog
@@ -22,12 +24,14 @@ from tcpmf.core.yamlio import assumptions_dir, display_path, load_validated
 __all__ = [
     "CapabilityFloor",
     "MeetingModel",
+    "ScoreMinimum",
     "blended_usd_per_mtok",
     "capability_catalog",
     "capability_score",
     "capability_tier_names",
     "change_months",
     "cheapest_meeting",
+    "first_month_meeting",
     "resolve_floor",
 ]
 
@@ -77,10 +81,31 @@ class CapabilityFloor:
     min_score: float
 
 
-def resolve_floor(floor: str | float, directory: Path | None = None) -> CapabilityFloor:
-    """A tier name or a minimum score (on the default tier's benchmark) as a :class:`CapabilityFloor`.
+class ScoreMinimum(Protocol):
+    """A minimum score on a named benchmark (``model.capability: {benchmark, min_score}``)."""
 
-    Raises :class:`KeyError` naming the known tiers for an unknown name.
+    @property
+    def benchmark(self) -> str: ...
+
+    @property
+    def min_score(self) -> float: ...
+
+
+def resolve_floor(
+    floor: str | float | ScoreMinimum, directory: Path | None = None
+) -> CapabilityFloor:
+    """A tier name, a minimum score (on the default tier's benchmark) or a minimum score on a named
+    benchmark (anything with ``benchmark`` and ``min_score``) as a :class:`CapabilityFloor`.
+
+    Raises :class:`KeyError` naming the known tiers for an unknown name, and the known benchmarks
+    for an unknown benchmark.
+
+    Examples
+    --------
+    >>> resolve_floor("gpt-4-class").label
+    'gpt-4-class'
+    >>> resolve_floor(CapabilityFloor("", "mmlu_pro_2024_07", 60)).label
+    'mmlu_pro_2024_07 >= 60'
     """
     catalog = capability_catalog(directory or assumptions_dir())
     if isinstance(floor, str):
@@ -90,8 +115,15 @@ def resolve_floor(floor: str | float, directory: Path | None = None) -> Capabili
             )
         tier = catalog.tiers[floor]
         return CapabilityFloor(floor, tier.benchmark, tier.min_score)
-    benchmark = catalog.tiers[DEFAULT_TIER].benchmark
-    return CapabilityFloor(f"{benchmark} >= {floor:g}", benchmark, float(floor))
+    if isinstance(floor, (int, float)):
+        benchmark = catalog.tiers[DEFAULT_TIER].benchmark
+        return CapabilityFloor(f"{benchmark} >= {floor:g}", benchmark, float(floor))
+    if floor.benchmark not in catalog.benchmarks:
+        raise KeyError(
+            f"a benchmark of catalog/capability.yaml ({', '.join(sorted(catalog.benchmarks))})"
+        )
+    label = f"{floor.benchmark} >= {floor.min_score:g}"
+    return CapabilityFloor(label, floor.benchmark, float(floor.min_score))
 
 
 def blended_usd_per_mtok(model: str, month: str, directory: Path | None = None) -> float:
@@ -144,3 +176,34 @@ def change_months(directory: Path | None = None) -> list[str]:
     months = {r.date for e in models_catalog(directory).models.values() for r in e.prices}
     months |= {r.date for records in capability_catalog(directory).scores.values() for r in records}
     return sorted(months, key=month_index)
+
+
+@lru_cache(maxsize=256)
+def _first_month_meeting(floor: CapabilityFloor, month: str, directory: Path) -> str | None:
+    if cheapest_meeting(floor, month, directory) is not None:
+        return month
+    for later in change_months(directory):
+        if month_index(later) > month_index(month) and cheapest_meeting(floor, later, directory):
+            return later
+    return None
+
+
+def first_month_meeting(
+    floor: CapabilityFloor, month: str, directory: Path | None = None
+) -> str | None:
+    """The first month at or after *month* at which some catalog model meets *floor* (None if none
+    does by the catalog's last date: capability is not projected beyond the catalog).
+
+    Prices and scores change only at :func:`change_months`, so after *month* itself only those
+    months are tried.
+
+    Examples
+    --------
+    >>> first_month_meeting(resolve_floor("gpt-4-class"), "2024-05")
+    '2024-05'
+    >>> first_month_meeting(resolve_floor("frontier-reasoning"), "2024-05")
+    '2024-12'
+    >>> first_month_meeting(resolve_floor(2000.0), "2024-05") is None
+    True
+    """
+    return _first_month_meeting(floor, month, directory or assumptions_dir())

@@ -1,13 +1,12 @@
 r"""Price decline fitted to the dated model catalog, per capability tier.
 
-A capability tier (``gpt-3.5-class``, ``gpt-4-class``, ``frontier-reasoning`` in
-``catalog/capability.yaml``) is a minimum score on a public benchmark.  Its series is, at each month
+A capability tier (``gpt-3-class``, ``gpt-3.5-class``, ``small-fast``, ``gpt-4-class``,
+``frontier-reasoning`` in ``catalog/capability.yaml``) is a minimum score on a public benchmark.  Its series is, at each month
 a price or a score of the catalog took effect, the cheapest blended list price in force among the
 models whose score in force then meets the threshold (the method of Epoch AI, "LLM inference prices
 have fallen rapidly but unequally across tasks", 2025), kept where that cheapest price changes.  A
-model with no public score meets no tier, so one mis-tagged model cannot drive a fit.  The hand tags
-of ``models.yaml`` that no threshold defines (``gpt-3-class``, ``small-fast``) remain as legacy
-groups: the cheapest price among the tagged models at each month one of their prices took effect.
+model with no public score meets no tier, so one mis-tagged model cannot drive a fit; no tier is a
+hand-tagged group of models.
 Prices are blended ``(3·p_in + p_out) / 4`` (three input tokens per output token).  A log-linear
 least-squares fit
 
@@ -36,7 +35,6 @@ from tcpmf.catalog.capability import (
     cheapest_meeting,
     resolve_floor,
 )
-from tcpmf.catalog.prices import in_force, model_price, models_catalog
 from tcpmf.core.months import month_index
 from tcpmf.core.yamlio import assumptions_dir
 
@@ -51,8 +49,6 @@ __all__ = [
     "tier_names",
     "tier_series",
 ]
-
-INPUT_WEIGHT = 0.75  # blended price: 3 input tokens per output token
 
 
 @dataclass(frozen=True)
@@ -94,18 +90,14 @@ def fit_decline(month_indices: ArrayLike, usd_per_mtok: ArrayLike) -> tuple[floa
 
 
 def tier_names(directory: Path | None = None) -> list[str]:
-    """Capability tiers (threshold tiers and legacy hand-tagged groups), sorted."""
-    directory = directory or assumptions_dir()
-    tagged = {e.tier for e in models_catalog(directory).models.values()}
-    return sorted(tagged | set(capability_catalog(directory).tiers))
+    """Capability tiers (each a threshold on a score), sorted."""
+    return sorted(capability_catalog(directory or assumptions_dir()).tiers)
 
 
 def tier_definition(tier: str, directory: Path | None = None) -> str:
-    """How *tier* is defined: ``"<benchmark> >= <score>"`` or a legacy hand tag."""
-    catalog = capability_catalog(directory or assumptions_dir())
-    if tier in catalog.tiers:
-        return f"{catalog.tiers[tier].benchmark} >= {catalog.tiers[tier].min_score:g}"
-    return "hand-tagged in models.yaml (legacy; no capability threshold)"
+    """How *tier* is defined: ``"<benchmark> >= <score>"``."""
+    floor = resolve_floor(tier, directory or assumptions_dir())
+    return f"{floor.benchmark} >= {floor.min_score:g}"
 
 
 def threshold_series(
@@ -141,34 +133,17 @@ def threshold_series(
 
 
 def tier_series(tier: str, directory: Path | None = None) -> pd.DataFrame:
-    """The cheapest blended USD price per 1M tokens of *tier* over time.
+    """The cheapest blended USD price per 1M tokens of *tier* over time (:func:`threshold_series`).
 
-    A threshold tier gives :func:`threshold_series`; a legacy hand-tagged group the cheapest price
-    among its models at each month one of their prices began.  Returns a frame with ``month``,
-    ``model`` and ``usd_per_mtok_blended`` (and ``score`` for a threshold tier).
+    Returns a frame with ``month``, ``model``, ``score`` and ``usd_per_mtok_blended``;
+    :class:`KeyError` naming the tiers for an unknown name.
     """
     directory = directory or assumptions_dir()
-    if tier in capability_catalog(directory).tiers:
-        return threshold_series(tier, directory)
-    entries = {name: e for name, e in models_catalog(directory).models.items() if e.tier == tier}
-    if not entries:
+    if tier not in capability_catalog(directory).tiers:
         raise KeyError(
-            f"a capability tier of the models catalog; known: {', '.join(tier_names(directory))}"
+            f"a capability tier of the catalog; known: {', '.join(tier_names(directory))}"
         )
-    months = sorted({r.date for e in entries.values() for r in e.prices}, key=month_index)
-    rows = []
-    for month in months:
-        best: tuple[float, str] | None = None
-        for name, entry in entries.items():
-            if in_force(entry.prices, month) is None:
-                continue
-            p = model_price(name, month, directory)
-            blended = INPUT_WEIGHT * p.usd_per_mtok_in + (1 - INPUT_WEIGHT) * p.usd_per_mtok_out
-            if blended > 0 and (best is None or blended < best[0]):
-                best = (blended, name)
-        if best is not None:
-            rows.append({"month": month, "model": best[1], "usd_per_mtok_blended": best[0]})
-    return pd.DataFrame(rows, columns=["month", "model", "usd_per_mtok_blended"])
+    return threshold_series(tier, directory)
 
 
 @lru_cache(maxsize=64)

@@ -387,11 +387,11 @@ class _Merge:
         known[name] = CommentedMap(
             [
                 ("provider", str(entry.get("litellm_provider", "unknown"))),
-                ("tier", "unclassified"),
                 (
                     "note",
                     DoubleQuotedScalarString(
-                        "imported from a price map; set the capability tier by hand"
+                        "imported from a price map; no capability score until one is added to "
+                        "catalog/capability.yaml"
                     ),
                 ),
                 ("prices", CommentedSeq([new])),

@@ -78,7 +78,9 @@ class _PriceRecord(Section):
 
 class _ModelEntry(Section):
     provider: str
-    tier: str
+    # accepted for catalogs of earlier versions, used by nothing: capability tiers are thresholds
+    # on a public score (catalog/capability.yaml), never a hand tag
+    tier: str | None = None
     open_weights: bool = False
     note: str | None = None
     prices: list[_PriceRecord] = Field(min_length=1)

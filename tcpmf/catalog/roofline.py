@@ -163,13 +163,19 @@ def mix_output_tokens_per_s_per_replica(
 
     .. math:: \frac{n_{out}}{n_{in}/\theta_{prefill} + n_{out}/\theta_{decode}}
 
+    A request of no tokens at all (0 in, 0 out) runs at the decode rate, the limit of a request
+    without a prompt, rather than 0/0.
+
     Examples
     --------
     >>> round(float(mix_output_tokens_per_s_per_replica(1000, 1000, 50000.0, 10000.0)), 3)
     8333.333
     """
     n_in, n_out = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
-    return n_out / (n_in / np.asarray(prefill, float) + n_out / np.asarray(decode, float))
+    decode_ = np.asarray(decode, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mix = n_out / (n_in / np.asarray(prefill, float) + n_out / decode_)
+    return np.where((n_in == 0) & (n_out == 0), decode_, mix)
 
 
 def max_batch_at_user_speed(
@@ -208,16 +214,18 @@ def max_batch_at_user_speed(
     bw = np.asarray(bandwidth_efficiency, float) * np.asarray(
         bandwidth_bytes_per_s_per_replica, float
     )
-    budget = n_out / v  # seconds a response may take, per request in flight
-    memory = (budget - n_out * np.asarray(weight_bytes, float) / bw) / (
-        n_in / pre
-        + n_out
-        * np.asarray(mean_context_tokens, float)
-        * np.asarray(kv_bytes_per_token_, float)
-        / bw
-    )
-    compute = budget / ((n_in + n_out) / pre)
+    # A call with no output tokens (n_out = 0, possibly n_in = 0 too) divides 0 by 0 below; such
+    # calls need no speed, and the last line gives them an unbounded batch.
     with np.errstate(invalid="ignore", divide="ignore"):
+        budget = n_out / v  # seconds a response may take, per request in flight
+        memory = (budget - n_out * np.asarray(weight_bytes, float) / bw) / (
+            n_in / pre
+            + n_out
+            * np.asarray(mean_context_tokens, float)
+            * np.asarray(kv_bytes_per_token_, float)
+            / bw
+        )
+        compute = budget / ((n_in + n_out) / pre)
         bound = np.floor(np.minimum(memory, compute))
     return np.where(n_out > 0, bound, np.inf)
 

@@ -196,7 +196,7 @@ def catalog_import(
         )
         if report.added:
             err.print(
-                f"new model(s) {'to be ' if dry_run else ''}added to the catalog (tier unclassified; check they "
+                f"new model(s) {'to be ' if dry_run else ''}added to the catalog (no capability score, so in no tier; check they "
                 f"are not a known model under another name, else use --name-map): {', '.join(report.added)}"
             )
         reasons: dict[str, int] = {}

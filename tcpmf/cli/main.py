@@ -158,8 +158,10 @@ def timeline(
     capability: Annotated[
         str | None,
         typer.Option(
-            help="Put every category on this capability floor: a tier (tcpmf decline lists them) or a "
-            "minimum score; default gpt-4-class in the data and competition views, none in the lee view."
+            help="Put every category on this capability floor: a tier (tcpmf decline lists them), a "
+            "minimum score on the tiers' benchmark, or BENCHMARK:SCORE on another benchmark of "
+            "catalog/capability.yaml (e.g. mmlu_pro_2024_07:60); default gpt-4-class in the data and "
+            "competition views, none in the lee view."
         ),
     ] = None,
 ) -> None:
@@ -170,9 +172,7 @@ def timeline(
             raise typer.BadParameter(
                 f"--view must be one of {', '.join(TIMELINE_VIEWS)}, not {view!r}"
             )
-        floor: str | float | None = capability
-        if capability is not None and _is_number(capability):
-            floor = float(capability)
+        floor = _capability_floor(capability)
         frame = build_timeline(
             annual_cost_decline=annual_cost_decline,
             horizon_months=horizon_months,
@@ -310,6 +310,16 @@ def main(argv: Sequence[str] | None = None) -> Callable[..., Any] | None:
             highlight=False,
         )
         sys.exit(1)
+
+
+def _capability_floor(text: str | None) -> str | float | dict[str, object] | None:
+    """``--capability``: a tier name, a score on the tiers' benchmark, or ``BENCHMARK:SCORE``."""
+    if text is None or _is_number(text):
+        return None if text is None else float(text)
+    benchmark, colon, score = text.rpartition(":")
+    if colon and benchmark and _is_number(score):
+        return {"benchmark": benchmark, "min_score": float(score)}
+    return text
 
 
 def _is_number(text: str) -> bool:

@@ -122,6 +122,10 @@ class ScenarioArrays:
     # column without one; None (no scenario has one, or built directly) means D^(-t/12) everywhere
     api_in_factor: F | None = None
     api_out_factor: F | None = None
+    # months each product waits for its capability floor (Scenario.launch_month); None (no scenario
+    # waits, or built directly) means every product launches at month 0.  The other columns of a
+    # waiting product are those of the same product started at its launch month
+    launch_month: NDArray[np.int64] | None = None
     # users-first monetization of each revenue stream (MONETIZED_STREAMS); None (no scenario has
     # one, or built directly) means every stream earns its full value from month 0
     subscription_from_month: F | None = None
@@ -233,9 +237,13 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
     curve: list[int] = []
     shape = {"r1": [], "beta": [], "floor": [], "tau": [], "alpha": [], "months_per_period": []}  # type: dict[str, list[float]]
     tables = {}
+    originals = scenarios
+    scenarios, waits = _as_launched(scenarios)
     for position, s in enumerate(scenarios):
         r = s.retention
         values = _scenario_row(s)
+        values["start_month_index"] = month_index(originals[position].start_month)
+        values["horizon_months"] = originals[position].horizon_months
         for key, value in values.items():
             rows[key].append(value)
         curve.append(CURVES[r.curve])
@@ -243,7 +251,7 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
             shape[key].append(value)
         if isinstance(r, TableRetention):
             tables[position] = r.points
-    months = max(s.horizon_months for s in scenarios)
+    months = max(s.horizon_months for s in originals)
     columns: dict[str, object] = {
         key: np.asarray(
             value,
@@ -254,8 +262,17 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
             else float,
         )
         for key, value in rows.items()
-        if key not in ("names", "retention", "rent_factor", "api_in_factor", "api_out_factor")
+        if key
+        not in (
+            "names",
+            "retention",
+            "rent_factor",
+            "api_in_factor",
+            "api_out_factor",
+            "launch_month",
+        )
     }
+    columns["launch_month"] = np.asarray(waits, dtype=np.int64) if any(waits) else None
     if not any(bool(np.any(np.asarray(rows[key]))) for key in _MONETIZATION_COLUMNS):
         for key in (
             _MONETIZATION_COLUMNS
@@ -274,6 +291,29 @@ def from_scenarios(scenarios: Sequence[Scenario]) -> ScenarioArrays:
         np.asarray(curve), **shape, months=months, tables=tables
     )
     return ScenarioArrays(**columns)  # type: ignore[arg-type]
+
+
+def _as_launched(scenarios: Sequence[Scenario]) -> tuple[Sequence[Scenario], list[int]]:
+    """Each scenario as if it started at its launch month (itself when it launches at start_month),
+    and the months it waits for its capability floor."""
+    if all(s.model.capability is None for s in scenarios):  # no floor: nobody waits
+        return scenarios, [0] * len(scenarios)
+    launched: list[Scenario] = []
+    waits: list[int] = []
+    for s in scenarios:
+        wait = month_index(s.launch_month) - month_index(s.start_month)
+        waits.append(wait)
+        launched.append(
+            s
+            if wait == 0
+            else s.model_copy(
+                update={
+                    "start_month": s.launch_month,
+                    "horizon_months": max(s.horizon_months - wait, 1),
+                }
+            )
+        )
+    return launched, waits
 
 
 def _scenario_row(s: Scenario) -> dict[str, float | bool]:

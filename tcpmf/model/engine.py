@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,7 @@ SUMMARY_COLUMNS = (
     "tcpmf_calendar_month",
     "company_tcpmf_month",
     "clears_break_even",
+    "launch_month",
 )
 
 #: Columns of ``Result.summary`` after ``SUMMARY_COLUMNS``: deal-based ToB only, NA otherwise
@@ -123,6 +125,8 @@ def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) ->
     In four steps, as docs/model.md reads: what a user costs and earns (§1–3), how many users
     there are (§4, §6.2), the cash (§5), and the summary read off them.
     """
+    if a.launch_month is not None:
+        return _evaluate_waiting(a, monthly, market)
     in_horizon = np.arange(a.months)[:, None] < a.horizon_months
     per_user = _per_user(a)
     users = _users(a, per_user, market)
@@ -431,6 +435,139 @@ def _company_tcpmf_month(
     return month, found
 
 
+#: Monthly columns of a product before it launches: 0 (counts and money) or undefined (``NaN``:
+#: per-user quantities and prices, with no user and no model meeting the floor yet).
+_ZERO_BEFORE_LAUNCH = (
+    "new_users",
+    "paid_new_users",
+    "active_users",
+    "revenue_usd",
+    "inference_cost_usd",
+    "gross_profit_usd",
+    "marketing_usd",
+)
+
+
+def _evaluate_waiting(a: ScenarioArrays, monthly: bool, market: Market | None) -> Computed:
+    """:func:`_evaluate` when some product waits ``a.launch_month`` months for its capability floor.
+
+    Every product is first evaluated as if it started at its launch month (its columns are built so,
+    over the horizon less the wait); a waiting product's months are then moved back by its wait.
+    Before launch it has no users, revenue, tokens or marketing, and pays its fixed cost: the
+    company exists from ``start_month`` (docs/model.md §1).  Months read off the cash (break-even,
+    payback, company TC-PMF, peak funding) count from ``start_month`` and need the launch; unit
+    TC-PMF moves by the wait; per-user quantities (the ``_m0`` columns, LTV, CAC payback) are those
+    of the launch month.
+    """
+    assert a.launch_month is not None
+    wait = a.launch_month
+    launched = _evaluate(
+        replace(a, launch_month=None, horizon_months=np.maximum(a.horizon_months - wait, 0)),
+        True,
+        market,
+    )
+    in_horizon = np.arange(a.months)[:, None] < a.horizon_months
+    columns = dict(launched.monthly)
+    summary = dict(launched.summary)
+    waiting = np.flatnonzero(wait > 0)
+    shift = wait[waiting]
+    for name, values in columns.items():
+        if name == "fixed_cost_usd":  # paid from start_month, launched or not
+            continue
+        moved = np.array(np.broadcast_to(values, in_horizon.shape))
+        fill = 0.0 if name in _ZERO_BEFORE_LAUNCH else np.nan
+        moved[:, waiting] = _delayed(moved[:, waiting], shift, fill)
+        columns[name] = moved
+    # before launch the net is minus the fixed cost; the cash sums it from start_month
+    net = _delayed(launched.monthly["net_usd"][:, waiting], shift, -a.fixed_usd_per_month[waiting])
+    columns["net_usd"][:, waiting] = net
+    columns["cash_usd"][:, waiting] = cumulative_over_months(net)
+    summary.update(_summary_after_wait(a, launched, columns, summary, waiting, in_horizon))
+    check_finite(
+        a.names,
+        columns,
+        summary,
+        in_horizon,
+        ("active_users", "contribution_usd_per_mau", "cash_usd"),
+    )
+    return Computed(monthly=columns if monthly else {}, in_horizon=in_horizon, summary=summary)
+
+
+def _delayed(values: F, shift: NDArray[np.int64], fill: float | F) -> F:
+    """``(T, n)`` *values* moved ``shift`` months later, column by column; *fill* (a number, or one
+    per column) before."""
+    t = np.arange(values.shape[0])[:, None]
+    source = t - shift[None, :]
+    return np.where(source >= 0, np.take_along_axis(values, np.maximum(source, 0), axis=0), fill)
+
+
+def _summary_after_wait(
+    a: ScenarioArrays,
+    launched: Computed,
+    columns: dict[str, F],
+    summary: Summary,
+    waiting: NDArray[np.int64],
+    in_horizon: NDArray[np.bool_],
+) -> Summary:
+    """The summary columns of the waiting products that count months from ``start_month``."""
+    assert a.launch_month is not None
+    shift = a.launch_month[waiting]
+    window = in_horizon[:, waiting] & (np.arange(a.months)[:, None] >= shift)
+    cash = columns["cash_usd"][:, waiting]
+    # cash at launch-month token prices, the same wait before it
+    m = launched.monthly
+    contribution_m0_prices = (
+        m["arpu_usd"][:, waiting]
+        - m["inference_cost_usd_per_mau"][0, waiting]
+        - a.other_variable_usd_per_mau[waiting]
+    )
+    net_m0 = _delayed(
+        m["active_users"][:, waiting] * contribution_m0_prices
+        - m["marketing_usd"][:, waiting]
+        - m["fixed_cost_usd"][:, waiting],
+        shift,
+        -a.fixed_usd_per_month[waiting],
+    )
+    out: Summary = {}
+    for name, condition in (
+        ("breakeven_month", columns["net_usd"][:, waiting] >= 0),
+        ("payback_month", cash >= 0),
+        ("payback_month_m0_prices", cumulative_over_months(net_m0) >= 0),
+    ):
+        values, valid = _writable(summary[name])
+        values[waiting], valid[waiting] = first_month(condition, window)
+        out[name] = (values, valid)
+    tcpmf, tcpmf_found = _writable(summary["tcpmf_month"])
+    tcpmf[waiting] += shift
+    out["tcpmf_month"] = (tcpmf, tcpmf_found)
+    payback, payback_found = _writable(out["payback_month"])
+    company, company_found = _writable(summary["company_tcpmf_month"])
+    company[waiting], company_found[waiting] = _company_tcpmf_month(
+        cash,
+        tcpmf[waiting],
+        tcpmf_found[waiting],
+        payback[waiting],
+        payback_found[waiting],
+        window,
+    )
+    out["company_tcpmf_month"] = (company, company_found)
+    peak = np.array(summary["peak_funding_usd"][0])
+    peak[waiting] = peak_funding_usd(cash, in_horizon[:, waiting])
+    out["peak_funding_usd"] = (peak, None)
+    clears = np.array(summary["clears_break_even"][0])
+    clears[waiting] = False  # it cannot launch at start_month
+    out["clears_break_even"] = (clears, None)
+    return out
+
+
+def _writable(
+    column: tuple[NDArray[np.generic], NDArray[np.bool_] | None],
+) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+    """A summary column's values and where they are defined, as new arrays."""
+    values, valid = column
+    return np.array(values), np.ones(values.shape, bool) if valid is None else np.array(valid)
+
+
 def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) -> F:
     """``(T, N)`` ARPU: each stream's full value times its monetization factor (docs/model.md §3)."""
     total = np.zeros_like(active)
@@ -471,12 +608,14 @@ def evaluate_summary(a: ScenarioArrays, block_rows: int | None = None) -> Summar
 
 def streams_months(a: ScenarioArrays) -> bool:
     """Whether :func:`evaluate_summary` takes *a* month by month: API routes priced by the annual
-    decline, every stream earning from month 0, no self-host replicas, no competition, every
-    scenario over all months (fewer than 256), more than one scenario (numpy sums a single
-    column's months pairwise, a wider block's one month after another)."""
+    decline, every stream earning from month 0, no self-host replicas, no competition, no wait
+    for a capability floor, every scenario over all months (fewer than 256), more than one
+    scenario (numpy sums a single column's months pairwise, a wider block's one month after
+    another)."""
     per_hour = a.self_host_usd_per_replica_hour_m0
     return (
         a.size > 1
+        and a.launch_month is None
         and a.has_competition is None
         and a.subscription_from_month is None
         and (a.api_in_factor is None or a.api_out_factor is None)
@@ -624,6 +763,9 @@ class Result:
             for s, m, ok in zip(a.start_month_index, tcpmf_month, found)
         ]
         frame["tcpmf_calendar_month"] = pd.array(labels, dtype="string")
+        # months the product waits for its capability floor (Scenario.launch_month): 0 at start_month
+        waits = np.zeros(a.size, np.int64) if a.launch_month is None else a.launch_month
+        frame["launch_month"] = pd.array(waits, dtype="Int64")
         for name, dtype in zip(TOB_SUMMARY_COLUMNS, ("Float64", "Int64")):
             frame.setdefault(
                 name, pd.array([pd.NA] * a.size, dtype=dtype)

@@ -76,7 +76,7 @@ def _reassemble(parts: list[tuple[NDArray[np.int64], Any]], n: int, months: int)
             values[name][positions] = column
             valid[name][positions] = True if ok is None else ok
     for name in SUMMARY_COLUMNS:  # a column no evaluated kind has: NA throughout
-        if name not in values and name != "tcpmf_calendar_month":
+        if name not in values and name not in ("tcpmf_calendar_month", "launch_month"):
             values[name] = np.zeros(n, dtype=np.int64 if name.endswith("_month") else float)
             valid[name] = np.zeros(n, bool)
             summary_names.append(name)

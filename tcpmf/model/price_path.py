@@ -22,7 +22,7 @@ from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_fl
 from tcpmf.core.months import month_index, month_label
 from tcpmf.core.yamlio import assumptions_dir
 from tcpmf.model.routing import _api_prices
-from tcpmf.schema.scenario import ModelChoice, Scenario
+from tcpmf.schema.scenario import CapabilityScore, ModelChoice, Scenario
 
 __all__ = ["api_model_path", "api_price_factors", "input_share", "uses_price_path"]
 
@@ -32,19 +32,20 @@ def uses_price_path(s: Scenario) -> bool:
     return s.model.price_path == "hindsight"
 
 
-def api_model_path(s: Scenario, months: int) -> list[str]:
+def api_model_path(s: Scenario, months: int) -> list[str | None]:
     """The catalog model priced at each month ``0..months-1`` (the named model, or the cheapest
-    meeting the floor; held at its last value after the catalog's last date)."""
-    return list(
-        _model_path(
-            s.model.name,
-            s.model.capability,
-            s.start_month,
-            months,
-            input_share(s),
-            assumptions_dir(),
-        )
+    meeting the floor; held at its last value after the catalog's last date); None in the months
+    before :attr:`~tcpmf.schema.scenario.Scenario.launch_month`, when no model meets the floor."""
+    wait = max(0, month_index(s.launch_month) - month_index(s.start_month))
+    path = _model_path(
+        s.model.name,
+        s.model.capability,
+        s.launch_month,
+        max(months - wait, 0),
+        input_share(s),
+        assumptions_dir(),
     )
+    return [None] * min(wait, months) + list(path)
 
 
 def input_share(s: Scenario) -> float:
@@ -56,7 +57,7 @@ def input_share(s: Scenario) -> float:
 @lru_cache(maxsize=512)
 def _model_path(
     name: str,
-    capability: str | float | None,
+    capability: str | float | CapabilityScore | None,
     start_month: str,
     months: int,
     share: float,

@@ -30,7 +30,7 @@ from pydantic import (
 
 from tcpmf.catalog.prices import cny_per_usd, gpu_rent, model_price
 from tcpmf.core.errors import AssumptionError, TcpmfError
-from tcpmf.core.months import MONTH_PATTERN, is_month, month_index
+from tcpmf.core.months import MONTH_PATTERN, is_month
 from tcpmf.core.sections import Section, Share, Usd, UsdPerUnit
 from tcpmf.core.yamlio import VARIANT_KEYS, display_path, origin_file, read_tree, validation_error
 from tcpmf.schema.distributions import (
@@ -45,6 +45,7 @@ from tcpmf.schema.tob import TOB_CATEGORIES, Deal, Labor, Maas, check_tob_relati
 
 __all__ = [
     "Ads",
+    "CapabilityScore",
     "Commerce",
     "Competition",
     "Costs",
@@ -175,6 +176,18 @@ DeclineFactor = Annotated[
 ]
 
 
+class CapabilityScore(Section):
+    """A capability floor on a named benchmark of ``catalog/capability.yaml``:
+    ``model.capability: {benchmark: mmlu_pro_2024_07, min_score: 60}``."""
+
+    benchmark: str = Field(
+        min_length=1, description="a benchmark of catalog/capability.yaml (capability.benchmarks)"
+    )
+    min_score: Annotated[float, Field(allow_inf_nan=False)] = Field(
+        description="the least score a model must have on that benchmark, in its own units"
+    )
+
+
 class ModelChoice(Section):
     """Which model serves the product, at what price, and how fast that price falls."""
 
@@ -203,10 +216,11 @@ class ModelChoice(Section):
         None, description="output price override, USD per 1M"
     )
     self_host: SelfHost | None = None
-    capability: str | Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+    capability: str | Annotated[float, Field(allow_inf_nan=False)] | CapabilityScore | None = Field(
         None,
         description="capability floor instead of a model name: a tier of catalog/capability.yaml "
-        "(e.g. gpt-4-class) or a minimum score; the model is the cheapest meeting it each month",
+        "(e.g. gpt-4-class), a minimum score on the tiers' benchmark, or {benchmark, min_score} on "
+        "another of its benchmarks; the model is the cheapest meeting it each month",
     )
     price_path: Literal["projected", "hindsight"] | None = Field(
         None,
@@ -520,6 +534,28 @@ class Scenario(Section):
         """Which engine evaluates it: ``consumer`` (per-user: ToC and small-B subscriptions),
         ``deal`` (deal-based ToB) or ``maas`` (a token-selling vendor); see :mod:`tcpmf.model.deals`."""
         return "deal" if self.deal is not None else "maas" if self.maas is not None else "consumer"
+
+    @property
+    def launch_month(self) -> str:
+        """The month the product launches: ``start_month``, or with a capability floor
+        (``model.capability``) no catalog model meets then, the first month one does; until then the
+        product waits: no users, revenue or tokens, only its fixed cost (docs/model.md §1).
+
+        Examples
+        --------
+        >>> from tcpmf import load
+        >>> s = load("assumptions/categories/productivity.yaml")
+        >>> s.launch_month == s.start_month
+        True
+        >>> s.override({"model.name": None, "model.capability": "frontier-reasoning"}).launch_month
+        '2024-12'
+        """
+        if self.model.capability is None:
+            return self.start_month
+        from tcpmf.catalog.capability import first_month_meeting, resolve_floor
+
+        floor = resolve_floor(self.model.capability)
+        return first_month_meeting(floor, self.start_month) or self.start_month
 
     @property
     def file(self) -> str:
@@ -843,6 +879,22 @@ def _input_share(usage: Any) -> float:
     return 0.75
 
 
+def _floor_value(value: Any, fail: Any) -> str | float | CapabilityScore:
+    """``model.capability`` as :func:`~tcpmf.catalog.capability.resolve_floor` takes it."""
+    allowed = (
+        "a capability tier name (e.g. gpt-4-class), a minimum score, or "
+        "{benchmark: <a benchmark of catalog/capability.yaml>, min_score: <number>}"
+    )
+    if isinstance(value, dict):
+        try:
+            return CapabilityScore.model_validate(value)
+        except ValidationError:
+            fail(allowed)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fail(allowed)
+    return value if isinstance(value, str) else float(value)
+
+
 def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of: Any) -> None:
     """A capability floor (``model.capability``) names the model: the cheapest catalog model meeting
     it at ``start_month``; ``annual_cost_decline`` defaults to the floor's fitted decline and
@@ -850,7 +902,12 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
     model = plain.get("model")
     if not isinstance(model, dict) or model.get("capability") is None:
         return
-    from tcpmf.catalog.capability import change_months, cheapest_meeting, resolve_floor
+    from tcpmf.catalog.capability import (
+        change_months,
+        cheapest_meeting,
+        first_month_meeting,
+        resolve_floor,
+    )
     from tcpmf.catalog.decline import floor_decline
 
     path = "model.capability"
@@ -872,10 +929,8 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
         fail(
             "a floor on a single API model: no model.routes, route self_host or explicit token prices"
         )
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        fail("a capability tier name (e.g. gpt-4-class) or a minimum score")
     try:
-        floor = resolve_floor(value if isinstance(value, str) else float(value))
+        floor = resolve_floor(_floor_value(value, fail))
     except KeyError as exc:
         fail(exc.args[0])
     month = plain.get("start_month")
@@ -886,25 +941,26 @@ def _resolve_capability(plain: dict[str, Any], sources: dict[str, str], file_of:
             "a month YYYY-MM (needed to meet a capability floor)",
             month,
         )
-    best = cheapest_meeting(floor, month, input_share=_input_share(plain.get("usage")))
-    if best is None:
-        later = [
-            m
-            for m in change_months()
-            if month_index(m) > month_index(month) and cheapest_meeting(floor, m) is not None
-        ]
-        hint = (
-            f"; the first month one does is {later[0]}: set start_month to it or later"
-            if later
-            else "; no catalog model meets it at any date"
-        )
+    launch = first_month_meeting(floor, month)
+    if launch is None:
         fail(
-            f"a floor some scored catalog model meets at start_month {month} (none meets {floor.label}{hint})"
+            f"a floor some scored catalog model meets at or after start_month {month} (none meets "
+            f"{floor.label} by the catalog's last date, {change_months()[-1]}; capability is not "
+            "projected beyond the catalog)"
         )
+    assert launch is not None
+    best = cheapest_meeting(floor, launch, input_share=_input_share(plain.get("usage")))
+    if best is None:  # only free models meet it at the product's blend of input and output tokens
+        fail(f"a floor a model with a nonzero price for this product's tokens meets at {launch}")
     assert best is not None
     model["name"] = best.model
     sources["model.name"] = (
-        f"derived: the cheapest catalog model meeting {floor.label} at {month} (catalog/capability.yaml)"
+        f"derived: the cheapest catalog model meeting {floor.label} at {launch} (catalog/capability.yaml)"
+        + (
+            ""
+            if launch == month
+            else f"; none meets it at start_month {month}, so the product waits and launches in {launch}"
+        )
     )
     if model.get("annual_cost_decline") is None:
         try:
@@ -1061,8 +1117,17 @@ def _check_token_prices(s: Scenario, fail: Any) -> None:
             "0, or set model.cached_input_price_factor: explicit token prices carry no cached-input price",
         )
     if m.route == "api" and m.usd_per_mtok_in is None and m.routes is None:
+        launch = s.launch_month
+        if launch != s.start_month and (s.kind != "consumer" or s.competition is not None):
+            fail(
+                "model.capability",
+                m.capability,
+                f"a floor some catalog model meets at start_month {s.start_month} for a "
+                f"{'ToB' if s.kind != 'consumer' else 'competition'} scenario (none does before "
+                f"{launch}; only a consumer product without a competition section waits for its floor)",
+            )
         try:
-            price = model_price(m.name, s.start_month)
+            price = model_price(m.name, launch)
         except KeyError as exc:
             fail("model.name", m.name, exc.args[0])
         except LookupError as exc:
@@ -1077,7 +1142,7 @@ def _check_token_prices(s: Scenario, fail: Any) -> None:
                     "model.cached_input_share",
                     m.cached_input_share,
                     "0, or set model.cached_input_price_factor: the catalog has no cached-input price "
-                    f"for {m.name} in force at start_month {s.start_month}",
+                    f"for {m.name} in force at {'start_month ' if launch == s.start_month else 'launch '}{launch}",
                 )
 
 

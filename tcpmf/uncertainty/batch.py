@@ -48,9 +48,12 @@ __all__ = [
 #: numbers agree for the same seed.
 DEFAULT_CHUNK_SIZE = 50_000
 
-#: Outcome columns of a batch result (``Result.summary``'s, less the calendar-month label).
+#: Outcome columns of a batch result (``Result.summary``'s, less the calendar-month label and the
+#: launch month, which no draw changes).
 OUTCOME_COLUMNS = tuple(
-    c for c in (*SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS) if c != "tcpmf_calendar_month"
+    c
+    for c in (*SUMMARY_COLUMNS, *TOB_SUMMARY_COLUMNS)
+    if c not in ("tcpmf_calendar_month", "launch_month")
 )
 
 # Inputs that are copied into one engine column unchanged.
