@@ -368,3 +368,42 @@ def test_monte_carlo_equals_chunk_frames_through_the_whole_array_pass(
             )
     for column in ("payback_month", "tcpmf_month", "company_tcpmf_month"):  # both kinds compared
         assert today[column].isna().any() and today[column].notna().any(), column
+
+
+def test_a_product_waiting_for_its_floor_is_evaluated_as_its_own_scenario() -> None:
+    """A product that waits for its capability floor is not taken month by month; its batch rows
+    are the summaries of each row's own scenario (relative difference at most 1e-12, ``<NA>`` in
+    the same places)."""
+    from test_price_path import BASE
+
+    from tcpmf.model.arrays import from_scenarios
+
+    d = copy.deepcopy(BASE)
+    d.update(start_month="2022-01")
+    d["model"] = {"route": "api", "capability": "gpt-4-class", "annual_cost_decline": 3}
+    s = tcpmf.from_dict(d)
+    assert s.launch_month != s.start_month
+    rng = np.random.default_rng(5)
+    inputs = pd.DataFrame(
+        {
+            "usage.sessions_per_day": rng.uniform(0.5, 6, 12),
+            "costs.fixed_usd_per_month": rng.uniform(0, 2e4, 12),
+        }
+    )
+    a = from_scenarios([s]).rows(np.zeros(12, np.int64), ["x"] * 12)
+    assert a.launch_month is not None and not engine.streams_months(a)
+    fast = batch.evaluate_inputs(s, inputs)
+    own = [s.override({k: float(v) for k, v in row.items()}) for row in inputs.to_dict("records")]
+    slow = tcpmf.evaluate(own).summary
+    for column in batch.OUTCOME_COLUMNS:
+        assert fast[column].isna().tolist() == slow[column].isna().tolist(), column
+        if pd.api.types.is_float_dtype(fast[column]):
+            np.testing.assert_allclose(
+                fast[column].to_numpy(float, na_value=0.0),
+                slow[column].to_numpy(float, na_value=0.0),
+                rtol=1e-12,
+                atol=0,
+                err_msg=column,
+            )
+        else:
+            assert fast[column].astype(object).tolist() == slow[column].astype(object).tolist()
