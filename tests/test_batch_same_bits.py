@@ -407,3 +407,46 @@ def test_a_product_waiting_for_its_floor_is_evaluated_as_its_own_scenario() -> N
             )
         else:
             assert fast[column].astype(object).tolist() == slow[column].astype(object).tolist()
+
+
+@given(
+    n=st.integers(1, 12),
+    months=st.integers(1, 48),
+    seed=st.integers(0, 2**32 - 1),
+    kinds=st.lists(st.sampled_from(["zero", "at once", "late", "mixed"]), min_size=4, max_size=4),
+)
+@settings(max_examples=100, deadline=None)
+def test_monetized_arpu_equals_every_factor_computed(
+    n: int, months: int, seed: int, kinds: list[str]
+) -> None:
+    """Streams worth nothing skipped, streams that earn at once in every column added whole: the
+    very ARPU of every stream's factor computed and multiplied."""
+    from types import SimpleNamespace
+
+    from tcpmf.formulas.revenue import monetization_factor
+    from tcpmf.model.arrays import MONETIZED_STREAMS
+
+    rng = np.random.default_rng(seed)
+    active = rng.uniform(0, 1e5, (months, n))
+    columns: dict[str, Any] = {}
+    streams = []
+    for stream, kind in zip(MONETIZED_STREAMS, kinds):
+        late: Any = {"zero": 0.0, "at once": 0.0, "late": 1.0, "mixed": rng.integers(0, 2, n)}[kind]
+        columns[f"{stream}_from_month"] = late * rng.integers(0, 12, n)
+        columns[f"{stream}_from_mau"] = late * rng.uniform(0, 5e4, n)
+        columns[f"{stream}_ramp_months"] = late * rng.integers(0, 6, n)
+        streams.append(np.zeros(n) if kind == "zero" else rng.uniform(0, 20, n))
+    a = SimpleNamespace(**columns)
+    expected = np.zeros_like(active)
+    for stream, full in zip(MONETIZED_STREAMS, streams):
+        expected += (
+            monetization_factor(
+                active,
+                columns[f"{stream}_from_month"],
+                columns[f"{stream}_from_mau"],
+                columns[f"{stream}_ramp_months"],
+            )
+            * full
+        )
+    got = engine._monetized_arpu(a, tuple(streams), active)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got, expected)

@@ -572,13 +572,15 @@ def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) ->
     """``(T, N)`` ARPU: each stream's full value times its monetization factor (docs/model.md §3)."""
     total = np.zeros_like(active)
     for stream, full in zip(MONETIZED_STREAMS, streams):
-        factor = revenue.monetization_factor(
-            active,
-            getattr(a, f"{stream}_from_month"),
-            getattr(a, f"{stream}_from_mau"),
-            getattr(a, f"{stream}_ramp_months"),
+        if not full.any():  # a stream worth nothing adds 0, whatever its factor
+            continue
+        from_month, from_mau, ramp = (
+            getattr(a, f"{stream}_{k}") for k in ("from_month", "from_mau", "ramp_months")
         )
-        total += factor * full
+        if not ((np.ceil(from_month) > 0) | (from_mau > 0) | (ramp > 1)).any():
+            total += full  # no column waits or ramps: the factor is 1 in every month
+            continue
+        total += revenue.monetization_factor(active, from_month, from_mau, ramp) * full
     return total
 
 
