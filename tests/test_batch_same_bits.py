@@ -450,3 +450,38 @@ def test_monetized_arpu_equals_every_factor_computed(
         )
     got = engine._monetized_arpu(a, tuple(streams), active)  # type: ignore[arg-type]
     np.testing.assert_array_equal(got, expected)
+
+
+def old_monetization_factor(active_users, from_month, from_mau, ramp_months):  # type: ignore[no-untyped-def]
+    """The monetization factor as it was: a running maximum of the threshold, then ``nan_to_num``
+    and ``clip``."""
+    active = np.asarray(active_users, float)
+    t = np.arange(active.shape[0], dtype=float)[:, None]
+    reached = np.maximum.accumulate(active >= np.asarray(from_mau, float), axis=0)
+    t_mau = np.where(reached.any(axis=0), reached.argmax(axis=0), np.inf)
+    t0 = np.maximum(np.ceil(np.asarray(from_month, float)), t_mau)
+    with np.errstate(invalid="ignore"):
+        factor = (t - t0 + 1.0) / np.maximum(np.asarray(ramp_months, float), 1.0)
+    return np.clip(np.nan_to_num(factor, nan=0.0, neginf=0.0), 0.0, 1.0)
+
+
+@given(
+    n=st.integers(1, 12),
+    months=st.integers(1, 48),
+    seed=st.integers(0, 2**32 - 1),
+    nan_month=st.booleans(),
+)
+@settings(max_examples=100, deadline=None)
+def test_monetization_factor_equals_the_previous_code(
+    n: int, months: int, seed: int, nan_month: bool
+) -> None:
+    from tcpmf.formulas.revenue import monetization_factor
+
+    rng = np.random.default_rng(seed)
+    active = rng.uniform(0, 1e5, (months, n))
+    if nan_month:
+        active[rng.integers(0, months)] = np.nan
+    args = (rng.integers(0, 12, n) * 1.0, rng.uniform(0, 1e5, n), rng.integers(0, 6, n) * 1.0)
+    new, old = monetization_factor(active, *args), old_monetization_factor(active, *args)
+    np.testing.assert_array_equal(new, old)
+    assert not np.signbit(new).any()  # no negative zero either
