@@ -9,8 +9,8 @@ user reaches the target margin, next to the predicted stage.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np

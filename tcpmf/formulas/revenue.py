@@ -119,10 +119,13 @@ def monetization_factor(
     """
     active = np.asarray(active_users, float)
     t = np.arange(active.shape[0], dtype=float)[:, None]
-    reached = np.maximum.accumulate(active >= np.asarray(from_mau, float), axis=0)
+    reached = active >= np.asarray(from_mau, float)
     # first month with MAU at the threshold; +inf where it never comes within the months evaluated
     t_mau = np.where(reached.any(axis=0), reached.argmax(axis=0), np.inf)
     t0 = np.maximum(np.ceil(np.asarray(from_month, float)), t_mau)
     with np.errstate(invalid="ignore"):
         factor = (t - t0 + 1.0) / np.maximum(np.asarray(ramp_months, float), 1.0)
-    return np.asarray(np.clip(np.nan_to_num(factor, nan=0.0, neginf=0.0), 0.0, 1.0), dtype=float)
+    # NaN and -inf (a threshold never reached) to 0, then at most 1: in place, no copies
+    np.fmax(factor, 0.0, out=factor)
+    np.minimum(factor, 1.0, out=factor)
+    return np.asarray(factor, dtype=float)

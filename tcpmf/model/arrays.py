@@ -7,7 +7,7 @@ pure arithmetic.  The same structure serves one scenario (a slider) and a millio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -168,16 +168,30 @@ class ScenarioArrays:
         return int(self.retention.shape[0])
 
     def rows(
-        self, which: slice | NDArray[np.int64], names: list[str] | None = None
+        self,
+        which: slice | NDArray[np.int64],
+        names: list[str] | None = None,
+        skip: Collection[str] = (),
     ) -> ScenarioArrays:
         """The columns of the scenarios *which* selects (a slice gives views, an index array
-        copies, and may repeat a scenario); *names* replaces their names."""
+        copies, and may repeat a scenario; one scenario repeated gives read-only views of its
+        values); *names* replaces their names.  Columns named in *skip* are left as they are,
+        for the caller to replace."""
         update: dict[str, Any] = {}
+        # one scenario repeated (a batch of one group): its values broadcast, not gathered
+        index = None if isinstance(which, slice) else np.asarray(which)
+        count = 0 if index is None else len(index)
+        repeat = (
+            index is not None and self.size == 1 and index.dtype.kind in "iu" and not index.any()
+        )
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name == "names" or value is None:
+            if name == "names" or value is None or name in skip:
                 continue
-            update[name] = value[:, which] if value.ndim == 2 else value[which]
+            if repeat:  # read-only views of the one scenario's values (the engine only reads)
+                update[name] = np.broadcast_to(value, (*value.shape[:-1], count))
+            else:
+                update[name] = value[:, which] if value.ndim == 2 else value[which]
         if names is None:
             names = (
                 self.names[which] if isinstance(which, slice) else [self.names[i] for i in which]

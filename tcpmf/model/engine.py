@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +35,8 @@ from tcpmf.formulas.retention import active_users_growing
 from tcpmf.model.arrays import MONETIZED_STREAMS, ScenarioArrays, from_scenarios
 from tcpmf.model.capacity import DemandDrivenHost, demand_driven_host
 from tcpmf.model.competition import COMPETITION_SUMMARY_COLUMNS, Market
+from tcpmf.model.month_stream import FIRST_MONTHS, stream_months
+from tcpmf.model.month_stream import Columns as StreamColumns
 from tcpmf.model.summary import Computed, NotFinite, Summary, check_finite
 from tcpmf.schema.scenario import Scenario, load
 
@@ -165,10 +167,19 @@ class _PerUser:
     paid_new: F  # users bought each month, (N,)
 
 
-def _per_user(a: ScenarioArrays) -> _PerUser:
-    months = a.months
-    # D^(-t/12), shared by input and output prices; month by month, T products instead of T×N powers
-    price_factor = geometric_over_months(a.annual_cost_decline ** (-1.0 / 12.0), months)
+@dataclass(frozen=True)
+class _UserColumns:
+    """What one monthly active user uses and earns, one value per scenario (docs/model.md §1–3)."""
+
+    tokens_in: F  # per MAU and month, (N,)
+    tokens_out: F
+    # subscription, ads, usage-based, commerce per MAU at full monetization, and their sum (N,)
+    streams: tuple[F, F, F, F]
+    arpu_full: F
+    paid_new: F  # users bought each month, (N,)
+
+
+def _user_columns(a: ScenarioArrays) -> _UserColumns:
     calls = usage.calls_per_mau(
         a.dau_per_mau, a.sessions_per_day, a.requests_per_session, a.calls_per_request
     )
@@ -184,21 +195,6 @@ def _per_user(a: ScenarioArrays) -> _PerUser:
         paid_share,
         a.paid_usage_multiplier,
     )
-    if a.api_in_factor is None or a.api_out_factor is None:
-        token_bill = (
-            usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0)
-            * price_factor
-        )
-        factor_in = factor_out = price_factor
-    else:  # dated price paths (tcpmf.model.price_path) where given, D^(-t/12) elsewhere
-        factor_in = np.where(np.isnan(a.api_in_factor), price_factor, a.api_in_factor)
-        factor_out = np.where(np.isnan(a.api_out_factor), price_factor, a.api_out_factor)
-        token_bill = usage.token_bill_usd(
-            tokens_in,
-            tokens_out,
-            a.usd_per_mtok_in_m0 * factor_in,
-            a.usd_per_mtok_out_m0 * factor_out,
-        )
     streams: tuple[F, F, F, F] = (
         revenue.subscription_usd_per_mau(a.price_usd_per_month, paid_share, a.store_fee),
         revenue.ads_usd_per_mau(
@@ -221,6 +217,30 @@ def _per_user(a: ScenarioArrays) -> _PerUser:
         where=a.paid_budget_usd_per_month > 0,
     )
     arpu_full = streams[0] + streams[1] + streams[2] + streams[3]
+    return _UserColumns(tokens_in, tokens_out, streams, arpu_full, paid_new)
+
+
+def _per_user(a: ScenarioArrays) -> _PerUser:
+    months = a.months
+    # D^(-t/12), shared by input and output prices; month by month, T products instead of T×N powers
+    price_factor = geometric_over_months(a.annual_cost_decline ** (-1.0 / 12.0), months)
+    u = _user_columns(a)
+    tokens_in, tokens_out = u.tokens_in, u.tokens_out
+    if a.api_in_factor is None or a.api_out_factor is None:
+        token_bill = (
+            usage.token_bill_usd(tokens_in, tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0)
+            * price_factor
+        )
+        factor_in = factor_out = price_factor
+    else:  # dated price paths (tcpmf.model.price_path) where given, D^(-t/12) elsewhere
+        factor_in = np.where(np.isnan(a.api_in_factor), price_factor, a.api_in_factor)
+        factor_out = np.where(np.isnan(a.api_out_factor), price_factor, a.api_out_factor)
+        token_bill = usage.token_bill_usd(
+            tokens_in,
+            tokens_out,
+            a.usd_per_mtok_in_m0 * factor_in,
+            a.usd_per_mtok_out_m0 * factor_out,
+        )
     return _PerUser(
         factor_in,
         factor_out,
@@ -228,9 +248,9 @@ def _per_user(a: ScenarioArrays) -> _PerUser:
         tokens_in,
         tokens_out,
         token_bill,
-        streams,
-        arpu_full,
-        paid_new,
+        u.streams,
+        u.arpu_full,
+        u.paid_new,
     )
 
 
@@ -552,13 +572,15 @@ def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) ->
     """``(T, N)`` ARPU: each stream's full value times its monetization factor (docs/model.md §3)."""
     total = np.zeros_like(active)
     for stream, full in zip(MONETIZED_STREAMS, streams):
-        factor = revenue.monetization_factor(
-            active,
-            getattr(a, f"{stream}_from_month"),
-            getattr(a, f"{stream}_from_mau"),
-            getattr(a, f"{stream}_ramp_months"),
+        if not full.any():  # a stream worth nothing adds 0, whatever its factor
+            continue
+        from_month, from_mau, ramp = (
+            getattr(a, f"{stream}_{k}") for k in ("from_month", "from_mau", "ramp_months")
         )
-        total += factor * full
+        if not ((np.ceil(from_month) > 0) | (from_mau > 0) | (ramp > 1)).any():
+            total += full  # no column waits or ramps: the factor is 1 in every month
+            continue
+        total += revenue.monetization_factor(active, from_month, from_mau, ramp) * full
     return total
 
 
@@ -567,17 +589,125 @@ def _monetized_arpu(a: ScenarioArrays, streams: tuple[F, F, F, F], active: F) ->
 BLOCK_ROWS = 2048
 
 
-def evaluate_summary(a: ScenarioArrays, block_rows: int = BLOCK_ROWS) -> Summary:
+#: Scenarios per block of :func:`evaluate_summary`'s month-by-month path: a month's rows of
+#: every quantity stay in the processor's cache, and the Python work per month is spread over more.
+STREAM_ROWS = 8192
+
+
+def evaluate_summary(a: ScenarioArrays, block_rows: int | None = None) -> Summary:
     """The summary quantities of :func:`evaluate_arrays` for many scenarios, in blocks of
-    *block_rows* (the same numbers: every scenario is computed on its own column)."""
-    if a.size <= block_rows:
+    *block_rows* (default :data:`BLOCK_ROWS`; the same numbers: every scenario is computed on its
+    own column).
+
+    Plain scenarios (:func:`streams_months`) go month by month instead
+    (:mod:`tcpmf.model.month_stream`), in blocks of *block_rows* (default :data:`STREAM_ROWS`):
+    the same numbers again.
+    """
+    if streams_months(a):
+        return _blocks(a, block_rows or STREAM_ROWS, _summary_by_month)
+    return _blocks(a, block_rows or BLOCK_ROWS, lambda b: evaluate_arrays(b, monthly=False).summary)
+
+
+def streams_months(a: ScenarioArrays) -> bool:
+    """Whether :func:`evaluate_summary` takes *a* month by month: API routes priced by the annual
+    decline, every stream earning from month 0, no self-host replicas, no competition, no wait
+    for a capability floor, every scenario over all months (fewer than 256), more than one
+    scenario (numpy sums a single column's months pairwise, a wider block's one month after
+    another)."""
+    per_hour = a.self_host_usd_per_replica_hour_m0
+    return (
+        a.size > 1
+        and a.launch_month is None
+        and a.has_competition is None
+        and a.subscription_from_month is None
+        and (a.api_in_factor is None or a.api_out_factor is None)
+        and (per_hour is None or not (per_hour > 0).any())
+        and bool((a.horizon_months >= a.months).all())
+        and a.months < 256
+    )
+
+
+def _summary_by_month(a: ScenarioArrays) -> Summary:
+    """:func:`_summary` of plain scenarios (:func:`streams_months`) from
+    :func:`~tcpmf.model.month_stream.stream_months`; an overflow is left to the whole-array pass
+    to name (it raises :class:`NotFinite` as it always has), and so is a block of one scenario."""
+    if a.size == 1:  # numpy sums one column's months pairwise
         return evaluate_arrays(a, monthly=False).summary
+    u = _user_columns(a)
+    has_cac = a.cac_usd > 0
+    arpu = u.arpu_full
+    bill_m0 = usage.token_bill_usd(
+        u.tokens_in, u.tokens_out, a.usd_per_mtok_in_m0, a.usd_per_mtok_out_m0
+    )
+    m = stream_months(
+        a.retention,
+        StreamColumns(
+            bill_m0=bill_m0,
+            price_step=a.annual_cost_decline ** (-1.0 / 12.0),
+            arpu=arpu,
+            other_variable=a.other_variable_usd_per_mau,
+            spend=a.paid_budget_usd_per_month + a.fixed_usd_per_month,
+            organic=a.organic_new_users_per_month,
+            growth_ratio=1.0 + a.monthly_growth,
+            paid_new=u.paid_new,
+            discount_step=(1.0 + a.discount_rate_annual) ** (-1.0 / 12.0),
+            target=a.target_margin * arpu,
+            cac=a.cac_usd,
+        ),
+    )
+    if not np.isfinite(m.last_cash).all():  # cash stays non-finite once it is
+        return evaluate_arrays(a, monthly=False).summary
+    tokens = u.tokens_in + u.tokens_out
+    inference0 = bill_m0 * 1.0  # the month-0 price factor
+    months = dict(zip(FIRST_MONTHS, zip(m.first_month, m.found)))
+    tcpmf, tcpmf_found = months["tcpmf"]
+    payback, payback_found = months["payback"]
+    affordable, affordable_found = max_affordable_usd_per_mtok(
+        arpu, a.other_variable_usd_per_mau, a.target_margin, tokens
+    )
+    summary: Summary = {
+        "arpu_usd_m0": (arpu, None),
+        "inference_cost_usd_per_mau_m0": (inference0, None),
+        "usd_per_mtok_blended_m0": (
+            np.divide(inference0 * 1e6, tokens, out=np.zeros(a.size), where=tokens > 0),
+            tokens > 0,
+        ),
+        "tokens_per_mau": (tokens, None),
+        "contribution_usd_per_mau_m0": (m.contribution_m0, None),
+        "gross_margin_m0": (
+            np.divide(m.contribution_m0, arpu, out=np.zeros(a.size), where=arpu > 0),
+            arpu > 0,
+        ),
+        "ltv_usd": (m.ltv, None),
+        "ltv_to_cac": (np.divide(m.ltv, a.cac_usd, out=np.zeros(a.size), where=has_cac), has_cac),
+        "cac_payback_month": (months["cac_payback"][0], months["cac_payback"][1] & has_cac),
+        "breakeven_month": months["breakeven"],
+        "payback_month": (payback, payback_found),
+        "payback_month_m0_prices": months["payback_m0_prices"],
+        "peak_funding_usd": (np.maximum(0.0, -m.lowest_cash), None),
+        "max_affordable_usd_per_mtok": (affordable, affordable_found),
+        "tcpmf_month": (tcpmf, tcpmf_found),
+        "company_tcpmf_month": months["company_tcpmf"],
+        "clears_break_even": (
+            (tcpmf == 0) & tcpmf_found & months["payback_m0_prices"][1],
+            None,
+        ),
+    }
+    if any(v.dtype.kind == "f" and not np.isfinite(v).all() for v, _ in summary.values()):
+        return evaluate_arrays(a, monthly=False).summary
+    return summary
+
+
+def _blocks(
+    a: ScenarioArrays, block_rows: int, summarize: Callable[[ScenarioArrays], Summary]
+) -> Summary:
+    """*summarize* of *a* in blocks of *block_rows* scenarios, concatenated."""
+    if a.size <= block_rows:
+        return summarize(a)
     parts = []
     for start in range(0, a.size, block_rows):
         try:
-            parts.append(
-                evaluate_arrays(a.rows(slice(start, start + block_rows)), monthly=False).summary
-            )
+            parts.append(summarize(a.rows(slice(start, start + block_rows))))
         except NotFinite as exc:  # the row in all of a, not in the block
             raise NotFinite(str(exc), start + exc.row) from None
     out: Summary = {}

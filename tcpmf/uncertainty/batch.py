@@ -28,7 +28,7 @@ from tcpmf.formulas.cost import api_usd_per_mtok
 from tcpmf.formulas.retention import CURVES, retention_matrix
 from tcpmf.model.arrays import from_scenarios, retention_shape
 from tcpmf.model.engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_summary
-from tcpmf.model.summary import NotFinite
+from tcpmf.model.summary import NotFinite, Summary
 from tcpmf.schema.scenario import Scenario
 from tcpmf.uncertainty.portfolio import SAMPLING_NAMES, Analysable, Portfolio, Product, as_portfolio
 from tcpmf.uncertainty.sampling import draw_inputs
@@ -236,6 +236,15 @@ def evaluate_inputs(
         out = evaluate(groups).summary[list(OUTCOME_COLUMNS)].iloc[codes]
         out.index = inputs.index
         return out
+    return _outcomes_frame(consumer_summary(scenario, inputs, checked), n, inputs.index)
+
+
+def consumer_summary(
+    scenario: Scenario, inputs: pd.DataFrame, checked: Iterable[str] = ()
+) -> Summary:
+    """:func:`evaluate_inputs` of a consumer scenario before pandas: the engine's summary columns
+    (``(values, valid)`` each), one value per row of *inputs* (at least one row)."""
+    n = len(inputs)
     fast = fast_keys(scenario)
     numeric = [k for k in inputs.columns if k in fast and pd.api.types.is_numeric_dtype(inputs[k])]
     structural = [k for k in inputs.columns if k not in numeric]
@@ -255,18 +264,17 @@ def evaluate_inputs(
     base = from_scenarios(groups)
     months = base.months
     shape_keys = [k for k in numeric if k in RETENTION_KEYS]
-    if (
-        shape_keys
-    ):  # the drawn retention replaces the groups' own: do not copy it to every row first
-        base = replace(base, retention=base.retention[:1])
-    a = base.rows(codes, [scenario.name] * n)
     update: dict[str, Any] = {}
     for key in numeric:
         if key in DIRECT_COLUMNS:
             update[DIRECT_COLUMNS[key]] = inputs[key].to_numpy(float)
     if DIRECT_COLUMNS["growth.cac_usd"] in update or "growth.paid_budget_usd_per_month" in numeric:
-        cac = update.get("cac_usd", a.cac_usd)
-        budget = update.get("paid_budget_usd_per_month", a.paid_budget_usd_per_month)
+        cac = update["cac_usd"] if "cac_usd" in update else base.cac_usd[codes]
+        budget = (
+            update["paid_budget_usd_per_month"]
+            if "paid_budget_usd_per_month" in update
+            else base.paid_budget_usd_per_month[codes]
+        )
         bad = (budget > 0) & ~(cac > 0)
         if bad.any():
             raise AssumptionError(
@@ -285,7 +293,8 @@ def evaluate_inputs(
             {RETENTION_KEYS[k]: inputs[k].to_numpy(float) for k in shape_keys},
             months,
         )
-    a = replace(a, **update)
+    # the columns drawn replace the groups' own: they are not copied to every row first
+    a = replace(base.rows(codes, [scenario.name] * n, skip=update), **update)
     try:
         summary = evaluate_summary(a)
     except NotFinite as exc:
@@ -294,7 +303,7 @@ def evaluate_inputs(
             f"{scenario.name}, draw {inputs.index[exc.row]} ({_describe(row)}): "
             f"{str(exc).split(': ', 1)[-1]}"
         ) from None
-    return _outcomes_frame(summary, n, inputs.index)
+    return summary
 
 
 def _describe(row: Mapping[str, Any]) -> str:
@@ -457,14 +466,16 @@ def product_chunk(
     """
     p = portfolio.products[product]
     start, stop = chunk_bounds(samples, chunk_size)[chunk]
-    inputs = draw_inputs(
-        p.uncertainties,
-        stop - start,
-        chunk_seed(seed, product, chunk),
-        portfolio.sampling,
-        p.correlations,
-    )
-    inputs.index = pd.RangeIndex(start, stop)  # draw numbers, which an error names
+    inputs = _chunk_inputs(portfolio, product, chunk, samples, seed, chunk_size)
+    if plain_draws(portfolio):  # numpy columns, one frame at the end
+        columns = DrawColumns(portfolio, stop - start)
+        columns.fill(
+            slice(0, stop - start),
+            product,
+            inputs,
+            consumer_summary(p.scenario, inputs, p.uncertainties),
+        )
+        return columns.frame(np.full(stop - start, product), np.arange(start, stop, dtype=np.int64))
     outcomes = evaluate_inputs(p.scenario, inputs, checked=p.uncertainties)
     frame: dict[str, Any] = {
         "product": pd.Categorical.from_codes(
@@ -476,6 +487,116 @@ def product_chunk(
         frame[key] = _input_column(p, key, inputs, stop - start)
     out = pd.concat([pd.DataFrame(frame), outcomes.reset_index(drop=True)], axis=1)
     return _normalize_dtypes(out, portfolio)
+
+
+def _chunk_inputs(
+    portfolio: Portfolio, product: int, chunk: int, samples: int, seed: int, chunk_size: int
+) -> pd.DataFrame:
+    """The drawn inputs of one chunk, indexed by draw number (which an error names)."""
+    p = portfolio.products[product]
+    start, stop = chunk_bounds(samples, chunk_size)[chunk]
+    inputs = draw_inputs(
+        p.uncertainties,
+        stop - start,
+        chunk_seed(seed, product, chunk),
+        portfolio.sampling,
+        p.correlations,
+    )
+    inputs.index = pd.RangeIndex(start, stop)
+    return inputs
+
+
+def plain_draws(portfolio: Portfolio) -> bool:
+    """Whether a run's columns are assembled as numpy arrays (:class:`DrawColumns`): every product
+    a consumer scenario, every input a number (drawn, or nominal where a product does not draw it)."""
+    if any(p.scenario.kind != "consumer" for p in portfolio.products):
+        return False
+    if any(not d.numeric for p in portfolio.products for d in p.uncertainties.values()):
+        return False
+    keys = input_columns(portfolio)
+    return not any(
+        isinstance(value, str) for p in portfolio.products for value in _nominal(p, keys).values()
+    )
+
+
+def _nominal(p: Product, keys: Sequence[str]) -> dict[str, Any]:
+    """The values of the dotted *keys* that *p* does not draw in its scenario, None where it has
+    none (the scenario dumped once, not once a key)."""
+    missing = [k for k in keys if k not in p.uncertainties]
+    tree: Any = p.scenario.model_dump() if missing else {}
+    out = {}
+    for key in missing:
+        value = tree
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        out[key] = value
+    return out
+
+
+class DrawColumns:
+    """The columns of draws of a :func:`plain_draws` portfolio as numpy arrays, filled chunk by
+    chunk and made a frame once: the dtypes and values of :func:`product_chunk`'s frames
+    concatenated, without a frame per chunk."""
+
+    def __init__(self, portfolio: Portfolio, rows: int) -> None:
+        self.portfolio = portfolio
+        self.keys = input_columns(portfolio)
+        self.inputs = {k: (np.zeros(rows), np.zeros(rows, bool)) for k in self.keys}
+        self.outcomes: dict[str, tuple[NDArray[Any], NDArray[np.bool_]]] = {}
+        self.rows = rows
+        self.nominal: dict[int, dict[str, Any]] = {}  # per product, as it is first filled
+
+    def _outcome(self, name: str, dtype: np.dtype[Any]) -> tuple[NDArray[Any], NDArray[np.bool_]]:
+        if name not in self.outcomes:
+            kind = np.int64 if dtype.kind in "iu" else dtype
+            self.outcomes[name] = (np.zeros(self.rows, kind), np.zeros(self.rows, bool))
+        return self.outcomes[name]
+
+    def fill(self, at: slice, product: int, inputs: pd.DataFrame, summary: Summary) -> None:
+        """Rows *at*: *product*'s drawn *inputs* and the engine's *summary* of them."""
+        if product not in self.nominal:
+            self.nominal[product] = _nominal(self.portfolio.products[product], self.keys)
+        for key in self.keys:
+            values, missing = self.inputs[key]
+            if key in inputs:
+                values[at] = inputs[key].to_numpy(float)
+                continue
+            value = self.nominal[product][key]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                values[at] = float(value)
+            else:
+                missing[at] = True
+        for name in OUTCOME_COLUMNS:
+            if name not in summary:  # the ToB columns of consumer rows
+                kind = np.dtype(np.int64 if name == "deals_to_break_even" else float)
+                self._outcome(name, kind)[1][at] = True
+                continue
+            column, valid = summary[name]
+            values, missing = self._outcome(name, column.dtype)
+            values[at] = column
+            if valid is not None and column.dtype.kind != "b":
+                np.logical_not(valid, out=missing[at])
+                if column.dtype.kind == "f":
+                    np.copyto(values[at], 0.0, where=missing[at])
+
+    def frame(self, products: NDArray[np.int64], draws: NDArray[np.int64]) -> pd.DataFrame:
+        """The frame of every row: ``product`` (codes into the portfolio's names), ``draw``, the
+        inputs and the outcomes, as :func:`product_chunk` gives them."""
+        frame: dict[str, Any] = {
+            "product": pd.Categorical.from_codes(products, categories=self.portfolio.names),
+            "draw": draws,
+        }
+        for key in self.keys:
+            frame[key] = pd.arrays.FloatingArray(*self.inputs[key])
+        for name in OUTCOME_COLUMNS:
+            values, missing = self.outcomes[name]
+            if values.dtype.kind == "b":
+                frame[name] = pd.arrays.BooleanArray(values, missing)
+            elif values.dtype.kind == "i":
+                frame[name] = pd.arrays.IntegerArray(values, missing)
+            else:
+                frame[name] = pd.arrays.FloatingArray(values, missing)
+        return pd.DataFrame(frame, copy=False)
 
 
 def _input_column(p: Product, key: str, inputs: pd.DataFrame, n: int) -> Any:
@@ -556,6 +677,8 @@ def monte_carlo(
     portfolio = as_portfolio(subject, correlations, sampling or "lhs")
     if sampling is not None and SAMPLING_NAMES[sampling] != portfolio.sampling:
         portfolio = replace(portfolio, sampling=SAMPLING_NAMES[sampling])
+    if plain_draws(portfolio):
+        return _monte_carlo_columns(portfolio, n, seed, chunk_size)
     frames = [
         product_chunk(portfolio, p, c, n, seed, chunk_size)
         for p, c in iter_chunks(portfolio, n, chunk_size)
@@ -564,6 +687,23 @@ def monte_carlo(
     if not isinstance(out["product"].dtype, pd.CategoricalDtype):  # concat keeps equal categories
         out["product"] = pd.Categorical(out["product"].astype(str), categories=portfolio.names)
     return out
+
+
+def _monte_carlo_columns(portfolio: Portfolio, n: int, seed: int, chunk_size: int) -> pd.DataFrame:
+    """:func:`monte_carlo` of a :func:`plain_draws` portfolio: each chunk's inputs and outcomes
+    written into the run's numpy columns, one frame at the end."""
+    bounds = chunk_bounds(n, chunk_size)
+    count = len(portfolio.products)
+    columns = DrawColumns(portfolio, count * n)
+    for product, chunk in iter_chunks(portfolio, n, chunk_size):
+        p = portfolio.products[product]
+        start, stop = bounds[chunk]
+        inputs = _chunk_inputs(portfolio, product, chunk, n, seed, chunk_size)
+        summary = consumer_summary(p.scenario, inputs, p.uncertainties)
+        columns.fill(slice(product * n + start, product * n + stop), product, inputs, summary)
+    return columns.frame(
+        np.repeat(np.arange(count), n), np.tile(np.arange(n, dtype=np.int64), count)
+    )
 
 
 #: The columns of the draws that :func:`summarize` reads (a reader of a run reads only these).

@@ -55,7 +55,7 @@ def uniforms(n: int, k: int, rng: np.random.Generator, method: str = "lhs") -> N
         u = qmc.LatinHypercube(d=k, rng=rng).random(n)
     else:
         raise ValueError(f"method must be 'lhs' or 'mc', not {method!r}")
-    return np.clip(u, U_LOW, U_HIGH)
+    return np.clip(u, U_LOW, U_HIGH, out=u)  # u is a fresh array
 
 
 def correlation_matrix(
@@ -154,25 +154,28 @@ def draw_inputs(
     """
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     keys = list(uncertainties)
-    u = np.empty((n, len(keys)))
+    u = np.empty((len(keys), n))  # an input's uniforms side by side in memory
     for j, key in enumerate(keys):
-        u[:, j] = uniforms(n, 1, keyed_stream(root, key), method)[:, 0]
+        u[j] = uniforms(n, 1, keyed_stream(root, key), method)[:, 0]
     for group in correlated_groups(correlations):  # each on its own stream: others leave it be
         columns = [keys.index(k) for k in group]
         rng = keyed_stream(root, "correlations: " + " ~ ".join(group))
         links = [c for c in correlations if c[0] in group]
-        u[:, columns] = rank_correlate(u[:, columns], correlation_matrix(group, links), rng)
+        u[columns] = rank_correlate(
+            np.ascontiguousarray(u[columns].T), correlation_matrix(group, links), rng
+        ).T
     frame: dict[str, object] = {}
     for j, key in enumerate(keys):
         dist = uncertainties[key]
         if isinstance(dist, Choice) and not dist.numeric:
             frame[key] = pd.Categorical.from_codes(
-                dist.codes(u[:, j]), categories=[str(o) for o in dist.options]
+                dist.codes(u[j]), categories=[str(o) for o in dist.options]
             )
         elif not dist.numeric:  # a fixed name
             frame[key] = pd.Categorical.from_codes(
                 np.zeros(n, np.int64), categories=[str(dist.nominal())]
             )
         else:
-            frame[key] = np.asarray(dist.ppf(u[:, j]), dtype=float)
-    return pd.DataFrame(frame, index=pd.RangeIndex(n))
+            frame[key] = np.asarray(dist.ppf(u[j]), dtype=float)
+    # one block per column, as drawn: no copy into a two-dimensional block
+    return pd.DataFrame(frame, index=pd.RangeIndex(n), copy=False)
