@@ -11,7 +11,14 @@ Printed: wall time and peak resident memory of both, and the ratio of the fit's 
 baseline's (the two are measured in the same run because times depend on the machine and its
 load).  The target is 10^6 cohorts in under 30 s and 1 GB.
 
-    python benchmarks/bench_fit_retention.py [--sizes 10000 100000 1000000] [--ages 3]
+``--by-cohort`` also fits every cohort on its own (``fit_retention(..., by_cohort=True)``: all
+cohorts observed at the same ages at once, :mod:`tcpmf.analysis.cohort_fits`), and prints, at a
+size where it finishes (``--old-cohorts``, default 100 cohorts), the ratio of its time per cohort
+to the old path's, one optimiser run per cohort and curve
+(``tcpmf.analysis.retention_fit.fit_cohorts_one_by_one``), both measured in this run.  The same
+target holds for 10^6 cohorts fitted by cohort.
+
+    python benchmarks/bench_fit_retention.py [--sizes 10000 100000 1000000] [--ages 3] [--by-cohort]
 """
 
 from __future__ import annotations
@@ -41,8 +48,8 @@ import pandas as pd
 import tcpmf
 from tcpmf.analysis import retention_fit  # import before timing: only the work is timed
 t0 = time.perf_counter()
-if sys.argv[2] == "fit":
-    fit = tcpmf.fit_retention(sys.argv[1])
+if sys.argv[2] in ("fit", "by-cohort"):
+    fit = tcpmf.fit_retention(sys.argv[1], by_cohort=sys.argv[2] == "by-cohort")
     best = fit.best().curve
 else:
     best = str(len(pd.read_csv(sys.argv[1])))
@@ -78,6 +85,37 @@ def write_table(path: Path, cohorts: int, ages: int, seed: int = 15) -> int:
     return len(frame)
 
 
+# The old path and the new on the same small table, in one fresh interpreter: seconds of each.
+COMPARE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from tcpmf.analysis.cohort_fits import fit_each_cohort
+from tcpmf.analysis.retention_fit import FIT_CURVES, fit_cohorts_one_by_one, read_cohorts
+table = read_cohorts(sys.argv[1])
+weights = table.groupby("cohort", sort=False)["active_users"].first().to_numpy(float)
+t0 = time.perf_counter()
+fit_cohorts_one_by_one(table, weights, FIT_CURVES, True)
+t1 = time.perf_counter()
+fit_each_cohort(table, weights, FIT_CURVES, True)
+t2 = time.perf_counter()
+print(json.dumps({"old": t1 - t0, "new": t2 - t1}))
+"""
+
+
+def compare_paths(folder: Path, cohorts: int, ages: int) -> dict[str, float]:
+    """Seconds of the old per-cohort path and of the vectorized one on *cohorts* cohorts."""
+    path = folder / f"compare_{cohorts}.csv"
+    write_table(path, cohorts, ages)
+    out = subprocess.run(
+        [sys.executable, "-c", COMPARE, str(path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def measure(path: Path, what: str) -> dict[str, float | str]:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), what, str(ROOT)],
@@ -95,7 +133,21 @@ def main() -> None:
     parser.add_argument(
         "--ages", type=int, default=3, help="ages observed per cohort (0 … ages − 1)"
     )
+    parser.add_argument(
+        "--by-cohort",
+        action="store_true",
+        help="also time fit_retention(..., by_cohort=True) and compare it with one fit per cohort",
+    )
+    parser.add_argument(
+        "--old-cohorts",
+        type=int,
+        default=100,
+        help="cohorts of the comparison with the old one-fit-per-cohort path",
+    )
     args = parser.parse_args()
+    if args.by_cohort:
+        by_cohort(args)
+        return
     print(
         f"{'cohorts':>9} {'rows':>9} {'read s':>7} {'read MB':>8} {'fit s':>7} {'fit MB':>7} "
         f"{'fit/read':>8}  best"
@@ -115,6 +167,44 @@ def main() -> None:
                 ok = float(fit["seconds"]) < TARGET_SECONDS and float(fit["peak_mb"]) < TARGET_MB
                 verdict.append(
                     f"10^6 cohorts: {fit['seconds']:.1f} s, {fit['peak_mb']:.0f} MB "
+                    f"(target < {TARGET_SECONDS:g} s and < {TARGET_MB:g} MB): "
+                    f"{'met' if ok else 'NOT met'}"
+                )
+    for line in verdict:
+        print(line)
+
+
+def by_cohort(args: argparse.Namespace) -> None:
+    """Time the fit by cohort at each size, and the old path against the new at a small one."""
+    with tempfile.TemporaryDirectory() as folder:
+        both = compare_paths(Path(folder), args.old_cohorts, args.ages)
+        old_each, new_each = both["old"] / args.old_cohorts, both["new"] / args.old_cohorts
+        print(
+            f"{args.old_cohorts} cohorts, 3 curves each: one optimiser run per cohort "
+            f"{both['old']:.2f} s ({old_each * 1e3:.0f} ms a cohort), all at once "
+            f"{both['new']:.3f} s: {old_each / new_each:.0f}x faster"
+        )
+        print(
+            f"{'cohorts':>9} {'rows':>9} {'pooled s':>8} {'pooled MB':>9} {'by-cohort s':>11} "
+            f"{'by-cohort MB':>12} {'ms/cohort':>9} {'old path s (est.)':>17} {'x faster':>8}"
+        )
+        verdict = []
+        for cohorts in args.sizes:
+            path = Path(folder) / f"cohorts_{cohorts}.csv"
+            rows = write_table(path, cohorts, args.ages)
+            pooled, each = measure(path, "fit"), measure(path, "by-cohort")
+            seconds = float(each["seconds"])
+            per_cohort = seconds / cohorts  # reading, checking, the pooled fits included
+            old = old_each * cohorts  # the old path is linear in the cohorts: extrapolated
+            print(
+                f"{cohorts:>9} {rows:>9} {pooled['seconds']:>8.2f} {pooled['peak_mb']:>9.0f} "
+                f"{seconds:>11.2f} {each['peak_mb']:>12.0f} {per_cohort * 1e3:>9.3f} "
+                f"{old:>17.0f} {old / max(seconds, 1e-9):>8.0f}"
+            )
+            if cohorts == TARGET_COHORTS:
+                ok = seconds < TARGET_SECONDS and float(each["peak_mb"]) < TARGET_MB
+                verdict.append(
+                    f"10^6 cohorts by cohort: {seconds:.1f} s, {each['peak_mb']:.0f} MB "
                     f"(target < {TARGET_SECONDS:g} s and < {TARGET_MB:g} MB): "
                     f"{'met' if ok else 'NOT met'}"
                 )

@@ -2,12 +2,15 @@
 
 The same mutations as ``tests/test_fuzz_bundled.py`` (``tests/fuzz_support.py``: a numeric key
 replaced by a hostile value — wrong type, NaN/inf, extremes, a huge or vanishing number, a
-distribution, a CNY amount —, an unknown key, a hostile section, two hostile values), each loaded
-and evaluated in this process with warnings as errors; then a sample of them written as YAML
+distribution, a CNY amount —, an unknown key, a hostile section, two hostile values; and one case
+in four distributions on two keys one rule binds, or on two numbers of a product), each loaded,
+checked as ``tcpmf validate`` checks it and evaluated in this process with warnings as errors, a
+case with distributions also run for 8 Monte Carlo draws; then a sample of them written as YAML
 files and run through ``tcpmf validate`` and ``tcpmf breakeven``.  Printed: the count of each
 outcome — finite results, refusals naming their key, and what falls short of the standard:
-tracebacks, key-less refusals, warnings, NaN and infinite outputs — with an example of each,
-and the cases per second.  The exit code is 1 when anything fell short.
+tracebacks, key-less refusals, warnings, NaN and infinite outputs, and "late" refusals (drawn
+inputs validation accepted and the run refused) — with an example of each, and the cases per
+second.  The exit code is 1 when anything fell short.
 
     python benchmarks/bench_fuzz.py [--cases 10000] [--cli-cases 500] [--seed 15]
 """
@@ -31,7 +34,7 @@ def run(cases: int, seed: int, judge: Any) -> tuple[Counter[str], dict[str, str]
     """Draw *cases* mutations with hypothesis (generation only, reproducible from *seed*) and count
     ``judge(index, name, overrides)``'s outcomes; returns the counts, one example of each bad
     outcome, and the seconds taken."""
-    from fuzz_support import BAD, describe, mutations
+    from fuzz_support import BAD, all_mutations, describe
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
 
@@ -46,7 +49,7 @@ def run(cases: int, seed: int, judge: Any) -> tuple[Counter[str], dict[str, str]
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=mutations())
+    @given(case=all_mutations())
     def one(case: tuple[str, dict[str, Any]]) -> None:
         outcome, detail = judge(sum(counts.values()), *case)
         counts[outcome] += 1

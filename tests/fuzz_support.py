@@ -25,14 +25,19 @@ from hypothesis import strategies as st
 
 import tcpmf
 from tcpmf.core.yamlio import assumptions_dir
+from tcpmf.schema.joint_reach import check_joint_reach
 
 __all__ = [
     "BAD",
     "GOOD",
     "PRODUCTS",
+    "RELATED_PAIRS",
+    "all_mutations",
     "classify",
     "cli_outcome",
     "describe",
+    "drawn_pairs",
+    "drawn_value",
     "hostile",
     "loaded",
     "mutations",
@@ -47,8 +52,116 @@ PRODUCTS = sorted((assumptions_dir() / "products").glob("*.yaml"))
 GOOD = ("finite", "refused")
 #: Outcomes that do not: a refusal naming no key, another exception (a traceback at the terminal),
 #: a warning that would leak to the terminal, an infinity in the results or a NaN in a month's
-#: figures (where the unmutated product has none).
-BAD = ("keyless", "traceback", "warning", "nan", "inf")
+#: figures (where the unmutated product has none), or drawn inputs that validation accepts and a
+#: Monte Carlo run then refuses ("late": ``validate`` must refuse everything ``run`` would).
+BAD = ("keyless", "traceback", "warning", "nan", "inf", "late")
+
+#: Pairs of keys of bundled products that one rule across keys binds (``_check_relations``), with
+#: the domain each is drawn from: (low, high, whole numbers only) or options.
+RELATED_PAIRS: list[tuple[str, str, Any, str, Any]] = [
+    ("ai_companion.yaml", "retention.floor", (0, 0.6, False), "retention.r1", (0.01, 0.8, False)),
+    (
+        "tob_private_coding_assistant.yaml",
+        "deal.seat_price_usd_per_month",
+        (0, 100, False),
+        "deal.project_fee_usd",
+        (0, 1e6, False),
+    ),
+    (
+        "tob_private_coding_assistant.yaml",
+        "deal.delivery_person_days",
+        (0, 200, False),
+        "deal.usd_per_person_day",
+        (0, 2000, False),
+    ),
+    (
+        "tob_private_coding_assistant.yaml",
+        "deal.seats",
+        (0, 5000, False),
+        "deal.seat_price_usd_per_month",
+        (0, 100, False),
+    ),
+    (
+        "writing_assistant.yaml",
+        "revenue.subscription.price_elasticity",
+        (0, 3, False),
+        "revenue.subscription.reference_price_usd_per_month",
+        (0, 40, False),
+    ),
+    (
+        "ai_companion.yaml",
+        "model.name",
+        ["deepseek-v3", "gemini-2.0-flash", "gpt-4o"],
+        "model.cached_input_share",
+        (0, 0.9, False),
+    ),
+    (
+        "ai_friends_selfhosted.yaml",
+        "usage.input_tokens_per_call",
+        (100, 300_000, True),
+        "model.self_host.gpus_per_replica",
+        (1, 8, True),
+    ),
+]
+
+
+@st.composite
+def drawn_number(draw: st.DrawFn, low: float, high: float, whole: bool) -> float:
+    """A number of [low, high], often an end, rounded so that ranges often touch exactly."""
+    x = draw(
+        st.sampled_from([low, high]) | st.floats(low, high, allow_nan=False, allow_subnormal=False)
+    )
+    return float(round(x)) if whole else float(f"{x:.2g}") if abs(x) > 1e-6 else 0.0
+
+
+@st.composite
+def drawn_value(draw: st.DrawFn, domain: Any, fixed: bool) -> Any:
+    """A distribution over *domain* (low, high, whole) or options; a plain value if *fixed* may be."""
+    if isinstance(domain, list):
+        options = draw(st.lists(st.sampled_from(domain), min_size=1, max_size=3, unique=True))
+        if fixed and len(options) == 1:
+            return options[0]
+        return {"dist": "choice", "options": options}
+    low, high, whole = domain
+    kind = draw(st.sampled_from(["uniform", "choice", "fixed"] if fixed else ["uniform", "choice"]))
+    if kind == "fixed":
+        return draw(drawn_number(low, high, whole))
+    if kind == "choice" or whole:
+        options = draw(
+            st.lists(drawn_number(low, high, whole), min_size=1, max_size=3, unique=True)
+        )
+        return {"dist": "choice", "options": [int(o) if whole else o for o in options]}
+    a, b = sorted([draw(drawn_number(low, high, whole)), draw(drawn_number(low, high, whole))])
+    if a == b:
+        return a if fixed else {"dist": "choice", "options": [a]}
+    return {"dist": "uniform", "low": a, "high": b}
+
+
+@st.composite
+def drawn_pairs(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """A bundled product with distributions on two keys one rule binds, or on two of its numbers
+    (a range around each nominal value)."""
+    if draw(st.booleans(), label="related"):
+        name, key_a, domain_a, key_b, domain_b = draw(st.sampled_from(RELATED_PAIRS))
+        return name, {
+            key_a: draw(drawn_value(domain_a, fixed=False)),
+            key_b: draw(drawn_value(domain_b, fixed=True)),
+        }
+    name = draw(st.sampled_from(sorted(loaded())), label="product")
+    pair = draw(st.lists(st.sampled_from(keys()[name]), min_size=2, max_size=2, unique=True))
+    out = {}
+    for key in pair:
+        nominal = float(_raw_number(loaded()[name]._raw, key))
+        low, high = sorted((nominal * draw(st.floats(0, 1)), nominal * draw(st.floats(1, 3))))
+        whole = nominal.is_integer() and abs(nominal) > 1
+        out[key] = draw(drawn_value((low, high, whole), fixed=False))
+    return name, out
+
+
+def _raw_number(tree: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        tree = tree[part]
+    return tree["value"] if isinstance(tree, dict) else tree
 
 
 def numeric_keys(tree: Any, prefix: str = "") -> list[str]:
@@ -162,13 +275,22 @@ def mutations(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return name, {section: draw(hostile, label="section value")}
 
 
+def all_mutations() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
+    """:func:`mutations`, and one case in four :func:`drawn_pairs` (validate, then a short run)."""
+    return st.one_of(mutations(), mutations(), mutations(), drawn_pairs())
+
+
 def classify(name: str, overrides: dict[str, Any]) -> tuple[str, str]:
     """The outcome of loading the product *name* with *overrides* and evaluating it, and a detail."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
             scenario = loaded()[name].override(overrides)
+            check_joint_reach(scenario)  # as `tcpmf validate` and tcpmf.load check a file
             result = tcpmf.evaluate(scenario)
+            late = _late_refusal(scenario)
+            if late:
+                return "late", late
         except tcpmf.AssumptionError as exc:
             if exc.key_path and str(exc).startswith(exc.file):
                 return "refused", exc.key_path
@@ -189,6 +311,17 @@ def classify(name: str, overrides: dict[str, Any]) -> tuple[str, str]:
     if new_nan:
         return "nan", ", ".join(new_nan)
     return "finite", ""
+
+
+def _late_refusal(scenario: tcpmf.Scenario) -> str:
+    """What a short Monte Carlo run of a validated scenario with distributions refuses ("" if nothing)."""
+    if not scenario.uncertainties:
+        return ""
+    try:
+        tcpmf.monte_carlo(scenario, 8, seed=0)
+    except tcpmf.TcpmfError as exc:  # an AssumptionError or a result that is not finite
+        return f"{type(exc).__name__}: {exc}"
+    return ""
 
 
 # --------------------------------------------------------------------------- the same cases at the CLI

@@ -149,7 +149,8 @@ def test_by_cohort_fits_each_cohort_besides_the_pooled_fit() -> None:
         labels=["a", "b", "c"],
     )
     fit = tcpmf.fit_retention(table, curves=["sbg", "power_law"], by_cohort=True)
-    assert {f.cohort for f in fit.fits} == {"pooled", "a", "b", "c"}
+    assert {f.cohort for f in fit.fits} == {"pooled"}  # each cohort's own: fit.cohort_fits
+    assert set(fit.quality["cohort"]) == {"pooled", "a", "b", "c"}
     assert fit.best("b").cohort == "b"
     with pytest.raises(TcpmfError, match="no fit for cohort"):
         fit.best("zzz")

@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fuzz_support import GOOD, classify, cli_outcome, describe, keys, loaded, mutations, write_case
+from fuzz_support import (
+    GOOD,
+    all_mutations,
+    classify,
+    cli_outcome,
+    describe,
+    keys,
+    loaded,
+    write_case,
+)
 from hypothesis import HealthCheck, given, settings
 
 import tcpmf
@@ -26,7 +35,7 @@ _LOADED = loaded()
 _KEYS = keys()
 
 
-@given(case=mutations())
+@given(case=all_mutations())
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_a_hostile_value_in_a_bundled_file_gives_finite_results_or_a_refusal_naming_its_key(
     case: tuple[str, dict[str, Any]],
@@ -107,6 +116,13 @@ _CLI_CASES: dict[str, tuple[str, dict[str, Any]]] = {
         {"usage.dau_per_mau": {"dist": "uniform", "low": -1, "high": 2}},
     ),
     "unknown key": ("ai_companion.yaml", {"usage.sesions_per_day": 3}),
+    "drawn ranges that break a rule together": (
+        "ai_companion.yaml",
+        {
+            "retention.floor": {"dist": "uniform", "low": 0.05, "high": 0.25},
+            "retention.r1": {"dist": "uniform", "low": 0.2, "high": 0.4},
+        },
+    ),
     "section replaced": ("ai_companion.yaml", {"usage": "x"}),
 }
 
@@ -124,7 +140,7 @@ def test_the_cli_refuses_each_class_of_hostile_input_naming_its_key_without_trac
     assert key.split(".")[0] in detail or "at line" in detail, detail
 
 
-@given(case=mutations())
+@given(case=all_mutations())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_fuzzed_files_at_the_cli_give_results_or_one_message_naming_a_key(
     case: tuple[str, dict[str, Any]],

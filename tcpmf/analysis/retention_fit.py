@@ -82,7 +82,9 @@ class _Family:
     params: tuple[str, ...]
     to_params: Callable[[F], F]  # z (p, ...) -> natural parameters (p, ...)
     survival: Callable[[F, int], F]  # natural parameters (p, K), months -> S, shape (months, K)
-    grid: Callable[[float], F]  # month-1 share -> starting points z, shape (p, K)
+    grid: Callable[
+        [Any], F
+    ]  # month-1 share(s) -> starting points z, (p, K) or (p, K, N) for N shares
     bounds: tuple[tuple[float, float], ...]  # box in z, matching the scenario schema's bounds
 
 
@@ -112,7 +114,25 @@ def _sbg_survival(p: F, months: int) -> F:
 
 
 def _mesh(*axes: ArrayLike) -> F:
-    return np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")])
+    """Every combination of the axes' values, ``(p, K)``; an axis may hold one column of values per
+    cohort, ``(n_i, N)``, and the mesh is then ``(p, K, N)`` (each cohort's own grid)."""
+    arrays = [np.asarray(a, float) for a in axes]
+    if all(a.ndim == 1 for a in arrays):
+        return np.stack([g.ravel() for g in np.meshgrid(*arrays, indexing="ij")])
+    picks = np.meshgrid(*(np.arange(a.shape[0]) for a in arrays), indexing="ij")
+    width = max(a.shape[1] for a in arrays if a.ndim == 2)
+    return np.stack(
+        [
+            np.broadcast_to((a[i.ravel()] if a.ndim == 2 else a[i.ravel(), None]), (i.size, width))
+            for a, i in zip(arrays, picks)
+        ]
+    )
+
+
+def _r1_axis(s1: ArrayLike) -> F:
+    """Starting values of r1 around the month-1 share *s1* (one column per cohort for an array)."""
+    s = np.asarray(s1, float)
+    return logit(np.clip(np.stack([s * 0.8, s, np.minimum(s * 1.2, 0.99)]), 1e-3, 0.999))  # type: ignore[no-any-return]
 
 
 _R1 = (-9.0, 9.0)  # r1 within about (1e-4, 1 - 1e-4)
@@ -121,10 +141,7 @@ FAMILIES: dict[str, _Family] = {
         ("r1", "beta"),
         _pl_params,
         _pl_survival,
-        lambda s1: _mesh(
-            logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
-            np.log([0.05, 0.2, 0.5, 1.0, 2.0]),
-        ),
+        lambda s1: _mesh(_r1_axis(s1), np.log([0.05, 0.2, 0.5, 1.0, 2.0])),
         (_R1, (math.log(1e-4), math.log(20.0))),
     ),
     "plateau": _Family(
@@ -132,7 +149,7 @@ FAMILIES: dict[str, _Family] = {
         _plateau_params,
         _plateau_survival,
         lambda s1: _mesh(
-            logit(np.clip([s1 * 0.8, s1, min(s1 * 1.2, 0.99)], 1e-3, 0.999)),
+            _r1_axis(s1),
             logit([0.05, 0.3, 0.6, 0.9]),
             np.log([0.5, 2.0, 6.0, 20.0]),
         ),
@@ -745,8 +762,7 @@ class RetentionFit:
     Attributes
     ----------
     fits
-        One :class:`CurveFit` per cohort set (``"pooled"`` first, then each cohort when fitted
-        by cohort) and curve.
+        One :class:`CurveFit` per curve fitted to the pooled cohorts.
     data
         The checked cohort table (see :func:`read_cohorts`).
     has_sizes
@@ -756,6 +772,11 @@ class RetentionFit:
     period
         The age unit of the table (day, week, month or year): the fitted parameters are per
         period, and the YAML block states it so that the engine converts it to months.
+    cohort_fits
+        When fitted by cohort: each cohort's own fits, one row per cohort and curve (a table, not
+        objects, so that 10^6 cohorts fit in memory; see
+        :func:`tcpmf.analysis.cohort_fits.fit_each_cohort`).  :meth:`get`, :meth:`best`,
+        :attr:`quality` and :attr:`params` read it for a cohort's label.
     """
 
     fits: tuple[CurveFit, ...]
@@ -763,6 +784,19 @@ class RetentionFit:
     has_sizes: bool
     source: str
     period: str = "month"
+    cohort_fits: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def _of_cohort(self, cohort: str) -> list[CurveFit]:
+        """The fits of one set of cohorts: the pooled fits, or a cohort's own (built from its rows)."""
+        if cohort == "pooled":
+            return list(self.fits)
+        table = self.cohort_fits
+        if table is None:
+            return []
+        return [
+            _curve_fit(row, self.has_sizes)
+            for row in table.loc[table["cohort"] == cohort].itertuples()
+        ]
 
     @property
     def curves(self) -> list[str]:
@@ -778,7 +812,7 @@ class RetentionFit:
         """
         best = self._best_or_none(cohort)
         if best is None:
-            why = "; ".join(f"{f.curve}: {f.note}" for f in self.fits if f.cohort == cohort)
+            why = "; ".join(f"{f.curve}: {f.note}" for f in self._of_cohort(cohort))
             what = "the pooled cohorts" if cohort == "pooled" else f"cohort {cohort!r}"
             raise TcpmfError(
                 f"the data do not determine any retention curve for {what} ({why}); "
@@ -787,10 +821,12 @@ class RetentionFit:
         return best
 
     def _best_or_none(self, cohort: str) -> CurveFit | None:
-        candidates = [f for f in self.fits if f.cohort == cohort]
+        candidates = self._of_cohort(cohort)
         if not candidates:
-            known = sorted({f.cohort for f in self.fits})
-            raise TcpmfError(f"no fit for cohort {cohort!r}; fitted: {', '.join(known)}")
+            fitted = [] if self.cohort_fits is None else self.cohort_fits["cohort"].unique()
+            known = ["pooled", *(str(c) for c in fitted[:20])]
+            more = f" and {len(fitted) - 20:,} more" if len(fitted) > 20 else ""
+            raise TcpmfError(f"no fit for cohort {cohort!r}; fitted: {', '.join(known)}{more}")
         identified = [f for f in candidates if f.identified]
         if not identified:
             return None
@@ -803,8 +839,8 @@ class RetentionFit:
 
     def get(self, curve: str, cohort: str = "pooled") -> CurveFit:
         """The fit of one curve."""
-        for f in self.fits:
-            if f.curve == curve and f.cohort == cohort:
+        for f in self._of_cohort(cohort):
+            if f.curve == curve:
                 return f
         raise TcpmfError(
             f"no {curve!r} fit for cohort {cohort!r}; curves fitted: {', '.join(self.curves)}"
@@ -815,7 +851,7 @@ class RetentionFit:
         """One row per cohort set and curve: ℓ, AIC, RMSE, parameters, whether the data identify it
         (and if not, why, in ``note``) and whether it is the best identified fit."""
         rows = []
-        best = {c: self._best_or_none(c) for c in dict.fromkeys(f.cohort for f in self.fits)}
+        best = {"pooled": self._best_or_none("pooled")}
         for f in self.fits:
             rows.append(
                 {
@@ -833,7 +869,35 @@ class RetentionFit:
                     "note": f.note,
                 }
             )
-        return pd.DataFrame(rows)
+        pooled = pd.DataFrame(rows)
+        table = self.cohort_fits
+        if table is None or table.empty:
+            return pooled
+        names = {c: FAMILIES[c].params for c in table["curve"].cat.categories}
+        k = table["curve"].map({c: len(p) for c, p in names.items()}).astype(np.int64)
+        text = np.empty(len(table), dtype=object)
+        for curve, params in names.items():
+            mine = (table["curve"] == curve).to_numpy()
+            values = [table.loc[mine, f"param_{i}"].to_numpy() for i in range(len(params))]
+            text[mine] = [
+                ", ".join(f"{n}={v:.4g}" for n, v in zip(params, row)) for row in zip(*values)
+            ]
+        cohorts = table[
+            [
+                "cohort",
+                "curve",
+                "n_obs",
+                "log_likelihood",
+                "aic",
+                "rmse",
+                "identified",
+                "best",
+                "converged",
+                "note",
+            ]
+        ].assign(n_params=k.to_numpy(), params=text)
+        cohorts["curve"] = cohorts["curve"].astype(str)
+        return pd.concat([pooled, cohorts[pooled.columns]], ignore_index=True)
 
     @property
     def params(self) -> pd.DataFrame:
@@ -849,7 +913,23 @@ class RetentionFit:
             for f in self.fits
             for name, value in f.params.items()
         ]
-        return pd.DataFrame(rows)
+        parts = [pd.DataFrame(rows)]
+        table = self.cohort_fits if self.cohort_fits is not None else pd.DataFrame()
+        for curve in table["curve"].cat.categories if len(table) else []:
+            mine = table.loc[table["curve"] == curve]
+            for i, name in enumerate(FAMILIES[curve].params):
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "cohort": mine["cohort"].to_numpy(),
+                            "curve": curve,
+                            "param": name,
+                            "estimate": mine[f"param_{i}"].to_numpy(),
+                            "std_error": mine[f"std_error_{i}"].to_numpy(),
+                        }
+                    )
+                )
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def fitted(self, months: int | None = None) -> pd.DataFrame:
         """Observed against fitted shares: cohort, age_months, observed_share, and one column per curve.
@@ -953,6 +1033,24 @@ class RetentionFit:
         return (lines + points).properties(title=f"Retention: observed vs fitted ({self.source})")
 
 
+def _curve_fit(row: Any, has_sizes: bool) -> CurveFit:
+    """A :class:`CurveFit` from a row of :attr:`RetentionFit.cohort_fits`."""
+    names = FAMILIES[row.curve].params
+    return CurveFit(
+        curve=str(row.curve),
+        cohort=str(row.cohort),
+        params={n: float(getattr(row, f"param_{i}")) for i, n in enumerate(names)},
+        std_errors={n: float(getattr(row, f"std_error_{i}")) for i, n in enumerate(names)},
+        log_likelihood=float(row.log_likelihood),
+        aic=float(row.aic) if has_sizes else math.nan,
+        rmse=float(row.rmse),
+        n_obs=int(row.n_obs),
+        converged=bool(row.converged),
+        identified=bool(row.identified),
+        note=str(row.note),
+    )
+
+
 def _round(value: float, digits: int) -> float:
     return float(f"{value:.{digits}g}") if abs(value) < 1 else round(value, digits)
 
@@ -978,7 +1076,9 @@ def fit_retention(
     curves
         Curve families to fit (default all of :data:`FIT_CURVES`: ``power_law``, ``plateau``, ``sbg``).
     by_cohort
-        Also fit each cohort on its own (the pooled fit is always made).
+        Also fit each cohort on its own (the pooled fit is always made): all cohorts observed at
+        the same ages at once (:func:`tcpmf.analysis.cohort_fits.fit_each_cohort`), into the
+        table :attr:`RetentionFit.cohort_fits`.
     cohort_size
         Cohort sizes when the table gives shares only; needed for standard errors and AIC.
     wide
@@ -1018,11 +1118,26 @@ def fit_retention(
     has_sizes = bool(np.isfinite(table["active_users"]).all())
     sizes = table.groupby("cohort", sort=False)["active_users"].first().to_numpy(float)
     weights = sizes if has_sizes else np.ones(sizes.size)
-    sets: list[tuple[str, pd.DataFrame, F]] = [("pooled", table, weights)]
+    fits = _fit_sets([("pooled", table, weights)], names, has_sizes)
+    cohort_fits = None
     if by_cohort:
-        for i, (label, group) in enumerate(table.groupby("cohort", sort=False)):
-            if (group["age_months"] > 0).any():
-                sets.append((str(label), group, weights[i : i + 1]))
+        from tcpmf.analysis.cohort_fits import fit_each_cohort
+
+        cohort_fits = fit_each_cohort(table, weights, names, has_sizes)
+    return RetentionFit(
+        fits=tuple(fits),
+        data=table,
+        has_sizes=has_sizes,
+        source=source,
+        period=period,
+        cohort_fits=cohort_fits,
+    )
+
+
+def _fit_sets(
+    sets: Iterable[tuple[str, pd.DataFrame, F]], names: Sequence[str], has_sizes: bool
+) -> list[CurveFit]:
+    """Each curve fitted to each ``(label, table, cohort sizes)`` set by :func:`_fit_one`."""
     fits: list[CurveFit] = []
     # counts near the float limit overflow ℓ and its Hessian; such fits come out not identified
     # (their note says why), so numpy's warnings would only repeat it on the terminal
@@ -1033,9 +1148,21 @@ def fit_retention(
                 np.clip(np.mean(data.obs_share[data.obs_age == data.obs_age.min()]), 0.02, 0.98)
             )
             fits.extend(_fit_one(curve, data, label, has_sizes, s1) for curve in names)
-    return RetentionFit(
-        fits=tuple(fits), data=table, has_sizes=has_sizes, source=source, period=period
-    )
+    return fits
+
+
+def fit_cohorts_one_by_one(
+    table: pd.DataFrame, weights: F, names: Sequence[str], has_sizes: bool
+) -> list[CurveFit]:
+    """Each cohort of *table* fitted on its own, one optimiser run per cohort and curve (what
+    ``by_cohort`` did before :func:`tcpmf.analysis.cohort_fits.fit_each_cohort`; kept as the
+    reference its results are tested against, and the baseline of its benchmark)."""
+    sets = [
+        (str(label), group, weights[i : i + 1])
+        for i, (label, group) in enumerate(table.groupby("cohort", sort=False))
+        if (group["age_months"] > 0).any()
+    ]
+    return _fit_sets(sets, names, has_sizes)
 
 
 def simulate_cohorts(

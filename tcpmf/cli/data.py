@@ -85,12 +85,26 @@ def fit_retention(
                 out["best"] = {"curve": best.curve, "params": best.params, "std_errors": std_errors}
             sys.stdout.write(json.dumps(_finite_or_null(out), indent=2, allow_nan=False) + "\n")
         else:
+            quality, params = result.quality, result.params
+            hidden = _first_cohorts_only(quality)
             emit(
-                result.quality.drop(columns=["n_params", "converged"]),
+                quality.loc[~quality["cohort"].isin(hidden)].drop(
+                    columns=["n_params", "converged"]
+                ),
                 "table",
                 f"Retention fits to {display_path(file)} (lower AIC is better; only identified fits can be best)",
             )
-            emit(result.params, "table", "Parameters (standard errors from the inverse Hessian)")
+            emit(
+                params.loc[~params["cohort"].isin(hidden)],
+                "table",
+                "Parameters (standard errors from the inverse Hessian)",
+            )
+            if len(hidden):
+                err.print(
+                    f"{len(hidden):,} more cohorts fitted on their own are not shown "
+                    f"(the first {SHOWN_COHORTS} are): every cohort's fits are in --json, or in "
+                    "tcpmf.fit_retention(..., by_cohort=True).cohort_fits"
+                )
             if block:
                 sys.stdout.write("\n" + block)
             if not result.has_sizes:
@@ -114,6 +128,17 @@ def fit_retention(
                     f"{display_path(chart)}: cannot write the chart ({exc.strerror})"
                 ) from None
             err.print(f"wrote {display_path(chart)}")
+
+
+#: Cohorts fitted on their own that ``fit-retention --by-cohort`` shows in its tables.
+SHOWN_COHORTS = 20
+
+
+def _first_cohorts_only(quality: Any) -> Any:
+    """The cohort labels past the first :data:`SHOWN_COHORTS` (a table of 10^6 cohorts' rows
+    would take the terminal hours to print)."""
+    labels = quality.loc[quality["cohort"] != "pooled", "cohort"].unique()
+    return labels[SHOWN_COHORTS:]
 
 
 def _finite_or_null(tree: Any) -> Any:

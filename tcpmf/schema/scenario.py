@@ -1394,11 +1394,20 @@ def load(path: str | Path) -> Scenario:
             catalog_key,
             "a scenario file; this is a catalog file (check it with `tcpmf validate`)",
         )
-    return validate_tree(raw, display_path(Path(path)), provenance)
+    return _checked_jointly(validate_tree(raw, display_path(Path(path)), provenance))
+
+
+def _checked_jointly(s: Scenario) -> Scenario:
+    """*s*, once its drawn inputs are known to break no rule across keys together
+    (:func:`tcpmf.schema.joint_reach.check_joint_reach`)."""
+    from tcpmf.schema.joint_reach import check_joint_reach
+
+    check_joint_reach(s)
+    return s
 
 
 def from_dict(data: Mapping[str, Any], file: str = "<dict>") -> Scenario:
     """Validate a scenario given as a (nested) mapping, as if it had been read from *file*."""
     raw = copy.deepcopy(dict(data))
     raw.pop("extends", None)
-    return validate_tree(raw, file, {})
+    return _checked_jointly(validate_tree(raw, file, {}))

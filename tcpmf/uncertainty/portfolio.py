@@ -46,6 +46,7 @@ from tcpmf.schema.distributions import (
     parse_distribution,
     support_probe,
 )
+from tcpmf.schema.joint_reach import check_joint_reach
 from tcpmf.schema.scenario import Scenario, load, looks_like_portfolio, validate_tree
 
 __all__ = ["Analysable", "Portfolio", "Product", "as_portfolio", "load_portfolio"]
@@ -78,6 +79,7 @@ class Product:
         if self.checked_for is not self.scenario:
             for key, dist in self.scenario.uncertainties.items():
                 check_support(self.scenario, key, dist, self.scenario.file, key)
+            check_joint_reach(self.scenario)
 
     @property
     def uncertainties(self) -> dict[str, Distribution]:
@@ -418,6 +420,11 @@ def load_portfolio(path: str | Path) -> Portfolio:  # noqa: C901  # each malform
                 at,
                 written=uncertain.get(key),
             )
+        check_joint_reach(
+            scenario,
+            {key: (name, f"{where}.uncertain.{key}") for key in dists},
+            {str(k): v for k, v in uncertain.items()},
+        )
         correlations = _correlations(
             item.get("correlations"), sorted(scenario.uncertainties), name, f"{where}.correlations"
         )
