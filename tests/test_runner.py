@@ -354,7 +354,7 @@ def test_ctrl_c_stops_the_run_with_exit_130_and_says_how_far_it_got(
 ) -> None:
     out = tmp_path / "interrupted"
     command = tcpmf_command(
-        "run", portfolio_file, "--samples", 2000, "--seed", 1, "--chunk-size", 1, "--out", out
+        "run", portfolio_file, "--samples", 20_000, "--seed", 1, "--chunk-size", 1, "--out", out
     )
     proc = subprocess.Popen(
         command,
