@@ -105,6 +105,10 @@ SUMMARY_COLUMNS = (
 TOB_SUMMARY_COLUMNS = ("deal_margin_usd", "deals_to_break_even")
 
 
+#: Monthly columns searched, in order, for the first that overflowed when cash is not finite.
+_CHECKED_MONTHLY = ("active_users", "contribution_usd_per_mau", "cash_usd")
+
+
 def evaluate_arrays(a: ScenarioArrays, *, monthly: bool = True) -> Computed:
     """Compute every monthly and summary quantity for the columns *a* (no pandas).
 
@@ -137,13 +141,7 @@ def _evaluate(a: ScenarioArrays, monthly: bool, market: Market | None = None) ->
         "contribution_usd_per_mau": money.contribution,
         "cash_usd": money.cash,
     }
-    check_finite(
-        a.names,
-        columns,
-        summary,
-        in_horizon,
-        ("active_users", "contribution_usd_per_mau", "cash_usd"),
-    )
+    check_finite(a.names, columns, summary, in_horizon, _CHECKED_MONTHLY)
     if not monthly:
         return Computed(monthly={}, in_horizon=in_horizon, summary=summary)
     return Computed(
@@ -483,13 +481,7 @@ def _evaluate_waiting(a: ScenarioArrays, monthly: bool, market: Market | None) -
     columns["net_usd"][:, waiting] = net
     columns["cash_usd"][:, waiting] = cumulative_over_months(net)
     summary.update(_summary_after_wait(a, launched, columns, summary, waiting, in_horizon))
-    check_finite(
-        a.names,
-        columns,
-        summary,
-        in_horizon,
-        ("active_users", "contribution_usd_per_mau", "cash_usd"),
-    )
+    check_finite(a.names, columns, summary, in_horizon, _CHECKED_MONTHLY)
     return Computed(monthly=columns if monthly else {}, in_horizon=in_horizon, summary=summary)
 
 
