@@ -860,7 +860,7 @@ class RetentionFit:
         """One row per cohort set and curve: ℓ, AIC, RMSE, parameters, whether the data identify it
         (and if not, why, in ``note``) and whether it is the best identified fit."""
         rows = []
-        best = {"pooled": self._best_or_none("pooled")}
+        best = self._best_or_none("pooled")  # self.fits are the pooled fits
         for f in self.fits:
             rows.append(
                 {
@@ -872,7 +872,7 @@ class RetentionFit:
                     "aic": f.aic,
                     "rmse": f.rmse,
                     "identified": f.identified,
-                    "best": f is best[f.cohort],
+                    "best": f is best,
                     "converged": f.converged,
                     "params": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),
                     "note": f.note,
