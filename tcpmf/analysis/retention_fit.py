@@ -922,9 +922,12 @@ class RetentionFit:
             for f in self.fits
             for name, value in f.params.items()
         ]
-        parts = [pd.DataFrame(rows)]
-        table = self.cohort_fits if self.cohort_fits is not None else pd.DataFrame()
-        for curve in table["curve"].cat.categories if len(table) else []:
+        pooled = pd.DataFrame(rows)
+        table = self.cohort_fits
+        if table is None or table.empty:
+            return pooled
+        parts = [pooled]
+        for curve in table["curve"].cat.categories:
             mine = table.loc[table["curve"] == curve]
             for i, name in enumerate(FAMILIES[curve].params):
                 parts.append(
@@ -938,7 +941,7 @@ class RetentionFit:
                         }
                     )
                 )
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return pd.concat(parts, ignore_index=True)
 
     def fitted(self, months: int | None = None) -> pd.DataFrame:
         """Observed against fitted shares: cohort, age_months, observed_share, and one column per curve.
