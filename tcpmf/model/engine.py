@@ -650,7 +650,7 @@ def _summary_by_month(a: ScenarioArrays) -> Summary:
     if not np.isfinite(m.last_cash).all():  # cash stays non-finite once it is
         return evaluate_arrays(a, monthly=False).summary
     tokens = u.tokens_in + u.tokens_out
-    inference0 = bill_m0 * 1.0  # the month-0 price factor
+    inference0 = bill_m0  # times the month-0 price factor, 1
     months = dict(zip(FIRST_MONTHS, zip(m.first_month, m.found)))
     tcpmf, tcpmf_found = months["tcpmf"]
     payback, payback_found = months["payback"]

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from tcpmf.core.errors import AssumptionError
 from tcpmf.core.yamlio import origin_file, validation_error
 from tcpmf.schema.distributions import U_HIGH, U_LOW, Choice, Distribution, support_probe
-from tcpmf.schema.scenario import Scenario, _check_relations
+from tcpmf.schema.scenario import Scenario, _check_relations, _get_or_none, _set
 
 __all__ = ["MAX_CORNERS", "check_joint_reach", "corners", "reach"]
 
@@ -71,21 +71,6 @@ def corners(extremes: Mapping[str, list[Any]], budget: int = MAX_CORNERS) -> lis
             for values in itertools.product(*(extremes[k] for k in subset)):
                 out.append(dict(zip(subset, values)))
     return out
-
-
-def _set(tree: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = tree
-    for part in parts[:-1]:
-        node = node[part]
-    node[parts[-1]] = value
-
-
-def _get(tree: Mapping[str, Any], path: str) -> Any:
-    node: Any = tree
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, Mapping) else None
-    return node
 
 
 def _refusal(scenario: Scenario, plain: dict[str, Any], corner: Mapping[str, Any]) -> Any:
@@ -161,7 +146,8 @@ def check_joint_reach(
         return
     plain = scenario.model_dump(exclude_unset=True)
     extremes = {
-        key: [v for v in reach(dist) if v != _get(plain, key)] for key, dist in dists.items()
+        key: [v for v in reach(dist) if v != _get_or_none(plain, key)]
+        for key, dist in dists.items()
     }
     for corner in corners(extremes):
         refused = _refusal(scenario, plain, corner)

@@ -1133,17 +1133,8 @@ def _check_token_prices(s: Scenario, fail: Any) -> None:
         except LookupError as exc:
             fail("start_month", s.start_month, exc.args[0])
         else:
-            if (
-                m.cached_input_share > 0
-                and price.usd_per_mtok_cached_in is None
-                and m.cached_input_price_factor is None
-            ):
-                fail(
-                    "model.cached_input_share",
-                    m.cached_input_share,
-                    "0, or set model.cached_input_price_factor: the catalog has no cached-input price "
-                    f"for {m.name} in force at {'start_month ' if launch == s.start_month else 'launch '}{launch}",
-                )
+            when = "start_month " if launch == s.start_month else "launch "
+            _check_cached_price(m, price, fail, f"{m.name} in force at {when}{launch}")
 
 
 def _check_host_section(s: Scenario, fail: Any, file_of: Any, file: str) -> None:
@@ -1260,16 +1251,21 @@ def _check_routes(s: Scenario, fail: Any) -> None:
                 f"model.routes.{i}.name", r.name, f"{exc.args[0]} (start_month is {s.start_month})"
             )
         else:
-            if (
-                m.cached_input_share > 0
-                and price.usd_per_mtok_cached_in is None
-                and m.cached_input_price_factor is None
-            ):
-                fail(
-                    "model.cached_input_share",
-                    m.cached_input_share,
-                    f"0, or set model.cached_input_price_factor: the catalog has no cached-input price for {r.name}",
-                )
+            _check_cached_price(m, price, fail, r.name)
+
+
+def _check_cached_price(m: ModelChoice, price: Any, fail: Any, priced: str) -> None:
+    """A cached-input share needs a cached-input price: the catalog's for *priced*, or a factor."""
+    if (
+        m.cached_input_share > 0
+        and price.usd_per_mtok_cached_in is None
+        and m.cached_input_price_factor is None
+    ):
+        fail(
+            "model.cached_input_share",
+            m.cached_input_share,
+            f"0, or set model.cached_input_price_factor: the catalog has no cached-input price for {priced}",
+        )
 
 
 def _check_self_host(h: SelfHost, usage: Usage, fail: Any) -> None:

@@ -30,7 +30,14 @@ from tcpmf.model.arrays import from_scenarios, retention_shape
 from tcpmf.model.engine import SUMMARY_COLUMNS, TOB_SUMMARY_COLUMNS, evaluate, evaluate_summary
 from tcpmf.model.summary import NotFinite, Summary
 from tcpmf.schema.scenario import Scenario
-from tcpmf.uncertainty.portfolio import SAMPLING_NAMES, Analysable, Portfolio, Product, as_portfolio
+from tcpmf.uncertainty.portfolio import (
+    SAMPLING_NAMES,
+    Analysable,
+    Portfolio,
+    Product,
+    _lookup,
+    as_portfolio,
+)
 from tcpmf.uncertainty.sampling import draw_inputs
 
 __all__ = [
@@ -524,13 +531,7 @@ def _nominal(p: Product, keys: Sequence[str]) -> dict[str, Any]:
     none (the scenario dumped once, not once a key)."""
     missing = [k for k in keys if k not in p.uncertainties]
     tree: Any = p.scenario.model_dump() if missing else {}
-    out = {}
-    for key in missing:
-        value = tree
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        out[key] = value
-    return out
+    return {key: _lookup(tree, key) for key in missing}
 
 
 class DrawColumns:
@@ -606,9 +607,7 @@ def _input_column(p: Product, key: str, inputs: pd.DataFrame, n: int) -> Any:
         if isinstance(column.dtype, pd.CategoricalDtype):
             return pd.array(column.astype(str), dtype="string")
         return pd.arrays.FloatingArray(column.to_numpy(float), np.zeros(n, bool))
-    value: Any = p.scenario.model_dump()
-    for part in key.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+    value = _lookup(p.scenario.model_dump(), key)
     if isinstance(value, str):
         return pd.array([value] * n, dtype="string")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
