@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from tcpmf.analysis.retention_fit import BOUND_MARGIN, FAMILIES, MAX_RELATIVE_SE, _Family
+from tcpmf.analysis.retention_fit import BOUND_MARGIN, FAMILIES, MAX_RELATIVE_SE, _Family, _note
 
 __all__ = ["CHUNK_VALUES", "GRADIENT_TOLERANCE", "fit_each_cohort"]
 
@@ -323,19 +323,9 @@ def _notes(
     texts = []
     for c in codes:
         flags, ages = divmod(int(c), base)
-        reasons = []
-        if flags & 1:
-            reasons.append(f"{ages} observed age(s) of 1 month or more for {k} parameters")
         bound = [nm for i, nm in enumerate(names) if flags >> (1 + i) & 1]
-        if bound:
-            reasons.append(f"{', '.join(bound)} at the optimiser's bound")
         loose = [nm for i, nm in enumerate(names) if flags >> (1 + k + i) & 1]
-        if loose:
-            reasons.append(
-                f"standard error of {', '.join(loose)} undefined or more than "
-                f"{MAX_RELATIVE_SE:g} times the estimate"
-            )
-        texts.append(known.setdefault("; ".join(reasons), len(known)))
+        texts.append(known.setdefault(_note(k, ages, bound, loose), len(known)))
     return code == 0, np.asarray(texts, dtype=np.int32)[where]
 
 

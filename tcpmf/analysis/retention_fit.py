@@ -713,28 +713,20 @@ def _fit_one(curve: str, data: _Data, cohort: str, has_sizes: bool, s1: float) -
     fitted = family.survival(p_hat[:, None], data.months)[:, 0]
     rmse = float(np.sqrt(np.mean((fitted[data.obs_age] - data.obs_share) ** 2)))
     names = family.params
-    reasons = []
     n_ages = int(np.unique(data.obs_age).size)
-    if n_ages < k:
-        reasons.append(f"{n_ages} observed age(s) of 1 month or more for {k} parameters")
     on_bound = [
         n
         for n, zi, (lo, hi) in zip(names, z_hat, bounds)
         if zi <= lo + BOUND_MARGIN or zi >= hi - BOUND_MARGIN
     ]
-    if on_bound:
-        reasons.append(f"{', '.join(on_bound)} at the optimiser's bound")
+    loose = []
     if has_sizes and not on_bound and n_ages >= k:
         loose = [
             n
             for n, v, e in zip(names, p_hat, se)
             if not math.isfinite(e) or e > MAX_RELATIVE_SE * abs(v)
         ]
-        if loose:
-            reasons.append(
-                f"standard error of {', '.join(loose)} undefined or more than "
-                f"{MAX_RELATIVE_SE:g} times the estimate"
-            )
+    note = _note(k, n_ages, on_bound, loose)
     return CurveFit(
         curve=curve,
         cohort=cohort,
@@ -745,9 +737,26 @@ def _fit_one(curve: str, data: _Data, cohort: str, has_sizes: bool, s1: float) -
         rmse=rmse,
         n_obs=int(data.obs_age.size),
         converged=bool(opt.success or polish.success),
-        identified=not reasons,
-        note="; ".join(reasons),
+        identified=not note,
+        note=note,
     )
+
+
+def _note(k: int, n_ages: int, on_bound: Sequence[str], loose: Sequence[str]) -> str:
+    """Why a fit of *k* parameters to *n_ages* observed ages of 1 month or more is not identified,
+    given the parameters *on_bound* of the optimiser's box and those whose standard error is
+    *loose* (:attr:`CurveFit.note`; empty when it is identified)."""
+    reasons = []
+    if n_ages < k:
+        reasons.append(f"{n_ages} observed age(s) of 1 month or more for {k} parameters")
+    if on_bound:
+        reasons.append(f"{', '.join(on_bound)} at the optimiser's bound")
+    if loose:
+        reasons.append(
+            f"standard error of {', '.join(loose)} undefined or more than "
+            f"{MAX_RELATIVE_SE:g} times the estimate"
+        )
+    return "; ".join(reasons)
 
 
 def _inside(z: F, bounds: F, margin: float = 0.0) -> bool:
@@ -851,7 +860,7 @@ class RetentionFit:
         """One row per cohort set and curve: ℓ, AIC, RMSE, parameters, whether the data identify it
         (and if not, why, in ``note``) and whether it is the best identified fit."""
         rows = []
-        best = {"pooled": self._best_or_none("pooled")}
+        best = self._best_or_none("pooled")  # self.fits are the pooled fits
         for f in self.fits:
             rows.append(
                 {
@@ -863,7 +872,7 @@ class RetentionFit:
                     "aic": f.aic,
                     "rmse": f.rmse,
                     "identified": f.identified,
-                    "best": f is best[f.cohort],
+                    "best": f is best,
                     "converged": f.converged,
                     "params": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),
                     "note": f.note,
@@ -913,9 +922,12 @@ class RetentionFit:
             for f in self.fits
             for name, value in f.params.items()
         ]
-        parts = [pd.DataFrame(rows)]
-        table = self.cohort_fits if self.cohort_fits is not None else pd.DataFrame()
-        for curve in table["curve"].cat.categories if len(table) else []:
+        pooled = pd.DataFrame(rows)
+        table = self.cohort_fits
+        if table is None or table.empty:
+            return pooled
+        parts = [pooled]
+        for curve in table["curve"].cat.categories:
             mine = table.loc[table["curve"] == curve]
             for i, name in enumerate(FAMILIES[curve].params):
                 parts.append(
@@ -929,7 +941,7 @@ class RetentionFit:
                         }
                     )
                 )
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return pd.concat(parts, ignore_index=True)
 
     def fitted(self, months: int | None = None) -> pd.DataFrame:
         """Observed against fitted shares: cohort, age_months, observed_share, and one column per curve.

@@ -71,9 +71,10 @@ def fit_retention(
         )
         best = result.best() if result.identified else None
         block = result.to_yaml() if best is not None else None
+        quality = result.quality  # a property that builds the table (10^6 cohorts' rows): once
         if json_:
             out: dict[str, Any] = {
-                "quality": records(result.quality),
+                "quality": records(quality),
                 "params": records(result.params),
                 "best": None,
                 "yaml": block,
@@ -85,7 +86,7 @@ def fit_retention(
                 out["best"] = {"curve": best.curve, "params": best.params, "std_errors": std_errors}
             sys.stdout.write(json.dumps(_finite_or_null(out), indent=2, allow_nan=False) + "\n")
         else:
-            quality, params = result.quality, result.params
+            params = result.params
             hidden = _first_cohorts_only(quality)
             emit(
                 quality.loc[~quality["cohort"].isin(hidden)].drop(
@@ -112,7 +113,7 @@ def fit_retention(
                     "shares without cohort sizes: no standard errors or AIC; best curve by RMSE "
                     "(give --cohort-size or counts)"
                 )
-        unidentified = result.quality.loc[~result.quality["identified"]]
+        unidentified = quality.loc[~quality["identified"]]
         if len(unidentified) and best is not None:
             err.print(
                 f"note: {len(unidentified)} fit(s) not identified by the data (see the note column); "
